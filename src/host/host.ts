@@ -1,0 +1,59 @@
+// Host is the only code that touches the machine: roots, commands, clock, identity.
+import { hostname as osHostname } from 'node:os';
+import type { Platform } from '../model/snapshot.js';
+import { createRootedFs, type RootedFs } from './rooted-fs.js';
+import { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
+
+export interface Host {
+  readonly platform: Platform;
+  /** /proc, or a root passed in (`/host/proc` from a container). */
+  readonly proc: RootedFs;
+  readonly sys: RootedFs;
+  /** The root that holds /etc/passwd (for user names). */
+  readonly etc: RootedFs;
+  readonly env: NodeJS.ProcessEnv;
+  /** Clock ticks per second for /proc/PID/stat times (USER_HZ; 100 on every Linux ABI we run on). */
+  readonly clockTicks: number;
+  readonly selfPid: number;
+  hostname(): string;
+  now(): Date;
+  run(argv: string[], opts?: Partial<RunCommandOptions>): Promise<CommandResult>;
+}
+
+export interface HostOptions {
+  platform?: Platform;
+  procRoot?: string;
+  sysRoot?: string;
+  etcRoot?: string;
+  env?: NodeJS.ProcessEnv;
+  clockTicks?: number;
+  selfPid?: number;
+  now?: () => Date;
+  hostname?: string;
+}
+
+export function detectPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
+  // RERUN_DOCTOR_PLATFORM lets CI drive the darwin code path on Linux with captured outputs.
+  const forced = env.RERUN_DOCTOR_PLATFORM;
+  if (forced === 'linux' || forced === 'darwin') return forced;
+  if (process.platform === 'darwin') return 'darwin';
+  if (process.platform === 'linux') return 'linux';
+  throw new Error(`unsupported platform ${process.platform}: rerun-doctor runs on Linux and macOS`);
+}
+
+export function createHost(opts: HostOptions = {}): Host {
+  const env = opts.env ?? process.env;
+  const platform = opts.platform ?? detectPlatform(env);
+  return {
+    platform,
+    proc: createRootedFs(opts.procRoot ?? '/proc'),
+    sys: createRootedFs(opts.sysRoot ?? '/sys'),
+    etc: createRootedFs(opts.etcRoot ?? '/etc'),
+    env,
+    clockTicks: opts.clockTicks ?? 100,
+    selfPid: opts.selfPid ?? process.pid,
+    hostname: () => opts.hostname ?? osHostname(),
+    now: opts.now ?? (() => new Date()),
+    run: (argv, o) => runCommand(argv, { env: o?.env ?? env, timeoutMs: o?.timeoutMs, maxBuffer: o?.maxBuffer }),
+  };
+}

@@ -1,0 +1,67 @@
+// Synchronous reads under a root passed in as a value (never a global "/proc").
+// Synchronous reads into one reused buffer were the fastest census in
+// ../shared/reference/perf-baseline.md (async fs.promises was 3-5x slower for tiny /proc files).
+import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { translateFsError } from './errors.js';
+
+export interface RootedFs {
+  readonly root: string;
+  /** Whole file as latin1-safe UTF-8 text. Throws ProcessGone / AccessDenied / Error. */
+  read(rel: string): string;
+  readdir(rel: string): string[];
+  readlink(rel: string): string;
+  path(rel: string): string;
+}
+
+export function createRootedFs(root: string): RootedFs {
+  let buf = Buffer.allocUnsafe(64 * 1024);
+  const path = (rel: string) => join(root, rel);
+  return {
+    root,
+    path,
+    read(rel) {
+      const p = path(rel);
+      let fd: number;
+      try {
+        fd = openSync(p, 'r');
+      } catch (e) {
+        throw translateFsError(e, p);
+      }
+      try {
+        let len = 0;
+        for (;;) {
+          if (len === buf.length) {
+            const bigger = Buffer.allocUnsafe(buf.length * 2);
+            buf.copy(bigger, 0, 0, len);
+            buf = bigger;
+          }
+          const n = readSync(fd, buf, len, buf.length - len, null);
+          if (n === 0) break;
+          len += n;
+        }
+        return buf.toString('utf8', 0, len);
+      } catch (e) {
+        throw translateFsError(e, p);
+      } finally {
+        closeSync(fd);
+      }
+    },
+    readdir(rel) {
+      const p = path(rel);
+      try {
+        return readdirSync(p);
+      } catch (e) {
+        throw translateFsError(e, p);
+      }
+    },
+    readlink(rel) {
+      const p = path(rel);
+      try {
+        return readlinkSync(p);
+      } catch (e) {
+        throw translateFsError(e, p);
+      }
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// The Snapshot is the contract between probes and everything after them:
+// plain JSON, versioned, replayable in tests and attachable to bug reports.
+
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+export type Platform = 'linux' | 'darwin';
+
+/** One process as the OS reports it. Nothing here is interpretation. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  /** Session id. null where the platform does not report it (macOS ps gives no sid). */
+  sid: number | null;
+  uid: number | null;
+  user: string | null;
+  /** One-letter kernel state (R, S, D, Z, T, I, …). */
+  state: string;
+  zombie: boolean;
+  /**
+   * Absolute start time, ISO 8601 UTC. Linux: boot time + start ticks, to 1/100 s;
+   * macOS: `lstart`, to the second.
+   */
+  startTime: string;
+  /** Platform-exact start stamp used for identity: Linux clock ticks since boot; macOS epoch seconds. */
+  startKey: number;
+  /** Short name (Linux comm, 15 chars; macOS comm basename). */
+  comm: string;
+  argv: string[];
+  /** Executable path; null when unreadable (other users' processes without root, kernel threads). */
+  exe: string | null;
+  /** Working directory; null when unreadable. */
+  cwd: string | null;
+  rssBytes: number | null;
+  /** User + system CPU time, seconds. */
+  cpuSeconds: number | null;
+  /** Controlling terminal name (`pts/3`, `ttys002`), null when none. */
+  tty: string | null;
+  /** Linux: the process's cgroup path (unified hierarchy), when read. */
+  cgroup?: string | null;
+  /** Linux: pipe inodes found in the fd table (used to tie one run's processes together). */
+  pipes?: number[];
+}
+
+export interface SocketOwner {
+  pid: number;
+  /** The fd number holding the socket, when known. */
+  fd: number | null;
+}
+
+/** One listening TCP socket. */
+export interface ListeningSocket {
+  /** Printable address: `127.0.0.1`, `0.0.0.0`, `::`, `::1`, `::ffff:127.0.0.1`. */
+  address: string;
+  port: number;
+  family: 4 | 6;
+  /** Socket identity: the inode on Linux (`"inode:12345"`), the kernel address lsof shows as DEVICE on macOS (`"0x55618c024692f4d1"`). */
+  id: string;
+  /** Every pid whose fd table holds the socket. Empty when no owner could be seen (see issues). */
+  owners: SocketOwner[];
+  /** Where the row came from (`/proc/net/tcp6`, `lsof -F`). */
+  source: string;
+}
+
+/** Something a probe could not see, and why. Partial data is still data. */
+export interface SnapshotIssue {
+  probe: string;
+  kind: 'access-denied' | 'vanished' | 'unavailable' | 'failed' | 'parse';
+  message: string;
+  pids?: number[];
+}
+
+export type ProbeStatus = 'ok' | 'unavailable' | 'failed';
+
+export interface ProbeReport {
+  probe: string;
+  status: ProbeStatus;
+  /** What it read (paths or argv), for the evidence trail. */
+  source: string;
+  message?: string;
+  durationMs?: number;
+}
+
+export interface Snapshot {
+  schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
+  platform: Platform;
+  /** ISO time the census was taken. */
+  takenAt: string;
+  hostname: string;
+  /** The pid of the tool that took it (so it can leave itself out). */
+  selfPid: number;
+  /** Boot time, ISO, when known. */
+  bootTime: string | null;
+  processes: ProcessInfo[];
+  sockets: ListeningSocket[];
+  probes: ProbeReport[];
+  issues: SnapshotIssue[];
+}

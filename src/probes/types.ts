@@ -1,0 +1,15 @@
+// What a platform's probes provide. Adding a platform = new files implementing these.
+import type { Host } from '../host/host.js';
+import type { Outcome } from '../model/outcome.js';
+import type { ListeningSocket, ProcessInfo } from '../model/snapshot.js';
+
+export interface ProcessProbeOptions {
+  /**
+   * Which pids need the expensive extras (cwd, exe on macOS; cgroup and pipe inodes on Linux).
+   * Called with the basic rows; returns the pids to enrich. Default: none.
+   */
+  enrich?: (basic: ProcessInfo[]) => Set<number>;
+}
+
+export type ProcessProbe = (host: Host, opts: ProcessProbeOptions) => Promise<Outcome<ProcessInfo[]>>;
+export type SocketProbe = (host: Host) => Promise<Outcome<ListeningSocket[]>>;
