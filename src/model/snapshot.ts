@@ -40,6 +40,8 @@ export interface ProcessInfo {
   cgroup?: string | null;
   /** Linux: pipe inodes found in the fd table (used to tie one run's processes together). */
   pipes?: number[];
+  /** Linux: fd numbers (3 and up) that hold sockets; tells a forkserver (its listener on the fd its argv names) from the workers it forked. */
+  socketFds?: number[];
 }
 
 export interface SocketOwner {

@@ -1,0 +1,199 @@
+// count before / after: compare two censuses and judge the count against 1 + N per server.
+import type { Census, ClassifiedProcess, Role } from '../model/census.js';
+
+export const COUNT_SCHEMA_VERSION = 1;
+
+export interface SavedProcess {
+  pid: number;
+  startKey: number;
+  startTime: string;
+  role: Role;
+  kind: string | null;
+  orphan: boolean;
+  generation: number | null;
+  argv: string[];
+}
+
+export interface SavedCensus {
+  schemaVersion: number;
+  kind: 'before';
+  takenAt: string;
+  root: string;
+  processes: SavedProcess[];
+}
+
+export interface CountSummary {
+  total: number;
+  byRole: Record<Role, number>;
+  orphans: number;
+  zombies: number;
+  runs: number;
+  liveServers: number;
+}
+
+export interface Expectation {
+  instances: number | null;
+  /** 1 + N per running server, plus the helpers explained below; null when N is unknown. */
+  expected: number | null;
+  helpersExplained: Array<{ pid: number; kind: string; why: string }>;
+  /** Processes beyond what the running servers explain: the leak. */
+  unexplained: Array<{ pid: number; role: Role; kind: string | null; why: string }>;
+  verdict: 'ok' | 'leak' | 'unknown';
+  message: string;
+}
+
+export interface CountComparison {
+  schemaVersion: number;
+  before: { takenAt: string; summary: CountSummary };
+  after: { takenAt: string; summary: CountSummary };
+  survived: SavedProcess[];
+  appeared: SavedProcess[];
+  gone: SavedProcess[];
+  expectation: Expectation;
+}
+
+export interface HistoryEntry {
+  schemaVersion: number;
+  kind: 'before' | 'after';
+  takenAt: string;
+  summary: CountSummary;
+  expected: number | null;
+  unexplained: number | null;
+}
+
+const live = (p: ClassifiedProcess) => p.role !== null && !p.zombie;
+
+export function saveable(census: Census): SavedProcess[] {
+  return census.processes.filter(live).map((p) => ({
+    pid: p.pid,
+    startKey: p.startKey,
+    startTime: p.startTime,
+    role: p.role!,
+    kind: p.kind,
+    orphan: p.orphan,
+    generation: p.generation,
+    argv: p.argv,
+  }));
+}
+
+export function summarize(procs: Array<{ role: Role; orphan: boolean; generation: number | null }>, zombies: number, liveServers: number): CountSummary {
+  const byRole: Record<Role, number> = { server: 0, worker: 0, helper: 0 };
+  for (const p of procs) byRole[p.role]++;
+  return {
+    total: procs.length,
+    byRole,
+    orphans: procs.filter((p) => p.orphan).length,
+    zombies,
+    runs: new Set(procs.map((p) => p.generation)).size,
+    liveServers,
+  };
+}
+
+export function censusSummary(census: Census): CountSummary {
+  const procs = census.processes.filter(live);
+  const zombies = census.processes.filter((p) => p.role !== null && p.zombie).length;
+  const liveServers = procs.filter((p) => p.role === 'server' && !p.orphan).length;
+  return summarize(procs as Array<ClassifiedProcess & { role: Role }>, zombies, liveServers);
+}
+
+const HELPER_ALLOWANCE: Record<string, number> = { 'resource-tracker': 1, 'semaphore-tracker': 1, forkserver: 1, 'torch-shm-manager': 1, 'loky-tracker': 1 };
+
+/**
+ * What the running servers explain: per live (non-orphan) server, the server, N workers and one
+ * of each helper kind. Everything else (orphans, extra workers, extra helpers) is unexplained.
+ */
+export function judgeCount(census: Census, instances: number | null): Expectation {
+  const procs = census.processes.filter(live);
+  const servers = procs.filter((p) => p.role === 'server' && !p.orphan);
+  const helpersExplained: Expectation['helpersExplained'] = [];
+  const unexplained: Expectation['unexplained'] = [];
+  for (const p of procs) {
+    if (p.orphan) unexplained.push({ pid: p.pid, role: p.role!, kind: p.kind, why: `orphan: ${p.orphanReason ?? ''}` });
+  }
+  for (const g of census.generations) {
+    const members = procs.filter((p) => p.generation === g.id && !p.orphan);
+    const server = members.find((p) => p.role === 'server');
+    if (!server) {
+      for (const p of members) unexplained.push({ pid: p.pid, role: p.role!, kind: p.kind, why: `run ${g.id} has no running server` });
+      continue;
+    }
+    const extraServers = members.filter((p) => p.role === 'server' && p !== server);
+    const workers = members.filter((p) => p.role === 'worker');
+    const helpers = members.filter((p) => p.role === 'helper');
+    for (const p of extraServers) unexplained.push({ pid: p.pid, role: 'server', kind: p.kind, why: `a second server in run ${g.id}` });
+    if (instances !== null && workers.length > instances) {
+      for (const p of workers.slice(instances)) unexplained.push({ pid: p.pid, role: 'worker', kind: p.kind, why: `run ${g.id} has ${workers.length} workers, ${instances} expected` });
+    }
+    const used = new Map<string, number>();
+    for (const h of helpers) {
+      const k = h.kind ?? 'helper';
+      const n = (used.get(k) ?? 0) + 1;
+      used.set(k, n);
+      if (n <= (HELPER_ALLOWANCE[k] ?? 0)) helpersExplained.push({ pid: h.pid, kind: k, why: helperWhy(k) });
+      else unexplained.push({ pid: h.pid, role: 'helper', kind: h.kind, why: `more than one ${k} in run ${g.id}` });
+    }
+  }
+  const expected = instances === null ? null : servers.length * (1 + instances);
+  let verdict: Expectation['verdict'];
+  let message: string;
+  const helperNote = helpersExplained.length > 0 ? ` plus ${helpersExplained.length} helper${helpersExplained.length === 1 ? '' : 's'} (not a leak)` : '';
+  if (unexplained.length > 0) {
+    verdict = 'leak';
+    message = `${unexplained.length} process${unexplained.length === 1 ? '' : 'es'} beyond what the running server${servers.length === 1 ? '' : 's'} explain${servers.length === 1 ? 's' : ''}`;
+  } else if (instances === null) {
+    verdict = servers.length === 0 && procs.length === 0 ? 'ok' : 'unknown';
+    message = verdict === 'ok' ? 'no project processes left' : `${procs.length} project processes; pass --instances N to check them against 1 + N`;
+  } else {
+    verdict = 'ok';
+    message = servers.length === 0 ? 'no project processes left' : `${servers.length * (1 + instances)} as expected (1 + ${instances} per server)${helperNote}`;
+  }
+  if (instances !== null) {
+    const workers = procs.filter((p) => p.role === 'worker' && !p.orphan).length;
+    if (verdict !== 'leak' && workers < servers.length * instances) {
+      message += `; note: only ${workers} of ${servers.length * instances} expected workers are running`;
+    }
+  }
+  return { instances, expected, helpersExplained, unexplained, verdict, message };
+}
+
+function helperWhy(kind: string): string {
+  switch (kind) {
+    case 'resource-tracker':
+      return 'Python starts one resource tracker per program (multiprocessing)';
+    case 'forkserver':
+      return 'the forkserver start method keeps one forkserver process';
+    case 'torch-shm-manager':
+      return 'PyTorch starts torch_shm_manager for the file_system sharing strategy';
+    case 'semaphore-tracker':
+      return 'Python ≤ 3.7 starts one semaphore tracker per program';
+    default:
+      return 'one per program';
+  }
+}
+
+export function compare(before: SavedCensus, census: Census, instances: number | null): CountComparison {
+  const now = saveable(census);
+  const key = (p: { pid: number; startKey: number }) => `${p.pid}@${p.startKey}`;
+  const beforeKeys = new Set(before.processes.map(key));
+  const nowKeys = new Set(now.map(key));
+  const beforeLiveServers = before.processes.filter((p) => p.role === 'server' && !p.orphan).length;
+  return {
+    schemaVersion: COUNT_SCHEMA_VERSION,
+    before: { takenAt: before.takenAt, summary: summarize(before.processes, 0, beforeLiveServers) },
+    after: { takenAt: census.snapshot.takenAt, summary: censusSummary(census) },
+    survived: now.filter((p) => beforeKeys.has(key(p))),
+    appeared: now.filter((p) => !beforeKeys.has(key(p))),
+    gone: before.processes.filter((p) => !nowKeys.has(key(p))),
+    expectation: judgeCount(census, instances),
+  };
+}
+
+/** Growth run after run: the project's process count after each of the last `after` entries. */
+export function trend(history: HistoryEntry[]): { counts: number[]; growing: boolean; perRun: number } {
+  const counts = history.filter((h) => h.kind === 'after').map((h) => h.summary.total);
+  const last = counts.slice(-5);
+  let growing = last.length >= 3;
+  for (let i = 1; i < last.length; i++) if (last[i]! <= last[i - 1]!) growing = false;
+  const perRun = last.length >= 2 ? (last[last.length - 1]! - last[0]!) / (last.length - 1) : 0;
+  return { counts, growing, perRun };
+}

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { censusFailure, takeCensus } from '../../census/census.js';
+import { compare, COUNT_SCHEMA_VERSION, censusSummary, judgeCount, saveable, trend, type HistoryEntry, type SavedCensus } from '../../census/count.js';
+import { renderCompare, renderHistory } from '../../render/count.js';
+import { makeStyle } from '../../render/style.js';
+import { appendNdjson, projectStateDir, readJsonFile, readNdjson, stateBaseDir, writeJsonFile } from '../../state/store.js';
+import { COMMON_OPTIONS, makeContext } from '../context.js';
+import { EXIT, UsageError } from '../errors.js';
+import { useColor, type Io } from '../io.js';
+
+export const help = `Usage: rerun-doctor count before
+       rerun-doctor count after [--instances N]
+       rerun-doctor count history
+
+Count the project's processes around a run, the quick reference's "count before/after":
+  before    save a census of the project's processes now (before you start or stop the server)
+  after     compare against the saved census: what survived, what is new, what is gone, and
+            the count against the expected 1 + N per running server; helper processes
+            (resource tracker, forkserver) are explained, not counted as a leak
+  history   every count taken for this project, and whether the count grows run after run
+
+Options:
+  --instances N          model-instance workers per server (or "instances" in the config)
+  --json                 machine-readable output (docs/json.md)
+  --state-dir DIR        where counts are kept (default $XDG_STATE_HOME/rerun-doctor or ~/.local/state/rerun-doctor)
+  --port, --server-pattern, --worker-pattern, --config, --proc-root, --sys-root   as for \`procs\`
+
+Exit status: 0 as expected, 1 more processes than the running servers explain (or a growing count
+in history), 2 usage error (for example \`after\` with no saved \`before\`).
+`;
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS }, strict: true, allowPositionals: true });
+  if (values.help) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  const [sub, ...rest] = positionals;
+  if (sub === undefined) throw new UsageError('count: expected "before", "after" or "history"');
+  if (!['before', 'after', 'history'].includes(sub)) throw new UsageError(`count: unknown subcommand "${sub}": expected "before", "after" or "history"`);
+  if (rest.length > 0) throw new UsageError(`count ${sub}: unexpected argument "${rest[0]}"`);
+  const ctx = makeContext(values, io);
+  const dir = projectStateDir(stateBaseDir(ctx.config.stateDir, io.env), ctx.root);
+  const beforePath = join(dir, 'before.json');
+  const historyPath = join(dir, 'history.ndjson');
+  const style = makeStyle(useColor(io));
+
+  if (sub === 'history') {
+    const { entries, bad } = readNdjson<HistoryEntry>(historyPath);
+    const t = trend(entries);
+    if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: COUNT_SCHEMA_VERSION, root: ctx.root, file: historyPath, entries, trend: t, badLines: bad }, null, 2) + '\n');
+    else io.stdout(renderHistory(entries, t, { style, now: ctx.host.now(), file: historyPath, bad }));
+    return t.growing ? EXIT.findings : EXIT.ok;
+  }
+
+  const census = await takeCensus(ctx.host, ctx.classify);
+  const failure = censusFailure(census);
+  if (failure) {
+    io.stderr(`rerun-doctor: ${failure}\n`);
+    return EXIT.usage;
+  }
+  const instances = ctx.config.instances;
+  if (sub === 'before') {
+    const saved: SavedCensus = { schemaVersion: COUNT_SCHEMA_VERSION, kind: 'before', takenAt: census.snapshot.takenAt, root: ctx.root, processes: saveable(census) };
+    writeJsonFile(beforePath, saved);
+    const summary = censusSummary(census);
+    const judged = judgeCount(census, instances);
+    appendNdjson(historyPath, { schemaVersion: COUNT_SCHEMA_VERSION, kind: 'before', takenAt: saved.takenAt, summary, expected: judged.expected, unexplained: judged.unexplained.length } satisfies HistoryEntry);
+    if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: COUNT_SCHEMA_VERSION, saved: beforePath, summary }, null, 2) + '\n');
+    else {
+      const r = summary.byRole;
+      io.stdout(`Saved the census: ${summary.total} project process${summary.total === 1 ? '' : 'es'} (${r.server} server, ${r.worker} worker${r.worker === 1 ? '' : 's'}, ${r.helper} helper${r.helper === 1 ? '' : 's'}${summary.orphans ? `, ${summary.orphans} orphaned` : ''}) in ${beforePath}\nNow run or stop the server, then: rerun-doctor count after${instances === null ? ' --instances N' : ''}\n`);
+    }
+    return EXIT.ok;
+  }
+  const before = readJsonFile<SavedCensus>(beforePath);
+  if (!before) throw new UsageError(`count after: no saved census in ${dir}: run "rerun-doctor count before" first`);
+  if (before.schemaVersion !== COUNT_SCHEMA_VERSION || !Array.isArray(before.processes)) {
+    throw new UsageError(`count after: ${beforePath} has schemaVersion ${String(before.schemaVersion)}, expected ${COUNT_SCHEMA_VERSION}: run "rerun-doctor count before" again`);
+  }
+  const cmp = compare(before, census, instances);
+  appendNdjson(historyPath, { schemaVersion: COUNT_SCHEMA_VERSION, kind: 'after', takenAt: cmp.after.takenAt, summary: cmp.after.summary, expected: cmp.expectation.expected, unexplained: cmp.expectation.unexplained.length } satisfies HistoryEntry);
+  if (ctx.json) io.stdout(JSON.stringify(cmp, null, 2) + '\n');
+  else io.stdout(renderCompare(cmp, { style, now: ctx.host.now() }));
+  return cmp.expectation.verdict === 'leak' ? EXIT.findings : EXIT.ok;
+}

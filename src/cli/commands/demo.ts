@@ -1,0 +1,187 @@
+// The built-in default: start the sample server shipped in demo/server, kill its main process
+// the way an IDE stop button does (SIGKILL), show what rerun-doctor finds, end everything.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { takeCensus } from '../../census/census.js';
+import { portReports } from '../../census/ports.js';
+import type { Census } from '../../model/census.js';
+import { createHost } from '../../host/host.js';
+import { renderPorts } from '../../render/ports.js';
+import { renderProcs } from '../../render/procs.js';
+import { makeStyle } from '../../render/style.js';
+import { EXIT, UsageError } from '../errors.js';
+import { useColor, type Io } from '../io.js';
+
+export const help = `Usage: rerun-doctor demo [--python PATH] [--workers N] [--start-method spawn|forkserver]
+
+Starts the sample server shipped with rerun-doctor (python -m src.main: a main process with N
+workers holding a gRPC-like port with SO_REUSEPORT, and a metrics port), kills its main process
+with SIGKILL as an IDE stop button does, shows what rerun-doctor finds (the orphaned workers and
+their resource tracker, the port they still hold), then ends every process it started.
+It uses two free ports picked at random, so it never touches a server of yours.
+
+Options:
+  --python PATH          the Python interpreter (default: python3 on PATH)
+  --workers N            workers to start (default 2)
+  --start-method M       spawn (default) or forkserver
+`;
+
+interface Ready {
+  main: number;
+  workers: number[];
+  tracker: number | null;
+  forkserver: number | null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function waitReady(child: ChildProcess, timeoutMs: number): Promise<Ready> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`the sample server did not start within ${timeoutMs / 1000}s${err ? `: ${err.trim().split('\n').pop()}` : ''}`)), timeoutMs);
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        try {
+          resolve(JSON.parse(line) as Ready);
+        } catch (e) {
+          reject(e as Error);
+        }
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`the sample server exited early (${sig ?? `exit ${code}`})${err ? `: ${err.trim().split('\n').pop()}` : ''}`));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Only what the demo started: its own process group (the sample server was started as a group leader). */
+function onlyDemo(census: Census, pgid: number): Census {
+  const keep = new Set(census.processes.filter((p) => p.pgid === pgid).map((p) => p.pid));
+  const processes = census.processes.map((p) => (keep.has(p.pid) ? p : { ...p, role: null }));
+  const generations = census.generations.filter((g) => g.pids.some((pid) => keep.has(pid)));
+  return { ...census, processes, generations };
+}
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { python: { type: 'string' }, workers: { type: 'string' }, 'start-method': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  const workers = Number(values.workers ?? '2');
+  if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new UsageError(`--workers "${values.workers}" is not a worker count: expected an integer 1-16`);
+  const method = values['start-method'] ?? 'spawn';
+  if (method !== 'spawn' && method !== 'forkserver') throw new UsageError(`--start-method "${method}": expected spawn or forkserver`);
+  const python = values.python ?? 'python3';
+  const style = makeStyle(useColor(io));
+  const host = createHost({ env: io.env });
+  if (host.platform !== 'linux' && host.platform !== 'darwin') throw new UsageError('demo: Linux or macOS only');
+  const serverDir = fileURLToPath(new URL('../../../demo/server', import.meta.url));
+  const grpcPort = await freePort();
+  let metricsPort = await freePort();
+  while (metricsPort === grpcPort) metricsPort = await freePort();
+  const ports = [grpcPort, metricsPort];
+  const classify = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30 };
+  const step = (n: number, text: string) => io.stdout(`\n${style.bold(`[${n}/5] ${text}`)}\n`);
+  const opts = () => ({ style, now: host.now(), width: io.columns ?? 120, wide: false });
+
+  step(1, `Starting the sample server: ${python} -m src.main with ${workers} ${method} workers (gRPC-like port ${grpcPort}, metrics port ${metricsPort})`);
+  const child = spawn(python, ['-m', 'src.main', '--workers', String(workers), '--start-method', method, '--worker-port', String(grpcPort), '--metrics-port', String(metricsPort)], {
+    cwd: serverDir,
+    detached: true, // its own process group: the demo cleans up by group, never by name
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...io.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  const pgid = child.pid;
+  if (pgid === undefined) {
+    const e = await new Promise<Error>((r) => child.once('error', r));
+    throw new UsageError(`demo: cannot run "${python}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (install Python 3 or pass --python PATH)' : e.message}`);
+  }
+  const started = new Set<number>([pgid]);
+  const cleanup = async (): Promise<number[]> => {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* group already empty */
+    }
+    for (let i = 0; i < 50 && [...started].some(alive); i++) await sleep(100);
+    return [...started].filter(alive);
+  };
+  const onSignal = () => {
+    void cleanup().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    let ready: Ready;
+    try {
+      ready = await waitReady(child, 20_000);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UsageError(`demo: ${err.code === 'ENOENT' ? `cannot run "${python}": not found (install Python 3 or pass --python PATH)` : err.message}`);
+    }
+    for (const p of [...ready.workers, ready.tracker, ready.forkserver]) if (p) started.add(p);
+    io.stdout(`main ${ready.main}, workers ${ready.workers.join(', ')}${ready.tracker ? `, resource tracker ${ready.tracker}` : ''}${ready.forkserver ? `, forkserver ${ready.forkserver}` : ''}\n`);
+
+    step(2, 'While it runs, rerun-doctor procs shows one healthy run:');
+    io.stdout(renderProcs(onlyDemo(await takeCensus(host, classify), pgid), { ...opts(), patternSource: classify.serverPattern.source, ports }));
+
+    step(3, `Killing the main process ${ready.main} with SIGKILL, as an IDE stop button does (no handler runs, no cleanup)`);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    process.kill(ready.main, 'SIGKILL');
+    await exited; // reaped by Node: gone, not a zombie
+    await sleep(300);
+
+    step(4, 'What rerun-doctor finds now (rerun-doctor procs; rerun-doctor ports):');
+    const after = onlyDemo(await takeCensus(host, classify), pgid);
+    io.stdout(renderProcs(after, { ...opts(), patternSource: classify.serverPattern.source, ports }));
+    io.stdout('\n');
+    io.stdout(renderPorts(after, portReports(after, ports, ports), opts()));
+    const orphans = after.processes.filter((p) => p.orphan);
+    io.stdout(`\n${style.bold('In short:')} the main process is gone, but ${orphans.length} of its processes live on as orphans and still hold port ${grpcPort}: a rerun would bind it again (SO_REUSEPORT) and share traffic with them.\n`);
+  } finally {
+    step(5, 'Ending everything the demo started (by process group)');
+    const survivors = await cleanup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (survivors.length > 0) {
+      io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
+      return EXIT.findings;
+    }
+    io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor procs, rerun-doctor ports, rerun-doctor count before/after.\n`);
+  }
+  return EXIT.ok;
+}

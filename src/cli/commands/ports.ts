@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { censusFailure, takeCensus } from '../../census/census.js';
+import { portReports } from '../../census/ports.js';
+import { portsJson } from '../../render/json.js';
+import { renderPorts } from '../../render/ports.js';
+import { makeStyle } from '../../render/style.js';
+import { COMMON_OPTIONS, makeContext, parsePortList } from '../context.js';
+import { EXIT } from '../errors.js';
+import { useColor, type Io } from '../io.js';
+
+export const help = `Usage: rerun-doctor ports [PORT…] [options]
+
+Who holds each port: every listening socket (IPv4 and IPv6) and every owning process, since when,
+their parents, orphaned or not. Two sockets on one address (SO_REUSEPORT: an old server still takes
+part of the traffic) are told apart from one socket shared by several processes (inherited).
+Without PORT, the watched ports (default 50051 and 8080, or "ports" in the config).
+
+Options:
+  --json                 machine-readable output (docs/json.md)
+  --wide                 do not cut command lines
+  --port P, --server-pattern RE, --worker-pattern RE, --config FILE, --proc-root DIR, --sys-root DIR
+                         as for \`procs\`
+
+Exit status: 0 no watched port held by an orphan, 1 a watched port is held by an orphan, 2 usage or internal error.
+`;
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, wide: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  if (values.help) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  const asked = parsePortList(positionals, 'port');
+  const ctx = makeContext(values, io, asked);
+  const census = await takeCensus(ctx.host, ctx.classify);
+  const failure = censusFailure(census);
+  if (failure) {
+    io.stderr(`rerun-doctor: ${failure}\n`);
+    return EXIT.usage;
+  }
+  const sockProbe = census.snapshot.probes.find((p) => p.probe.startsWith('sockets.'));
+  if (sockProbe && sockProbe.status !== 'ok') {
+    io.stderr(`rerun-doctor: cannot list listening sockets (${sockProbe.source}): ${sockProbe.message ?? sockProbe.status}\n`);
+    return EXIT.usage;
+  }
+  const ports = asked.length > 0 ? asked : ctx.config.ports;
+  const reports = portReports(census, ports, ctx.config.ports.concat(asked));
+  if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports), null, 2) + '\n');
+  else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: ctx.host.now(), width: io.columns ?? 120, wide: values.wide === true }));
+  return reports.some((r) => r.watched && r.heldByOrphan) ? EXIT.findings : EXIT.ok;
+}

@@ -1,0 +1,77 @@
+// The CLI's one way in: pick a command, run it, map errors to exit codes. Only bin.ts exits.
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/config.js';
+import { StateError } from '../state/store.js';
+import { EXIT, UsageError } from './errors.js';
+import type { Io } from './io.js';
+
+interface CommandModule {
+  run(args: string[], io: Io): Promise<number>;
+  help: string;
+}
+
+// Commands are loaded lazily: start-up time is most of a one-shot CLI's cost (perf-baseline.md).
+export const COMMANDS = {
+  ports: { summary: 'who holds each port: every socket, every owner, orphaned or not', load: () => import('./commands/ports.js') },
+  procs: { summary: 'server, worker and helper processes as trees, by run, orphans marked', load: () => import('./commands/procs.js') },
+  count: { summary: 'count before / after a run against 1 + N; history across runs', load: () => import('./commands/count.js') },
+  demo: { summary: 'start a sample server, kill its main process, show what rerun-doctor finds, clean up', load: () => import('./commands/demo.js') },
+} as const satisfies Record<string, { summary: string; load: () => Promise<CommandModule> }>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function usage(): string {
+  const names = Object.keys(COMMANDS) as CommandName[];
+  const w = Math.max(...names.map((n) => n.length));
+  return `rerun-doctor: why did my inference server's rerun get slow?
+
+Usage: rerun-doctor <command> [options]
+
+Commands:
+${names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n].summary}`).join('\n')}
+
+Run "rerun-doctor <command> --help" for a command's options. New here? Run "rerun-doctor demo".
+`;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    io.stdout(usage());
+    return EXIT.ok;
+  }
+  if (first === '--version' || first === '-V') {
+    io.stdout(`${version()}\n`);
+    return EXIT.ok;
+  }
+  if (!(first in COMMANDS)) {
+    io.stderr(`rerun-doctor: unknown command "${first}": expected one of ${Object.keys(COMMANDS).join(', ')} (see rerun-doctor --help)\n`);
+    return EXIT.usage;
+  }
+  try {
+    const mod = await COMMANDS[first as CommandName].load();
+    return await mod.run(rest, io);
+  } catch (e) {
+    return reportError(e, first, io);
+  }
+}
+
+function reportError(e: unknown, command: string, io: Io): number {
+  const err = e as Error & { code?: string };
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof StateError) {
+    io.stderr(`rerun-doctor: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  // util.parseArgs errors: unknown or malformed flags.
+  if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr(`rerun-doctor ${command}: ${err.message.split('\n')[0]} (see rerun-doctor ${command} --help)\n`);
+    return EXIT.usage;
+  }
+  io.stderr(`rerun-doctor: internal error: ${err.stack ?? String(e)}\nPlease report it with the command you ran.\n`);
+  return EXIT.usage;
+}

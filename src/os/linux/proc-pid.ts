@@ -1,0 +1,131 @@
+// Pure parsers for /proc/PID/{stat,status,cmdline,cgroup} and /proc/stat (proc(5)).
+import { ParseError } from '../../host/errors.js';
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  ttyNr: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  /** Field 22: start time in clock ticks since boot. */
+  startTicks: number;
+  rssPages: number;
+}
+
+/**
+ * comm may hold spaces, parentheses and even newlines (`83875 (sleep (2) .sh) S …`,
+ * uutils/procps#214; util-linux#1971), so: pid before the first `(`, comm up to the LAST `)`,
+ * then split the rest on whitespace (containers/psgo#66).
+ */
+export function parseProcStat(text: string, source: string): ProcStat {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) throw new ParseError('no "(comm)" in stat line', source);
+  const pid = Number(text.slice(0, open).trim());
+  const comm = text.slice(open + 1, close);
+  const f = text.slice(close + 1).trim().split(/\s+/);
+  // f[0] is field 3 (state); field n is f[n - 3].
+  const num = (field: number): number => {
+    const v = f[field - 3];
+    const n = v === undefined ? NaN : Number(v);
+    if (!Number.isFinite(n)) throw new ParseError(`field ${field} is not a number (${String(v)})`, source);
+    return n;
+  };
+  if (!Number.isInteger(pid)) throw new ParseError('pid is not a number', source);
+  return {
+    pid,
+    comm,
+    state: f[0] ?? '?',
+    ppid: num(4),
+    pgid: num(5),
+    sid: num(6),
+    ttyNr: num(7),
+    utimeTicks: num(14),
+    stimeTicks: num(15),
+    startTicks: num(22),
+    rssPages: num(24),
+  };
+}
+
+/** `/proc/PID/cmdline`: NUL-separated argv; a trailing NUL is not an empty argument. */
+export function parseCmdline(text: string): string[] {
+  if (text.length === 0) return [];
+  const parts = text.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+export interface ProcStatus {
+  /** Real uid (first of the four Uid: values). */
+  uid: number | null;
+  /** VmRSS in bytes; absent for kernel threads and zombies. */
+  rssBytes: number | null;
+}
+
+export function parseProcStatus(text: string): ProcStatus {
+  let uid: number | null = null;
+  let rssBytes: number | null = null;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('Uid:')) {
+      const v = Number(line.slice(4).trim().split(/\s+/)[0]);
+      if (Number.isInteger(v)) uid = v;
+    } else if (line.startsWith('VmRSS:')) {
+      const m = /(\d+)\s*kB/.exec(line);
+      if (m?.[1]) rssBytes = Number(m[1]) * 1024;
+    }
+  }
+  return { uid, rssBytes };
+}
+
+/** `btime` from /proc/stat: boot time, epoch seconds. */
+export function parseBootTime(text: string, source: string): number {
+  const m = /^btime\s+(\d+)\s*$/m.exec(text);
+  if (!m?.[1]) throw new ParseError('no btime line', source);
+  return Number(m[1]);
+}
+
+/** Unified-hierarchy (`0::/…`) cgroup path; falls back to the first line's path (cgroup v1). */
+export function parseCgroup(text: string): string | null {
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const unified = lines.find((l) => l.startsWith('0::'));
+  const line = unified ?? lines[0];
+  if (!line) return null;
+  const i = line.indexOf(':', line.indexOf(':') + 1);
+  return i >= 0 ? line.slice(i + 1) : null;
+}
+
+/**
+ * tty_nr (field 7) → name. Encoding: minor = (bits 31-20 << 8) | bits 7-0, major = bits 15-8
+ * (proc(5)). 136-143 are Unix98 ptys (/dev/pts/N), 4 is /dev/ttyN (N < 64) or ttySN.
+ */
+export function ttyName(ttyNr: number): string | null {
+  if (ttyNr === 0) return null;
+  const major = (ttyNr >> 8) & 0xfff;
+  const minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
+  if (major >= 136 && major <= 143) return `pts/${(major - 136) * 256 + minor}`;
+  if (major === 4) return minor < 64 ? `tty${minor}` : `ttyS${minor - 64}`;
+  return `tty(${major},${minor})`;
+}
+
+/** `socket:[12345]` → 12345; `pipe:[678]` with kind 'pipe'. */
+export function parseFdLink(link: string): { kind: 'socket' | 'pipe'; inode: number } | null {
+  const m = /^(socket|pipe):\[(\d+)\]$/.exec(link);
+  if (!m?.[1] || !m[2]) return null;
+  return { kind: m[1] as 'socket' | 'pipe', inode: Number(m[2]) };
+}
+
+/** /etc/passwd → uid → name. */
+export function parsePasswd(text: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const f = line.split(':');
+    const uid = Number(f[2]);
+    if (f[0] && Number.isInteger(uid) && !out.has(uid)) out.set(uid, f[0]);
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+// Listening TCP sockets from /proc/net/tcp and tcp6, owners from every /proc/PID/fd table
+// (no ss or lsof subprocess). Every owner is kept: one inode in several fd tables is an
+// inherited socket; several inodes on one port are SO_REUSEPORT duplicates (DOMAIN.md, Ports).
+import { AccessDenied, ProcessGone } from '../host/errors.js';
+import type { Host } from '../host/host.js';
+import { failed, ok } from '../model/outcome.js';
+import type { ListeningSocket, SnapshotIssue, SocketOwner } from '../model/snapshot.js';
+import { parseFdLink } from '../os/linux/proc-pid.js';
+import { parseNetTcp, TCP_LISTEN, type TcpRow } from '../os/linux/proc-net.js';
+import { listPids } from './processes.linux.js';
+import type { SocketProbe } from './types.js';
+
+const PROBE = 'sockets.linux';
+
+function readTables(host: Host, dir: string): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
+    let text: string;
+    try {
+      text = host.proc.read(`${dir}/${file}`);
+    } catch (e) {
+      // No IPv6 in this kernel: tcp6 is absent. That is not an error.
+      if (e instanceof ProcessGone) continue;
+      throw e;
+    }
+    rows.push(...parseNetTcp(text, family, host.proc.path(`${dir}/${file}`)));
+  }
+  return rows.filter((r) => r.state === TCP_LISTEN);
+}
+
+export const linuxSockets: SocketProbe = async (host) => {
+  const source = `${host.proc.path('net')}/tcp{,6} + ${host.proc.path('[pid]')}/fd/*`;
+  const issues: SnapshotIssue[] = [];
+  const listeners = new Map<number, TcpRow>();
+  let pids: number[];
+  try {
+    for (const r of readTables(host, 'net')) listeners.set(r.inode, r);
+    pids = listPids(host);
+  } catch (e) {
+    return failed((e as Error).message, source);
+  }
+  const owners = new Map<number, SocketOwner[]>();
+  // Sockets not in our own namespace's tables: looked up in the owner's namespace, once per namespace.
+  const unknown: Array<{ pid: number; fd: number; inode: number }> = [];
+  const denied: number[] = [];
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = host.proc.readdir(`${pid}/fd`);
+    } catch (e) {
+      if (e instanceof AccessDenied) denied.push(pid);
+      continue; // gone: skipped
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = host.proc.readlink(`${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!target.startsWith('socket:')) continue;
+      const l = parseFdLink(target);
+      if (!l) continue;
+      if (listeners.has(l.inode)) {
+        let list = owners.get(l.inode);
+        if (!list) owners.set(l.inode, (list = []));
+        list.push({ pid, fd: Number(fd) });
+      } else {
+        unknown.push({ pid, fd: Number(fd), inode: l.inode });
+      }
+    }
+  }
+  // Other network namespaces (containers): read /proc/PID/net/tcp* of one pid per namespace.
+  if (unknown.length > 0) {
+    const seenNs = new Set<string>();
+    for (const u of unknown) {
+      if (listeners.has(u.inode)) continue;
+      let ns: string;
+      try {
+        ns = host.proc.readlink(`${u.pid}/ns/net`);
+      } catch {
+        continue;
+      }
+      if (seenNs.has(ns)) continue;
+      seenNs.add(ns);
+      try {
+        for (const r of readTables(host, `${u.pid}/net`)) if (!listeners.has(r.inode)) listeners.set(r.inode, r);
+      } catch {
+        /* vanished or unreadable: those sockets stay unknown */
+      }
+    }
+    for (const u of unknown) {
+      if (!listeners.has(u.inode)) continue;
+      let list = owners.get(u.inode);
+      if (!list) owners.set(u.inode, (list = []));
+      list.push({ pid: u.pid, fd: u.fd });
+    }
+  }
+  const sockets: ListeningSocket[] = [];
+  for (const [inode, r] of listeners) {
+    const o = owners.get(inode) ?? [];
+    // No owner seen: pid 1's fds are unreadable even to root on some VMs; other users' without root.
+    // The socket stays, with owners: [], and the renderers say "owner not visible".
+    sockets.push({ address: r.address, port: r.port, family: r.family, id: `inode:${inode}`, owners: o, source: host.proc.path(r.family === 4 ? 'net/tcp' : 'net/tcp6') });
+  }
+  sockets.sort((a, b) => a.port - b.port || a.address.localeCompare(b.address) || a.id.localeCompare(b.id));
+  if (denied.length > 0) {
+    issues.push({ probe: PROBE, kind: 'access-denied', message: `fd tables of ${denied.length} process(es) not readable: their sockets show no owner (run as root to see them)`, pids: denied });
+  }
+  return ok(sockets, source, issues);
+};

@@ -1,0 +1,103 @@
+// `procs` for people: one block per run (generation), processes as trees, orphans marked.
+import type { Census, ClassifiedProcess, Generation } from '../model/census.js';
+import { formatArgv, formatBytes, formatStart, truncate } from './format.js';
+import type { Style } from './style.js';
+
+export interface TextOptions {
+  style: Style;
+  now: Date;
+  /** Terminal width; command lines are cut to fit unless wide. */
+  width: number;
+  wide: boolean;
+}
+
+export function describeGeneration(g: Generation, all: Generation[]): string {
+  const idx = all.indexOf(g);
+  const fromEnd = all.length - 1 - idx;
+  const pos = all.length === 1 ? 'the only run' : fromEnd === 0 ? 'the latest run' : fromEnd === 1 ? 'the run before last' : `${fromEnd} runs before the latest`;
+  return `run ${g.id} of ${all.length} (${pos})`;
+}
+
+function statusText(g: Generation, style: Style): string {
+  if (g.status === 'current') return style.green(`running, server ${g.serverPid}`);
+  if (g.status === 'older') return style.yellow(`an older server still running (${g.serverPid})`);
+  return style.red(g.serverPid !== null ? `ORPHANED: server ${g.serverPid} lost its launcher` : 'ORPHANED: its main process is gone');
+}
+
+function line(p: ClassifiedProcess, prefix: string, o: TextOptions): string[] {
+  const s = o.style;
+  const flags: string[] = [];
+  if (p.orphan) flags.push(s.red('ORPHAN'));
+  if (p.zombie) flags.push(s.yellow('ZOMBIE'));
+  if (p.ports.length > 0) flags.push(s.cyan(p.ports.map((x) => `:${x}`).join(' ')));
+  const head = `${prefix}${s.bold(String(p.pid))} ${p.role ?? 'other'}/${p.kind ?? '-'} ppid ${p.ppid} pgid ${p.pgid} ${p.user ?? '?'} started ${formatStart(p.startTime, o.now)} rss ${formatBytes(p.rssBytes)}${flags.length ? ' ' + flags.join(' ') : ''}`;
+  const indent = ' '.repeat(prefix.length + 2);
+  const cmd = formatArgv(p.argv, p.comm);
+  const out = [head, `${indent}${s.dim(o.wide ? cmd : truncate(cmd, Math.max(40, o.width - indent.length)))}`];
+  if (p.orphan && p.orphanReason) out.push(`${indent}${s.red('↳')} ${p.orphanReason}`);
+  if (p.zombie) out.push(`${indent}${s.yellow('↳')} unreaped child (defunct): its parent ${p.ppid} never wait()ed for it; it holds no memory or ports`);
+  return out;
+}
+
+function tree(members: ClassifiedProcess[], o: TextOptions): string[] {
+  const inGen = new Set(members.map((m) => m.pid));
+  const children = new Map<number, ClassifiedProcess[]>();
+  const roots: ClassifiedProcess[] = [];
+  for (const m of members) {
+    if (inGen.has(m.ppid) && m.ppid !== m.pid) {
+      const list = children.get(m.ppid) ?? [];
+      list.push(m);
+      children.set(m.ppid, list);
+    } else roots.push(m);
+  }
+  const out: string[] = [];
+  const walk = (p: ClassifiedProcess, prefix: string, childPrefix: string) => {
+    out.push(...line(p, prefix, o));
+    const kids = children.get(p.pid) ?? [];
+    kids.forEach((k, i) => {
+      const last = i === kids.length - 1;
+      walk(k, `${childPrefix}${last ? '└─ ' : '├─ '}`, `${childPrefix}${last ? '   ' : '│  '}`);
+    });
+  };
+  for (const r of roots) walk(r, '  ', '  ');
+  return out;
+}
+
+export function renderProcs(census: Census, o: TextOptions & { patternSource: string; ports: number[] }): string {
+  const s = o.style;
+  const project = census.processes.filter((p) => p.role !== null);
+  const out: string[] = [];
+  const orphans = project.filter((p) => p.orphan).length;
+  const zombies = project.filter((p) => p.zombie).length;
+  if (project.length === 0) {
+    out.push(s.green(`No server, worker or helper processes found (server pattern /${o.patternSource}/, ports ${o.ports.join(', ')}).`));
+  } else {
+    const runs = census.generations.length;
+    out.push(
+      s.bold(`${project.length} project process${project.length === 1 ? '' : 'es'} in ${runs} run${runs === 1 ? '' : 's'}`) +
+        (orphans > 0 ? `, ${s.red(`${orphans} orphan${orphans === 1 ? '' : 's'}`)}` : ', no orphans') +
+        (zombies > 0 ? `, ${s.yellow(`${zombies} zombie${zombies === 1 ? '' : 's'}`)}` : ''),
+    );
+    const byPid = new Map(project.map((p) => [p.pid, p]));
+    for (const g of census.generations) {
+      out.push('');
+      const c = g.counts;
+      out.push(`${s.bold(describeGeneration(g, census.generations))} · started ${formatStart(g.startedAt, o.now)} · ${statusText(g, s)} · ${c.server} server, ${c.worker} worker${c.worker === 1 ? '' : 's'}, ${c.helper} helper${c.helper === 1 ? '' : 's'} · pgid ${g.pgids.join(',')}`);
+      out.push(...tree(g.pids.map((pid) => byPid.get(pid)!), o));
+    }
+  }
+  out.push(...renderIssues(census, s));
+  return out.join('\n') + '\n';
+}
+
+export function renderIssues(census: Census, s: Style): string[] {
+  const out: string[] = [];
+  for (const p of census.snapshot.probes) {
+    if (p.status !== 'ok') out.push(s.yellow(`! ${p.probe} ${p.status}: ${p.message ?? ''}`));
+  }
+  for (const i of census.snapshot.issues) {
+    if (i.kind === 'vanished') continue;
+    out.push(s.yellow(`! ${i.message}`));
+  }
+  return out.length > 0 ? ['', 'Not everything could be seen:', ...out] : [];
+}
