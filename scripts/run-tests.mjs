@@ -1,5 +1,6 @@
 // Runs every test/**/*.test.ts with Node's own test runner (through tsx).
-// Node 20's `--test` takes no glob patterns, so the files are listed here.
+// Node 20's `--test` takes no glob patterns, so the files are listed here. One file at a time:
+// the live tests start real servers and judge the whole process table, so they must not overlap.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -17,5 +18,5 @@ function find(dir) {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : find('test');
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
