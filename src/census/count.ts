@@ -188,12 +188,17 @@ export function compare(before: SavedCensus, census: Census, instances: number |
   };
 }
 
-/** Growth run after run: the project's process count after each of the last `after` entries. */
-export function trend(history: HistoryEntry[]): { counts: number[]; growing: boolean; perRun: number } {
+/**
+ * Growth run after run, from the `after` counts: the longest non-decreasing tail of the history
+ * (a repeated count of the same state is not a new run) with at least two increases is a leak.
+ */
+export function trend(history: HistoryEntry[]): { counts: number[]; tail: number[]; growing: boolean; perRun: number } {
   const counts = history.filter((h) => h.kind === 'after').map((h) => h.summary.total);
-  const last = counts.slice(-5);
-  let growing = last.length >= 3;
-  for (let i = 1; i < last.length; i++) if (last[i]! <= last[i - 1]!) growing = false;
-  const perRun = last.length >= 2 ? (last[last.length - 1]! - last[0]!) / (last.length - 1) : 0;
-  return { counts, growing, perRun };
+  let start = counts.length - 1;
+  while (start > 0 && counts[start - 1]! <= counts[start]!) start--;
+  const tail = counts.slice(Math.max(0, start));
+  const steps = tail.slice(1).map((v, i) => v - tail[i]!).filter((d) => d > 0);
+  const growing = steps.length >= 2;
+  const perRun = steps.length > 0 ? steps.reduce((a, b) => a + b, 0) / steps.length : 0;
+  return { counts, tail, growing, perRun };
 }

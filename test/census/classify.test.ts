@@ -189,3 +189,12 @@ test('port reports: every owner with role, orphan flag, run and ancestry; an own
   assert.equal(metrics!.sockets[0]!.owners.length, 0);
   assert.equal(metrics!.heldByOrphan, false);
 });
+
+test('count trend: a repeated count is not a run; two increases in the tail are growth', async () => {
+  const { trend } = await import('../../src/census/count.js');
+  const h = (kind: 'before' | 'after', total: number) => ({ schemaVersion: 1, kind, takenAt: '', summary: { total, byRole: { server: 0, worker: 0, helper: 0 }, orphans: 0, zombies: 0, runs: 0, liveServers: 0 }, expected: null, unexplained: null });
+  assert.deepEqual(trend([h('before', 0), h('after', 4), h('after', 3), h('after', 6), h('after', 9), h('after', 9)]), { counts: [4, 3, 6, 9, 9], tail: [3, 6, 9, 9], growing: true, perRun: 3 });
+  assert.equal(trend([h('after', 3), h('after', 3), h('after', 3)]).growing, false);
+  assert.equal(trend([h('after', 3), h('after', 6), h('after', 0)]).growing, false, 'cleaned up: the tail restarts');
+  assert.equal(trend([h('after', 3), h('after', 6)]).growing, false, 'one increase is not a trend');
+});

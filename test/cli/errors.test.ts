@@ -1,0 +1,61 @@
+// Bad input: one clear line naming the input and what was expected, exit 2, no stack trace.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runCli } from '../helpers/live.js';
+
+const cases: Array<[string, string[], RegExp]> = [
+  ['unknown command', ['frobnicate'], /unknown command "frobnicate": expected one of ports, procs, count, demo/],
+  ['unknown flag', ['procs', '--frob'], /procs: Unknown option '--frob'/],
+  ['bad port', ['ports', 'abc'], /port "abc" is not a port: expected an integer 1-65535/],
+  ['port out of range', ['procs', '--port', '70000'], /--port "70000" is not a port/],
+  ['bad instances', ['count', 'after', '--instances=-1'], /--instances "-1" is not a count/],
+  ['bad regex', ['procs', '--server-pattern', '(('], /not a valid regular expression/],
+  ['count without subcommand', ['count'], /count: expected "before", "after" or "history"/],
+  ['count bad subcommand', ['count', 'during'], /unknown subcommand "during"/],
+  ['missing proc root', ['procs', '--proc-root', '/nonexistent/proc'], /cannot list processes .*\/nonexistent\/proc/],
+  ['missing config file', ['procs', '--config', '/nonexistent/rerun-doctor.json'], /nonexistent\/rerun-doctor\.json/],
+  ['demo bad workers', ['demo', '--workers', 'many'], /--workers "many" is not a worker count/],
+];
+
+for (const [name, args, re] of cases) {
+  test(`bad input: ${name}`, async () => {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(r.stdout, '');
+  });
+}
+
+test('a bad config file names the file and the key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rd-cfg-'));
+  try {
+    writeFileSync(join(dir, 'rerun-doctor.json'), JSON.stringify({ ports: [50051, 'abc'] }));
+    const r = await runCli(['procs'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /rerun-doctor\.json.*ports\[1\]/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    writeFileSync(join(dir, 'rerun-doctor.json'), '{}');
+    writeFileSync(join(dir, 'pyproject.toml'), '[tool.rerun-doctor]\nportz = [1]\n');
+    rmSync(join(dir, 'rerun-doctor.json'));
+    const t = await runCli(['procs'], { cwd: dir });
+    assert.equal(t.code, 2);
+    assert.match(t.stderr, /pyproject\.toml.*portz.*ports/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('help and version', async () => {
+  const h = await runCli(['--help']);
+  assert.equal(h.code, 0);
+  for (const c of ['ports', 'procs', 'count', 'demo']) assert.match(h.stdout, new RegExp(`\\n  ${c} `));
+  const v = await runCli(['--version']);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
+  const ph = await runCli(['ports', '--help']);
+  assert.match(ph.stdout, /Usage: rerun-doctor ports/);
+});
