@@ -145,6 +145,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let survivors: number[];
   try {
     let ready: Ready;
     try {
@@ -174,14 +175,14 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stdout(`\n${style.bold('In short:')} the main process is gone, but ${orphans.length} of its processes live on as orphans and still hold port ${grpcPort}: a rerun would bind it again (SO_REUSEPORT) and share traffic with them.\n`);
   } finally {
     step(5, 'Ending everything the demo started (by process group)');
-    const survivors = await cleanup();
+    survivors = await cleanup();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    if (survivors.length > 0) {
-      io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
-      return EXIT.findings;
-    }
-    io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor procs, rerun-doctor ports, rerun-doctor count before/after.\n`);
   }
+  if (survivors.length > 0) {
+    io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
+    return EXIT.findings;
+  }
+  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor procs, rerun-doctor ports, rerun-doctor count before/after.\n`);
   return EXIT.ok;
 }
