@@ -14,4 +14,12 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  {
+    // Under tsx, a failing assert.ok() without a message makes Node re-read the source at the
+    // transformed position to print the expression, which can hang; so every assert.ok says why.
+    files: ['test/**'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.object.name='assert'][callee.property.name='ok'][arguments.length<2]", message: 'give assert.ok a message (see eslint.config.js)' }],
+    },
+  },
 );

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 // Everything a census command needs, built from flags + config file: host, options, config.
 import { applyOverrides, compileServerPattern, compileWorkerPatterns, type Config } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
@@ -70,7 +71,7 @@ export function makeContext(values: CommonValues, io: Io, extraPorts: number[] =
   if (values['server-pattern'] !== undefined) flags.serverPattern = values['server-pattern'];
   if (values['worker-pattern']) flags.workerPatterns = values['worker-pattern'];
   if (values.instances !== undefined) flags.instances = parseCount(values.instances, '--instances');
-  if (values['state-dir'] !== undefined) flags.stateDir = values['state-dir'];
+  if (values['state-dir'] !== undefined) flags.stateDir = resolve(io.cwd, values['state-dir']);
   const config = applyOverrides(fileConfig, flags);
   let serverPattern: RegExp;
   let workerPatterns: RegExp[];

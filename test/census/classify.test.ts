@@ -16,7 +16,7 @@ test('a live server with spawn workers and its tracker: roles, no orphans, one r
   assert.equal(m.get(1002)!.kind, 'spawn-worker');
   assert.equal(m.get(900)!.role, null);
   assert.equal(m.get(1)!.role, null);
-  assert.ok(c.processes.every((p) => !p.orphan));
+  assert.ok(c.processes.every((p) => !p.orphan), 'c.processes.every((p) => !p.orphan)');
   assert.equal(c.generations.length, 1);
   assert.equal(c.generations[0]!.status, 'current');
   assert.deepEqual(c.generations[0]!.counts, { server: 1, worker: 2, helper: 1 });
@@ -46,7 +46,7 @@ for (const [name, procs, pid, expected] of orphanCases) {
     const p = by(c.processes).get(pid)!;
     assert.ok(p.role !== null || p.zombie, `pid ${pid} has a role`);
     assert.equal(p.orphan, expected, p.orphanReason ?? 'no reason');
-    if (expected) assert.ok(p.orphanReason && p.orphanReason.length > 10);
+    if (expected) assert.ok(p.orphanReason && p.orphanReason.length > 10, 'p.orphanReason && p.orphanReason.length > 10');
   });
 }
 

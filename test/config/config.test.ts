@@ -1,3 +1,6 @@
+// Every assert.ok carries its own message: without one, Node 20 builds the
+// message by re-reading the call site, which under tsx points into transformed
+// code (wrong expression shown; one run here hung on a failing assert.ok).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,11 +58,11 @@ test('DEFAULT_CONFIG has the documented values and is frozen', () => {
     stateDir: null,
     thresholds: { settleSeconds: 2, generationGapSeconds: 30 },
   });
-  assert.ok(Object.isFrozen(DEFAULT_CONFIG));
-  assert.ok(Object.isFrozen(DEFAULT_CONFIG.ports));
-  assert.ok(Object.isFrozen(DEFAULT_CONFIG.thresholds));
-  assert.ok(compileServerPattern(DEFAULT_CONFIG).test('/usr/bin/python3 -m src.main --port 50051'));
-  assert.ok(!compileServerPattern(DEFAULT_CONFIG).test('python -m src_main'));
+  assert.ok(Object.isFrozen(DEFAULT_CONFIG), 'DEFAULT_CONFIG frozen');
+  assert.ok(Object.isFrozen(DEFAULT_CONFIG.ports), 'ports frozen');
+  assert.ok(Object.isFrozen(DEFAULT_CONFIG.thresholds), 'thresholds frozen');
+  assert.equal(compileServerPattern(DEFAULT_CONFIG).test('/usr/bin/python3 -m src.main --port 50051'), true);
+  assert.equal(compileServerPattern(DEFAULT_CONFIG).test('python -m src_main'), false);
 });
 
 test('defaults when no file is found; root is cwd; result is a fresh copy', () => {
@@ -267,7 +270,7 @@ function loadError(content: string, fileName = content.startsWith('[') && !conte
   withTree({ [fileName]: content }, (root) => {
     e = configError(() => loadConfig({ cwd: root }));
   });
-  assert.ok(e);
+  assert.ok(e, 'no ConfigError captured');
   return e;
 }
 
@@ -350,8 +353,8 @@ test('wrong types: server-pattern, state-dir, thresholds and its fields', () => 
     const e = loadError(content);
     assert.equal(e.key, key, content);
     assert.match(e.message, re);
-    assert.ok(e.message.startsWith(`${e.file}: `));
-    assert.ok(e.message.includes(`"${key}"`));
+    assert.ok(e.message.startsWith(`${e.file}: `), e.message);
+    assert.ok(e.message.includes(`"${key}"`), e.message);
   }
 });
 
@@ -395,12 +398,13 @@ test('JSON syntax errors name the line and column', () => {
   const trailing = loadError('{\n  "ports": [8080],\n  "instances": 2,\n}\n');
   assert.equal(trailing.key, null);
   assert.match(trailing.message, /^rerun-doctor\.json: invalid JSON at line 4 column 1: \S/);
-  assert.ok(!trailing.message.includes('position'));
+  assert.ok(!trailing.message.includes('position'), trailing.message);
 
   // unexpected token: Node 20's V8 gives no position, the scanner finds it
   const token = loadError('{\n  "ports": [8080],\n  "instances": tru\n}\n');
-  assert.match(token.message, /^rerun-doctor\.json: invalid JSON at line 3 column 19: Unexpected token/);
-  assert.ok(!token.message.includes('is not valid JSON'));
+  assert.equal(token.message, 'rerun-doctor.json: invalid JSON at line 3 column 19: Unexpected token "\\n"');
+  const tokenLong = loadError(`{\n  "ports": [8080],\n  "server-pattern": "${'x'.repeat(40)}",\n  "instances": @\n}\n`);
+  assert.equal(tokenLong.message, 'rerun-doctor.json: invalid JSON at line 4 column 16: Unexpected token \'@\'');
 
   const single = loadError("{\n  'ports': [1]\n}");
   assert.match(single.message, /invalid JSON at line 2 column 3: /);
@@ -419,7 +423,7 @@ test('messages name a parent file by its shorter relative path', () => {
   withTree({ 'rerun-doctor.json': json({ ports: [0] }), 'a/b/.keep': '' }, (root) => {
     const e = configError(() => loadConfig({ cwd: join(root, 'a/b') }));
     assert.equal(e.file, join('..', '..', 'rerun-doctor.json'));
-    assert.ok(e.message.startsWith('../../rerun-doctor.json: "ports[0]" '));
+    assert.ok(e.message.startsWith('../../rerun-doctor.json: "ports[0]" '), e.message);
   });
 });
 
@@ -475,11 +479,11 @@ test('applyOverrides validates the values it applies', () => {
 test('compileServerPattern / compileWorkerPatterns', () => {
   withTree({ 'rerun-doctor.json': json({ 'server-pattern': 'gunicorn .*app', 'worker-patterns': ['^ray::', 'vllm-worker'] }) }, (root) => {
     const { config } = loadConfig({ cwd: root });
-    assert.ok(compileServerPattern(config).test('/venv/bin/gunicorn -w 4 myapp:app'));
+    assert.equal(compileServerPattern(config).test('/venv/bin/gunicorn -w 4 myapp:app'), true);
     const workers = compileWorkerPatterns(config);
     assert.equal(workers.length, 2);
-    assert.ok(workers[0]?.test('ray::IDLE'));
-    assert.ok(workers[1]?.test('python vllm-worker --rank 1'));
+    assert.equal(workers[0]?.test('ray::IDLE'), true);
+    assert.equal(workers[1]?.test('python vllm-worker --rank 1'), true);
   });
   const e = configError(() => compileWorkerPatterns({ workerPatterns: ['ok', '(('] }));
   assert.equal(e.key, 'worker-patterns[1]');

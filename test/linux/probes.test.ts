@@ -95,9 +95,9 @@ test('a process that vanishes between the listing and the read is skipped, not a
   const root = tree(SERVER_PROCS, NET);
   const host = faulty(root, (op, rel) => (rel.startsWith('1003/') ? new ProcessGone(rel) : null));
   const snap = await collectSnapshot(host, { classify: OPTS });
-  assert.ok(!snap.processes.some((p) => p.pid === 1003));
-  assert.ok(snap.processes.some((p) => p.pid === 1002));
-  assert.ok(snap.probes.every((p) => p.status === 'ok'));
+  assert.ok(!snap.processes.some((p) => p.pid === 1003), '!snap.processes.some((p) => p.pid === 1003)');
+  assert.ok(snap.processes.some((p) => p.pid === 1002), 'snap.processes.some((p) => p.pid === 1002)');
+  assert.ok(snap.probes.every((p) => p.status === 'ok'), 'snap.probes.every((p) => p.status === \'ok\')');
   const s = snap.sockets.find((x) => x.id === 'inode:7003')!;
   assert.deepEqual(s.owners, [], 'its socket stays, with no owner seen');
 });
@@ -106,7 +106,7 @@ test('a process that vanishes between stat and cmdline is skipped', async () => 
   const host = faulty(tree(SERVER_PROCS, NET), (op, rel) => (rel === '1002/cmdline' ? new ProcessGone(rel) : null));
   const o = await linuxProcesses(host, {});
   assert.equal(o.status, 'ok');
-  if (o.status === 'ok') assert.ok(!o.value.some((p) => p.pid === 1002));
+  if (o.status === 'ok') assert.ok(!o.value.some((p) => p.pid === 1002), '!o.value.some((p) => p.pid === 1002)');
 });
 
 test('access denied keeps the partial row and says what could not be seen', async () => {

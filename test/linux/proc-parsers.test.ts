@@ -60,7 +60,7 @@ test('cmdline: NUL-separated argv, trailing NUL dropped, empty for zombies', () 
 });
 
 test('btime, cgroup, fd links, passwd, tty', () => {
-  assert.ok(parseBootTime(cap('proc-stat-btime'), 'x') > 1_600_000_000);
+  assert.ok(parseBootTime(cap('proc-stat-btime'), 'x') > 1_600_000_000, 'parseBootTime(cap(\'proc-stat-btime\'), \'x\') > 1_600_000_000');
   assert.throws(() => parseBootTime('cpu 1 2 3', '/proc/stat'), ParseError);
   assert.equal(parseCgroup('0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-foo.scope\n'), '/user.slice/user-1000.slice/user@1000.service/app.slice/app-foo.scope');
   assert.equal(parseCgroup('12:pids:/system.slice/ssh.service\n0::/system.slice/ssh.service\n'), '/system.slice/ssh.service');
@@ -88,7 +88,7 @@ test('tcp6: [::] dual-stack, ::1 and IPv4-mapped listeners, real capture', () =>
 test('tcp: IPv4 byte order and ports, real capture', () => {
   const rows = parseNetTcp(cap('tcp'), 4, 'tcp');
   assert.deepEqual(rows.map((r) => `${r.address}:${r.port}`), ['127.0.0.1:8081', '0.0.0.0:8082', '0.0.0.0:2024']);
-  assert.ok(rows.every((r) => r.family === 4 && r.state === TCP_LISTEN && r.uid === 0));
+  assert.ok(rows.every((r) => r.family === 4 && r.state === TCP_LISTEN && r.uid === 0), 'rows.every((r) => r.family === 4 && r.state === TCP_LISTEN && r.uid === 0)');
 });
 
 test('address decoding by hand', () => {

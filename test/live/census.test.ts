@@ -50,7 +50,7 @@ for (const method of ['spawn', 'forkserver'] as const) {
     assert.deepEqual(reported, expected);
     const orphanRows = json.processes.filter((p) => expected.includes(p.pid));
     assert.equal(new Set(orphanRows.map((p) => p.generation)).size, 1, 'the orphans are one run');
-    assert.ok(orphanRows.every((p) => p.argv.length > 0 && p.pgid === s.pgid));
+    assert.ok(orphanRows.every((p) => p.argv.length > 0 && p.pgid === s.pgid), 'orphanRows.every((p) => p.argv.length > 0 && p.pgid === s.pgid)');
     assert.ok(!json.processes.some((p) => p.pid === s.main), 'the dead main is not listed');
 
     const ports = await runCli(['ports', String(wport), '--json']);
@@ -62,7 +62,7 @@ for (const method of ['spawn', 'forkserver'] as const) {
     assert.equal(p.sockets.length, 2, 'each worker bound its own SO_REUSEPORT socket');
     assert.equal(new Set(p.sockets.map((x) => x.id)).size, 2);
     assert.deepEqual(sorted(p.sockets.flatMap((x) => x.owners.map((o) => o.pid))), sorted(s.workers));
-    assert.ok(p.sockets.every((x) => x.owners.every((o) => o.orphan && o.role === 'worker')));
+    assert.ok(p.sockets.every((x) => x.owners.every((o) => o.orphan && o.role === 'worker')), 'p.sockets.every((x) => x.owners.every((o) => o.orphan && o.role === \'worker\'))');
     const mp = await runCli(['ports', String(mport), '--json']);
     assert.equal(mp.code, 0);
     assert.equal((JSON.parse(mp.stdout) as { ports: Array<{ topology: string }> }).ports[0]!.topology, 'free', "the main's own port died with it");
@@ -133,7 +133,7 @@ test('a server whose launcher died is an orphan server holding its port; its wor
   tracked.add(server.pid);
   assert.equal(server.orphan, true, server.orphanReason ?? '');
   const workers = c.processes.filter((p) => p.ppid === server.pid && p.role === 'worker');
-  assert.ok(workers.length >= 1);
+  assert.ok(workers.length >= 1, 'workers.length >= 1');
   for (const w of workers) {
     tracked.add(w.pid);
     assert.equal(w.orphan, false, 'its parent (the server) is alive');

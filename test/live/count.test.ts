@@ -56,7 +56,7 @@ test('count: a clean run matches 1 + N with the tracker explained; a killed main
     assert.equal(a.code, 1, 'a leak exits 1');
     const j = JSON.parse(a.stdout) as Cmp;
     assert.equal(j.expectation.verdict, 'leak');
-    assert.ok(j.expectation.unexplained.every((u) => /orphan/.test(u.why)));
+    assert.ok(j.expectation.unexplained.every((u) => /orphan/.test(u.why)), 'j.expectation.unexplained.every((u) => /orphan/.test(u.why))');
     totals.push(j.after.summary.total);
   }
   assert.ok(totals[1]! - totals[0]! >= 3 && totals[2]! - totals[1]! >= 3, `grows by 3 per run: ${totals.join(' → ')}`);
