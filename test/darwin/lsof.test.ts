@@ -166,7 +166,7 @@ test('broken field streams become issues, not exceptions', () => {
     [['0x11', [{ pid: 12, fd: 5 }]]],
   );
   assert.equal(issues.length, 3);
-  assert.ok(issues.every((i) => i.kind === 'parse' && i.probe === 'sockets.darwin'));
+  assert.ok(issues.every((i) => i.kind === 'parse' && i.probe === 'sockets.darwin'), 'every issue is a sockets.darwin parse issue');
   assert.match(issues[0]?.message ?? '', /before any process/);
   assert.match(issues[1]?.message ?? '', /bad pid/);
   assert.match(issues[2]?.message ?? '', /not-an-address/);

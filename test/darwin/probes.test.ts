@@ -100,7 +100,7 @@ test('processes: both ps calls merged, cwd filled for the enriched pids', async 
   assert.equal(byPid.get(702)?.exe, '/Applications/Visual Studio Code.app/Contents/MacOS/Electron');
   assert.equal(byPid.get(702)?.comm, 'Electron');
   assert.equal(byPid.get(738)?.comm, 'Code Helper (Plu');
-  assert.ok((byPid.get(738)?.argv.join(' ').length ?? 0) > 2000);
+  assert.ok((byPid.get(738)?.argv.join(' ').length ?? 0) > 2000, 'the long VS Code helper argv arrives whole');
 
   // A login shell: relative comm, so no exe. The first ps exited before the comm= call.
   assert.deepEqual([byPid.get(1202)?.comm, byPid.get(1202)?.exe], ['-zsh', null]);
@@ -122,7 +122,7 @@ test('processes: both ps calls merged, cwd filled for the enriched pids', async 
 
   // Start times: ps prints local time and the probe reads it in the local zone.
   assert.equal(byPid.get(4103)?.startKey, new Date(2025, 5, 17, 9, 12, 41).getTime() / 1000);
-  assert.equal(byPid.get(4103)?.startTime, new Date(2025, 5, 17, 9, 12, 41).toISOString());
+  assert.equal(byPid.get(4103)?.startTime, new Date(Date.UTC(2025, 5, 17, 9, 12, 41)).toISOString(), 'ps runs with TZ=UTC0, so lstart is UTC');
 
   // The snapshot row carries exactly ProcessInfo's fields (the parser's `command` stays behind).
   assert.equal('command' in (server ?? {}), false);
@@ -134,7 +134,7 @@ test('processes: no enrich option means no lsof call and no cwd', async () => {
   const bin = isolatedBin({ ps: { link: join(FAKE_BIN, 'ps') }, cat: { link: systemTool('cat') } });
   const { value: rows, issues } = okValue(await darwinProcesses(darwinHost(scenario('orphaned-spawn'), bin), {}));
   assert.equal(rows.length, 27);
-  assert.ok(rows.every((r) => r.cwd === null));
+  assert.ok(rows.every((r) => r.cwd === null), 'no cwd without enrich');
   assert.deepEqual(issues, []);
 });
 
@@ -218,7 +218,7 @@ test('sockets: separate sockets on 50051, one shared socket on 9000, v4 and v6 o
     shared[0]?.owners.map((o) => o.pid),
     [5310, 5313],
   );
-  assert.ok(sockets.every((s) => s.source === 'lsof -F'));
+  assert.ok(sockets.every((s) => s.source === 'lsof -F'), 'every socket names its source');
 });
 
 test('sockets: lsof exit 1 with output is partial data, reported as access-denied', async () => {

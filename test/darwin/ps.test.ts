@@ -160,7 +160,7 @@ test('state keeps only the first letter (Ss, R+, U, I)', () => {
 test('a very long argv (>2000 chars, -ww) parses whole', () => {
   const flags = Array.from({ length: 120 }, (_, i) => `--enable-feature-number-${i}=on`).join(' ');
   const command = `/Applications/Visual Studio Code.app/Contents/Frameworks/Code Helper (Plugin).app/Contents/MacOS/Code Helper (Plugin) --type=utility ${flags}`;
-  assert.ok(command.length > 2000);
+  assert.ok(command.length > 2000, 'the test line really is long');
   const row = line(`  738   702   702   501 dev      S    Mon Jun 16 09:15:44 2025  412160  48:10.77 ??       ${command}`);
   assert.equal(row.command, command);
   assert.equal(row.argv.at(-1), '--enable-feature-number-119=on');
@@ -203,7 +203,7 @@ test('bad lines become parse issues with line numbers; good lines around them su
       ['parse', 'processes.darwin', '8'],
     ],
   );
-  assert.ok(issues[0]?.message.includes('ps: illegal option -- y'));
+  assert.ok(issues[0]?.message.includes('ps: illegal option -- y'), 'the issue quotes the bad line');
   assert.ok((issues[4]?.message.length ?? 0) < 400, 'a huge line is clipped in the issue');
 });
 
@@ -266,7 +266,7 @@ test('the orphaned-spawn capture parses without issues', () => {
     ],
   );
   const helper = rows.find((r) => r.pid === 738);
-  assert.ok(helper && helper.command.length > 2000);
+  assert.ok(helper && helper.command.length > 2000, 'the VS Code helper line keeps its >2000-char command');
   assert.equal(rows.find((r) => r.pid === 402)?.user, '_windowserver');
   assert.equal(rows.find((r) => r.pid === 402)?.cpuSeconds, 18724.1);
   assert.equal(rows.find((r) => r.pid === 5315)?.zombie, true);

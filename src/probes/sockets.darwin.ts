@@ -1,0 +1,64 @@
+// Listening TCP sockets on macOS, with every owning pid, from lsof field output.
+// See docs/probes/darwin.md for why each flag is there.
+import type { Host } from '../host/host.js';
+import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
+import type { ListeningSocket, SnapshotIssue } from '../model/snapshot.js';
+import { parseLsofListen } from '../os/darwin/lsof.js';
+import type { SocketProbe } from './types.js';
+
+const PROBE = 'sockets.darwin';
+
+/**
+ * -n/-P: numeric hosts and ports (no DNS or /etc/services lookups, which are slow and ambiguous);
+ * -iTCP -sTCP:LISTEN: TCP listeners only (-s filters the network files -i selects, lsof(8)'s own
+ * "-iTCP -sTCP:LISTEN" example; no -a needed since nothing else is selected); -F…0: field output,
+ * NUL-terminated so names survive intact, with pid, command, fd, DEVICE (d), type, name, TCP state.
+ */
+export const LSOF_LISTEN_ARGV: readonly string[] = ['lsof', '-nP', '-iTCP', '-sTCP:LISTEN', '-FpcfdtnT0'];
+
+/** An exit-1 stderr that means "you called me wrong", not "I could not see everything". */
+const USAGE_ERROR = /usage:|unknown|unsupported|illegal|invalid/i;
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+export const darwinSockets: SocketProbe = async (host: Host): Promise<Outcome<ListeningSocket[]>> => {
+  const argv = [...LSOF_LISTEN_ARGV];
+  const source = argv.join(' ');
+  // LC_ALL=C keeps lsof's messages in English so the stderr checks below mean what they say.
+  const res = await host.run(argv, { env: { ...host.env, LC_ALL: 'C' } });
+  if (res.notFound) return unavailable('lsof is not installed or not on PATH', source);
+  if (res.timedOut) return failed('lsof timed out', source);
+
+  if (res.code === 0) {
+    const { sockets, issues } = parseLsofListen(res.stdout);
+    return ok(sockets, source, issues);
+  }
+
+  if (res.code === 1) {
+    // lsof(8) DIAGNOSTICS: it "returns a one (1) if any error was detected, including the failure to
+    // locate ... Internet addresses or files ... it was asked to list". So exit 1 covers both
+    // "no TCP listener at all" (empty stdout, nothing on stderr) and "could not read some processes"
+    // (partial stdout, e.g. other users' processes without root; failure-modes.md §7.2). Neither is a
+    // failure of the probe.
+    if (res.stdout.trim() === '') {
+      if (USAGE_ERROR.test(res.stderr)) return failed(`lsof exited 1: ${firstLine(res.stderr)}`, source);
+      const issues: SnapshotIssue[] = res.stderr.trim()
+        ? [{ probe: PROBE, kind: 'access-denied', message: `lsof exited 1 with no listeners listed: ${firstLine(res.stderr)}` }]
+        : [];
+      return ok([], source, issues);
+    }
+    const { sockets, issues } = parseLsofListen(res.stdout);
+    const detail = res.stderr.trim() ? ` (${firstLine(res.stderr)})` : '';
+    issues.push({
+      probe: PROBE,
+      kind: 'access-denied',
+      message: `lsof exited 1 with partial output${detail}: listeners held by other users' processes may be missing; run as root to see them`,
+    });
+    return ok(sockets, source, issues);
+  }
+
+  const why = firstLine(res.stderr) || `exit status ${String(res.code)}`;
+  return failed(`lsof failed: ${why}`, source);
+};
