@@ -67,18 +67,19 @@ export interface ProcStatus {
 }
 
 export function parseProcStatus(text: string): ProcStatus {
-  let uid: number | null = null;
-  let rssBytes: number | null = null;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('Uid:')) {
-      const v = Number(line.slice(4).trim().split(/\s+/)[0]);
-      if (Number.isInteger(v)) uid = v;
-    } else if (line.startsWith('VmRSS:')) {
-      const m = /(\d+)\s*kB/.exec(line);
-      if (m?.[1]) rssBytes = Number(m[1]) * 1024;
-    }
-  }
-  return { uid, rssBytes };
+  // Two fields out of ~55 lines, on every process of every census: look them up, do not split.
+  const field = (name: string): string | null => {
+    const i = text.startsWith(name) ? 0 : text.indexOf('\n' + name);
+    if (i < 0) return null;
+    const start = i === 0 ? name.length : i + 1 + name.length;
+    const end = text.indexOf('\n', start);
+    return text.slice(start, end < 0 ? text.length : end);
+  };
+  const uidLine = field('Uid:');
+  const uidNum = uidLine === null ? NaN : parseInt(uidLine.trim(), 10);
+  const rssLine = field('VmRSS:');
+  const rssNum = rssLine === null ? NaN : parseInt(rssLine.trim(), 10);
+  return { uid: Number.isInteger(uidNum) ? uidNum : null, rssBytes: Number.isInteger(rssNum) ? rssNum * 1024 : null };
 }
 
 /** `btime` from /proc/stat: boot time, epoch seconds. */
