@@ -63,7 +63,7 @@ function tree(members: ClassifiedProcess[], o: TextOptions): string[] {
   return out;
 }
 
-export function renderProcs(census: Census, o: TextOptions & { patternSource: string; ports: number[] }): string {
+export function renderProcs(census: Census, o: TextOptions & { patternSource: string; ports: number[]; all?: boolean }): string {
   const s = o.style;
   const project = census.processes.filter((p) => p.role !== null);
   const out: string[] = [];
@@ -84,6 +84,15 @@ export function renderProcs(census: Census, o: TextOptions & { patternSource: st
       const c = g.counts;
       out.push(`${s.bold(describeGeneration(g, census.generations))} · started ${formatStart(g.startedAt, o.now)} · ${statusText(g, s)} · ${c.server} server, ${c.worker} worker${c.worker === 1 ? '' : 's'}, ${c.helper} helper${c.helper === 1 ? '' : 's'} · pgid ${g.pgids.join(',')}`);
       out.push(...tree(g.pids.map((pid) => byPid.get(pid)!), o));
+    }
+  }
+  if (o.all) {
+    const others = census.processes.filter((p) => p.role === null);
+    out.push('', s.bold(`${others.length} other process${others.length === 1 ? '' : 'es'}`));
+    for (const p of others) {
+      const head = `  ${String(p.pid).padStart(7)} ppid ${String(p.ppid).padStart(7)} ${(p.user ?? '?').padEnd(8)} ${formatStart(p.startTime, o.now)} ${formatBytes(p.rssBytes).padStart(9)}${p.zombie ? ' ZOMBIE' : ''}  `;
+      const cmd = formatArgv(p.argv, p.comm);
+      out.push(head + (o.wide ? cmd : truncate(cmd, Math.max(30, o.width - head.length))));
     }
   }
   out.push(...renderIssues(census, s));

@@ -41,7 +41,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (ctx.json) {
     io.stdout(JSON.stringify(procsJson(census, { all: values.all === true, ports: ctx.classify.ports, serverPattern: ctx.classify.serverPattern.source }), null, 2) + '\n');
   } else {
-    const text = renderProcs(census, { style: makeStyle(useColor(io)), now: ctx.host.now(), width: io.columns ?? 120, wide: values.wide === true, patternSource: ctx.classify.serverPattern.source, ports: ctx.classify.ports });
+    const text = renderProcs(census, { style: makeStyle(useColor(io)), now: ctx.host.now(), width: io.columns ?? 120, wide: values.wide === true, patternSource: ctx.classify.serverPattern.source, ports: ctx.classify.ports, all: values.all === true });
     io.stdout(text);
   }
   return census.processes.some((p) => p.orphan) ? EXIT.findings : EXIT.ok;
