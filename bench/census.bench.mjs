@@ -1,10 +1,14 @@
 // npm run bench: census cost against the tools users run today, measured in the same run
 // (absolute times drift ±15-30 % on shared machines; ratios hold, perf-baseline.md).
 // For K extra idle processes (100 of them listening on 127.0.0.1), it times, as whole processes:
-//   rerun-doctor procs --json, rerun-doctor ports --json, `ps -eo …` and `ss -ltnpH`,
-// and in-process: takeCensus() (the library call). NODE_EXTRA_CA_CERTS is unset for the timed
+//   rerun-doctor procs --json, rerun-doctor ports --json, `ps -eo …`, `ss -ltnpH`,
+//   `lsof -nP -iTCP -sTCP:LISTEN`, the npm packages systeminformation (processes() +
+//   networkConnections()) and find-process (one port), each in its own `node` process;
+// and in-process: takeCensus() (the library call) against a raw reader that only reads the same
+// /proc files (stat and cmdline of every pid, every fd link) and parses nothing. NODE_EXTRA_CA_CERTS is unset for the timed
 // runs, as users do not have it. Results: a table on stdout (copy it into docs/benchmarks.md).
 import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -12,7 +16,7 @@ const cli = `${root}dist/cli/bin.js`;
 const env = { ...process.env, NO_COLOR: '1' };
 delete env.NODE_EXTRA_CA_CERTS;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const KS = (process.env.BENCH_K ?? '0,1000').split(',').map(Number);
+const KS = (process.env.BENCH_K ?? '0,2000,5000').split(',').map(Number);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -46,6 +50,49 @@ time.sleep(3600)
   return new Promise((resolve) => child.stdout.once('data', () => setTimeout(() => resolve(child), 300)));
 }
 
+// The floor: read the files a census needs, parse nothing.
+const rawBuf = Buffer.allocUnsafe(1 << 16);
+function rawRead() {
+  const read = (p) => {
+    let fd;
+    try {
+      fd = openSync(p, 'r');
+    } catch {
+      return;
+    }
+    try {
+      readSync(fd, rawBuf, 0, rawBuf.length, null);
+    } catch {
+      /* gone */
+    } finally {
+      closeSync(fd);
+    }
+  };
+  read('/proc/net/tcp');
+  read('/proc/net/tcp6');
+  for (const pid of readdirSync('/proc')) {
+    if (pid.charCodeAt(0) < 48 || pid.charCodeAt(0) > 57) continue;
+    read(`/proc/${pid}/stat`);
+    read(`/proc/${pid}/cmdline`);
+    let fds;
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        /* closed */
+      }
+    }
+  }
+}
+
+const SI = `import si from 'systeminformation'; await Promise.all([si.processes(), si.networkConnections()]);`;
+const FP = `import find from 'find-process'; await find('port', 50051);`;
+
 const { takeCensus } = await import(`${root}dist/census/census.js`);
 const { createHost } = await import(`${root}dist/host/host.js`);
 const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [50051, 8080], generationGapSeconds: 30 };
@@ -53,7 +100,7 @@ const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports:
 const rows = [];
 for (const k of KS) {
   const idle = k > 0 ? await startIdle(k) : null;
-  const t = { procs: [], ports: [], ps: [], ss: [], psss: [], lib: [], nodeNull: [] };
+  const t = { procs: [], ports: [], ps: [], ss: [], psss: [], lsof: [], si: [], fp: [], lib: [], raw: [], nodeNull: [] };
   const host = createHost();
   for (let r = 0; r < ROUNDS; r++) {
     t.nodeNull.push(timeCmd([process.execPath, '-e', '0']));
@@ -64,14 +111,20 @@ for (const k of KS) {
     t.ps.push(ps);
     t.ss.push(ss);
     t.psss.push(ps !== null && ss !== null ? ps + ss : null);
+    t.lsof.push(timeCmd(['lsof', '-nP', '-iTCP', '-sTCP:LISTEN']));
+    t.si.push(timeCmd([process.execPath, '--input-type=module', '-e', SI]));
+    t.fp.push(timeCmd([process.execPath, '--input-type=module', '-e', FP]));
+    const r0 = performance.now();
+    rawRead();
+    t.raw.push(performance.now() - r0);
     const t0 = performance.now();
     await takeCensus(host, opts);
     t.lib.push(performance.now() - t0);
   }
+  const procCount = spawnSync('sh', ['-c', 'ls -d /proc/[0-9]* | wc -l']).stdout.toString().trim();
   if (idle) {
     process.kill(-idle.pid, 'SIGKILL');
   }
-  const procCount = spawnSync('sh', ['-c', 'ls -d /proc/[0-9]* | wc -l']).stdout.toString().trim();
   const m = Object.fromEntries(Object.entries(t).map(([key, v]) => [key, v.includes(null) ? null : median(v)]));
   rows.push({ k, processes: Number(procCount), ...m });
 }
@@ -81,10 +134,24 @@ const f = (v) => (v === null ? 'n/a' : v.toFixed(1));
 const ratio = (a, b) => (a === null || b === null ? 'n/a' : (a / b).toFixed(2));
 console.log(`rerun-doctor census benchmark: ${ROUNDS} rounds, medians in ms, Node ${process.version}, ${new Date().toISOString()}`);
 console.log('');
-console.log('| K extra | procs --json | ports --json | takeCensus() in-process | ps -eo … | ss -ltnpH | ps + ss | node -e 0 | procs ÷ (ps+ss) | in-process ÷ (ps+ss) |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('Whole processes (Node start included for the Node tools):');
+console.log('');
+console.log('| K extra | processes | rerun-doctor procs --json | rerun-doctor ports --json | ps -eo … | ss -ltnpH | ps + ss | lsof -iTCP -sTCP:LISTEN | systeminformation | find-process (1 port) | node -e 0 |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.k} | ${f(r.procs)} | ${f(r.ports)} | ${f(r.lib)} | ${f(r.ps)} | ${f(r.ss)} | ${f(r.psss)} | ${f(r.nodeNull)} | ${ratio(r.procs, r.psss)} | ${ratio(r.lib, r.psss)} |`);
+  console.log(`| ${r.k} | ${r.processes} | ${f(r.procs)} | ${f(r.ports)} | ${f(r.ps)} | ${f(r.ss)} | ${f(r.psss)} | ${f(r.lsof)} | ${f(r.si)} | ${f(r.fp)} | ${f(r.nodeNull)} |`);
 }
+console.log('');
+console.log('Ratios (rerun-doctor procs --json ÷ each tool, whole processes; < 1 means rerun-doctor is faster):');
+console.log('');
+console.log('| K extra | ÷ ps + ss | ÷ lsof | ÷ systeminformation | ÷ find-process |');
+console.log('|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.k} | ${ratio(r.procs, r.psss)} | ${ratio(r.procs, r.lsof)} | ${ratio(r.procs, r.si)} | ${ratio(r.procs, r.fp)} |`);
+console.log('');
+console.log('In-process (no Node start): the full census against the raw cost of reading its /proc files:');
+console.log('');
+console.log('| K extra | processes | takeCensus() ms | raw reads ms | census ÷ raw |');
+console.log('|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.k} | ${r.processes} | ${f(r.lib)} | ${f(r.raw)} | ${ratio(r.lib, r.raw)} |`);
 console.log('');
 console.log(`bench process peak RSS: ${rssMiB} MiB`);

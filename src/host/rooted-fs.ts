@@ -1,13 +1,15 @@
 // Synchronous reads under a root passed in as a value (never a global "/proc").
 // Synchronous reads into one reused buffer were the fastest census in
 // ../shared/reference/perf-baseline.md (async fs.promises was 3-5x slower for tiny /proc files).
-import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { translateFsError } from './errors.js';
 
 export interface RootedFs {
   readonly root: string;
   /** Whole file as latin1-safe UTF-8 text. Throws ProcessGone / AccessDenied / Error. */
   read(rel: string): string;
+  /** Whole file as bytes (binary /proc files such as auxv). */
+  readBytes(rel: string): Buffer;
   readdir(rel: string): string[];
   readlink(rel: string): string;
   path(rel: string): string;
@@ -46,6 +48,14 @@ export function createRootedFs(root: string): RootedFs {
         throw translateFsError(e, p);
       } finally {
         closeSync(fd);
+      }
+    },
+    readBytes(rel) {
+      const p = path(rel);
+      try {
+        return readFileSync(p);
+      } catch (e) {
+        throw translateFsError(e, p);
       }
     },
     readdir(rel) {

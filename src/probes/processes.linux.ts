@@ -1,10 +1,11 @@
-// Linux process census straight from /proc (no ps subprocess): stat, cmdline, status per pid,
-// then exe, cwd, cgroup and pipe inodes for the pids the caller wants enriched.
+// Linux process census straight from /proc (no ps subprocess): stat and cmdline per pid; then
+// status (uid, VmRSS), exe, cwd, cgroup and pipe inodes for the pids the caller wants enriched. status is left out of the pass over every process
+// because the kernel formats ~55 lines for it: it cost as much as stat itself (docs/benchmarks.md).
 import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
-import { parseBootTime, parseCgroup, parseCmdline, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../os/linux/proc-pid.js';
+import { parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../os/linux/proc-pid.js';
 import type { ProcessProbe } from './types.js';
 
 const PROBE = 'processes.linux';
@@ -34,7 +35,7 @@ export function readUserNames(host: Host): Map<number, string> {
 }
 
 /** Reads one process's basic row; returns null when it vanished mid-read. */
-export function readProcess(host: Host, pid: number, bootTime: number, users: Map<number, string>, denied: number[]): ProcessInfo | null {
+export function readProcess(host: Host, pid: number, bootTime: number, pageSize: number, denied: number[]): ProcessInfo | null {
   let stat;
   try {
     stat = parseProcStat(host.proc.read(`${pid}/stat`), `/proc/${pid}/stat`);
@@ -50,23 +51,16 @@ export function readProcess(host: Host, pid: number, bootTime: number, users: Ma
     if (e instanceof AccessDenied) denied.push(pid);
     else throw e;
   }
-  let uid: number | null = null;
-  let rssBytes: number | null = null;
-  try {
-    ({ uid, rssBytes } = parseProcStatus(host.proc.read(`${pid}/status`)));
-  } catch (e) {
-    if (e instanceof ProcessGone) return null;
-    if (e instanceof AccessDenied) denied.push(pid);
-    else throw e;
-  }
+  // uid and user come from status in enrichProcess, for the processes that matter: a stat() of
+  // every /proc/PID for its owner cost a tenth of a cold census (docs/benchmarks.md).
   const startSeconds = bootTime + stat.startTicks / host.clockTicks;
   return {
     pid: stat.pid,
     ppid: stat.ppid,
     pgid: stat.pgid,
     sid: stat.sid,
-    uid,
-    user: uid === null ? null : (users.get(uid) ?? String(uid)),
+    uid: null,
+    user: null,
     state: stat.state,
     zombie: stat.state === 'Z',
     startTime: new Date(Math.round(startSeconds * 1000)).toISOString(),
@@ -75,14 +69,33 @@ export function readProcess(host: Host, pid: number, bootTime: number, users: Ma
     argv,
     exe: null,
     cwd: null,
-    rssBytes: rssBytes ?? (stat.state === 'Z' ? 0 : null),
+    rssBytes: stat.rssPages * pageSize,
     cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / host.clockTicks,
     tty: ttyName(stat.ttyNr),
   };
 }
 
-/** exe, cwd, cgroup and pipe inodes: readlinks that cost a syscall each, so only where needed. */
-export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>): void {
+/** The kernel's page size (stat counts rss in pages); 4096 when auxv cannot be read (fixture trees). */
+export function readPageSize(host: Host): number {
+  try {
+    return parseAuxvPageSize(host.proc.readBytes('self/auxv')) ?? 4096;
+  } catch {
+    return 4096;
+  }
+}
+
+/** status, exe, cwd, cgroup and pipe inodes: the costlier reads, only where needed. */
+export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, users: Map<number, string>): void {
+  try {
+    const st = parseProcStatus(host.proc.read(`${p.pid}/status`));
+    if (st.uid !== null) {
+      p.uid = st.uid;
+      p.user = users.get(st.uid) ?? String(st.uid);
+    }
+    if (st.rssBytes !== null) p.rssBytes = st.rssBytes;
+  } catch (e) {
+    if (e instanceof AccessDenied) denied.add(p.pid);
+  }
   const link = (rel: string): string | null => {
     try {
       return host.proc.readlink(`${p.pid}/${rel}`);
@@ -130,7 +143,7 @@ function isKernelThread(p: ProcessInfo): boolean {
 }
 
 export const linuxProcesses: ProcessProbe = async (host, opts) => {
-  const source = `${host.proc.path('[pid]')}/{stat,cmdline,status}`;
+  const source = `${host.proc.path('[pid]')}/{stat,cmdline}`;
   let bootTime: number;
   let pids: number[];
   try {
@@ -140,12 +153,13 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
     return failed(`cannot read ${host.proc.root}: ${(e as Error).message}`, source);
   }
   const users = readUserNames(host);
+  const pageSize = readPageSize(host);
   const deniedBasic: number[] = [];
   const rows: ProcessInfo[] = [];
   const issues: SnapshotIssue[] = [];
   for (const pid of pids) {
     try {
-      const p = readProcess(host, pid, bootTime, users, deniedBasic);
+      const p = readProcess(host, pid, bootTime, pageSize, deniedBasic);
       if (p && !isKernelThread(p)) rows.push(p);
     } catch (e) {
       issues.push({ probe: PROBE, kind: 'parse', message: `pid ${pid}: ${(e as Error).message}`, pids: [pid] });
@@ -153,12 +167,12 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
   }
   const want = opts.enrich?.(rows) ?? new Set<number>();
   const denied = new Set<number>();
-  for (const p of rows) if (want.has(p.pid)) enrichProcess(host, p, denied);
+  for (const p of rows) if (want.has(p.pid)) enrichProcess(host, p, denied, users);
   if (deniedBasic.length > 0) {
-    issues.push({ probe: PROBE, kind: 'access-denied', message: `command line or status of ${deniedBasic.length} process(es) not readable`, pids: deniedBasic });
+    issues.push({ probe: PROBE, kind: 'access-denied', message: `command line of ${deniedBasic.length} process(es) not readable`, pids: deniedBasic });
   }
   if (denied.size > 0) {
-    issues.push({ probe: PROBE, kind: 'access-denied', message: `exe, cwd or fd table of ${denied.size} process(es) not readable (other users' processes need root)`, pids: [...denied].sort((a, b) => a - b) });
+    issues.push({ probe: PROBE, kind: 'access-denied', message: `status, exe, cwd or fd table of ${denied.size} process(es) not readable (other users' processes need root)`, pids: [...denied].sort((a, b) => a - b) });
   }
   return ok(rows, source, issues);
 };

@@ -70,30 +70,42 @@ export const linuxSockets: SocketProbe = async (host) => {
       }
     }
   }
-  // Other network namespaces (containers): read /proc/PID/net/tcp* of one pid per namespace.
+  // Other network namespaces (containers): read /proc/PID/net/tcp* of one pid per namespace. Most
+  // unknown sockets are unix sockets in our own namespace, so each pid's namespace is looked up
+  // once, and our own is skipped.
   if (unknown.length > 0) {
-    const seenNs = new Set<string>();
+    let ownNs: string | null = null;
+    try {
+      ownNs = host.proc.readlink('self/ns/net');
+    } catch {
+      /* a fixture tree or no permission: compare against nothing */
+    }
+    const nsOfPid = new Map<number, string | null>();
+    const readNs = new Set<string>();
     for (const u of unknown) {
-      if (listeners.has(u.inode)) continue;
-      let ns: string;
+      if (nsOfPid.has(u.pid)) continue;
+      let ns: string | null = null;
       try {
         ns = host.proc.readlink(`${u.pid}/ns/net`);
       } catch {
-        continue;
+        /* gone or denied */
       }
-      if (seenNs.has(ns)) continue;
-      seenNs.add(ns);
+      nsOfPid.set(u.pid, ns);
+      if (ns === null || ns === ownNs || readNs.has(ns)) continue;
+      readNs.add(ns);
       try {
         for (const r of readTables(host, `${u.pid}/net`)) if (!listeners.has(r.inode)) listeners.set(r.inode, r);
       } catch {
         /* vanished or unreadable: those sockets stay unknown */
       }
     }
-    for (const u of unknown) {
-      if (!listeners.has(u.inode)) continue;
-      let list = owners.get(u.inode);
-      if (!list) owners.set(u.inode, (list = []));
-      list.push({ pid: u.pid, fd: u.fd });
+    if (readNs.size > 0) {
+      for (const u of unknown) {
+        if (!listeners.has(u.inode)) continue;
+        let list = owners.get(u.inode);
+        if (!list) owners.set(u.inode, (list = []));
+        list.push({ pid: u.pid, fd: u.fd });
+      }
     }
   }
   const sockets: ListeningSocket[] = [];

@@ -38,6 +38,6 @@ export function renderPorts(census: Census, reports: PortReport[], o: TextOption
       }
     }
   }
-  out.push(...renderIssues(census, s).filter((l) => !/command line or status/.test(l)));
+  out.push(...renderIssues(census, s).filter((l) => !/command line of/.test(l)));
   return out.join('\n') + '\n';
 }

@@ -40,6 +40,11 @@ function faulty(root: string, fault: (op: string, rel: string) => Error | null):
       if (e) throw e;
       return fs.readlink(rel);
     },
+    readBytes: (rel) => {
+      const e = fault('read', rel);
+      if (e) throw e;
+      return fs.readBytes(rel);
+    },
   });
   return { ...base, proc: wrap(base.proc) };
 }

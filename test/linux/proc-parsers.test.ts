@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ParseError } from '../../src/host/errors.js';
 import { decodeIpv4, decodeIpv6, parseNetTcp, TCP_LISTEN } from '../../src/os/linux/proc-net.js';
-import { parseBootTime, parseCgroup, parseCmdline, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../../src/os/linux/proc-pid.js';
+import { parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../../src/os/linux/proc-pid.js';
 import { fixture } from '../helpers/paths.js';
 
 const cap = (name: string) => readFileSync(fixture('linux', 'captured', name), 'utf8');
@@ -106,4 +106,21 @@ test('tcp: a malformed row is a ParseError with its line number', () => {
   const text = '  sl  local_address rem_address   st\n   0: 0100007F:1F91 00000000:0000 0A 0:0 0:0 0 0 0 55 1\n   1: zzzz\n';
   assert.throws(() => parseNetTcp(text, 4, '/proc/net/tcp'), /line 3/);
   assert.throws(() => parseNetTcp('h\n 0: 0100007F:1F91 00000000:0000 0A 0:0 0:0 0 0 0 55 1\n', 6, 'tcp6'), /bad local address/);
+});
+
+test('auxv: AT_PAGESZ from this machine, and from hand-made vectors', () => {
+  const mine = parseAuxvPageSize(readFileSync('/proc/self/auxv'));
+  assert.ok(mine === 4096 || mine === 16384 || mine === 65536, `page size ${mine}`);
+  const vec = (pairs: Array<[number, number]>) => {
+    const b = Buffer.alloc(pairs.length * 16);
+    pairs.forEach(([t, v], i) => {
+      b.writeBigUInt64LE(BigInt(t), i * 16);
+      b.writeBigUInt64LE(BigInt(v), i * 16 + 8);
+    });
+    return b;
+  };
+  assert.equal(parseAuxvPageSize(vec([[33, 123], [6, 16384], [0, 0]])), 16384);
+  assert.equal(parseAuxvPageSize(vec([[33, 123], [0, 0], [6, 4096]])), null, 'nothing after AT_NULL');
+  assert.equal(parseAuxvPageSize(vec([[6, 3000]])), null, 'not a power of two');
+  assert.equal(parseAuxvPageSize(Buffer.alloc(0)), null);
 });

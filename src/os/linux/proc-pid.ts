@@ -26,20 +26,48 @@ export function parseProcStat(text: string, source: string): ProcStat {
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new ParseError('no "(comm)" in stat line', source);
   const pid = Number(text.slice(0, open).trim());
-  const comm = text.slice(open + 1, close);
-  const f = text.slice(close + 1).trim().split(/\s+/);
-  // f[0] is field 3 (state); field n is f[n - 3].
-  const num = (field: number): number => {
-    const v = f[field - 3];
-    const n = v === undefined ? NaN : Number(v);
-    if (!Number.isFinite(n)) throw new ParseError(`field ${field} is not a number (${String(v)})`, source);
-    return n;
-  };
   if (!Number.isInteger(pid)) throw new ParseError('pid is not a number', source);
+  // Fields 3..24 scanned by hand into numbers: this runs for every process of every census, and
+  // splitting ~50 fields into strings made most of a cold census's garbage. n[k] is field k + 3.
+  const n: number[] = [];
+  let state = '?';
+  let i = close + 1;
+  const len = text.length;
+  let field = 2;
+  while (field < 24 && i < len) {
+    let c = text.charCodeAt(i);
+    while (i < len && (c === 32 || c === 10)) c = text.charCodeAt(++i);
+    if (i >= len) break;
+    field++;
+    if (field === 3) {
+      state = text[i]!;
+      while (i < len && text.charCodeAt(i) !== 32) i++;
+      continue;
+    }
+    let neg = false;
+    if (c === 45) {
+      neg = true;
+      c = text.charCodeAt(++i);
+    }
+    let v = 0;
+    let digits = 0;
+    while (i < len && c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      digits++;
+      c = text.charCodeAt(++i);
+    }
+    if (digits === 0 || (i < len && c !== 32 && c !== 10)) throw new ParseError(`field ${field} is not a number`, source);
+    n.push(neg ? -v : v);
+  }
+  const num = (k: number): number => {
+    const v = n[k - 4];
+    if (v === undefined) throw new ParseError(`field ${k} is missing`, source);
+    return v;
+  };
   return {
     pid,
-    comm,
-    state: f[0] ?? '?',
+    comm: text.slice(open + 1, close),
+    state,
     ppid: num(4),
     pgid: num(5),
     sid: num(6),
@@ -49,6 +77,22 @@ export function parseProcStat(text: string, source: string): ProcStat {
     startTicks: num(22),
     rssPages: num(24),
   };
+}
+
+/**
+ * The kernel's page size from /proc/self/auxv (AT_PAGESZ = 6), to turn stat's rss pages into
+ * bytes without reading every process's status. 64-bit little-endian auxv assumed; null if unreadable.
+ */
+export function parseAuxvPageSize(data: Buffer): number | null {
+  for (let off = 0; off + 16 <= data.length; off += 16) {
+    const type = data.readBigUInt64LE(off);
+    if (type === 0n) break;
+    if (type === 6n) {
+      const v = Number(data.readBigUInt64LE(off + 8));
+      return v > 0 && (v & (v - 1)) === 0 ? v : null;
+    }
+  }
+  return null;
 }
 
 /** `/proc/PID/cmdline`: NUL-separated argv; a trailing NUL is not an empty argument. */
