@@ -8,7 +8,6 @@
 // /proc files (stat and cmdline of every pid, every fd link) and parses nothing. NODE_EXTRA_CA_CERTS is unset for the timed
 // runs, as users do not have it. Results: a table on stdout (copy it into docs/benchmarks.md).
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,45 +49,7 @@ time.sleep(3600)
   return new Promise((resolve) => child.stdout.once('data', () => setTimeout(() => resolve(child), 300)));
 }
 
-// The floor: read the files a census needs, parse nothing.
-const rawBuf = Buffer.allocUnsafe(1 << 16);
-function rawRead() {
-  const read = (p) => {
-    let fd;
-    try {
-      fd = openSync(p, 'r');
-    } catch {
-      return;
-    }
-    try {
-      readSync(fd, rawBuf, 0, rawBuf.length, null);
-    } catch {
-      /* gone */
-    } finally {
-      closeSync(fd);
-    }
-  };
-  read('/proc/net/tcp');
-  read('/proc/net/tcp6');
-  for (const pid of readdirSync('/proc')) {
-    if (pid.charCodeAt(0) < 48 || pid.charCodeAt(0) > 57) continue;
-    read(`/proc/${pid}/stat`);
-    read(`/proc/${pid}/cmdline`);
-    let fds;
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        /* closed */
-      }
-    }
-  }
-}
+import { rawRead } from './one-census.mjs';
 
 const SI = `import si from 'systeminformation'; await Promise.all([si.processes(), si.networkConnections()]);`;
 const FP = `import find from 'find-process'; await find('port', 50051);`;
@@ -100,7 +61,7 @@ const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports:
 const rows = [];
 for (const k of KS) {
   const idle = k > 0 ? await startIdle(k) : null;
-  const t = { procs: [], ports: [], ps: [], ss: [], psss: [], lsof: [], si: [], fp: [], lib: [], raw: [], nodeNull: [] };
+  const t = { procs: [], ports: [], ps: [], ss: [], psss: [], lsof: [], si: [], fp: [], lib: [], raw: [], coldLib: [], coldRaw: [], nodeNull: [] };
   const host = createHost();
   for (let r = 0; r < ROUNDS; r++) {
     t.nodeNull.push(timeCmd([process.execPath, '-e', '0']));
@@ -114,6 +75,9 @@ for (const k of KS) {
     t.lsof.push(timeCmd(['lsof', '-nP', '-iTCP', '-sTCP:LISTEN']));
     t.si.push(timeCmd([process.execPath, '--input-type=module', '-e', SI]));
     t.fp.push(timeCmd([process.execPath, '--input-type=module', '-e', FP]));
+    const cold = (w) => Number(spawnSync(process.execPath, [`${root}bench/one-census.mjs`, w], { env }).stdout.toString());
+    t.coldLib.push(cold('census'));
+    t.coldRaw.push(cold('raw'));
     const r0 = performance.now();
     rawRead();
     t.raw.push(performance.now() - r0);
@@ -148,10 +112,11 @@ console.log('| K extra | ÷ ps + ss | ÷ lsof | ÷ systeminformation | ÷ find-p
 console.log('|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.k} | ${ratio(r.procs, r.psss)} | ${ratio(r.procs, r.lsof)} | ${ratio(r.procs, r.si)} | ${ratio(r.procs, r.fp)} |`);
 console.log('');
-console.log('In-process (no Node start): the full census against the raw cost of reading its /proc files:');
+console.log('In-process (no Node start): the full census against the raw cost of reading its /proc files.');
+console.log('Cold: the first call in a fresh process (what a one-shot CLI pays); warm: repeated calls in one process (what watch pays).');
 console.log('');
-console.log('| K extra | processes | takeCensus() ms | raw reads ms | census ÷ raw |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.k} | ${r.processes} | ${f(r.lib)} | ${f(r.raw)} | ${ratio(r.lib, r.raw)} |`);
+console.log('| K extra | processes | census cold ms | raw reads cold ms | cold ÷ raw | census warm ms | raw reads warm ms | warm ÷ raw |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.k} | ${r.processes} | ${f(r.coldLib)} | ${f(r.coldRaw)} | ${ratio(r.coldLib, r.coldRaw)} | ${f(r.lib)} | ${f(r.raw)} | ${ratio(r.lib, r.raw)} |`);
 console.log('');
 console.log(`bench process peak RSS: ${rssMiB} MiB`);

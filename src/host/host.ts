@@ -1,5 +1,6 @@
 // Host is the only code that touches the machine: roots, commands, clock, identity.
 import { hostname as osHostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Platform } from '../model/snapshot.js';
 import { createRootedFs, type RootedFs } from './rooted-fs.js';
 import { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
@@ -9,7 +10,7 @@ export interface Host {
   /** /proc, or a root passed in (`/host/proc` from a container). */
   readonly proc: RootedFs;
   readonly sys: RootedFs;
-  /** The root that holds /etc/passwd (for user names). */
+  /** The root that holds passwd (for user names): /etc, or beside a --proc-root (/host/proc → /host/etc). */
   readonly etc: RootedFs;
   readonly env: NodeJS.ProcessEnv;
   /** Clock ticks per second for /proc/PID/stat times (USER_HZ; 100 on every Linux ABI we run on). */
@@ -44,11 +45,14 @@ export function detectPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
 export function createHost(opts: HostOptions = {}): Host {
   const env = opts.env ?? process.env;
   const platform = opts.platform ?? detectPlatform(env);
+  // User names belong to the inspected system: with /host/proc, its passwd is /host/etc/passwd.
+  const procRoot = opts.procRoot ?? '/proc';
+  const etcRoot = opts.etcRoot ?? (opts.procRoot ? join(dirname(opts.procRoot.replace(/\/+$/, '')), 'etc') : '/etc');
   return {
     platform,
-    proc: createRootedFs(opts.procRoot ?? '/proc'),
+    proc: createRootedFs(procRoot),
     sys: createRootedFs(opts.sysRoot ?? '/sys'),
-    etc: createRootedFs(opts.etcRoot ?? '/etc'),
+    etc: createRootedFs(etcRoot),
     env,
     clockTicks: opts.clockTicks ?? 100,
     selfPid: opts.selfPid ?? process.pid,
