@@ -12,6 +12,12 @@ export interface RootedFs {
   readBytes(rel: string): Buffer;
   readdir(rel: string): string[];
   readlink(rel: string): string;
+  /**
+   * Every fd of a process with its link target (`socket:[123]`, `pipe:[45]`, a path), in one call:
+   * the hottest loop of a census, so the path is built once per pid. An fd closed between the
+   * listing and its readlink is left out. Throws ProcessGone / AccessDenied for the fd directory.
+   */
+  fdLinks(pid: number): { fds: number[]; targets: string[] };
   path(rel: string): string;
 }
 
@@ -57,6 +63,26 @@ export function createRootedFs(root: string): RootedFs {
       } catch (e) {
         throw translateFsError(e, p);
       }
+    },
+    fdLinks(pid) {
+      const dir = `${prefix}${pid}/fd/`;
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch (e) {
+        throw translateFsError(e, dir);
+      }
+      const fds: number[] = [];
+      const targets: string[] = [];
+      for (const name of names) {
+        try {
+          targets.push(readlinkSync(dir + name));
+          fds.push(Number(name));
+        } catch {
+          /* closed since the listing */
+        }
+      }
+      return { fds, targets };
     },
     readdir(rel) {
       const p = path(rel);

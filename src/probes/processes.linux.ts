@@ -116,19 +116,14 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
   const pipes = new Set<number>();
   const socketFds: number[] = [];
   try {
-    for (const fd of host.proc.readdir(`${p.pid}/fd`)) {
-      let target: string;
-      try {
-        target = host.proc.readlink(`${p.pid}/fd/${fd}`);
-      } catch {
-        continue; // fd closed between readdir and readlink
-      }
+    const { fds, targets } = host.proc.fdLinks(p.pid);
+    for (let i = 0; i < fds.length; i++) {
       // Pipes on 0-2 are stdio, often shared by unrelated runs of one launcher; a run's own
       // pipes (the resource tracker's, the spawn handshake's) sit on fd 3 and up.
-      if (Number(fd) < 3) continue;
-      const l = parseFdLink(target);
+      if (fds[i]! < 3) continue;
+      const l = parseFdLink(targets[i]!);
       if (l?.kind === 'pipe') pipes.add(l.inode);
-      else if (l?.kind === 'socket') socketFds.push(Number(fd));
+      else if (l?.kind === 'socket') socketFds.push(fds[i]!);
     }
   } catch (e) {
     if (e instanceof AccessDenied) denied.add(p.pid);

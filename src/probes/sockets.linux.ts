@@ -44,29 +44,25 @@ export const linuxSockets: SocketProbe = async (host) => {
   const unknown: Array<{ pid: number; fd: number; inode: number }> = [];
   const denied: number[] = [];
   for (const pid of pids) {
-    let fds: string[];
+    let links: { fds: number[]; targets: string[] };
     try {
-      fds = host.proc.readdir(`${pid}/fd`);
+      links = host.proc.fdLinks(pid);
     } catch (e) {
       if (e instanceof AccessDenied) denied.push(pid);
       continue; // gone: skipped
     }
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = host.proc.readlink(`${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
+    const { fds, targets } = links;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
       if (!target.startsWith('socket:')) continue;
       const l = parseFdLink(target);
       if (!l) continue;
       if (listeners.has(l.inode)) {
         let list = owners.get(l.inode);
         if (!list) owners.set(l.inode, (list = []));
-        list.push({ pid, fd: Number(fd) });
+        list.push({ pid, fd: fds[i]! });
       } else {
-        unknown.push({ pid, fd: Number(fd), inode: l.inode });
+        unknown.push({ pid, fd: fds[i]!, inode: l.inode });
       }
     }
   }

@@ -40,6 +40,13 @@ function faulty(root: string, fault: (op: string, rel: string) => Error | null):
       if (e) throw e;
       return fs.readlink(rel);
     },
+    fdLinks: (pid) => {
+      const e = fault('readdir', `${pid}/fd`);
+      if (e) throw e;
+      const r = fs.fdLinks(pid);
+      const keep = r.fds.map((fd, i) => ({ fd, t: r.targets[i]! })).filter(({ fd }) => !fault('readlink', `${pid}/fd/${fd}`));
+      return { fds: keep.map((k) => k.fd), targets: keep.map((k) => k.t) };
+    },
     readBytes: (rel) => {
       const e = fault('read', rel);
       if (e) throw e;
