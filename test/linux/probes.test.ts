@@ -163,3 +163,18 @@ test('a socket in another network namespace is found through its owner\'s /proc/
   assert.equal(o.status, 'ok');
   if (o.status === 'ok') assert.deepEqual(o.value.find((s) => s.id === 'inode:8801')?.owners, [{ pid: 50, fd: 3 }]);
 });
+
+test('user names come from the passwd beside --proc-root (a host inspected from a container)', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, renameSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const hostRoot = mkdtempSync(`${tmpdir()}/rd-host-`);
+  roots.push(hostRoot);
+  renameSync(tree(SERVER_PROCS, NET), `${hostRoot}/proc`);
+  mkdirSync(`${hostRoot}/etc`);
+  writeFileSync(`${hostRoot}/etc/passwd`, 'root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+  const host = createHost({ platform: 'linux', procRoot: `${hostRoot}/proc` });
+  assert.equal(host.etc.root, `${hostRoot}/etc`);
+  const o = await linuxProcesses(host, { enrich: () => new Set([1002]) });
+  assert.equal(o.status, 'ok');
+  if (o.status === 'ok') assert.equal(o.value.find((p) => p.pid === 1002)?.user, 'alice');
+});
