@@ -65,22 +65,36 @@ export function assignRoles(processes: ProcessInfo[], sockets: Snapshot['sockets
     if (g) direct.set(p.pid, g);
   }
   // Descent: a server's descendants are its workers (fork children carry the server's own argv,
-  // so a pattern match under a server is a fork worker, not a second server).
-  const roles = new Map<number, RoleGuess>();
-  const serverAncestor = (p: ProcessInfo): ProcessInfo | null => {
-    const seen = new Set<number>();
-    let cur = byPid.get(p.ppid);
-    while (cur && !seen.has(cur.pid) && cur.pid > 1) {
-      seen.add(cur.pid);
-      if (direct.get(cur.pid)?.role === 'server') return cur;
-      cur = byPid.get(cur.ppid);
+  // so a pattern match under a server is a fork worker, not a second server). Walked down from
+  // the servers, so a machine without one pays nothing for it.
+  const serverAncestor = new Map<number, ProcessInfo>();
+  const servers = processes.filter((p) => direct.get(p.pid)?.role === 'server');
+  if (servers.length > 0) {
+    const children = new Map<number, ProcessInfo[]>();
+    for (const p of processes) {
+      if (p.pid === p.ppid) continue;
+      const list = children.get(p.ppid);
+      if (list) list.push(p);
+      else children.set(p.ppid, [p]);
     }
-    return null;
-  };
+    // Oldest server first: a server under another server belongs to the outer one.
+    for (const srv of servers.sort((a, b) => a.startKey - b.startKey)) {
+      if (serverAncestor.has(srv.pid)) continue;
+      const stack = [...(children.get(srv.pid) ?? [])];
+      while (stack.length > 0) {
+        const c = stack.pop()!;
+        if (serverAncestor.has(c.pid) || c.pid === srv.pid) continue;
+        serverAncestor.set(c.pid, srv);
+        stack.push(...(children.get(c.pid) ?? []));
+      }
+    }
+  }
+  const roles = new Map<number, RoleGuess>();
   for (const p of processes) {
     if (p.pid === selfPid) continue;
     const d = direct.get(p.pid);
-    const anc = serverAncestor(p);
+    const anc = serverAncestor.get(p.pid);
+    if (!d && !anc) continue;
     if (d?.kind === 'forkserver' && isForkserverChild(p, byPid.get(p.ppid), direct)) {
       roles.set(p.pid, { role: 'worker', kind: 'forkserver-worker', reason: 'forked by the multiprocessing forkserver (it carries the forkserver\'s command line)', pythonParent: true });
     } else if (d && d.role !== 'server') roles.set(p.pid, d);

@@ -43,7 +43,13 @@ export function joinedCommand(argv: string[], comm: string): string {
   return argv.length > 0 ? argv.join(' ') : comm;
 }
 
+/** Every fingerprint needs one of these in its argv or comm: a cheap test before the regexes. */
+function mayMatch(cmd: string, comm: string): boolean {
+  return cmd.includes('multiprocessing') || cmd.includes('loky') || cmd.includes('::') || comm.includes('::') || cmd.includes('torch_shm_manager') || comm.startsWith('torch_shm_manag');
+}
+
 export function matchFingerprint(cmd: string, comm: string): Fingerprint | null {
+  if (!mayMatch(cmd, comm)) return null;
   for (const f of FINGERPRINTS) if (f.test(cmd, comm)) return f;
   return null;
 }
