@@ -8,7 +8,17 @@ export interface Thresholds {
   settleSeconds: number;
   /** Start-time gap (seconds) that separates one server generation from the next. */
   generationGapSeconds: number;
+  /** Seconds a metrics scrape (or gRPC health check) may take. */
+  metricsTimeoutSeconds: number;
+  /** Largest metrics body read, in bytes (after gunzip). */
+  metricsMaxBytes: number;
+  /** Seconds between watch samples. */
+  watchIntervalSeconds: number;
 }
+
+/** The metrics the diagnosis needs, recognised by name (src/metrics/summarize.ts KEY_METRICS). */
+export const KEY_METRIC_NAMES = ['tokenize', 'request-latency', 'queue-depth', 'worker-count', 'gpu-memory'] as const;
+export type KeyMetricName = (typeof KEY_METRIC_NAMES)[number];
 
 export interface Config {
   ports: number[];
@@ -20,6 +30,12 @@ export interface Config {
   instances: number | null;
   /** Absolute directory for saved state; null: the default location. */
   stateDir: string | null;
+  /** Where the server's Prometheus metrics are. */
+  metricsUrl: string;
+  /** The gRPC port whose health `ports` and `metrics` check; null: none. */
+  grpcPort: number | null;
+  /** Extra name patterns (RegExp sources) per key metric, tried before the built-in ones. */
+  keyMetrics: Partial<Record<KeyMetricName, string[]>>;
   thresholds: Thresholds;
 }
 
@@ -32,12 +48,15 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   workerPatterns: Object.freeze([] as string[]) as string[],
   instances: null,
   stateDir: null,
-  thresholds: Object.freeze({ settleSeconds: 2, generationGapSeconds: 30 }),
+  metricsUrl: 'http://127.0.0.1:8080/metrics',
+  grpcPort: 50051,
+  keyMetrics: Object.freeze({}),
+  thresholds: Object.freeze({ settleSeconds: 2, generationGapSeconds: 30, metricsTimeoutSeconds: 2, metricsMaxBytes: 32 * 1024 * 1024, watchIntervalSeconds: 2 }),
 });
 
 /** The keys as written in files (kebab-case, like Python tools in pyproject). */
-export const CONFIG_KEYS = ['ports', 'server-pattern', 'worker-patterns', 'instances', 'state-dir', 'thresholds'] as const;
-export const THRESHOLD_KEYS = ['settle-seconds', 'generation-gap-seconds'] as const;
+export const CONFIG_KEYS = ['ports', 'server-pattern', 'worker-patterns', 'instances', 'state-dir', 'metrics-url', 'grpc-port', 'key-metrics', 'thresholds'] as const;
+export const THRESHOLD_KEYS = ['settle-seconds', 'generation-gap-seconds', 'metrics-timeout-seconds', 'metrics-max-bytes', 'watch-interval-seconds'] as const;
 
 /**
  * A bad config file or value. `file` is the file as shown in the message (or
@@ -75,7 +94,10 @@ export function cloneConfig(c: Readonly<Config>): Config {
     workerPatterns: [...c.workerPatterns],
     instances: c.instances,
     stateDir: c.stateDir,
-    thresholds: { settleSeconds: c.thresholds.settleSeconds, generationGapSeconds: c.thresholds.generationGapSeconds },
+    metricsUrl: c.metricsUrl,
+    grpcPort: c.grpcPort,
+    keyMetrics: Object.fromEntries(Object.entries(c.keyMetrics).map(([k, v]) => [k, [...(v ?? [])]])),
+    thresholds: { ...c.thresholds },
   };
 }
 
@@ -103,6 +125,15 @@ export function configFromTable(table: Record<string, unknown>, ctx: TableContex
       case 'state-dir':
         config.stateDir = checkStateDir(value, ctx, key);
         break;
+      case 'metrics-url':
+        config.metricsUrl = checkUrl(value, ctx, key);
+        break;
+      case 'grpc-port':
+        config.grpcPort = checkGrpcPort(value, ctx, key);
+        break;
+      case 'key-metrics':
+        config.keyMetrics = checkKeyMetrics(value, ctx, key);
+        break;
       case 'thresholds':
         config.thresholds = checkThresholds(value, ctx, key);
         break;
@@ -128,6 +159,9 @@ export function applyOverrides(config: Readonly<Config>, flags: ConfigOverrides)
   if (flags.workerPatterns !== undefined) out.workerPatterns = checkPatternList(flags.workerPatterns, ctx, 'worker-patterns');
   if (flags.instances !== undefined) out.instances = checkInstances(flags.instances, ctx, 'instances');
   if (flags.stateDir !== undefined) out.stateDir = checkStateDir(flags.stateDir, ctx, 'state-dir');
+  if (flags.metricsUrl !== undefined) out.metricsUrl = checkUrl(flags.metricsUrl, ctx, 'metrics-url');
+  if (flags.grpcPort !== undefined) out.grpcPort = checkGrpcPort(flags.grpcPort, ctx, 'grpc-port');
+  if (flags.keyMetrics !== undefined) out.keyMetrics = checkKeyMetrics(flags.keyMetrics, ctx, 'key-metrics');
   const t = flags.thresholds;
   if (t !== undefined && t !== null) {
     if (t.settleSeconds !== undefined) {
@@ -136,6 +170,9 @@ export function applyOverrides(config: Readonly<Config>, flags: ConfigOverrides)
     if (t.generationGapSeconds !== undefined) {
       out.thresholds.generationGapSeconds = checkNumber(t.generationGapSeconds, ctx, 'thresholds.generation-gap-seconds', true);
     }
+    if (t.metricsTimeoutSeconds !== undefined) out.thresholds.metricsTimeoutSeconds = checkNumber(t.metricsTimeoutSeconds, ctx, 'thresholds.metrics-timeout-seconds', true);
+    if (t.metricsMaxBytes !== undefined) out.thresholds.metricsMaxBytes = checkBytes(t.metricsMaxBytes, ctx, 'thresholds.metrics-max-bytes');
+    if (t.watchIntervalSeconds !== undefined) out.thresholds.watchIntervalSeconds = checkNumber(t.watchIntervalSeconds, ctx, 'thresholds.watch-interval-seconds', true);
   }
   return out;
 }
@@ -218,7 +255,7 @@ function checkStateDir(value: unknown, ctx: TableContext, key: string): string |
 
 function checkThresholds(value: unknown, ctx: TableContext, key: string): Thresholds {
   if (!isPlainTable(value)) {
-    fail(ctx, key, `must be ${ctx.tableWord} with "settle-seconds" and/or "generation-gap-seconds", got ${describe(value, ctx)}`);
+    fail(ctx, key, `must be ${ctx.tableWord} with any of ${THRESHOLD_KEYS.map((k) => `"${k}"`).join(', ')}, got ${describe(value, ctx)}`);
   }
   const t: Thresholds = { ...DEFAULT_CONFIG.thresholds };
   for (const sub of Object.keys(value)) {
@@ -226,6 +263,9 @@ function checkThresholds(value: unknown, ctx: TableContext, key: string): Thresh
     const v = value[sub];
     if (sub === 'settle-seconds') t.settleSeconds = checkNumber(v, ctx, k, false);
     else if (sub === 'generation-gap-seconds') t.generationGapSeconds = checkNumber(v, ctx, k, true);
+    else if (sub === 'metrics-timeout-seconds') t.metricsTimeoutSeconds = checkNumber(v, ctx, k, true);
+    else if (sub === 'metrics-max-bytes') t.metricsMaxBytes = checkBytes(v, ctx, k);
+    else if (sub === 'watch-interval-seconds') t.watchIntervalSeconds = checkNumber(v, ctx, k, true);
     else unknownKey(sub, k, THRESHOLD_KEYS, ctx);
   }
   return t;
@@ -235,6 +275,40 @@ function checkNumber(value: unknown, ctx: TableContext, key: string, positive: b
   const ok = typeof value === 'number' && Number.isFinite(value) && (positive ? value > 0 : value >= 0);
   if (!ok) fail(ctx, key, `must be a number ${positive ? '> 0' : '>= 0'} (seconds), got ${describe(value, ctx)}`);
   return value as number;
+}
+
+function checkBytes(value: unknown, ctx: TableContext, key: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1024) fail(ctx, key, `must be an integer number of bytes >= 1024, got ${describe(value, ctx)}`);
+  return value;
+}
+
+function checkUrl(value: unknown, ctx: TableContext, key: string): string {
+  if (typeof value !== 'string') fail(ctx, key, `must be a string (an http:// or https:// URL), got ${describe(value, ctx)}`);
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    fail(ctx, key, `is not a URL: expected http://HOST:PORT/PATH, got ${describe(value, ctx)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(ctx, key, `must be an http:// or https:// URL, got ${describe(value, ctx)}`);
+  return value;
+}
+
+function checkGrpcPort(value: unknown, ctx: TableContext, key: string): number | null {
+  if (value === null || value === false) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) fail(ctx, key, `must be an integer port 1-65535 (or false for none), got ${describe(value, ctx)}`);
+  return value;
+}
+
+function checkKeyMetrics(value: unknown, ctx: TableContext, key: string): Partial<Record<KeyMetricName, string[]>> {
+  if (!isPlainTable(value)) fail(ctx, key, `must be ${ctx.tableWord} of ${KEY_METRIC_NAMES.map((k) => `"${k}"`).join(', ')} to arrays of regular expressions, got ${describe(value, ctx)}`);
+  const out: Partial<Record<KeyMetricName, string[]>> = {};
+  for (const sub of Object.keys(value)) {
+    const k = `${key}.${sub}`;
+    if (!(KEY_METRIC_NAMES as readonly string[]).includes(sub)) unknownKey(sub, k, KEY_METRIC_NAMES, ctx);
+    out[sub as KeyMetricName] = checkPatternList(value[sub], ctx, k);
+  }
+  return out;
 }
 
 function unknownKey(name: string, keyPath: string, known: readonly string[], ctx: TableContext): never {

@@ -3,6 +3,7 @@ import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Platform } from '../model/snapshot.js';
 import { createRootedFs, type RootedFs } from './rooted-fs.js';
+import { httpGet, type HttpGetOptions, type HttpResult } from './http.js';
 import { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
 
 export interface Host {
@@ -19,6 +20,10 @@ export interface Host {
   hostname(): string;
   now(): Date;
   run(argv: string[], opts?: Partial<RunCommandOptions>): Promise<CommandResult>;
+  /** HTTP GET with a whole-request timeout and a body limit; failures are values. */
+  http(url: string, opts: HttpGetOptions): Promise<HttpResult>;
+  /** Resolves after ms (the clock, injectable for tests). */
+  sleep(ms: number): Promise<void>;
 }
 
 export interface HostOptions {
@@ -59,5 +64,7 @@ export function createHost(opts: HostOptions = {}): Host {
     hostname: () => opts.hostname ?? osHostname(),
     now: opts.now ?? (() => new Date()),
     run: (argv, o) => runCommand(argv, { env: o?.env ?? env, timeoutMs: o?.timeoutMs, maxBuffer: o?.maxBuffer }),
+    http: httpGet,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
 }

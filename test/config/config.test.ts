@@ -47,6 +47,10 @@ function configError(fn: () => unknown): ConfigError {
 
 const json = (v: unknown): string => JSON.stringify(v, null, 2);
 
+// The metrics keys (issue 3) at their defaults, for the whole-config comparisons below.
+const METRICS_DEFAULTS = { metricsUrl: 'http://127.0.0.1:8080/metrics', grpcPort: 50051, keyMetrics: {} };
+const T = { metricsTimeoutSeconds: 2, metricsMaxBytes: 32 * 1024 * 1024, watchIntervalSeconds: 2 };
+
 // ---- defaults and search ----
 
 test('DEFAULT_CONFIG has the documented values and is frozen', () => {
@@ -56,7 +60,8 @@ test('DEFAULT_CONFIG has the documented values and is frozen', () => {
     workerPatterns: [],
     instances: null,
     stateDir: null,
-    thresholds: { settleSeconds: 2, generationGapSeconds: 30 },
+    ...METRICS_DEFAULTS,
+    thresholds: { settleSeconds: 2, generationGapSeconds: 30, ...T },
   });
   assert.ok(Object.isFrozen(DEFAULT_CONFIG), 'DEFAULT_CONFIG frozen');
   assert.ok(Object.isFrozen(DEFAULT_CONFIG.ports), 'ports frozen');
@@ -101,7 +106,8 @@ test('rerun-doctor.json in cwd: all keys, partial thresholds merged over default
         workerPatterns: ['^inference-worker', 'celery'],
         instances: 4,
         stateDir: '/var/tmp/rd',
-        thresholds: { settleSeconds: 0.5, generationGapSeconds: 30 },
+        ...METRICS_DEFAULTS,
+        thresholds: { settleSeconds: 0.5, generationGapSeconds: 30, ...T },
       });
     },
   );
@@ -139,7 +145,7 @@ test('pyproject.toml [tool.rerun-doctor], with a [tool.rerun-doctor.thresholds] 
     assert.deepEqual(r.config.ports, [50052]);
     assert.equal(r.config.serverPattern, 'python.*-m serve');
     assert.equal(r.config.instances, 0);
-    assert.deepEqual(r.config.thresholds, { settleSeconds: 1, generationGapSeconds: 12.5 });
+    assert.deepEqual(r.config.thresholds, { settleSeconds: 1, generationGapSeconds: 12.5, ...T });
   });
 });
 
@@ -380,10 +386,10 @@ test('unknown key with a "did you mean" suggestion', () => {
 
   const nested = loadError(json({ thresholds: { 'settle-second': 1 } }));
   assert.equal(nested.key, 'thresholds.settle-second');
-  assert.match(nested.message, /"thresholds\.settle-second" is not a known key \(did you mean "settle-seconds"\?\); known keys: settle-seconds, generation-gap-seconds$/);
+  assert.match(nested.message, /"thresholds\.settle-second" is not a known key \(did you mean "settle-seconds"\?\); known keys: settle-seconds, generation-gap-seconds, metrics-timeout-seconds, metrics-max-bytes, watch-interval-seconds$/);
 
   const far = loadError(json({ banana: 1 }));
-  assert.equal(far.message, 'rerun-doctor.json: "banana" is not a known key; known keys: ports, server-pattern, worker-patterns, instances, state-dir, thresholds');
+  assert.equal(far.message, 'rerun-doctor.json: "banana" is not a known key; known keys: ports, server-pattern, worker-patterns, instances, state-dir, metrics-url, grpc-port, key-metrics, thresholds');
 });
 
 test('TOML syntax error names the line and column', () => {
@@ -460,7 +466,8 @@ test('applyOverrides: undefined leaves values, defined ones replace, a new objec
     workerPatterns: ['w'],
     instances: null,
     stateDir: '/s',
-    thresholds: { settleSeconds: 5, generationGapSeconds: 30 },
+    ...METRICS_DEFAULTS,
+    thresholds: { settleSeconds: 5, generationGapSeconds: 30, ...T },
   });
   assert.equal(withInstances.instances, 4, 'input not mutated');
   assert.deepEqual(withInstances.ports, [50051, 8080]);
@@ -495,4 +502,37 @@ test('suggestKey and editDistance', () => {
   assert.equal(suggestKey('instance', ['ports', 'instances']), 'instances');
   assert.equal(suggestKey('workerPatterns', ['worker-patterns']), 'worker-patterns');
   assert.equal(suggestKey('xyz', ['ports']), null);
+});
+
+test('metrics keys: metrics-url, grpc-port (false for none), key-metrics, metrics thresholds', () => {
+  withTree(
+    {
+      'rerun-doctor.json': json({
+        'metrics-url': 'http://127.0.0.1:9100/metrics',
+        'grpc-port': false,
+        'key-metrics': { tokenize: ['^tok_time'], 'gpu-memory': ['vram'] },
+        thresholds: { 'metrics-timeout-seconds': 0.5, 'metrics-max-bytes': 4096, 'watch-interval-seconds': 1 },
+      }),
+    },
+    (root) => {
+      const c = loadConfig({ cwd: root }).config;
+      assert.equal(c.metricsUrl, 'http://127.0.0.1:9100/metrics');
+      assert.equal(c.grpcPort, null);
+      assert.deepEqual(c.keyMetrics, { tokenize: ['^tok_time'], 'gpu-memory': ['vram'] });
+      assert.deepEqual(c.thresholds, { settleSeconds: 2, generationGapSeconds: 30, metricsTimeoutSeconds: 0.5, metricsMaxBytes: 4096, watchIntervalSeconds: 1 });
+    },
+  );
+  for (const [table, re] of [
+    [{ 'metrics-url': 'ftp://x/metrics' }, /"metrics-url" must be an http:\/\/ or https:\/\/ URL/],
+    [{ 'metrics-url': 'not a url' }, /"metrics-url" is not a URL/],
+    [{ 'grpc-port': 0 }, /"grpc-port" must be an integer port 1-65535 \(or false for none\)/],
+    [{ 'key-metrics': { tokenise: ['x'] } }, /"key-metrics.tokenise" is not a known key \(did you mean "tokenize"\?\)/],
+    [{ 'key-metrics': { tokenize: ['(('] } }, /"key-metrics.tokenize\[0\]" is not a valid regular expression/],
+    [{ thresholds: { 'metrics-max-bytes': 10 } }, /"thresholds.metrics-max-bytes" must be an integer number of bytes >= 1024/],
+  ] as const) {
+    withTree({ 'rerun-doctor.json': json(table) }, (root) => {
+      const e = configError(() => loadConfig({ cwd: root }));
+      assert.match(e.message, re);
+    });
+  }
 });
