@@ -1,0 +1,174 @@
+// Process samples for `watch procs`, cheap enough to take every 2 s on a busy machine.
+// On Linux the sampler is incremental (../shared/reference/perf-baseline.md: a full re-read every
+// 2 s cost 3 % of a core at 1,000 processes): each sample lists /proc, reads new pids once, and
+// re-reads only the project's processes; sockets and a full re-read (which catches a reused pid)
+// come every `fullEvery` samples. Other platforms take a full census each time.
+import { classify, assignRoles, type ClassifyOptions } from '../census/classify.js';
+import { takeCensus } from '../census/census.js';
+import type { Host } from '../host/host.js';
+import type { Census, ClassifiedProcess, Role } from '../model/census.js';
+import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProcessInfo, type Snapshot } from '../model/snapshot.js';
+import { enrichProcess, listPids, readBootTime, readPageSize, readProcess, readUserNames } from '../probes/processes.linux.js';
+import { linuxSockets } from '../probes/sockets.linux.js';
+
+export interface ProcRef {
+  pid: number;
+  role: Role;
+  kind: string | null;
+  orphan: boolean;
+}
+
+export interface ProcSample {
+  ok: true;
+  t: string;
+  counts: Record<Role, number>;
+  orphans: number;
+  zombies: number;
+  runs: number;
+  /** CPU over the interval, percent of one core, summed per role (null on the first sample). */
+  cpuPercent: Record<Role, number> | null;
+  rssBytes: Record<Role, number>;
+  appeared: ProcRef[];
+  vanished: ProcRef[];
+  /** What this sample cost, in-process. */
+  costMs: number;
+}
+
+export type ProcSampleResult = ProcSample | { ok: false; t: string; error: string; costMs: number };
+
+export interface ProcSampler {
+  sample(): Promise<ProcSampleResult>;
+  /** The census behind the latest sample (for the live view's tree and for records). */
+  latest(): Census | null;
+}
+
+const ROLES: Role[] = ['server', 'worker', 'helper'];
+const zero = (): Record<Role, number> => ({ server: 0, worker: 0, helper: 0 });
+const keyOf = (p: { pid: number; startKey: number }) => `${p.pid}@${p.startKey}`;
+
+export function createProcSampler(host: Host, opts: ClassifyOptions, settings: { fullEvery?: number } = {}): ProcSampler {
+  const fullEvery = settings.fullEvery ?? 15;
+  let n = 0;
+  let last: Census | null = null;
+  let lastAt = 0;
+  let prevProject = new Map<string, ClassifiedProcess>();
+  const incremental = host.platform === 'linux' ? linuxIncremental(host, opts) : null;
+
+  return {
+    latest: () => last,
+    async sample() {
+      const t0 = performance.now();
+      const t = host.now();
+      let census: Census;
+      try {
+        census = incremental ? await incremental(n % fullEvery === 0) : await takeCensus(host, opts);
+      } catch (e) {
+        return { ok: false, t: t.toISOString(), error: (e as Error).message, costMs: performance.now() - t0 };
+      }
+      n++;
+      const project = census.processes.filter((p) => p.role !== null && !p.zombie);
+      const now = new Map(project.map((p) => [keyOf(p), p]));
+      const counts = zero();
+      const rss = zero();
+      for (const p of project) {
+        counts[p.role!]++;
+        rss[p.role!] += p.rssBytes ?? 0;
+      }
+      let cpu: Record<Role, number> | null = null;
+      const seconds = (t.getTime() - lastAt) / 1000;
+      if (last && seconds > 0) {
+        cpu = zero();
+        for (const [k, p] of now) {
+          const before = prevProject.get(k);
+          if (before && p.cpuSeconds !== null && before.cpuSeconds !== null) cpu[p.role!] += (Math.max(0, p.cpuSeconds - before.cpuSeconds) / seconds) * 100;
+        }
+        for (const r of ROLES) cpu[r] = Math.round(cpu[r] * 10) / 10;
+      }
+      const ref = (p: ClassifiedProcess): ProcRef => ({ pid: p.pid, role: p.role!, kind: p.kind, orphan: p.orphan });
+      const appeared = last ? [...now].filter(([k]) => !prevProject.has(k)).map(([, p]) => ref(p)) : [];
+      const vanished = last ? [...prevProject].filter(([k]) => !now.has(k)).map(([, p]) => ref(p)) : [];
+      prevProject = now;
+      last = census;
+      lastAt = t.getTime();
+      return {
+        ok: true,
+        t: t.toISOString(),
+        counts,
+        orphans: project.filter((p) => p.orphan).length,
+        zombies: census.processes.filter((p) => p.role !== null && p.zombie).length,
+        runs: census.generations.length,
+        cpuPercent: cpu,
+        rssBytes: rss,
+        appeared,
+        vanished,
+        costMs: Math.round((performance.now() - t0) * 10) / 10,
+      };
+    },
+  };
+}
+
+/** Linux: keep every row between samples; re-read only what can have changed for us. */
+function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) => Promise<Census> {
+  const rows = new Map<number, ProcessInfo>();
+  const enriched = new Set<string>();
+  let sockets: ListeningSocket[] = [];
+  let bootTime = 0;
+  let pageSize = 4096;
+  let users = new Map<number, string>();
+  return async (full) => {
+    if (full || bootTime === 0) {
+      bootTime = readBootTime(host);
+      pageSize = readPageSize(host);
+      users = readUserNames(host);
+      const s = await linuxSockets(host);
+      if (s.status === 'ok') sockets = s.value;
+    }
+    const denied: number[] = [];
+    const pids = listPids(host);
+    const present = new Set(pids);
+    for (const pid of rows.keys()) if (!present.has(pid)) rows.delete(pid);
+    const roles = assignRoles([...rows.values()], sockets, opts, host.selfPid);
+    for (const pid of pids) {
+      if (!full && rows.has(pid) && !roles.has(pid)) continue; // not ours and already known
+      const p = readProcess(host, pid, bootTime, pageSize, denied);
+      const before = rows.get(pid);
+      if (p && before && before.startKey === p.startKey) {
+        // The same process: keep what enrichment found (it is read once per process).
+        p.uid = before.uid;
+        p.user = before.user;
+        p.exe = before.exe;
+        p.cwd = before.cwd;
+        p.cgroup = before.cgroup;
+        p.pipes = before.pipes;
+        p.socketFds = before.socketFds;
+      }
+      if (p) rows.set(pid, p);
+      else rows.delete(pid);
+    }
+    const list = [...rows.values()];
+    const now = assignRoles(list, sockets, opts, host.selfPid);
+    const deniedEnrich = new Set<number>();
+    for (const p of list) {
+      if (!now.has(p.pid)) continue;
+      const k = keyOf(p);
+      // Enrich each project process once (pipes, exe, cwd, uid); keep it across re-reads.
+      if (!enriched.has(k) || full) {
+        enrichProcess(host, p, deniedEnrich, users);
+        enriched.add(k);
+      }
+    }
+    const snapshot: Snapshot = {
+      schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+      platform: host.platform,
+      takenAt: host.now().toISOString(),
+      hostname: host.hostname(),
+      selfPid: host.selfPid,
+      bootTime: new Date(bootTime * 1000).toISOString(),
+      processes: list,
+      sockets,
+      probes: [],
+      issues: [],
+    };
+    return classify(snapshot, opts);
+  };
+}
