@@ -47,7 +47,8 @@ const zero = (): Record<Role, number> => ({ server: 0, worker: 0, helper: 0 });
 const keyOf = (p: { pid: number; startKey: number }) => `${p.pid}@${p.startKey}`;
 
 export function createProcSampler(host: Host, opts: ClassifyOptions, settings: { fullEvery?: number } = {}): ProcSampler {
-  const fullEvery = settings.fullEvery ?? 15;
+  // A full pass (sockets, every pid re-read: catches a reused pid) every 2 minutes at 2 s.
+  const fullEvery = settings.fullEvery ?? 60;
   let n = 0;
   let last: Census | null = null;
   let lastAt = 0;
@@ -107,7 +108,11 @@ export function createProcSampler(host: Host, opts: ClassifyOptions, settings: {
   };
 }
 
-/** Linux: keep every row between samples; re-read only what can have changed for us. */
+/**
+ * Linux: keep every row between samples; re-read only what can have changed for us. When no pid
+ * came or went and no project process changed its parent, group or state, the classification of
+ * the previous sample still holds: only the project's CPU time and RSS are refreshed.
+ */
 function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) => Promise<Census> {
   const rows = new Map<number, ProcessInfo>();
   const enriched = new Set<string>();
@@ -115,6 +120,8 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
   let bootTime = 0;
   let pageSize = 4096;
   let users = new Map<number, string>();
+  let previous: Census | null = null;
+  let roles = new Map<number, unknown>();
   return async (full) => {
     if (full || bootTime === 0) {
       bootTime = readBootTime(host);
@@ -126,13 +133,23 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
     const denied: number[] = [];
     const pids = listPids(host);
     const present = new Set(pids);
-    for (const pid of rows.keys()) if (!present.has(pid)) rows.delete(pid);
-    const roles = assignRoles([...rows.values()], sockets, opts, host.selfPid);
+    let changed = full || previous === null;
+    for (const pid of rows.keys()) {
+      if (!present.has(pid)) {
+        rows.delete(pid);
+        changed = true;
+      }
+    }
     for (const pid of pids) {
-      if (!full && rows.has(pid) && !roles.has(pid)) continue; // not ours and already known
-      const p = readProcess(host, pid, bootTime, pageSize, denied);
       const before = rows.get(pid);
-      if (p && before && before.startKey === p.startKey) {
+      if (!full && before && !roles.has(pid)) continue; // not ours and already known
+      const p = readProcess(host, pid, bootTime, pageSize, denied);
+      if (!p) {
+        if (before) changed = true;
+        rows.delete(pid);
+        continue;
+      }
+      if (before && before.startKey === p.startKey) {
         // The same process: keep what enrichment found (it is read once per process).
         p.uid = before.uid;
         p.user = before.user;
@@ -141,9 +158,20 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
         p.cgroup = before.cgroup;
         p.pipes = before.pipes;
         p.socketFds = before.socketFds;
+        if (before.ppid !== p.ppid || before.pgid !== p.pgid || before.state !== p.state || before.argv.join('\0') !== p.argv.join('\0')) changed = true;
+      } else {
+        changed = true;
       }
-      if (p) rows.set(pid, p);
-      else rows.delete(pid);
+      rows.set(pid, p);
+    }
+    if (!changed && previous) {
+      const prev: Census = previous;
+      const processes = prev.processes.map((c) => {
+        const r = rows.get(c.pid);
+        return r && roles.has(c.pid) ? { ...c, cpuSeconds: r.cpuSeconds, rssBytes: r.rssBytes } : c;
+      });
+      previous = { ...prev, processes, snapshot: { ...prev.snapshot, takenAt: host.now().toISOString() } };
+      return previous;
     }
     const list = [...rows.values()];
     const now = assignRoles(list, sockets, opts, host.selfPid);
@@ -169,6 +197,8 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       probes: [],
       issues: [],
     };
-    return classify(snapshot, opts);
+    previous = classify(snapshot, opts);
+    roles = new Map(previous.processes.filter((p) => p.role !== null).map((p) => [p.pid, p.role]));
+    return previous;
   };
 }
