@@ -15,6 +15,8 @@ export const COMMANDS = {
   ports: { summary: 'who holds each port: every socket, every owner, orphaned or not', load: () => import('./commands/ports.js') },
   procs: { summary: 'server, worker and helper processes as trees, by run, orphans marked', load: () => import('./commands/procs.js') },
   count: { summary: 'count before / after a run against 1 + N; history across runs', load: () => import('./commands/count.js') },
+  metrics: { summary: "read and summarise the server's Prometheus metrics; gRPC health", load: () => import('./commands/metrics.js') },
+  watch: { summary: 'watch metrics or processes every 2 s, live or one line per sample; --record', load: () => import('./commands/watch.js') },
   demo: { summary: 'start a sample server, kill its main process, show what rerun-doctor finds, clean up', load: () => import('./commands/demo.js') },
 } as const satisfies Record<string, { summary: string; load: () => Promise<CommandModule> }>;
 

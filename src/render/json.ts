@@ -1,5 +1,6 @@
 // The JSON outputs: stable, documented contracts (docs/json.md), versioned by schemaVersion.
 import type { Census, ClassifiedProcess, PortReport } from '../model/census.js';
+import type { GrpcHealth } from '../probes/grpc-health.js';
 
 export const JSON_SCHEMA_VERSION = 1;
 
@@ -47,6 +48,10 @@ export function procsJson(census: Census, opts: { all: boolean; ports: number[];
   };
 }
 
-export function portsJson(census: Census, reports: PortReport[]) {
-  return { ...header(census), ports: reports, issues: census.snapshot.issues.filter((i) => i.probe.startsWith('sockets.')) };
+export function portsJson(census: Census, reports: PortReport[], grpc: Map<number, GrpcHealth> = new Map()) {
+  return {
+    ...header(census),
+    ports: reports.map((r) => ({ ...r, grpc: grpc.get(r.port) ?? null })),
+    issues: census.snapshot.issues.filter((i) => i.probe.startsWith('sockets.')),
+  };
 }

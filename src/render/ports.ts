@@ -1,6 +1,8 @@
 // `ports` for people: who holds each port, since when, their ancestry, orphaned or not.
 import type { Census, PortReport } from '../model/census.js';
 import { formatAddress, formatAge, formatArgv, formatStart, truncate } from './format.js';
+import type { GrpcHealth } from '../probes/grpc-health.js';
+import { grpcText } from './metrics.js';
 import { renderIssues, type TextOptions } from './procs.js';
 
 const TOPOLOGY: Record<PortReport['topology'], string> = {
@@ -11,7 +13,7 @@ const TOPOLOGY: Record<PortReport['topology'], string> = {
   separate: 'separate sockets on different addresses',
 };
 
-export function renderPorts(census: Census, reports: PortReport[], o: TextOptions): string {
+export function renderPorts(census: Census, reports: PortReport[], o: TextOptions, grpc: Map<number, GrpcHealth> = new Map()): string {
   const s = o.style;
   const out: string[] = [];
   for (const r of reports) {
@@ -24,6 +26,8 @@ export function renderPorts(census: Census, reports: PortReport[], o: TextOption
         : `${r.sockets.length} sockets on one address (SO_REUSEPORT), all of run ${r.runs.join(', ')}: the kernel splits connections between them`;
     }
     out.push(`${s.bold(`:${r.port}`)}  ${tag}${r.heldByOrphan ? '  ' + s.red('HELD BY AN ORPHAN') : ''}`);
+    const g = grpc.get(r.port);
+    if (g) out.push(`  ${grpcText(g, s)}`);
     for (const sock of r.sockets) {
       out.push(`  socket ${formatAddress(sock.address, r.port)} (${sock.id})${sock.owners.length === 0 ? s.yellow('  owner not visible (another user\'s process? run as root)') : ''}`);
       for (const ow of sock.owners) {

@@ -13,7 +13,12 @@ after(() => servers.forEach((s) => s.close()));
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const srv: Server = createServer(handler);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  servers.push({ close: () => srv.closeAllConnections() || srv.close() });
+  servers.push({
+    close: () => {
+      srv.closeAllConnections();
+      srv.close();
+    },
+  });
   const a = srv.address();
   return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
 }

@@ -4,7 +4,9 @@ import { portReports } from '../../census/ports.js';
 import { portsJson } from '../../render/json.js';
 import { renderPorts } from '../../render/ports.js';
 import { makeStyle } from '../../render/style.js';
+import { checkGrpcHealth, type GrpcHealth } from '../../probes/grpc-health.js';
 import { COMMON_OPTIONS, makeContext, parsePortList } from '../context.js';
+import { parseDuration } from '../duration.js';
 import { EXIT } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 
@@ -18,6 +20,9 @@ Without PORT, the watched ports (default 50051 and 8080, or "ports" in the confi
 Options:
   --json                 machine-readable output (docs/json.md)
   --wide                 do not cut command lines
+  --grpc-port P          the port to ask grpc.health.v1.Health/Check (default "grpc-port" in the config,
+                         else 50051) when something listens on it; --no-grpc skips it
+  --timeout D            for the gRPC health check (default 2s)
   --port P, --server-pattern RE, --worker-pattern RE, --config FILE, --proc-root DIR, --sys-root DIR
                          as for \`procs\`
 
@@ -25,7 +30,12 @@ Exit status: 0 no watched port held by an orphan, 1 a watched port is held by an
 `;
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, wide: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...COMMON_OPTIONS, wide: { type: 'boolean' }, 'grpc-port': { type: 'string' }, 'no-grpc': { type: 'boolean' }, timeout: { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
   if (values.help) {
     io.stdout(help);
     return EXIT.ok;
@@ -45,7 +55,19 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const ports = asked.length > 0 ? asked : ctx.config.ports;
   const reports = portReports(census, ports, ctx.config.ports.concat(asked));
-  if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports), null, 2) + '\n');
-  else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: ctx.host.now(), width: io.columns ?? 120, wide: values.wide === true }));
+  // An old server still answering, or a hung process holding the port: ask the gRPC port.
+  let grpcPort = ctx.config.grpcPort;
+  if (values['grpc-port'] !== undefined) grpcPort = parsePortList([values['grpc-port']], '--grpc-port')[0]!;
+  if (values['no-grpc']) grpcPort = null;
+  const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, '--timeout', { minMs: 10 }) : ctx.config.thresholds.metricsTimeoutSeconds * 1000;
+  const grpc = new Map<number, GrpcHealth>();
+  const grpcReport = reports.find((r) => r.port === grpcPort && r.sockets.length > 0);
+  if (grpcReport) {
+    const sock = grpcReport.sockets[0]!;
+    const host = sock.address === '0.0.0.0' ? '127.0.0.1' : sock.address === '::' ? '::1' : sock.address.replace(/^::ffff:/, '');
+    grpc.set(grpcReport.port, await checkGrpcHealth({ host, port: grpcReport.port }, { timeoutMs }));
+  }
+  if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports, grpc), null, 2) + '\n');
+  else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: ctx.host.now(), width: io.columns ?? 120, wide: values.wide === true }, grpc));
   return reports.some((r) => r.watched && r.heldByOrphan) ? EXIT.findings : EXIT.ok;
 }

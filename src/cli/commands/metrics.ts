@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
+import type { ExpositionFormat } from '../../model/metrics.js';
+import { checkGrpcHealth, type GrpcHealth } from '../../probes/grpc-health.js';
+import { SCRAPE_EXIT, scrapeMetrics } from '../../probes/metrics.http.js';
+import { renderMetrics } from '../../render/metrics.js';
+import { makeStyle } from '../../render/style.js';
+import { COMMON_OPTIONS, makeContext, parsePortList, type Context } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { EXIT, UsageError } from '../errors.js';
+import { useColor, type Io } from '../io.js';
+
+export const help = `Usage: rerun-doctor metrics [URL] [options]
+
+Read the server's Prometheus metrics once and summarise them: the metrics a diagnosis needs
+first (tokenize time, request latency, queue depth, worker count, GPU memory), then the rest.
+Histograms and summaries as count, sum, mean, p50/p95/p99 (interpolated as Prometheus'
+histogram_quantile does); counters; gauges; units from the names (_ms, _seconds, _bytes).
+Also asks the gRPC port whether it answers grpc.health.v1.Health/Check.
+
+URL defaults to "metrics-url" in the config, else http://127.0.0.1:8080/metrics. Both
+Prometheus text 0.0.4 and OpenMetrics 1.0 are read (negotiated as Prometheus does).
+
+Options:
+  --json                 machine-readable output (docs/metrics.md)
+  --all                  list every series, not the first 30 of the rest
+  --timeout D            for the scrape and the gRPC check (default 2s)
+  --max-bytes N          largest body read, after gunzip (default 33554432: 32 MiB)
+  --format F             ask for openmetrics or prometheus only (default: either)
+  --grpc-port P          the gRPC port to check (default "grpc-port" in the config, else 50051)
+  --no-grpc              skip the gRPC health check
+  --config FILE          config file
+
+Exit status: 0 read and parsed; 2 usage error; 3 the server could not be reached (refused,
+timeout, network); 4 it answered but not with metrics (HTTP status, redirect loop, HTML or JSON,
+too large, bad encoding); 5 the metrics are malformed (the message names the line).
+`;
+
+export const METRICS_OPTIONS = {
+  ...COMMON_OPTIONS,
+  all: { type: 'boolean' },
+  timeout: { type: 'string' },
+  'max-bytes': { type: 'string' },
+  format: { type: 'string' },
+  'grpc-port': { type: 'string' },
+  'no-grpc': { type: 'boolean' },
+} as const;
+
+export interface ScrapeSettings {
+  timeoutMs: number;
+  maxBytes: number;
+  prefer: ExpositionFormat | 'any';
+  grpcPort: number | null;
+}
+
+/** --timeout, --max-bytes, --format, --grpc-port / --no-grpc over the config. */
+export function scrapeSettings(values: { timeout?: string; 'max-bytes'?: string; format?: string; 'grpc-port'?: string; 'no-grpc'?: boolean }, ctx: Context): ScrapeSettings {
+  const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, '--timeout', { minMs: 10 }) : ctx.config.thresholds.metricsTimeoutSeconds * 1000;
+  let maxBytes = ctx.config.thresholds.metricsMaxBytes;
+  if (values['max-bytes'] !== undefined) {
+    maxBytes = Number(values['max-bytes']);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) throw new UsageError(`--max-bytes "${values['max-bytes']}" is not a size: expected an integer number of bytes ≥ 1024`);
+  }
+  const formats: Record<string, ExpositionFormat | 'any'> = { openmetrics: 'openmetrics-1.0.0', prometheus: 'prometheus-0.0.4', any: 'any' };
+  const prefer = values.format === undefined ? 'any' : formats[values.format];
+  if (prefer === undefined) throw new UsageError(`--format "${values.format}": expected openmetrics, prometheus or any`);
+  let grpcPort = ctx.config.grpcPort;
+  if (values['grpc-port'] !== undefined) grpcPort = parsePortList([values['grpc-port']], '--grpc-port')[0]!;
+  if (values['no-grpc']) grpcPort = null;
+  return { timeoutMs, maxBytes, prefer, grpcPort };
+}
+
+/** The gRPC port on the metrics URL's host (a server's ports share its address). */
+export function grpcTarget(url: string, port: number): { host: string; port: number } {
+  let host = '127.0.0.1';
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '') || host;
+  } catch {
+    /* a bad URL is reported by the scrape */
+  }
+  return { host, port };
+}
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: METRICS_OPTIONS, strict: true, allowPositionals: true });
+  if (values.help) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  if (positionals.length > 1) throw new UsageError(`metrics: expected at most one URL, got "${positionals.join(' ')}"`);
+  const ctx = makeContext(values, io);
+  const settings = scrapeSettings(values, ctx);
+  const url = positionals[0] ?? ctx.config.metricsUrl;
+  const [scrape, grpc] = await Promise.all([
+    scrapeMetrics(ctx.host, url, settings),
+    settings.grpcPort === null ? Promise.resolve<GrpcHealth | null>(null) : checkGrpcHealth(grpcTarget(url, settings.grpcPort), { timeoutMs: settings.timeoutMs }),
+  ]);
+  if (!scrape.ok) {
+    if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: 1, url, takenAt: scrape.takenAt, ok: false, error: { kind: scrape.kind, message: scrape.message, line: scrape.line ?? null }, grpc }, null, 2) + '\n');
+    io.stderr(`rerun-doctor: metrics ${url}: ${scrape.message}\n`);
+    return SCRAPE_EXIT[scrape.kind];
+  }
+  const summaries = snapshotSummaries(scrape.exposition);
+  let keys;
+  try {
+    keys = keyEntries(scrape.exposition, summaries, keyOverrides(ctx.config.keyMetrics));
+  } catch (e) {
+    throw new UsageError(`key-metrics: ${(e as Error).message}`);
+  }
+  if (ctx.json) {
+    const key = Object.fromEntries(keys.map((k) => [k.key, k.family === null ? null : { family: k.family, series: k.series }]));
+    io.stdout(JSON.stringify({ schemaVersion: 1, url: scrape.url, takenAt: scrape.takenAt, ok: true, format: scrape.format, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: Math.round(scrape.durationMs * 10) / 10, grpc, key, metrics: summaries }, null, 2) + '\n');
+  } else {
+    io.stdout(renderMetrics(scrape.exposition, summaries, keys, { style: makeStyle(useColor(io)), url: scrape.url, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, all: values.all === true }));
+  }
+  return EXIT.ok;
+}

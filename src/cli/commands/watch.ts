@@ -1,0 +1,149 @@
+import { parseArgs } from 'node:util';
+import { makeStyle } from '../../render/style.js';
+import { procLine, procView } from '../../render/watch-procs.js';
+import { openRecorder, type Recorder } from '../../watch/record.js';
+import { createProcSampler } from '../../watch/proc-sampler.js';
+import { COMMON_OPTIONS, makeContext, type Context } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { EXIT, UsageError } from '../errors.js';
+import { useColor, type Io } from '../io.js';
+import { version } from '../main.js';
+
+export const help = `Usage: rerun-doctor watch metrics [URL] [options]
+       rerun-doctor watch procs [options]
+
+Sample the server's metrics, or its processes, every 2 seconds until Ctrl-C.
+
+  metrics   per-interval values, not totals since start: counter rates, the interval mean and
+            p95 of histograms from bucket deltas (tokenize time, request latency first); a
+            restarted server's counter reset is not shown as a negative rate. URL defaults to
+            "metrics-url" in the config, else http://127.0.0.1:8080/metrics.
+  procs     servers, workers and helpers by count, CPU% and RSS; orphans; processes that
+            appeared or vanished since the last sample.
+
+On a terminal the view is redrawn in place, with sparklines; otherwise one line per sample
+(key=value, easy to grep). A failed sample (server down, restarting) is shown as a gap with
+its reason, and watching goes on.
+
+Options:
+  --interval D           time between samples (default 2s; e.g. 500ms, 5s)
+  --count N              stop after N samples
+  --duration D           stop after D (e.g. 30s, 5m)
+  --record FILE          append every sample to FILE as NDJSON (docs/watch.md)
+  --timeout D            per-scrape timeout for metrics (default 2s)
+  --max-bytes N          largest metrics body read (default 32 MiB)
+  --format F             ask for openmetrics or prometheus only (default: either)
+  --config FILE, --port P, --server-pattern RE, --worker-pattern RE, --proc-root DIR
+                         as for \`procs\`
+
+Exit status: 0 when stopped (Ctrl-C, --count, --duration), 2 usage error.
+`;
+
+interface Watcher<R> {
+  sample(): Promise<R>;
+  line(r: R): string;
+  view(history: R[]): string;
+  record(r: R): object;
+}
+
+const WATCH_OPTIONS = {
+  ...COMMON_OPTIONS,
+  interval: { type: 'string' },
+  count: { type: 'string' },
+  duration: { type: 'string' },
+  record: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-bytes': { type: 'string' },
+  format: { type: 'string' },
+} as const;
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: WATCH_OPTIONS, strict: true, allowPositionals: true });
+  if (values.help) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  const [what, ...rest] = positionals;
+  if (what !== 'metrics' && what !== 'procs') throw new UsageError(`watch: expected "metrics" or "procs"${what === undefined ? '' : `, got "${what}"`}`);
+  if (what === 'procs' && rest.length > 0) throw new UsageError(`watch procs: unexpected argument "${rest[0]}"`);
+  if (rest.length > 1) throw new UsageError(`watch metrics: expected at most one URL, got "${rest.join(' ')}"`);
+  const ctx = makeContext(values, io);
+  const intervalMs = values.interval !== undefined ? parseDuration(values.interval, '--interval', { minMs: 100 }) : ctx.config.thresholds.watchIntervalSeconds * 1000;
+  let count: number | null = null;
+  if (values.count !== undefined) {
+    count = Number(values.count);
+    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count "${values.count}" is not a sample count: expected an integer ≥ 1`);
+  }
+  const durationMs = values.duration !== undefined ? parseDuration(values.duration, '--duration') : null;
+  const style = makeStyle(useColor(io));
+  const width = io.columns ?? 100;
+
+  let watcher: Watcher<unknown>;
+  let header: object;
+  if (what === 'procs') {
+    const sampler = createProcSampler(ctx.host, ctx.classify);
+    watcher = {
+      sample: () => sampler.sample(),
+      line: (r) => procLine(r as never),
+      view: (h) => procView(h as never, { style, width, intervalMs }),
+      record: (r) => ({ type: 'procs', ...(r as object) }),
+    } as Watcher<unknown>;
+    header = { kind: 'procs', tool: `rerun-doctor ${version()}`, intervalMs, ports: ctx.classify.ports, serverPattern: ctx.classify.serverPattern.source };
+  } else {
+    const { metricsWatcher } = await import('./watch-metrics.js');
+    const url = rest[0] ?? ctx.config.metricsUrl;
+    const w = metricsWatcher(ctx, url, values, { style, width, intervalMs });
+    watcher = w.watcher;
+    header = w.header;
+  }
+  return watchLoop(io, watcher, { intervalMs, count, durationMs, recordPath: values.record ?? null, header, ctx });
+}
+
+async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; count: number | null; durationMs: number | null; recordPath: string | null; header: object; ctx: Context }): Promise<number> {
+  const recorder: Recorder | null = o.recordPath ? openRecorder(o.recordPath, { startedAt: o.ctx.host.now().toISOString(), ...o.header }) : null;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const stop = () => {
+    stopped = true;
+    wake?.();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const history: unknown[] = [];
+  let drawn = 0;
+  const start = Date.now();
+  try {
+    for (let i = 0; !stopped; i++) {
+      const due = start + i * o.intervalMs;
+      const r = await w.sample();
+      history.push(r);
+      if (history.length > 120) history.shift();
+      recorder?.write(w.record(r));
+      if (io.isTTY) {
+        const view = w.view(history);
+        // Redraw in place: up over the last frame, clear to the end of the screen.
+        io.stdout(`${drawn > 0 ? `\u001b[${drawn}A\u001b[J` : ''}${view}`);
+        drawn = view.split('\n').length - 1;
+      } else {
+        io.stdout(w.line(r) + '\n');
+      }
+      if (o.count !== null && i + 1 >= o.count) break;
+      const next = due + o.intervalMs;
+      if (o.durationMs !== null && next - start >= o.durationMs) break;
+      const wait = Math.max(0, next - Date.now());
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    recorder?.close();
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,415 @@
+// checkGrpcHealth against real servers on loopback: the Python grpcio fixture in each mode, a Node
+// @grpc/grpc-js server, a raw TCP listener that never answers (a hung process holding the port),
+// an HTTP/1.1 server, an HTTP/2 server that is not gRPC, a closed port, and IPv6 ::1. Every Python
+// server runs in its own process group and is killed by group and pid in `after`, which fails if
+// anything survives. Every check must come back within its deadline + 1 s.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { Server, ServerCredentials, status as Code, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  checkGrpcHealth,
+  checkMany,
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+  grpcAddress,
+  type GrpcHealth,
+  type GrpcHealthOptions,
+  type GrpcHealthTarget,
+} from '../../src/probes/grpc-health.js';
+import { PYTHON, alive, cleanup, freePort, waitFor } from '../helpers/live.js';
+import { ROOT, fixture } from '../helpers/paths.js';
+
+const TIMEOUT_MS = 1500;
+const SLACK_MS = 1000;
+const SCRIPT = fixture('bin', 'grpc_health_server.py');
+const V4 = '127.0.0.1';
+
+const tracked = new Set<number>();
+const groups: number[] = [];
+const pythons: PyServer[] = [];
+const closers: Array<() => Promise<void>> = [];
+
+after(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await cleanup(tracked, groups);
+  for (const p of pythons) assert.ok(!alive(p.pid), `python server ${p.pid} (${p.args.join(' ')}) survived cleanup`);
+});
+
+// --- servers ---
+
+interface PyServer {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  args: string[];
+  stderr: () => string;
+}
+
+/** The Python fixture as a process-group leader; resolves on its JSON ready line. */
+async function startPython(args: string[]): Promise<PyServer> {
+  const child = spawn(PYTHON, [SCRIPT, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  if (child.pid === undefined) throw new Error(`cannot start ${SCRIPT}`);
+  tracked.add(child.pid);
+  groups.push(child.pid);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const ready = await new Promise<{ ready: true; port: number; pid: number }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`grpc_health_server.py ${args.join(' ')} did not get ready: ${err}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as { ready: true; port: number; pid: number });
+      }
+    });
+    child.once('exit', (c, s) => {
+      clearTimeout(timer);
+      reject(new Error(`grpc_health_server.py ${args.join(' ')} exited early (${s ?? c}): ${err}`));
+    });
+  });
+  tracked.add(ready.pid);
+  const s = { child, pid: ready.pid, port: ready.port, args, stderr: () => err };
+  pythons.push(s);
+  return s;
+}
+
+const raw = (b: Buffer) => b;
+
+// The same method as the Python fixture, on @grpc/grpc-js's own Server with raw-bytes serializers.
+const HEALTH_SERVICE: ServiceDefinition = {
+  Check: {
+    path: '/grpc.health.v1.Health/Check',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: raw,
+    requestDeserialize: raw,
+    responseSerialize: raw,
+    responseDeserialize: raw,
+  },
+};
+
+/** A Node gRPC server whose overall ('') health is SERVING; any other service name is NOT_FOUND. */
+async function startNodeGrpc(host: string): Promise<number> {
+  const server = new Server();
+  const impl: UntypedServiceImplementation = {
+    Check: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => {
+      // An empty request is HealthCheckRequest{service: ''} (proto3 omits defaults).
+      if (call.request.length === 0) cb(null, Buffer.from([0x08, 0x01]));
+      else cb({ code: Code.NOT_FOUND, details: 'unknown service' }, null);
+    },
+  };
+  server.addService(HEALTH_SERVICE, impl);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(grpcAddress({ host, port: 0 }), ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  closers.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+  return port;
+}
+
+function listening(srv: NetServer | HttpServer | Http2Server, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const a = srv.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    });
+  });
+}
+
+/** Accepts and holds every connection, never writing a byte: a hung process holding the port. */
+async function startSilentTcp(host: string): Promise<number> {
+  const sockets = new Set<Socket>();
+  const srv = createNetServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  const port = await listening(srv, host);
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  );
+  return port;
+}
+
+/** Writes a line that is not HTTP/2 and closes. */
+async function startGarbageTcp(host: string): Promise<number> {
+  const srv = createNetServer((s) => {
+    s.on('error', () => undefined);
+    s.end('220 hello, this is not http/2\r\n');
+  });
+  const port = await listening(srv, host);
+  closers.push(() => new Promise<void>((r) => srv.close(() => r())));
+  return port;
+}
+
+async function startHttp1(host: string): Promise<number> {
+  const srv = createHttpServer((_req, res) => res.end('hello\n'));
+  const port = await listening(srv, host);
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  );
+  return port;
+}
+
+/** An HTTP/2 (h2c) web server: speaks HTTP/2 but not gRPC. */
+async function startHttp2(host: string, status: number, contentType: string): Promise<number> {
+  const sessions = new Set<{ destroy(): void }>();
+  const srv = createHttp2Server((_req, res) => {
+    res.writeHead(status, { 'content-type': contentType });
+    res.end('<html>not grpc</html>');
+  });
+  srv.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+  const port = await listening(srv, host);
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sessions) s.destroy();
+        srv.close(() => r());
+      }),
+  );
+  return port;
+}
+
+async function ipv6Available(): Promise<string | null> {
+  const srv = createNetServer();
+  try {
+    await listening(srv, '::1');
+    await new Promise<void>((r) => srv.close(() => r()));
+    return null;
+  } catch (e) {
+    return `cannot bind ::1 here: ${(e as Error).message}`;
+  }
+}
+
+// --- checks ---
+
+async function timed(target: GrpcHealthTarget, opts: GrpcHealthOptions = {}): Promise<{ r: GrpcHealth; ms: number }> {
+  const t0 = performance.now();
+  const r = await checkGrpcHealth(target, { timeoutMs: TIMEOUT_MS, ...opts });
+  return { r, ms: Math.round(performance.now() - t0) };
+}
+
+/** Asserts the status and that the check came back within the deadline + 1 s. */
+async function expectStatus(target: GrpcHealthTarget, status: GrpcHealth['status'], opts: GrpcHealthOptions = {}): Promise<GrpcHealth> {
+  const { r, ms } = await timed(target, opts);
+  assert.equal(r.status, status, `${grpcAddress(target)}: ${JSON.stringify(r)}`);
+  assert.equal(r.port, target.port);
+  assert.equal(r.address, grpcAddress(target));
+  assert.ok(ms <= TIMEOUT_MS + SLACK_MS, `${grpcAddress(target)} took ${ms} ms (deadline ${TIMEOUT_MS} ms): ${JSON.stringify(r)}`);
+  assert.ok(r.detail.length > 0, `a detail for ${r.status}`);
+  const answered = ['SERVING', 'NOT_SERVING', 'UNKNOWN', 'SERVICE_UNKNOWN', 'UNIMPLEMENTED'].includes(r.status);
+  if (answered) assert.ok(r.latencyMs !== null && r.latencyMs >= 0 && r.latencyMs <= ms + 1, `latency of an answer: ${JSON.stringify(r)}`);
+  else assert.equal(r.latencyMs, null, `no latency without a gRPC answer: ${JSON.stringify(r)}`);
+  if (status === 'NO_ANSWER') assert.ok(ms >= TIMEOUT_MS - 50, `NO_ANSWER only after the deadline (${ms} ms)`);
+  return r;
+}
+
+describe('grpc health: hand-encoded messages (grpc/grpc-proto grpc/health/v1/health.proto)', () => {
+  it('encodes HealthCheckRequest.service as field 1, length-delimited; "" as no bytes', () => {
+    assert.deepEqual(encodeHealthCheckRequest(''), Buffer.alloc(0));
+    assert.deepEqual(encodeHealthCheckRequest('a.B'), Buffer.from([0x0a, 0x03, 0x61, 0x2e, 0x42]));
+    const long = 'x'.repeat(200);
+    assert.deepEqual(encodeHealthCheckRequest(long).subarray(0, 3), Buffer.from([0x0a, 0xc8, 0x01]), '200 is the varint c8 01');
+  });
+
+  it('decodes HealthCheckResponse.status, skips other fields, and reports damage without throwing', () => {
+    assert.deepEqual(decodeHealthCheckResponse(Buffer.alloc(0)), { ok: true, status: 0 });
+    assert.deepEqual(decodeHealthCheckResponse(Buffer.from([0x08, 0x01])), { ok: true, status: 1 });
+    assert.deepEqual(decodeHealthCheckResponse(Buffer.from([0x08, 0x02])), { ok: true, status: 2 });
+    // An unknown length-delimited field 2 and a fixed32 field 3 before the status.
+    assert.deepEqual(decodeHealthCheckResponse(Buffer.from([0x12, 0x02, 0x68, 0x69, 0x1d, 1, 2, 3, 4, 0x08, 0x03])), { ok: true, status: 3 });
+    assert.equal(decodeHealthCheckResponse(Buffer.from([0x08])).ok, false);
+    assert.equal(decodeHealthCheckResponse(Buffer.from([0x12, 0x05, 0x68])).ok, false);
+    assert.equal(decodeHealthCheckResponse(Buffer.from([0x0b])).ok, false, 'wire type 3 (groups) is not proto3');
+  });
+
+  it('writes IPv6 literals in brackets', () => {
+    assert.equal(grpcAddress({ host: '::1', port: 50051 }), '[::1]:50051');
+    assert.equal(grpcAddress({ host: '[::1]', port: 50051 }), '[::1]:50051');
+    assert.equal(grpcAddress({ host: '127.0.0.1', port: 50051 }), '127.0.0.1:50051');
+    assert.equal(grpcAddress({ host: 'localhost', port: 1 }), 'localhost:1');
+  });
+});
+
+describe('grpc health: real servers on loopback', () => {
+  const py: Record<string, PyServer> = {};
+
+  before(async () => {
+    const modes: Record<string, string[]> = {
+      serving: ['--service', 'inference.v1.Predict'],
+      notServing: ['--status', 'NOT_SERVING'],
+      unknown: ['--status', 'UNKNOWN'],
+      noHealth: ['--no-health'],
+      hang: ['--hang'],
+    };
+    const started = await Promise.all(Object.entries(modes).map(async ([k, args]) => [k, await startPython(args)] as const));
+    for (const [k, s] of started) py[k] = s;
+  });
+
+  it('Python grpcio: SERVING, NOT_SERVING and UNKNOWN as the server says', async () => {
+    await expectStatus({ host: V4, port: py.serving!.port }, 'SERVING');
+    await expectStatus({ host: V4, port: py.serving!.port }, 'SERVING', { service: 'inference.v1.Predict' });
+    await expectStatus({ host: V4, port: py.notServing!.port }, 'NOT_SERVING');
+    await expectStatus({ host: V4, port: py.unknown!.port }, 'UNKNOWN');
+  });
+
+  it('Python grpcio: an unknown service name is SERVICE_UNKNOWN (NOT_FOUND)', async () => {
+    const r = await expectStatus({ host: V4, port: py.serving!.port }, 'SERVICE_UNKNOWN', { service: 'no.such.Service' });
+    assert.match(r.detail, /no\.such\.Service/);
+  });
+
+  it('Python grpcio without the health service: UNIMPLEMENTED (a gRPC server still answering)', async () => {
+    await expectStatus({ host: V4, port: py.noHealth!.port }, 'UNIMPLEMENTED');
+  });
+
+  it('Python grpcio whose handler hangs: NO_ANSWER at the deadline, with the connection up', async () => {
+    const r = await expectStatus({ host: V4, port: py.hang!.port }, 'NO_ANSWER');
+    assert.match(r.detail, /HTTP\/2 connection came up/);
+  });
+
+  it('Node @grpc/grpc-js server: SERVING; an unknown service is SERVICE_UNKNOWN', async () => {
+    const port = await startNodeGrpc(V4);
+    await expectStatus({ host: V4, port }, 'SERVING');
+    await expectStatus({ host: V4, port }, 'SERVICE_UNKNOWN', { service: 'no.such.Service' });
+  });
+
+  it('a raw TCP listener that accepts and never answers (a hung process holding the port): NO_ANSWER within the deadline', async () => {
+    const port = await startSilentTcp(V4);
+    const r = await expectStatus({ host: V4, port }, 'NO_ANSWER');
+    assert.match(r.detail, /nothing answered the HTTP\/2 handshake/);
+    // A shorter deadline is honoured as well: the hung peer never holds the call past it.
+    const { r: quick, ms } = await timed({ host: V4, port }, { timeoutMs: 300 });
+    assert.equal(quick.status, 'NO_ANSWER', JSON.stringify(quick));
+    assert.ok(ms >= 250 && ms <= 300 + SLACK_MS, `a 300 ms deadline took ${ms} ms`);
+  });
+
+  it('an HTTP/1.1 server: NOT_GRPC', async () => {
+    const port = await startHttp1(V4);
+    const r = await expectStatus({ host: V4, port }, 'NOT_GRPC');
+    assert.match(r.detail, /does not speak HTTP\/2/);
+  });
+
+  it('a TCP server that writes something else and closes: NOT_GRPC', async () => {
+    await expectStatus({ host: V4, port: await startGarbageTcp(V4) }, 'NOT_GRPC');
+  });
+
+  it('an HTTP/2 web server that is not gRPC: NOT_GRPC, not UNIMPLEMENTED (its 404) or ERROR (its HTML)', async () => {
+    const notFound = await expectStatus({ host: V4, port: await startHttp2(V4, 404, 'text/plain') }, 'NOT_GRPC');
+    assert.match(notFound.detail, /HTTP\/2 server, but not gRPC/);
+    await expectStatus({ host: V4, port: await startHttp2(V4, 200, 'text/html') }, 'NOT_GRPC');
+  });
+
+  it('a closed port: REFUSED', async () => {
+    const port = await freePort(V4);
+    await expectStatus({ host: V4, port }, 'REFUSED');
+  });
+
+  it('IPv6 ::1: the Python and Node servers answer SERVING at [::1]:port; a closed ::1 port is REFUSED', async (t) => {
+    const why = await ipv6Available();
+    if (why) {
+      t.skip(why);
+      return;
+    }
+    const p6 = await startPython(['--host', '::1']);
+    const r = await expectStatus({ host: '::1', port: p6.port }, 'SERVING');
+    assert.equal(r.address, `[::1]:${p6.port}`);
+    await expectStatus({ host: '::1', port: await startNodeGrpc('::1') }, 'SERVING');
+    await expectStatus({ host: '::1', port: await freePort('::1') }, 'REFUSED');
+    await expectStatus({ host: '::1', port: await startSilentTcp('::1') }, 'NO_ANSWER');
+  });
+
+  it('checkMany runs the checks concurrently and keeps their order', async () => {
+    const silent = await startSilentTcp(V4);
+    const targets = [
+      { host: V4, port: py.serving!.port },
+      { host: V4, port: silent },
+      { host: V4, port: py.hang!.port },
+      { host: V4, port: py.noHealth!.port },
+      { host: V4, port: await freePort(V4) },
+    ];
+    const t0 = performance.now();
+    const rs = await checkMany(targets, { timeoutMs: TIMEOUT_MS });
+    const ms = performance.now() - t0;
+    assert.deepEqual(
+      rs.map((r) => [r.port, r.status]),
+      [
+        [targets[0]!.port, 'SERVING'],
+        [silent, 'NO_ANSWER'],
+        [py.hang!.port, 'NO_ANSWER'],
+        [py.noHealth!.port, 'UNIMPLEMENTED'],
+        [targets[4]!.port, 'REFUSED'],
+      ],
+    );
+    assert.ok(ms <= TIMEOUT_MS + SLACK_MS, `two hung targets checked together took ${Math.round(ms)} ms, not one deadline`);
+  });
+
+  it('leaves no open handles: a child process that checks hung servers exits by itself within the deadline + 2 s', async () => {
+    const silent = await startSilentTcp(V4);
+    const deadline = 1000;
+    const mod = pathToFileURL(`${ROOT}src/probes/grpc-health.ts`).href;
+    // No process.exit(): the child must end because nothing keeps its event loop alive.
+    const script = [
+      `import { checkMany } from ${JSON.stringify(mod)};`,
+      `process.stdout.write('start\\n');`,
+      `const rs = await checkMany([{ host: '127.0.0.1', port: ${silent} }, { host: '127.0.0.1', port: ${py.hang!.port} }], { timeoutMs: ${deadline} });`,
+      `process.stdout.write(JSON.stringify(rs) + '\\n');`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) tracked.add(child.pid);
+    let out = '';
+    let err = '';
+    let startedAt = 0;
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (startedAt === 0 && out.includes('start\n')) startedAt = performance.now();
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    // A backstop far past the limit, so a regression fails here instead of hanging the suite.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | string | null>((r) => child.once('exit', (c, s) => r(s ?? c)));
+    clearTimeout(killer);
+    const exitedAt = performance.now();
+    assert.equal(code, 0, `child exit ${code}: ${err}`);
+    assert.ok(startedAt > 0, `the child started its checks: ${out} ${err}`);
+    const ms = Math.round(exitedAt - startedAt);
+    assert.ok(ms <= deadline + 2000, `the child exited ${ms} ms after starting a ${deadline} ms check: ${out} ${err}`);
+    const rs = JSON.parse(out.split('\n')[1]!) as GrpcHealth[];
+    assert.deepEqual(
+      rs.map((r) => r.status),
+      ['NO_ANSWER', 'NO_ANSWER'],
+    );
+    await waitFor(() => !alive(child.pid!), 'the child to be reaped', 5000);
+  });
+
+  it('the Python fixture exits 0 on SIGTERM and SIGINT, a hung call in flight or not', async () => {
+    const inFlight = checkGrpcHealth({ host: V4, port: py.hang!.port }, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const stops = Object.values(py).map(async (s, i) => {
+      const exited = new Promise<number | string | null>((r) => s.child.once('exit', (c, sig) => r(sig ?? c)));
+      process.kill(s.pid, i % 2 === 0 ? 'SIGTERM' : 'SIGINT');
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 5 s'), 5000))]);
+      assert.equal(code, 0, `${s.args.join(' ')}: ${code}; stderr: ${s.stderr()}`);
+    });
+    await Promise.all(stops);
+    const r = await inFlight;
+    assert.ok(r.status !== 'SERVING', `a stopped server does not answer SERVING: ${JSON.stringify(r)}`);
+  });
+});
