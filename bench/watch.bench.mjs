@@ -62,9 +62,26 @@ for (const k of KS) {
 }
 process.kill(-server.pid, 'SIGKILL');
 
+// watch metrics: scrape + parse + difference the Python prometheus_client server of the tests (4 families, about 30 series).
+const metricsSrv = spawn('/usr/bin/python3', [`${root}test/fixtures/bin/metrics_server.py`, '--port', '0'], { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+const msPort = await new Promise((resolve) => metricsSrv.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]).port)));
+metricsSrv.stdin.write('tokenize 7 100\nrequest 0.1 100\nqueue 3\n');
+const { metricsWatcher } = await import(`${root}dist/cli/commands/watch-metrics.js`);
+const { makeContext } = await import(`${root}dist/cli/context.js`);
+const { makeStyle } = await import(`${root}dist/render/style.js`);
+const ctx = makeContext({}, { stdout: () => {}, stderr: () => {}, env: process.env, isTTY: false, cwd: root, columns: 100 });
+const mw = metricsWatcher(ctx, `http://127.0.0.1:${msPort}/metrics`, {}, { style: makeStyle(false), width: 100, intervalMs: INTERVAL_MS }).watcher;
+const metricsCost = await perSample(async () => {
+  const r = await mw.sample();
+  if (!r.ok) throw new Error(r.message);
+});
+process.kill(-metricsSrv.pid, 'SIGKILL');
+
 const pct = (ms) => `${((ms / INTERVAL_MS) * 100).toFixed(2)} %`;
 console.log(`watch procs sampling cost: CPU ms per sample (user + system), ${SAMPLES} samples after 3 warm-up, Node ${process.version}, ${new Date().toISOString()}`);
 console.log('');
 console.log('| K extra | incremental sampler: median ms | mean ms | share of one core at 2 s (mean) | full census per sample: median ms | share of one core at 2 s |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.k} | ${r.inc.median.toFixed(2)} | ${r.inc.mean.toFixed(2)} | ${pct(r.inc.mean)} | ${r.full.median.toFixed(1)} | ${pct(r.full.mean)} |`);
+console.log('');
+console.log(`watch metrics (scrape, parse and difference a prometheus_client endpoint, in this process's CPU): median ${metricsCost.median.toFixed(2)} ms, mean ${metricsCost.mean.toFixed(2)} ms per sample = ${pct(metricsCost.mean)} of one core at 2 s.`);

@@ -203,7 +203,7 @@ function skipBlanks(p: Parse): void {
 function readComment(p: Parse): boolean {
   const { text } = p;
   p.i++; // '#'
-  // expfmt and promparse recognise keywords only after a blank: `#HELP` is a plain comment.
+  // As in Prometheus' scrape lexer (promlex.l: `#[ \t]+` then HELP/TYPE), `#HELP` is a comment.
   if (p.i >= p.lineEnd || !isBlank(text.charCodeAt(p.i))) return false;
   skipBlanks(p);
   const wordStart = p.i;
@@ -299,9 +299,12 @@ function readType(p: Parse): void {
   }
   st.typeLine = p.lineNo;
   st.family.type = type;
-  p.lastName = '';
-  p.lastState = null;
+  // The declaration changes how names resolve: forget earlier resolutions. The samples that
+  // follow usually carry this very name, which now resolves to this family when its type takes
+  // bare names (the first rule of familyOf), so prime the one-entry cache with it.
   if (p.resolved.size > 0) p.resolved.clear();
+  p.lastName = BARE.has(type) ? name : '';
+  p.lastState = BARE.has(type) ? st : null;
 }
 
 /**
@@ -400,6 +403,7 @@ function readSample(p: Parse): void {
   }
 
   const st = familyOf(p, name);
+  if (st.firstSampleLine === 0) st.firstSampleLine = p.lineNo;
   const sample: Sample = { name, labels, value, timestampMs, exemplar, line: p.lineNo };
   st.family.samples.push(sample);
 }
@@ -457,7 +461,7 @@ function readLabelSet(p: Parse, labels: Labels, allowName: boolean): string | nu
       names[k] = labelName;
       let value: string;
       const cached = values[k];
-      // A cached value never holds a quote or a backslash, so the raw text equals it exactly.
+      // Only values whose raw text had no escape to undo are cached, so the raw text equals them.
       if (cached !== undefined && text.startsWith(cached, p.i) && text.charCodeAt(p.i + cached.length) === QUOTE) {
         value = cached;
         p.i += cached.length + 1;
@@ -646,7 +650,6 @@ function familyOf(p: Parse, name: string): FamilyState {
     st = resolveFamily(p, name);
     p.resolved.set(name, st);
   }
-  if (st.firstSampleLine === 0) st.firstSampleLine = p.lineNo;
   p.lastName = name;
   p.lastState = st;
   return st;
