@@ -621,7 +621,7 @@ export const KEY_METRICS = {
 
 export type KeyMetric = keyof typeof KEY_METRICS;
 
-const KEYS = Object.keys(KEY_METRICS) as KeyMetric[];
+const KEYS: readonly KeyMetric[] = Object.keys(KEY_METRICS) as KeyMetric[];
 
 function compile(key: KeyMetric, sources: readonly string[]): RegExp[] {
   return sources.map((source) => {
