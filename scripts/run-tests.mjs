@@ -18,5 +18,12 @@ function find(dir) {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : find('test');
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// A test that hangs fails (--test-timeout, per test), and the whole run has a ceiling well under
+// CI's limit, so a stuck handle can never stall CI silently.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=120000', ...files], {
+  stdio: 'inherit',
+  timeout: 20 * 60 * 1000,
+  killSignal: 'SIGKILL',
+});
+if (r.error) console.error(`run-tests: ${r.error.message}`);
 process.exit(r.status ?? 1);

@@ -17,8 +17,12 @@
 //   }
 //
 // The two messages are encoded by hand below (one string field, one enum field), so neither
-// @grpc/proto-loader nor protobufjs is needed at run time. See docs/grpc-health.md.
-import { isIPv6 } from 'node:net';
+// @grpc/proto-loader nor protobufjs is needed at run time.
+//
+// Two steps share one time budget (timeoutMs): an HTTP/2 handshake on a socket of our own (does
+// anything answer, and in HTTP/2?), then the RPC through @grpc/grpc-js with the time left as its
+// deadline. Why the first step: see http2Handshake. See docs/grpc-health.md.
+import { connect, isIPv6, type Socket } from 'node:net';
 import { Client, Metadata, connectivityState, credentials, status as Code, type ServiceError } from '@grpc/grpc-js';
 
 export type GrpcHealthStatus =
@@ -39,7 +43,10 @@ export interface GrpcHealth {
   status: GrpcHealthStatus;
   /** Why, in words (the gRPC status details, or what was seen on the wire). */
   detail: string;
-  /** Time until the server's gRPC answer; null when no gRPC answer came back. */
+  /**
+   * From the start of the check to the server's gRPC answer (so it includes our handshake
+   * connection); null when no gRPC answer came back.
+   */
   latencyMs: number | null;
 }
 
@@ -51,7 +58,10 @@ export interface GrpcHealthTarget {
 export interface GrpcHealthOptions {
   /** The service name to ask about; '' (the default) is the server's overall health. */
   service?: string;
-  /** The RPC deadline; the call never outlives it by more than a small margin. Default 2000. */
+  /**
+   * The whole check's budget: the handshake, then the RPC with the time left as its deadline. The
+   * check never outlives it by more than a small margin (BACKSTOP_MARGIN_MS). Default 2000.
+   */
   timeoutMs?: number;
 }
 
@@ -204,38 +214,136 @@ export function classifyGrpcError(
           : `the port accepted the connection but nothing answered the HTTP/2 handshake before the deadline (a hung process holding the port?): ${details}`,
         answered: false,
       };
-    case Code.UNAVAILABLE:
+    case Code.UNAVAILABLE: {
       if (/ECONNREFUSED/.test(details)) return { status: 'REFUSED', detail: `nothing listens there: ${details}`, answered: false };
-      // A gRPC server sends its HTTP/2 SETTINGS frame as soon as it accepts (RFC 9113 §3.4, the
-      // server connection preface); grpc-js waits for it before the connection counts as up. Bytes
-      // that nghttp2 rejects mean another protocol (an HTTP/1 server answers the preface with
-      // "HTTP/1.1 400 Bad Request").
-      if (/Protocol error|ERR_HTTP2/.test(details)) {
+      // grpc-js says "No connection established. Last error: …" when its connection never became
+      // ready, that is, no HTTP/2 SETTINGS came (RFC 9113 §3.4: a server's first frame). The
+      // handshake step normally decides these cases first; this is for a peer that changed in
+      // between. Without that prefix, the connection was up: a gRPC server ended the call.
+      const neverConnected = /No connection established/.test(details);
+      if (neverConnected && /Protocol error|ERR_HTTP2/.test(details)) {
         return { status: 'NOT_GRPC', detail: `the peer does not speak HTTP/2 (an HTTP/1 server or another protocol): ${details}`, answered: false };
       }
-      // Accepted, then closed or reset before any HTTP/2 settings: not behaving as a gRPC server
-      // (a gRPC server that shuts down stops listening, which gives REFUSED instead).
-      if (/Failed to connect|Socket closed|ECONNRESET|EPIPE/.test(details)) {
+      if (neverConnected && /Failed to connect|Socket closed|ECONNRESET|EPIPE/.test(details)) {
         return { status: 'NOT_GRPC', detail: `the peer closed the connection without an HTTP/2 handshake: ${details}`, answered: false };
       }
-      return { status: 'ERROR', detail: details, answered: false };
+      return { status: 'ERROR', detail: `UNAVAILABLE: ${details}`, answered: false };
+    }
     default:
       return { status: 'ERROR', detail: `${Code[err.code] ?? err.code}: ${details}`, answered: false };
   }
 }
 
-/**
- * Calls `grpc.health.v1.Health/Check` once, with a deadline. Never throws; always closes the
- * channel, so the caller's process is not kept alive.
- */
-export function checkGrpcHealth(target: GrpcHealthTarget, opts: GrpcHealthOptions = {}): Promise<GrpcHealth> {
-  const address = grpcAddress(target);
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_GRPC_HEALTH_TIMEOUT_MS;
-  const service = opts.service ?? '';
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
+// --- the HTTP/2 handshake, on a socket of our own ---
 
-  return new Promise<GrpcHealth>((resolve) => {
+// RFC 9113 §3.4: the client connection preface is this string followed by a SETTINGS frame; the
+// server's preface is a SETTINGS frame, which "MUST be the first frame the server sends".
+const CLIENT_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+  // An empty SETTINGS frame: length 0 (3 bytes), type 0x4, flags 0, stream 0 (4 bytes).
+  Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0]),
+]);
+const FRAME_HEADER_LENGTH = 9;
+const HTTP2_SETTINGS = 0x04;
+
+type Handshake = { http2: true } | { http2: false; status: GrpcHealthStatus; detail: string };
+
+/** What the first bytes from the peer are, when they are not an HTTP/2 SETTINGS frame. */
+function describeFirstBytes(buf: Buffer): string {
+  const text = buf.subarray(0, 64).toString('latin1');
+  if (text.startsWith('HTTP/')) return `an HTTP/1.x server answered "${text.split(/\r?\n/)[0]}"`;
+  // TLS record types 0x15 (alert) and 0x16 (handshake), version 3.x: a TLS-only port.
+  if ((buf[0] === 0x15 || buf[0] === 0x16) && buf[1] === 0x03) return 'a TLS server answered (this check speaks plaintext gRPC)';
+  const printable = text.replace(/[^\x20-\x7e]/g, '.');
+  return `the peer sent ${buf.length} byte(s) that are not an HTTP/2 SETTINGS frame: "${printable}"`;
+}
+
+/**
+ * Connects, sends the HTTP/2 client preface and waits for the server's SETTINGS frame, until
+ * `deadlineAt`. Always destroys its socket.
+ *
+ * Why, before handing the port to grpc-js: when the peer accepted TCP but never sends SETTINGS,
+ * closing a grpc-js (1.14) channel does not abandon the pending connection attempt (the subchannel
+ * goes IDLE without shutting its connector down), so the socket to a hung process stays open
+ * (unref'd, so the process can exit, but still an open connection) until the peer closes it. Likewise, after a peer writes non-HTTP/2
+ * bytes and closes, grpc-js leaves its side half-open. Deciding those cases on a socket we own and
+ * destroy means grpc-js only ever dials a peer that has shown it speaks HTTP/2, whose connection it
+ * does close. It also lets us say what the peer is (HTTP/1, TLS, other bytes, silence).
+ */
+function http2Handshake(host: string, port: number, deadlineAt: number): Promise<Handshake> {
+  return new Promise<Handshake>((resolve) => {
+    let got = Buffer.alloc(0);
+    let connected = false;
+    let settled = false;
+    let socket: Socket | null = null;
+    const settle = (h: Handshake) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.destroy();
+      resolve(h);
+    };
+    const notGrpc = (detail: string) => settle({ http2: false, status: 'NOT_GRPC', detail });
+    const judge = (final: boolean) => {
+      if (got.length === 0) {
+        if (final) notGrpc('the peer closed the connection without an HTTP/2 handshake');
+        return;
+      }
+      // Decide as soon as the bytes cannot begin a SETTINGS frame header (an HTTP/1 status line
+      // or a TLS record shows in the first bytes), else when the whole header is in.
+      const header = got.subarray(0, FRAME_HEADER_LENGTH);
+      const looksLikeFrame = header.length < 4 || header[3] === HTTP2_SETTINGS;
+      if (got.length >= FRAME_HEADER_LENGTH || !looksLikeFrame || final) {
+        const streamZero = got.length >= FRAME_HEADER_LENGTH && got.readUInt32BE(5) % 0x80000000 === 0;
+        if (got.length >= FRAME_HEADER_LENGTH && header[3] === HTTP2_SETTINGS && streamZero) settle({ http2: true });
+        else notGrpc(describeFirstBytes(got));
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        settle({
+          http2: false,
+          status: 'NO_ANSWER',
+          detail: connected
+            ? 'the port accepted the connection but nothing answered the HTTP/2 handshake before the deadline (a hung process holding the port?)'
+            : 'the TCP connection did not complete before the deadline (a full listen backlog, or a filtered port)',
+        }),
+      Math.max(0, deadlineAt - performance.now()),
+    );
+    try {
+      const s = connect({ host, port, noDelay: true });
+      socket = s;
+      s.on('connect', () => {
+        connected = true;
+        s.write(CLIENT_PREFACE);
+      });
+      s.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        judge(false);
+      });
+      s.on('end', () => judge(true));
+      s.on('close', () => judge(true));
+      s.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ECONNREFUSED') settle({ http2: false, status: 'REFUSED', detail: `nothing listens there: ${e.message}` });
+        else if (connected && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) notGrpc(`the peer reset the connection without an HTTP/2 handshake: ${e.message}`);
+        else settle({ http2: false, status: 'ERROR', detail: `cannot connect: ${e.message}` });
+      });
+    } catch (e) {
+      settle({ http2: false, status: 'ERROR', detail: `cannot connect: ${errorText(e)}` });
+    }
+  });
+}
+
+// --- the health check ---
+
+/** The unary call, once the peer has shown it speaks HTTP/2. Always closes its client. */
+function healthCall(
+  address: string,
+  service: string,
+  deadlineAt: number,
+  timeoutMs: number,
+): Promise<{ status: GrpcHealthStatus; detail: string; answered: boolean }> {
+  return new Promise((resolve) => {
     let client: Client | null = null;
     let backstop: ReturnType<typeof setTimeout> | undefined;
     let done = false;
@@ -248,13 +356,14 @@ export function checkGrpcHealth(target: GrpcHealthTarget, opts: GrpcHealthOption
       } catch {
         /* closing is best effort; the result stands */
       }
-      resolve({ port: target.port, address, status, detail, latencyMs: answered ? elapsed() : null });
+      resolve({ status, detail, answered });
     };
-
     try {
-      client = new Client(address, credentials.createInsecure(), CLIENT_OPTIONS);
-      const c = client;
-      backstop = setTimeout(() => finish('NO_ANSWER', `no answer within ${timeoutMs} ms (call abandoned)`, false), timeoutMs + BACKSTOP_MARGIN_MS);
+      const remaining = Math.max(0, deadlineAt - performance.now());
+      // grpc-js enforces the deadline; the backstop is for the case where it would not.
+      backstop = setTimeout(() => finish('NO_ANSWER', `no answer within ${timeoutMs} ms (call abandoned)`, false), remaining + BACKSTOP_MARGIN_MS);
+      const c = new Client(address, credentials.createInsecure(), CLIENT_OPTIONS);
+      client = c;
       let contentType: string | null = null;
       const call = c.makeUnaryRequest<Buffer, DecodedHealthResponse>(
         GRPC_HEALTH_CHECK_METHOD,
@@ -262,7 +371,7 @@ export function checkGrpcHealth(target: GrpcHealthTarget, opts: GrpcHealthOption
         decodeHealthCheckResponse,
         encodeHealthCheckRequest(service),
         new Metadata(),
-        { deadline: new Date(Date.now() + timeoutMs) },
+        { deadline: new Date(Date.now() + remaining) },
         (err, res) => {
           if (err) {
             let connected = false;
@@ -294,6 +403,36 @@ export function checkGrpcHealth(target: GrpcHealthTarget, opts: GrpcHealthOption
       finish('ERROR', `cannot start the call: ${errorText(err)}`, false);
     }
   });
+}
+
+/**
+ * Calls `grpc.health.v1.Health/Check` once, within `timeoutMs` in all (the HTTP/2 handshake on our
+ * own socket, then the call with the remaining time as its deadline). Never throws; closes every
+ * socket and channel it opened, so the caller's process is not kept alive.
+ */
+export async function checkGrpcHealth(target: GrpcHealthTarget, opts: GrpcHealthOptions = {}): Promise<GrpcHealth> {
+  const address = grpcAddress(target);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_GRPC_HEALTH_TIMEOUT_MS;
+  const service = opts.service ?? '';
+  const started = performance.now();
+  const deadlineAt = started + timeoutMs;
+  const result = (status: GrpcHealthStatus, detail: string, answered: boolean): GrpcHealth => ({
+    port: target.port,
+    address,
+    status,
+    detail,
+    latencyMs: answered ? Math.round(performance.now() - started) : null,
+  });
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) return result('ERROR', `not a TCP port: ${target.port}`, false);
+  try {
+    const h = await http2Handshake(target.host.replace(/^\[(.*)\]$/, '$1'), target.port, deadlineAt);
+    if (!h.http2) return result(h.status, h.detail, false);
+    const c = await healthCall(address, service, deadlineAt, timeoutMs);
+    return result(c.status, c.detail, c.answered);
+  } catch (err) {
+    // Neither step rejects; this is the promise that the function never throws, kept.
+    return result('ERROR', errorText(err), false);
+  }
 }
 
 /** Runs the checks concurrently; the results are in the order of `targets`. */

@@ -14,6 +14,7 @@ import { Server, ServerCredentials, status as Code, type sendUnaryData, type Ser
 import {
   checkGrpcHealth,
   checkMany,
+  classifyGrpcError,
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
   grpcAddress,
@@ -21,7 +22,7 @@ import {
   type GrpcHealthOptions,
   type GrpcHealthTarget,
 } from '../../src/probes/grpc-health.js';
-import { PYTHON, alive, cleanup, freePort, waitFor } from '../helpers/live.js';
+import { PYTHON, alive, cleanup, freePort } from '../helpers/live.js';
 import { ROOT, fixture } from '../helpers/paths.js';
 
 const TIMEOUT_MS = 1500;
@@ -32,12 +33,20 @@ const V4 = '127.0.0.1';
 const tracked = new Set<number>();
 const groups: number[] = [];
 const pythons: PyServer[] = [];
-const closers: Array<() => Promise<void>> = [];
+const closers: Array<[string, () => Promise<void>]> = [];
 
 after(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-  await cleanup(tracked, groups);
-  for (const p of pythons) assert.ok(!alive(p.pid), `python server ${p.pid} (${p.args.join(' ')}) survived cleanup`);
+  try {
+    await cleanup(tracked, groups);
+    for (const p of pythons) assert.ok(!alive(p.pid), `python server ${p.pid} (${p.args.join(' ')}) survived cleanup`);
+  } finally {
+    // In-process servers: each must close within 5 s, or the suite fails instead of hanging.
+    for (const [name, close] of closers.splice(0).reverse()) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stuck = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`${name} did not close within 5 s`)), 5000)));
+      await Promise.race([close(), stuck]).finally(() => clearTimeout(timer));
+    }
+  }
 });
 
 // --- servers ---
@@ -109,8 +118,33 @@ async function startNodeGrpc(host: string): Promise<number> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(grpcAddress({ host, port: 0 }), ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );
-  closers.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+  // forceShutdown: a graceful tryShutdown waits for every client session, and under load the
+  // probe's just-closed channel may still hold one; the test must end regardless.
+  closers.push([
+    `node grpc server ${host}:${port}`,
+    async () => {
+      server.forceShutdown();
+    },
+  ]);
   return port;
+}
+
+/** Closes the server after destroying every connection it accepted (close() waits for them). */
+function closeOnExit(name: string, srv: NetServer | HttpServer | Http2Server): void {
+  const sockets = new Set<Socket>();
+  srv.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  closers.push([
+    name,
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  ]);
 }
 
 function listening(srv: NetServer | HttpServer | Http2Server, host: string): Promise<number> {
@@ -125,67 +159,32 @@ function listening(srv: NetServer | HttpServer | Http2Server, host: string): Pro
 
 /** Accepts and holds every connection, never writing a byte: a hung process holding the port. */
 async function startSilentTcp(host: string): Promise<number> {
-  const sockets = new Set<Socket>();
-  const srv = createNetServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
-  });
-  const port = await listening(srv, host);
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
-  );
-  return port;
+  const srv = createNetServer(() => undefined);
+  closeOnExit(`silent tcp ${host}`, srv);
+  return listening(srv, host);
 }
 
 /** Writes a line that is not HTTP/2 and closes. */
 async function startGarbageTcp(host: string): Promise<number> {
-  const srv = createNetServer((s) => {
-    s.on('error', () => undefined);
-    s.end('220 hello, this is not http/2\r\n');
-  });
-  const port = await listening(srv, host);
-  closers.push(() => new Promise<void>((r) => srv.close(() => r())));
-  return port;
+  const srv = createNetServer((s) => s.end('220 hello, this is not http/2\r\n'));
+  closeOnExit(`garbage tcp ${host}`, srv);
+  return listening(srv, host);
 }
 
 async function startHttp1(host: string): Promise<number> {
   const srv = createHttpServer((_req, res) => res.end('hello\n'));
-  const port = await listening(srv, host);
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        srv.closeAllConnections();
-        srv.close(() => r());
-      }),
-  );
-  return port;
+  closeOnExit(`http/1.1 ${host}`, srv);
+  return listening(srv, host);
 }
 
 /** An HTTP/2 (h2c) web server: speaks HTTP/2 but not gRPC. */
 async function startHttp2(host: string, status: number, contentType: string): Promise<number> {
-  const sessions = new Set<{ destroy(): void }>();
   const srv = createHttp2Server((_req, res) => {
     res.writeHead(status, { 'content-type': contentType });
     res.end('<html>not grpc</html>');
   });
-  srv.on('session', (s) => {
-    sessions.add(s);
-    s.on('close', () => sessions.delete(s));
-  });
-  const port = await listening(srv, host);
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sessions) s.destroy();
-        srv.close(() => r());
-      }),
-  );
-  return port;
+  closeOnExit(`http/2 ${status} ${host}`, srv);
+  return listening(srv, host);
 }
 
 async function ipv6Available(): Promise<string | null> {
@@ -239,6 +238,24 @@ describe('grpc health: hand-encoded messages (grpc/grpc-proto grpc/health/v1/hea
     assert.equal(decodeHealthCheckResponse(Buffer.from([0x08])).ok, false);
     assert.equal(decodeHealthCheckResponse(Buffer.from([0x12, 0x05, 0x68])).ok, false);
     assert.equal(decodeHealthCheckResponse(Buffer.from([0x0b])).ok, false, 'wire type 3 (groups) is not proto3');
+  });
+
+  it('classifies grpc-js errors: the HTTP status of a non-gRPC reply is NOT_GRPC, not UNIMPLEMENTED', () => {
+    const facts = { connected: true, contentType: null };
+    const k = (code: number, details: string, f: { connected: boolean; contentType: string | null } = facts) => classifyGrpcError({ code, details, message: details }, f).status;
+    assert.equal(k(Code.UNIMPLEMENTED, 'Method not found!'), 'UNIMPLEMENTED');
+    assert.equal(k(Code.UNIMPLEMENTED, 'Received HTTP status code 404'), 'NOT_GRPC');
+    assert.equal(k(Code.UNKNOWN, 'oops', { connected: true, contentType: 'text/html' }), 'NOT_GRPC');
+    assert.equal(k(Code.NOT_FOUND, 'unknown service'), 'SERVICE_UNKNOWN');
+    assert.equal(k(Code.DEADLINE_EXCEEDED, 'Deadline exceeded'), 'NO_ANSWER');
+    assert.equal(k(Code.UNAVAILABLE, 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1 (2025-01-01T00:00:00.000Z)'), 'REFUSED');
+    assert.equal(k(Code.UNAVAILABLE, 'No connection established. Last error: Protocol error'), 'NOT_GRPC');
+    assert.equal(k(Code.UNAVAILABLE, 'No connection established. Last error: Failed to connect'), 'NOT_GRPC');
+    assert.equal(k(Code.UNAVAILABLE, 'Connection dropped'), 'ERROR', 'a dropped connection that had been up is not NOT_GRPC');
+    assert.equal(k(Code.UNAVAILABLE, 'shutting down'), 'ERROR');
+    assert.equal(k(Code.INTERNAL, 'Received RST_STREAM with code 0'), 'ERROR');
+    const tidy = classifyGrpcError({ code: Code.UNAVAILABLE, details: 'No connection established. Last error: Protocol error (2025-01-01T00:00:00.000Z). Resolution note: ', message: '' }, facts);
+    assert.match(tidy.detail, /Last error: Protocol error$/);
   });
 
   it('writes IPv6 literals in brackets', () => {
@@ -304,7 +321,7 @@ describe('grpc health: real servers on loopback', () => {
   it('an HTTP/1.1 server: NOT_GRPC', async () => {
     const port = await startHttp1(V4);
     const r = await expectStatus({ host: V4, port }, 'NOT_GRPC');
-    assert.match(r.detail, /does not speak HTTP\/2/);
+    assert.match(r.detail, /HTTP\/1\.x server answered "HTTP\/1\.1 400/);
   });
 
   it('a TCP server that writes something else and closes: NOT_GRPC', async () => {
@@ -322,7 +339,7 @@ describe('grpc health: real servers on loopback', () => {
     await expectStatus({ host: V4, port }, 'REFUSED');
   });
 
-  it('IPv6 ::1: the Python and Node servers answer SERVING at [::1]:port; a closed ::1 port is REFUSED', async (t) => {
+  it('IPv6 ::1: the Python and Node servers answer SERVING at [::1]:port; a closed ::1 port is REFUSED; a silent one NO_ANSWER', async (t) => {
     const why = await ipv6Available();
     if (why) {
       t.skip(why);
@@ -361,17 +378,24 @@ describe('grpc health: real servers on loopback', () => {
     assert.ok(ms <= TIMEOUT_MS + SLACK_MS, `two hung targets checked together took ${Math.round(ms)} ms, not one deadline`);
   });
 
-  it('leaves no open handles: a child process that checks hung servers exits by itself within the deadline + 2 s', async () => {
+  it('leaves no open handles or sockets: a child process that checks hung and broken servers exits by itself within the deadline + 2 s', async () => {
     const silent = await startSilentTcp(V4);
+    const garbage = await startGarbageTcp(V4);
     const deadline = 1000;
     const mod = pathToFileURL(`${ROOT}src/probes/grpc-health.ts`).href;
-    // No process.exit(): the child must end because nothing keeps its event loop alive.
-    const script = [
-      `import { checkMany } from ${JSON.stringify(mod)};`,
-      `process.stdout.write('start\\n');`,
-      `const rs = await checkMany([{ host: '127.0.0.1', port: ${silent} }, { host: '127.0.0.1', port: ${py.hang!.port} }], { timeoutMs: ${deadline} });`,
-      `process.stdout.write(JSON.stringify(rs) + '\\n');`,
-    ].join('\n');
+    // No process.exit(): the child must end because nothing keeps its event loop alive. It also
+    // counts its socket descriptors before and after (Linux /proc): an unref'd socket left to a
+    // hung peer would not keep it alive but would still be a leak.
+    const script = `
+      import { readdirSync, readlinkSync, existsSync } from 'node:fs';
+      import { checkMany } from ${JSON.stringify(mod)};
+      const sockets = () => existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').filter((f) => { try { return readlinkSync('/proc/self/fd/' + f).startsWith('socket:'); } catch { return false; } }).length : -1;
+      const before = sockets();
+      process.stdout.write('start\\n');
+      const results = await checkMany([{ host: '127.0.0.1', port: ${silent} }, { host: '127.0.0.1', port: ${py.hang!.port} }, { host: '127.0.0.1', port: ${garbage} }], { timeoutMs: ${deadline} });
+      await new Promise((r) => setTimeout(r, 100));
+      process.stdout.write(JSON.stringify({ results, before, after: sockets() }) + '\\n');
+    `;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) tracked.add(child.pid);
     let out = '';
@@ -387,29 +411,40 @@ describe('grpc health: real servers on loopback', () => {
     const code = await new Promise<number | string | null>((r) => child.once('exit', (c, s) => r(s ?? c)));
     clearTimeout(killer);
     const exitedAt = performance.now();
+    // Reaped: its pid may be reused, so cleanup must not signal it.
+    if (child.pid !== undefined) tracked.delete(child.pid);
     assert.equal(code, 0, `child exit ${code}: ${err}`);
     assert.ok(startedAt > 0, `the child started its checks: ${out} ${err}`);
     const ms = Math.round(exitedAt - startedAt);
     assert.ok(ms <= deadline + 2000, `the child exited ${ms} ms after starting a ${deadline} ms check: ${out} ${err}`);
-    const rs = JSON.parse(out.split('\n')[1]!) as GrpcHealth[];
+    const report = JSON.parse(out.split('\n')[1]!) as { results: GrpcHealth[]; before: number; after: number };
     assert.deepEqual(
-      rs.map((r) => r.status),
-      ['NO_ANSWER', 'NO_ANSWER'],
+      report.results.map((r) => r.status),
+      ['NO_ANSWER', 'NO_ANSWER', 'NOT_GRPC'],
     );
-    await waitFor(() => !alive(child.pid!), 'the child to be reaped', 5000);
+    assert.equal(report.after, report.before, `socket descriptors before and after the checks: ${out}`);
+    assert.equal(err, '', 'grpc-js logged nothing');
   });
 
   it('the Python fixture exits 0 on SIGTERM and SIGINT, a hung call in flight or not', async () => {
+    const t0 = performance.now();
     const inFlight = checkGrpcHealth({ host: V4, port: py.hang!.port }, { timeoutMs: 5000 });
     await new Promise((r) => setTimeout(r, 200));
     const stops = Object.values(py).map(async (s, i) => {
       const exited = new Promise<number | string | null>((r) => s.child.once('exit', (c, sig) => r(sig ?? c)));
       process.kill(s.pid, i % 2 === 0 ? 'SIGTERM' : 'SIGINT');
-      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 5 s'), 5000))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<string>((r) => (timer = setTimeout(() => r('still running after 5 s'), 5000)));
+      const code = await Promise.race([exited, late]).finally(() => clearTimeout(timer));
       assert.equal(code, 0, `${s.args.join(' ')}: ${code}; stderr: ${s.stderr()}`);
     });
     await Promise.all(stops);
+    // The server ends the held call as it stops (UNAVAILABLE "shutting down"), long before the
+    // call's own 5 s deadline.
     const r = await inFlight;
-    assert.ok(r.status !== 'SERVING', `a stopped server does not answer SERVING: ${JSON.stringify(r)}`);
+    const ms = performance.now() - t0;
+    assert.equal(r.status, 'ERROR', JSON.stringify(r));
+    assert.match(r.detail, /UNAVAILABLE/);
+    assert.ok(ms < 4000, `the held call ended with the server, after ${Math.round(ms)} ms: ${JSON.stringify(r)}`);
   });
 });
