@@ -18,6 +18,16 @@ const cases: Array<[string, string[], RegExp]> = [
   ['missing proc root', ['procs', '--proc-root', '/nonexistent/proc'], /cannot list processes .*\/nonexistent\/proc/],
   ['missing config file', ['procs', '--config', '/nonexistent/rerun-doctor.json'], /nonexistent\/rerun-doctor\.json/],
   ['demo bad workers', ['demo', '--workers', 'many'], /--workers "many" is not a worker count/],
+  ['watch without a kind', ['watch'], /watch: expected "metrics" or "procs"/],
+  ['watch with a bad kind', ['watch', 'gpu'], /watch: expected "metrics" or "procs", got "gpu"/],
+  ['watch bad interval', ['watch', 'procs', '--interval', 'soon'], /--interval "soon" is not a duration/],
+  ['watch too short an interval', ['watch', 'procs', '--interval', '10ms'], /--interval "10ms" is too short: at least 100 ms/],
+  ['watch bad count', ['watch', 'procs', '--count', '0'], /--count "0" is not a sample count/],
+  ['watch record into a missing directory', ['watch', 'procs', '--count', '1', '--record', '/nonexistent/dir/x.ndjson'], /--record "\/nonexistent\/dir\/x\.ndjson": cannot open for writing: ENOENT/],
+  ['metrics bad URL', ['metrics', 'localhost:8080', '--no-grpc'], /"localhost:8080": expected an http:\/\/ or https:\/\/ URL/],
+  ['metrics bad format', ['metrics', '--format', 'json'], /--format "json": expected openmetrics, prometheus or any/],
+  ['metrics bad max-bytes', ['metrics', '--max-bytes', '12'], /--max-bytes "12" is not a size/],
+  ['metrics bad grpc port', ['metrics', '--grpc-port', 'x'], /--grpc-port "x" is not a port/],
 ];
 
 for (const [name, args, re] of cases) {
@@ -53,7 +63,7 @@ test('a bad config file names the file and the key', async () => {
 test('help and version', async () => {
   const h = await runCli(['--help']);
   assert.equal(h.code, 0);
-  for (const c of ['ports', 'procs', 'count', 'demo']) assert.match(h.stdout, new RegExp(`\\n  ${c} `));
+  for (const c of ['ports', 'procs', 'count', 'metrics', 'watch', 'demo']) assert.match(h.stdout, new RegExp(`\\n  ${c} `));
   const v = await runCli(['--version']);
   assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
   const ph = await runCli(['ports', '--help']);
