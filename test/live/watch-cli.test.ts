@@ -27,4 +27,5 @@ test('watch procs --duration --record: bounded, one line per sample, header + sa
   assert.equal(rows[1]!.kind, 'procs');
   assert.equal(rows.length - 2, lines.length, 'one record per sample');
   assert.ok(rows.slice(2).every((x) => x.type === 'procs' && x.ok === true), 'samples');
+  assert.ok(rows.slice(2).every((x) => Array.isArray((x as { processes?: unknown }).processes)), 'each sample carries its census');
 });

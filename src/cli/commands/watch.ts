@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Census } from '../../model/census.js';
 import { makeStyle } from '../../render/style.js';
 import { procLine, procView } from '../../render/watch-procs.js';
 import { openRecorder, type Recorder } from '../../watch/record.js';
@@ -38,6 +39,14 @@ Options:
 
 Exit status: 0 when stopped (Ctrl-C, --count, --duration), 2 usage error.
 `;
+
+/** The project's processes of a census, as recorded (docs/watch.md). */
+function censusRecord(c: Census | null) {
+  if (!c) return [];
+  return c.processes
+    .filter((p) => p.role !== null)
+    .map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, role: p.role, kind: p.kind, orphan: p.orphan, zombie: p.zombie, generation: p.generation, startTime: p.startTime, cpuSeconds: p.cpuSeconds, rssBytes: p.rssBytes, argv: p.argv }));
+}
 
 interface Watcher<R> {
   sample(): Promise<R>;
@@ -86,7 +95,8 @@ export async function run(args: string[], io: Io): Promise<number> {
       sample: () => sampler.sample(),
       line: (r) => procLine(r as never),
       view: (h) => procView(h as never, { style, width, intervalMs }),
-      record: (r) => ({ type: 'procs', ...(r as object) }),
+      // The census behind the sample too (the project's processes), so a later diagnosis can replay it.
+      record: (r) => ({ type: 'procs', ...(r as object), processes: (r as { ok: boolean }).ok ? censusRecord(sampler.latest()) : [] }),
     } as Watcher<unknown>;
     header = { kind: 'procs', tool: `rerun-doctor ${version()}`, intervalMs, ports: ctx.classify.ports, serverPattern: ctx.classify.serverPattern.source };
   } else {
