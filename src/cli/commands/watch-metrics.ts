@@ -1,8 +1,8 @@
 // watch metrics: scrape every interval, difference against the last good scrape, show and record.
-import { keyEntries, keyOverrides, snapshotSummaries, type KeyMetric } from '../../metrics/report.js';
-import { intervalSummaries, type IntervalSummary, type MetricSummary } from '../../metrics/summarize.js';
+import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
+import { intervalSummaries, type IntervalSummary } from '../../metrics/summarize.js';
 import type { Exposition } from '../../model/metrics.js';
-import { scrapeMetrics, type ScrapeFailureKind } from '../../probes/metrics.http.js';
+import { scrapeMetrics } from '../../probes/metrics.http.js';
 import { withUnit } from '../../render/metrics.js';
 import { sparkline } from '../../render/sparkline.js';
 import type { Style } from '../../render/style.js';
@@ -10,31 +10,9 @@ import type { Context } from '../context.js';
 import { version } from '../main.js';
 import { scrapeSettings } from './metrics.js';
 
-type Row = IntervalSummary | MetricSummary;
+import type { KeyValue, MetricsSample, Row } from '../../watch/metrics-sample.js';
 
-export interface KeyValue {
-  key: KeyMetric;
-  title: string;
-  family: string;
-  series: Row[];
-}
-
-export type MetricsSample =
-  | {
-      ok: true;
-      t: string;
-      url: string;
-      scrapeMs: number;
-      bytes: number;
-      /** Seconds since the last good scrape; null on the first (values are then totals since start). */
-      seconds: number | null;
-      /** Series whose counters went down since the last good scrape: the server restarted. */
-      resets: string[];
-      keys: KeyValue[];
-      /** Every series: interval values, or totals on the first sample. */
-      series: Row[];
-    }
-  | { ok: false; t: string; url: string; kind: ScrapeFailureKind; message: string; line: number | null };
+export type { KeyValue, MetricsSample };
 
 const labelsText = (l: Record<string, string>) => (Object.keys(l).length === 0 ? '' : `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',')}}`);
 

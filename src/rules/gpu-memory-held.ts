@@ -1,0 +1,53 @@
+// gpu-memory-held: GPU memory held by orphans, or still in use after the server stopped.
+import { sortNum } from './lib/evidence.js';
+import type { EvidenceItem, Finding, Rule } from './types.js';
+
+export interface GpuMemoryOptions {
+  /** Growth in used memory (MiB) after a stop that counts as held. */
+  elevatedMiB: number;
+}
+
+export const gpuMemoryHeld: Rule<GpuMemoryOptions> = {
+  meta: { id: 'gpu-memory-held', title: 'GPU memory held by orphans or after the server stopped', severity: 'error', requires: ['census', 'gpu'], stage: 'orphans', defaultOptions: { elevatedMiB: 256 } },
+  check(input, options) {
+    if (!input.gpu.available) return [];
+    const gpu = input.gpu.value;
+    const byPid = new Map(input.census.processes.map((p) => [p.pid, p]));
+    const evidence: EvidenceItem[] = [];
+    const pids: number[] = [];
+    for (const gp of gpu.processes) {
+      const p = byPid.get(gp.pid);
+      const orphan = p?.orphan === true;
+      const deadRun = p?.generation != null && input.census.generations.find((g) => g.id === p.generation)?.status === 'orphaned';
+      if (orphan || deadRun) {
+        pids.push(gp.pid);
+        evidence.push({ source: gp.source, text: `pid ${gp.pid} (${p?.role ?? '?'}/${p?.kind ?? '-'}, run ${p?.generation ?? '?'}, orphan) holds ${gp.usedMemoryMiB === null ? 'an unknown amount of' : `${gp.usedMemoryMiB} MiB of`} GPU memory${gp.gpuUuid ? ` on ${gp.gpuUuid}` : ''}` });
+      }
+    }
+    const before = input.gpuBefore;
+    if (before) {
+      for (const d of gpu.devices) {
+        const b = before.devices.find((x) => x.index === d.index);
+        if (b?.memoryUsedMiB != null && d.memoryUsedMiB != null && d.memoryUsedMiB - b.memoryUsedMiB >= options.elevatedMiB) {
+          evidence.push({ source: 'nvidia-smi --query-gpu=memory.used', text: `GPU ${d.index}: ${b.memoryUsedMiB} MiB used before the run, ${d.memoryUsedMiB} MiB after it stopped` });
+        }
+      }
+      if (gpu.inUseSystemMemoryBytes != null && before.inUseSystemMemoryBytes != null && gpu.inUseSystemMemoryBytes - before.inUseSystemMemoryBytes >= options.elevatedMiB * 1024 * 1024) {
+        evidence.push({ source: 'ioreg IOAccelerator "In use system memory"', text: `GPU memory in use went from ${(before.inUseSystemMemoryBytes / 2 ** 20).toFixed(0)} MiB before the run to ${(gpu.inUseSystemMemoryBytes / 2 ** 20).toFixed(0)} MiB after it stopped` });
+      }
+    }
+    if (evidence.length === 0) return [];
+    const finding: Finding = {
+      id: 'gpu-memory-held',
+      severity: 'error',
+      title: pids.length > 0 ? `${pids.length} orphaned process${pids.length === 1 ? '' : 'es'} hold GPU memory` : 'GPU memory stays in use after the server stopped',
+      pids: sortNum(pids),
+      ports: [],
+      evidence,
+      fix: 'End the orphans holding the GPU (the next run loads its model into what is left, or falls back to slower paths). In the server, make workers exit with their parent; on Apple MPS call torch.mps.empty_cache() on shutdown.',
+      next: ['rerun-doctor explain gpu-memory-held'],
+      confidence: 'high',
+    };
+    return [finding];
+  },
+};

@@ -1,0 +1,56 @@
+// process-leak: the project's process count grows run after run (count history, runs left
+// behind), or exceeds 1 + N per running server plus its helpers.
+import { judgeCount, trend } from '../census/count.js';
+import { sortNum } from './lib/evidence.js';
+import type { EvidenceItem, Finding, Rule } from './types.js';
+
+export interface ProcessLeakOptions {
+  /** Orphaned runs present at once that make a leak (one is a single bad stop: orphan-workers). */
+  orphanedRuns: number;
+}
+
+export const processLeak: Rule<ProcessLeakOptions> = {
+  meta: { id: 'process-leak', title: 'the process count grows run after run', severity: 'error', requires: ['census'], stage: 'orphans', defaultOptions: { orphanedRuns: 2 } },
+  check(input, options) {
+    const evidence: EvidenceItem[] = [];
+    const pids = new Set<number>();
+    let severity: 'error' | 'warning' | null = null;
+    if (input.history.available) {
+      const t = trend(input.history.value);
+      if (t.growing) {
+        severity = 'error';
+        evidence.push({ source: 'count history', text: `the project's process count after each run went ${t.tail.join(' → ')} (+${t.perRun.toFixed(1)} per run that grew)` });
+      }
+    }
+    const orphanedRuns = input.census.generations.filter((g) => g.status === 'orphaned');
+    if (orphanedRuns.length >= options.orphanedRuns) {
+      severity = 'error';
+      for (const g of orphanedRuns) {
+        g.pids.forEach((p) => pids.add(p));
+        evidence.push({ source: '/proc (process groups, start times, pipes)', text: `run ${g.id}, started ${g.startedAt}, left ${g.pids.length} process${g.pids.length === 1 ? '' : 'es'} (${g.counts.worker} workers, ${g.counts.helper} helpers${g.counts.server ? `, ${g.counts.server} server` : ''}) with no running server` });
+      }
+    }
+    if (input.instances !== null) {
+      const j = judgeCount(input.census, input.instances);
+      const extra = j.unexplained.filter((u) => !u.why.startsWith('orphan'));
+      if (extra.length > 0) {
+        severity ??= 'warning';
+        extra.forEach((u) => pids.add(u.pid));
+        evidence.push({ source: '/proc (census)', text: `${extra.length} process${extra.length === 1 ? '' : 'es'} beyond 1 + ${input.instances} per running server: ${extra.map((u) => `${u.pid} (${u.why})`).join('; ')}` });
+      }
+    }
+    if (severity === null) return [];
+    const finding: Finding = {
+      id: 'process-leak',
+      severity,
+      title: orphanedRuns.length >= options.orphanedRuns ? `${orphanedRuns.length} earlier runs left processes behind: a leak that grows with every run` : 'more processes than the running servers explain',
+      pids: sortNum(pids),
+      ports: [],
+      evidence,
+      fix: 'Find what each run leaves (rerun-doctor procs shows them by run) and stop it at the source: terminate and join workers on shutdown, and start the server so its whole tree ends with it.',
+      next: ['rerun-doctor explain process-leak', 'rerun-doctor procs', 'rerun-doctor count history'],
+      confidence: 'high',
+    };
+    return [finding];
+  },
+};

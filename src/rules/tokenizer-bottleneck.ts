@@ -1,0 +1,57 @@
+// tokenizer-bottleneck: tokenize_ms spikes in the interval data, and tokenize time as a share of
+// request latency (DOMAIN.md, Tokenizer: judge per interval from bucket deltas).
+import type { IntervalSummary } from '../metrics/summarize.js';
+import type { EvidenceItem, Rule } from './types.js';
+
+export interface TokenizerOptions {
+  /** An interval p95 this many times the median of the window's interval p95s is a spike. */
+  spikeFactor: number;
+  /** Tokenize mean as a share of request latency mean that is a bottleneck. */
+  share: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export const tokenizerBottleneck: Rule<TokenizerOptions> = {
+  meta: { id: 'tokenizer-bottleneck', title: 'tokenization is slow or spiking', severity: 'warning', requires: ['metrics'], stage: 'causes', defaultOptions: { spikeFactor: 3, share: 0.3 } },
+  check(input, options) {
+    if (!input.metrics.available) return [];
+    const samples = input.metrics.value.filter((s): s is Extract<typeof s, { ok: true }> => s.ok && s.seconds !== null);
+    const tok = samples.map((s) => ({ t: s.t, row: s.keys.find((k) => k.key === 'tokenize')?.series[0] as IntervalSummary | undefined, lat: s.keys.find((k) => k.key === 'requestLatency')?.series[0] as IntervalSummary | undefined }));
+    const withData = tok.filter((x) => x.row && (x.row.count ?? 0) > 0 && x.row.p95 !== undefined && Number.isFinite(x.row.p95));
+    if (withData.length === 0) return [];
+    const evidence: EvidenceItem[] = [];
+    const unit = withData[0]!.row!.unit;
+    const toMs = (v: number) => (unit === 's' ? v * 1000 : unit === 'us' ? v / 1000 : v);
+    const p95s = withData.map((x) => toMs(x.row!.p95!));
+    const m = median(p95s);
+    withData.forEach((x, i) => {
+      if (withData.length >= 2 && m > 0 && p95s[i]! >= options.spikeFactor * m) evidence.push({ source: 'GET /metrics (tokenize histogram, bucket deltas)', text: `at ${x.t} the interval p95 of ${x.row!.family} was ${p95s[i]!.toFixed(1)} ms, ${(p95s[i]! / m).toFixed(1)}× the window's median ${m.toFixed(1)} ms` });
+    });
+    // With one interval a spike cannot be told from a level; the share below still can.
+    const shares = withData.filter((x) => x.lat?.mean !== undefined && x.row!.mean !== undefined && Number.isFinite(x.lat.mean) && x.lat.mean! > 0);
+    if (shares.length > 0) {
+      const latUnit = shares[0]!.lat!.unit;
+      const latMs = (v: number) => (latUnit === 's' ? v * 1000 : latUnit === 'us' ? v / 1000 : v);
+      const tokMean = shares.reduce((a, x) => a + toMs(x.row!.mean!), 0) / shares.length;
+      const latMean = shares.reduce((a, x) => a + latMs(x.lat!.mean!), 0) / shares.length;
+      const share = tokMean / latMean;
+      if (share >= options.share) evidence.push({ source: 'GET /metrics (tokenize and request latency means)', text: `tokenization takes ${(share * 100).toFixed(0)} % of request latency (${tokMean.toFixed(1)} of ${latMean.toFixed(1)} ms on average over the window)` });
+    }
+    if (evidence.length === 0) return [];
+    return [{
+      id: 'tokenizer-bottleneck',
+      severity: 'warning',
+      title: 'tokenization is a bottleneck: tokenize_ms spikes or takes a large share of request latency',
+      pids: [],
+      ports: [],
+      evidence,
+      fix: 'Cap threads per worker (TOKENIZERS_PARALLELISM=false, OMP_NUM_THREADS), use a fast (Rust) tokenizer, and wipe PROMETHEUS_MULTIPROC_DIR at start so earlier runs do not pollute the histogram.',
+      next: ['rerun-doctor explain tokenizer-bottleneck', 'rerun-doctor watch metrics'],
+      confidence: 'high',
+    }];
+  },
+};

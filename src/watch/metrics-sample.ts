@@ -1,0 +1,31 @@
+// One watch metrics sample: interval values (or totals on the first), or a gap with its reason.
+import type { KeyMetric } from '../metrics/report.js';
+import type { IntervalSummary, MetricSummary } from '../metrics/summarize.js';
+import type { ScrapeFailureKind } from '../probes/metrics.http.js';
+
+export type Row = IntervalSummary | MetricSummary;
+
+export interface KeyValue {
+  key: KeyMetric;
+  title: string;
+  family: string;
+  series: Row[];
+}
+
+export type MetricsSample =
+  | {
+      ok: true;
+      t: string;
+      url: string;
+      scrapeMs: number;
+      bytes: number;
+      /** Seconds since the last good scrape; null on the first (values are then totals since start). */
+      seconds: number | null;
+      /** Series whose counters went down since the last good scrape: the server restarted. */
+      resets: string[];
+      keys: KeyValue[];
+      /** Every series: interval values, or totals on the first sample. */
+      series: Row[];
+    }
+  | { ok: false; t: string; url: string; kind: ScrapeFailureKind; message: string; line: number | null };
+
