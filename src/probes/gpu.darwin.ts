@@ -1,0 +1,162 @@
+// Apple GPU evidence: the system-wide GPU memory in use (ioreg), memory pressure (sysctl), and the
+// per-process Metal/MPS memory of the suspect pids (footprint). See docs/probes/gpu.md.
+//
+// Why not RSS: MPS allocations live in unified memory that `ps` does not count (a process "shows a
+// steady ~3 GB right up until the process dies" while the driver holds 32 GB:
+// aedocw/epub2tts-chatterbox#19, failure-modes.md §4.2).
+import type { Host } from '../host/host.js';
+import type { CommandResult } from '../host/run-command.js';
+import type { GpuDevice, GpuEvidence, GpuProcess } from '../model/gpu.js';
+import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
+import type { SnapshotIssue } from '../model/snapshot.js';
+import { ioAcceleratorDirtyBytes, parseFootprint } from '../os/darwin/footprint.js';
+import { parseIoregAccelerators, type IoregAccelerator } from '../os/darwin/ioreg.js';
+import type { GpuProbeOptions } from './gpu.js';
+
+const PROBE = 'gpu.apple';
+const MiB = 1024 * 1024;
+
+/** -r: the matched objects as roots; -d 1: no children; -w 0: no line truncation; -c: by class. */
+export const IOREG_ARGV: readonly string[] = ['ioreg', '-r', '-d', '1', '-w', '0', '-c', 'IOAccelerator'];
+/** 1 normal, 2 warn, 4 critical (there is no 3): failure-modes.md §4.2. */
+export const PRESSURE_ARGV: readonly string[] = ['sysctl', '-n', 'kern.memorystatus_vm_pressure_level'];
+
+/**
+ * One pid per call. With several pids footprint de-duplicates shared objects and shows them apart
+ * from private ones, and adds a combined summary (footprint(1)); one process per call keeps every
+ * figure that process's own. A pid that exited then fails alone.
+ */
+export function footprintArgv(pid: number): string[] {
+  return ['footprint', String(pid)];
+}
+
+/** footprint walks the whole address space: seconds for a large process. */
+const FOOTPRINT_TIMEOUT_MS = 30_000;
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+function describeFailure(res: CommandResult): string {
+  if (res.timedOut) return 'timed out';
+  const status = res.code === null ? 'killed by a signal' : `exit status ${res.code}`;
+  const why = firstLine(res.stderr) || firstLine(res.stdout);
+  return why ? `${status}: ${why}` : status;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function toDevice(a: IoregAccelerator, index: number): GpuDevice {
+  return {
+    index,
+    uuid: null,
+    name: a.model ?? a.className,
+    memoryUsedMiB: a.inUseSystemMemoryBytes === null ? null : a.inUseSystemMemoryBytes / MiB,
+    // Unified memory has no VRAM size, and hw.memsize is not a GPU limit (failure-modes.md §7.4).
+    memoryTotalMiB: null,
+    utilizationPercent: a.deviceUtilizationPercent,
+    temperatureC: null,
+    activeEventReasons: [],
+    eventReasonCounters: {},
+  };
+}
+
+async function readPressure(host: Host, sources: string[], issues: SnapshotIssue[]): Promise<number | null> {
+  const argv = [...PRESSURE_ARGV];
+  const source = argv.join(' ');
+  sources.push(source);
+  const res = await host.run(argv);
+  if (res.notFound || res.timedOut || res.code !== 0) {
+    issues.push({ probe: PROBE, kind: res.notFound ? 'unavailable' : 'failed', message: `memory pressure unknown: ${source}: ${res.notFound ? 'sysctl not found' : describeFailure(res)}` });
+    return null;
+  }
+  const v = res.stdout.trim();
+  if (!/^\d+$/.test(v)) {
+    issues.push({ probe: PROBE, kind: 'parse', message: `memory pressure unknown: ${source} printed ${JSON.stringify(v.slice(0, 80))}` });
+    return null;
+  }
+  return Number(v);
+}
+
+/** "IOAccelerator (graphics)" dirty memory of each pid, one footprint call per pid. */
+async function readFootprints(host: Host, pids: number[], sources: string[], issues: SnapshotIssue[]): Promise<GpuProcess[]> {
+  const out: GpuProcess[] = [];
+  const failedPids: number[] = [];
+  const reasons: string[] = [];
+  for (const pid of pids) {
+    const argv = footprintArgv(pid);
+    const source = argv.join(' ');
+    sources.push(source);
+    const res = await host.run(argv, { timeoutMs: FOOTPRINT_TIMEOUT_MS });
+    if (res.notFound) {
+      issues.push({ probe: PROBE, kind: 'unavailable', message: 'footprint is not installed (not found on PATH): per-process GPU memory unknown', pids });
+      return out;
+    }
+    if (res.timedOut || res.code !== 0) {
+      failedPids.push(pid);
+      reasons.push(`${pid}: ${describeFailure(res)}`);
+      continue;
+    }
+    try {
+      const block = parseFootprint(res.stdout, source).find((p) => p.pid === pid);
+      if (!block) {
+        issues.push({ probe: PROBE, kind: 'parse', message: `${source} printed no block for pid ${pid}`, pids: [pid] });
+        continue;
+      }
+      out.push({ pid, usedMemoryMiB: ioAcceleratorDirtyBytes(block) / MiB, gpuUuid: null, source: 'footprint' });
+    } catch (e) {
+      issues.push({ probe: PROBE, kind: 'parse', message: message(e), pids: [pid] });
+    }
+  }
+  if (failedPids.length > 0) {
+    // footprint needs root for other users' processes (footprint(1)); an exited pid fails too.
+    issues.push({
+      probe: PROBE,
+      kind: 'failed',
+      message: `footprint failed for ${failedPids.length} process(es) (exited, or another user's without root): ${reasons.join('; ')}`,
+      pids: failedPids,
+    });
+  }
+  return out;
+}
+
+export async function appleGpu(host: Host, opts: GpuProbeOptions = {}): Promise<Outcome<GpuEvidence>> {
+  const argv = [...IOREG_ARGV];
+  const source = argv.join(' ');
+  const res = await host.run(argv);
+  if (res.notFound) return unavailable('ioreg is not installed (not found on PATH): no Apple GPU evidence', source);
+  if (res.timedOut || res.code !== 0) return failed(`ioreg ${describeFailure(res)}`, source);
+  let accelerators: IoregAccelerator[];
+  try {
+    accelerators = parseIoregAccelerators(res.stdout, source);
+  } catch (e) {
+    return failed(message(e), source);
+  }
+  if (accelerators.length === 0) return unavailable('ioreg lists no IOAccelerator: no GPU to report on', source);
+
+  const sources = [source];
+  const issues: SnapshotIssue[] = [];
+  const known = accelerators.map((a) => a.inUseSystemMemoryBytes).filter((b): b is number => b !== null);
+  if (known.length === 0) {
+    issues.push({ probe: PROBE, kind: 'unavailable', message: 'no accelerator reports "In use system memory" (or Intel\'s "Allocated system memory"): system GPU memory unknown' });
+  }
+  const memoryPressureLevel = await readPressure(host, sources, issues);
+  const pids = [...new Set(opts.pids ?? [])].sort((a, b) => a - b);
+  const processes = await readFootprints(host, pids, sources, issues);
+
+  return ok<GpuEvidence>(
+    {
+      vendor: 'apple',
+      devices: accelerators.map(toDevice),
+      processes,
+      inUseSystemMemoryBytes: known.length === 0 ? null : known.reduce((a, b) => a + b, 0),
+      memoryPressureLevel,
+      driverVersion: null,
+      sources,
+    },
+    source,
+    issues,
+  );
+}

@@ -1,0 +1,213 @@
+// NVIDIA GPU evidence: devices and their memory, compute processes, clock event reasons, and the
+// /dev/nvidia* holders nvidia-smi cannot see. See docs/probes/gpu.md for the argv and their limits.
+import { AccessDenied } from '../host/errors.js';
+import type { Host } from '../host/host.js';
+import type { CommandResult } from '../host/run-command.js';
+import type { GpuDevice, GpuEvidence, GpuProcess } from '../model/gpu.js';
+import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
+import type { SnapshotIssue } from '../model/snapshot.js';
+import {
+  activeClockReasons,
+  CLOCK_QUERIES,
+  clockQueryArgv,
+  clockQueryFields,
+  computeAppsArgv,
+  driverUnreachableMessage,
+  gpuQueryArgv,
+  knownCounters,
+  parseClockQuery,
+  parseComputeApps,
+  parseGpuQuery,
+  rejectedQueryField,
+  type NvidiaClockRow,
+  type NvidiaComputeApp,
+} from '../os/any/nvidia-smi.js';
+import type { GpuProbeOptions } from './gpu.js';
+
+const PROBE = 'gpu.nvidia';
+
+/**
+ * nvidia-smi can take seconds per call when persistence mode is off (the driver initialises each
+ * GPU for every client), more on multi-GPU hosts; 10 s (the default) is tight for that.
+ */
+const NVIDIA_SMI_TIMEOUT_MS = 30_000;
+
+/**
+ * The device nodes a CUDA process holds open: one per GPU (`/dev/nvidia0`…), the control node
+ * and the unified-memory node. `/dev/nvidia-modeset` (display) and `/dev/nvidia-caps/*` are left out.
+ */
+export const DEV_NVIDIA = /^\/dev\/nvidia(?:\d+|ctl|-uvm)$/;
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+function describeFailure(res: CommandResult): string {
+  if (res.timedOut) return 'timed out';
+  const status = res.code === null ? 'killed by a signal' : `exit status ${res.code}`;
+  // nvidia-smi prints its errors on stdout (published transcripts show them surviving 2>/dev/null).
+  const why = firstLine(res.stderr) || firstLine(res.stdout);
+  return why ? `${status}: ${why}` : status;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Clock event reasons, by GPU index. Tries the event names with counters, then without counters,
+ * then the pre-rename throttle names, skipping to the first query that lacks the field nvidia-smi
+ * rejected: an old driver rejects `clocks_event_reasons.active` and goes straight to the throttle
+ * names. Every problem is an issue; clocks never fail the probe.
+ */
+async function readClocks(host: Host, sources: string[], issues: SnapshotIssue[]): Promise<Map<number, NvidiaClockRow>> {
+  const byIndex = new Map<number, NvidiaClockRow>();
+  let i = 0;
+  while (i < CLOCK_QUERIES.length) {
+    const q = CLOCK_QUERIES[i]!;
+    const argv = clockQueryArgv(q);
+    const source = argv.join(' ');
+    sources.push(source);
+    const res = await host.run(argv, { timeoutMs: NVIDIA_SMI_TIMEOUT_MS });
+    // The rejection comes with a non-zero exit; look for it first so it is never parsed as data.
+    const rejected = res.notFound || res.timedOut ? null : rejectedQueryField(`${res.stdout}\n${res.stderr}`);
+    if (rejected !== null) {
+      const next = CLOCK_QUERIES.findIndex((c, j) => j > i && !clockQueryFields(c).includes(rejected));
+      if (next < 0) {
+        issues.push({ probe: PROBE, kind: 'unavailable', message: `clock event reasons unknown: nvidia-smi rejected ${rejected} and every fallback query` });
+        return byIndex;
+      }
+      i = next;
+      continue;
+    }
+    if (res.notFound || res.timedOut || res.code !== 0) {
+      issues.push({ probe: PROBE, kind: 'failed', message: `clock event reasons unknown: ${source}: ${res.notFound ? 'nvidia-smi not found' : describeFailure(res)}` });
+      return byIndex;
+    }
+    try {
+      for (const row of parseClockQuery(res.stdout, source, q)) byIndex.set(row.index, row);
+    } catch (e) {
+      issues.push({ probe: PROBE, kind: 'parse', message: `clock event reasons unknown: ${message(e)}` });
+    }
+    return byIndex;
+  }
+  return byIndex;
+}
+
+/** Compute processes, or null when the query failed (then an issue says why). */
+async function readComputeApps(host: Host, sources: string[], issues: SnapshotIssue[]): Promise<NvidiaComputeApp[] | null> {
+  const argv = computeAppsArgv();
+  const source = argv.join(' ');
+  sources.push(source);
+  const res = await host.run(argv, { timeoutMs: NVIDIA_SMI_TIMEOUT_MS });
+  if (res.notFound || res.timedOut || res.code !== 0) {
+    issues.push({ probe: PROBE, kind: 'failed', message: `compute processes unknown: ${source}: ${res.notFound ? 'nvidia-smi not found' : describeFailure(res)}` });
+    return null;
+  }
+  try {
+    return parseComputeApps(res.stdout, source);
+  } catch (e) {
+    issues.push({ probe: PROBE, kind: 'parse', message: `compute processes unknown: ${message(e)}` });
+    return null;
+  }
+}
+
+/**
+ * Processes holding /dev/nvidia* open, from /proc/PID/fd. This is how GPU memory holders are found
+ * when nvidia-smi lists none: inside a container the driver does not know the container's pid
+ * namespace, so the process table is empty while memory is in use (NVIDIA/nvidia-docker#179, #1460,
+ * #759; NVIDIA/gpu-operator#664), and a killed nohup job's orphans showed up only through
+ * `fuser -v /dev/nvidia*` (PaddlePaddle/PaddleOCR#2074). It is what `fuser`/`lsof /dev/nvidia0` do
+ * (pytorch/pytorch#8805), without needing either tool. Other users' fd tables need root, as for
+ * fuser (Syllo/nvtop#230): those pids are reported as an issue.
+ */
+function devNvidiaHolders(host: Host, pids: number[] | undefined, issues: SnapshotIssue[]): GpuProcess[] {
+  let candidates: number[];
+  if (pids !== undefined) {
+    candidates = [...new Set(pids)];
+  } else {
+    try {
+      candidates = host.proc
+        .readdir('.')
+        .filter((n) => /^\d+$/.test(n))
+        .map(Number);
+    } catch (e) {
+      issues.push({ probe: PROBE, kind: 'failed', message: `could not list ${host.proc.root} to look for /dev/nvidia* holders: ${message(e)}` });
+      return [];
+    }
+  }
+  candidates.sort((a, b) => a - b);
+  const holders: GpuProcess[] = [];
+  const denied: number[] = [];
+  for (const pid of candidates) {
+    let targets: string[];
+    try {
+      targets = host.proc.fdLinks(pid).targets;
+    } catch (e) {
+      if (e instanceof AccessDenied) denied.push(pid);
+      continue; // gone: nothing held
+    }
+    if (targets.some((t) => DEV_NVIDIA.test(t))) holders.push({ pid, usedMemoryMiB: null, gpuUuid: null, source: '/dev/nvidia*' });
+  }
+  if (denied.length > 0) {
+    issues.push({
+      probe: PROBE,
+      kind: 'access-denied',
+      message: `fd tables of ${denied.length} process(es) not readable: whether they hold /dev/nvidia* is unknown (run as root to see them)`,
+      pids: denied,
+    });
+  }
+  return holders;
+}
+
+export async function nvidiaGpu(host: Host, opts: GpuProbeOptions = {}): Promise<Outcome<GpuEvidence>> {
+  const argv = gpuQueryArgv();
+  const source = argv.join(' ');
+  const res = await host.run(argv, { timeoutMs: NVIDIA_SMI_TIMEOUT_MS });
+  if (res.notFound) return unavailable('nvidia-smi is not installed (not found on PATH): no NVIDIA evidence', source);
+  // nvidia-smi installed but no driver to talk to (not loaded, or a container started without the
+  // GPU): nothing to measure, which is "unavailable", not a failure of ours. Exit 9 per nvidia-smi(1).
+  const noDriver = res.timedOut ? null : driverUnreachableMessage(`${res.stdout}\n${res.stderr}`);
+  if (noDriver !== null) return unavailable(noDriver, source);
+  if (res.timedOut || res.code !== 0) return failed(`nvidia-smi ${describeFailure(res)}`, source);
+
+  let rows;
+  try {
+    rows = parseGpuQuery(res.stdout, source);
+  } catch (e) {
+    return failed(message(e), source);
+  }
+  if (rows.length === 0) return unavailable('nvidia-smi lists no GPU', source);
+
+  const sources = [source];
+  const issues: SnapshotIssue[] = [];
+  const apps = await readComputeApps(host, sources, issues);
+  const clocks = await readClocks(host, sources, issues);
+
+  const devices: GpuDevice[] = rows.map((r) => {
+    const c = clocks.get(r.index);
+    return {
+      index: r.index,
+      uuid: r.uuid,
+      name: r.name,
+      memoryUsedMiB: r.memoryUsedMiB,
+      memoryTotalMiB: r.memoryTotalMiB,
+      utilizationPercent: r.utilizationPercent,
+      temperatureC: r.temperatureC,
+      activeEventReasons: c ? activeClockReasons(c) : [],
+      eventReasonCounters: c ? knownCounters(c) : {},
+    };
+  });
+  const processes: GpuProcess[] = (apps ?? []).map((a) => ({ pid: a.pid, usedMemoryMiB: a.usedMemoryMiB, gpuUuid: a.gpuUuid, source: 'nvidia-smi' }));
+
+  // Memory in use (or unknown) with no compute process listed: look for the holders ourselves.
+  // A desktop's display server also holds /dev/nvidia* and shows up here; callers that pass the
+  // suspect pids only see those.
+  const memoryInUse = rows.some((r) => r.memoryUsedMiB === null || r.memoryUsedMiB > 0);
+  if (processes.length === 0 && memoryInUse) {
+    sources.push(`${host.proc.path('[pid]')}/fd → /dev/nvidia*`);
+    processes.push(...devNvidiaHolders(host, opts.pids, issues));
+  }
+
+  return ok<GpuEvidence>({ vendor: 'nvidia', devices, processes, driverVersion: rows[0]!.driverVersion, sources }, source, issues);
+}
