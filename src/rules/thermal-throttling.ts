@@ -1,6 +1,7 @@
 // thermal-throttling: throttle evidence; or, where the platform gives none, high CPU with rising
 // latency and no extra processes, said with its lower confidence.
 import type { IntervalSummary } from '../metrics/summarize.js';
+import { isCpuLimitingCoolingType } from '../os/linux/sys-thermal.js';
 import type { EvidenceItem, Rule } from './types.js';
 
 export interface ThermalOptions {
@@ -31,7 +32,7 @@ export const thermalThrottling: Rule<ThermalOptions> = {
       if (slow.length > 0 && slow.length >= last.cpus.length / 2) {
         evidence.push({ source: '/sys/devices/system/cpu/cpu*/cpufreq', text: `${slow.length} of ${last.cpus.length} CPUs run below ${Math.round(options.freqRatio * 100)} % of their maximum frequency (e.g. cpu${slow[0]!.cpu}: ${slow[0]!.curFreqKHz} of ${slow[0]!.maxFreqKHz} kHz)` });
       }
-      const cooling = last.coolingDevices.filter((d) => d.curState != null && d.curState > 0 && /processor|cpu/i.test(d.type));
+      const cooling = last.coolingDevices.filter((d) => d.curState != null && d.curState > 0 && isCpuLimitingCoolingType(d.type));
       if (cooling.length > 0) evidence.push({ source: '/sys/class/thermal/cooling_device*', text: cooling.map((d) => `${d.name} (${d.type}) at state ${d.curState} of ${d.maxState ?? '?'}`).join('; ') });
       if (last.cpuSpeedLimitPercent != null && last.cpuSpeedLimitPercent < 100) evidence.push({ source: 'pmset -g therm', text: `CPU_Speed_Limit = ${last.cpuSpeedLimitPercent} %` });
       if (last.thermalPressureLevel != null && last.thermalPressureLevel >= options.pressureLevel) {
