@@ -30,6 +30,8 @@ export type ScrapeResult =
       bytes: number;
       wireBytes: number;
       durationMs: number;
+      /** The first lines of the body, as served (for the evidence bundle). */
+      head: string;
     }
   | { ok: false; url: string; takenAt: string; kind: ScrapeFailureKind; message: string; line?: number; durationMs: number };
 
@@ -83,7 +85,8 @@ export async function scrapeMetrics(host: Host, url: string, opts: ScrapeOptions
   const format = formatFromContentType(r.contentType);
   try {
     const exposition = parseExposition(r.body, format);
-    return { ok: true, url: r.url, takenAt, format, exposition, contentType: r.contentType, redirects: r.redirects, bytes: r.bytes, wireBytes: r.wireBytes, durationMs: r.durationMs };
+    const head = r.body.split('\n').slice(0, 40).join('\n');
+    return { ok: true, url: r.url, takenAt, format, exposition, contentType: r.contentType, redirects: r.redirects, bytes: r.bytes, wireBytes: r.wireBytes, durationMs: r.durationMs, head };
   } catch (e) {
     if (e instanceof ExpositionError) {
       return { ok: false, url, takenAt, kind: "malformed", message: `malformed ${format === "openmetrics-1.0.0" ? "OpenMetrics" : "Prometheus text"}${via}: ${e.message}`, line: e.line, durationMs: r.durationMs };

@@ -10,13 +10,14 @@ export const portShared: Rule = {
     for (const r of input.ports) {
       if (r.topology !== 'duplicated') continue;
       const owners = r.sockets.flatMap((s) => s.owners);
+      // Sockets of one live run are a multi-process server by design (each worker binds the port):
+      // only sockets of different runs, or of orphans or unknown processes, split the traffic.
       const mixed = r.runs.length > 1 || owners.some((o) => o.orphan) || owners.some((o) => o.generation === null);
+      if (!mixed) continue;
       findings.push({
         id: 'port-shared',
-        severity: mixed ? 'error' : 'info',
-        title: mixed
-          ? `:${r.port} has ${r.sockets.length} separate sockets held by different runs: connections are split between old and new servers`
-          : `:${r.port} has ${r.sockets.length} sockets of one run (SO_REUSEPORT workers): fine unless another server joins`,
+        severity: 'error',
+        title: `:${r.port} has ${r.sockets.length} separate sockets held by different runs: connections are split between old and new servers`,
         pids: sortNum(owners.map((o) => o.pid)),
         ports: [r.port],
         evidence: r.sockets.map((s) => ({ source: r.sockets[0]!.id.startsWith('inode:') ? '/proc/net/tcp{,6}' : 'lsof -F', text: `${s.address}:${r.port} socket ${s.id}: ${s.owners.map((o) => `pid ${o.pid}${o.orphan ? ' (orphan)' : ''} run ${o.generation ?? '?'}`).join(', ') || 'owner not visible'}` })),

@@ -1,0 +1,195 @@
+// The quick reference's Step 1, done for the user: census before; start the server; wait until
+// its ports listen (and gRPC says SERVING); load or hold; stop it the way the user does; settle;
+// census after; diagnose what the run left behind. Starts and signals only the process it
+// started (and, for Ctrl-C, that process's group), never anything else.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { takeCensus } from '../census/census.js';
+import { portReports } from '../census/ports.js';
+import type { Context } from '../cli/context.js';
+import { metricsWatcher } from '../cli/commands/watch-metrics.js';
+import type { Census } from '../model/census.js';
+import type { GpuEvidence } from '../model/gpu.js';
+import { checkGrpcHealth } from '../probes/grpc-health.js';
+import { collectGpu } from '../probes/gpu.js';
+import { collectThermal } from '../probes/thermal.js';
+import { makeStyle } from '../render/style.js';
+import { diagnose, type Diagnosis } from '../rules/diagnose.js';
+import type { MetricsSample } from '../watch/metrics-sample.js';
+
+export type StopMode = 'int' | 'term' | 'kill';
+
+export interface CheckOptions {
+  command: string[];
+  cwd: string;
+  stop: StopMode;
+  graceMs: number;
+  readyTimeoutMs: number;
+  loadCommand: string | null;
+  holdMs: number;
+  settleMs: number;
+  metricsUrl: string;
+  metrics: boolean;
+  progress: (line: string) => void;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** Why the run could not be checked (the server exited early, never got ready). */
+  error: string | null;
+  serverPid: number | null;
+  readyMs: number | null;
+  loadMs: number | null;
+  loadExit: number | null;
+  stopSignals: string[];
+  exitedAfterMs: number | null;
+  /** Processes the run left behind: started after the run began, still alive after the settle. */
+  leftBehind: Array<{ pid: number; role: string | null; kind: string | null; orphan: boolean; argv: string[] }>;
+  metricsBefore: MetricsSample | null;
+  metricsAfterLoad: MetricsSample | null;
+  gpuBeforeMiB: number | null;
+  gpuAfterMiB: number | null;
+  diagnosis: Diagnosis | null;
+  logFile: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function totalGpuMiB(g: GpuEvidence | null): number | null {
+  if (!g) return null;
+  const used = g.devices.map((d) => d.memoryUsedMiB).filter((x): x is number => x !== null);
+  if (used.length > 0) return used.reduce((a, b) => a + b, 0);
+  return g.inUseSystemMemoryBytes != null ? Math.round(g.inUseSystemMemoryBytes / 2 ** 20) : null;
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResult> {
+  const host = ctx.host;
+  const logFile = join(tmpdir(), `rerun-doctor-check-${process.pid}-${Date.now()}.log`);
+  const result: CheckResult = { ok: false, error: null, serverPid: null, readyMs: null, loadMs: null, loadExit: null, stopSignals: [], exitedAfterMs: null, leftBehind: [], metricsBefore: null, metricsAfterLoad: null, gpuBeforeMiB: null, gpuAfterMiB: null, diagnosis: null, logFile };
+  o.progress('census before…');
+  const before = await takeCensus(host, ctx.classify);
+  const gpuBefore = await collectGpu(host, {});
+  const gpuB = gpuBefore.status === 'ok' ? gpuBefore.value : null;
+  result.gpuBeforeMiB = totalGpuMiB(gpuB);
+  const beforeKeys = new Set(before.processes.map((p) => `${p.pid}@${p.startKey}`));
+  const runStart = host.now().getTime();
+
+  o.progress(`starting: ${o.command.join(' ')}`);
+  const log = openSync(logFile, 'a');
+  const child = spawn(o.command[0]!, o.command.slice(1), { cwd: o.cwd, detached: true, stdio: ['ignore', log, log], env: host.env });
+  closeSync(log);
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const pid = child.pid;
+  if (pid === undefined) {
+    const e = await spawnError;
+    result.error = `cannot start "${o.command[0]}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : e.message}`;
+    return result;
+  }
+  result.serverPid = pid;
+  const childExit = new Promise<void>((r) => child.once('exit', () => r()));
+
+  // Ready: every watched port listens with an owner in the server's tree (its process group), and
+  // the gRPC port, when one of them, answers SERVING.
+  const t0 = Date.now();
+  let ready = false;
+  while (Date.now() - t0 < o.readyTimeoutMs) {
+    if (exited(child)) break;
+    const c = await takeCensus(host, ctx.classify);
+    const mine = new Set(c.processes.filter((p) => p.pgid === pid).map((p) => p.pid));
+    const reports = portReports(c, ctx.config.ports, ctx.config.ports);
+    const listening = reports.every((r) => r.sockets.some((s) => s.owners.some((ow) => mine.has(ow.pid))));
+    if (listening) {
+      const g = ctx.config.grpcPort;
+      if (g !== null && ctx.config.ports.includes(g)) {
+        const h = await checkGrpcHealth({ host: '127.0.0.1', port: g }, { timeoutMs: 1000 });
+        if (h.status === 'SERVING' || h.status === 'UNIMPLEMENTED' || h.status === 'NOT_GRPC') ready = true;
+      } else ready = true;
+    }
+    if (ready) break;
+    await sleep(200);
+  }
+  const tail = () => readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
+  if (!ready) {
+    result.error = exited(child) ? `the server exited before it was ready (${child.signalCode ?? `exit ${child.exitCode}`}): ${tail()}` : `the server was not ready within ${o.readyTimeoutMs / 1000} s (ports ${ctx.config.ports.join(', ')} not all listening)`;
+    if (!exited(child)) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    return result;
+  }
+  result.readyMs = Date.now() - t0;
+  o.progress(`ready in ${(result.readyMs / 1000).toFixed(1)} s`);
+
+  const mw = o.metrics ? metricsWatcher(ctx, o.metricsUrl, { 'no-grpc': true }, { style: makeStyle(false), width: 100, intervalMs: 1000 }).watcher : null;
+  if (mw) result.metricsBefore = (await mw.sample()) as MetricsSample;
+  const l0 = Date.now();
+  if (o.loadCommand) {
+    o.progress(`load: ${o.loadCommand}`);
+    // The user's own command line, as they would type it: run by /bin/sh.
+    const load = spawn('/bin/sh', ['-c', o.loadCommand], { cwd: o.cwd, stdio: ['ignore', 'ignore', 'inherit'], env: host.env });
+    result.loadExit = await new Promise<number>((r) => load.once('exit', (code, sig) => r(code ?? (sig ? 128 : 1))));
+  } else {
+    o.progress(`holding ${o.holdMs / 1000} s`);
+    await sleep(o.holdMs);
+  }
+  result.loadMs = Date.now() - l0;
+  if (mw) result.metricsAfterLoad = (await mw.sample()) as MetricsSample;
+
+  // Stop as the user does: Ctrl-C reaches the whole foreground group; `kill` and an IDE's stop
+  // button reach the main process only. Escalate to SIGKILL of the main after the grace period.
+  const s0 = Date.now();
+  const first = o.stop === 'int' ? 'SIGINT' : o.stop === 'term' ? 'SIGTERM' : 'SIGKILL';
+  try {
+    if (o.stop === 'int') process.kill(-pid, 'SIGINT');
+    else process.kill(pid, first);
+    result.stopSignals.push(o.stop === 'int' ? 'SIGINT to the process group' : `${first} to pid ${pid}`);
+  } catch {
+    /* already gone */
+  }
+  o.progress(`stopping (${result.stopSignals[0] ?? 'already gone'})…`);
+  await Promise.race([childExit, sleep(o.graceMs)]);
+  if (!exited(child)) {
+    process.kill(pid, 'SIGKILL');
+    result.stopSignals.push(`SIGKILL to pid ${pid} after ${o.graceMs / 1000} s`);
+    await childExit;
+  }
+  result.exitedAfterMs = Date.now() - s0;
+  await sleep(o.settleMs);
+
+  o.progress('census after…');
+  const after: Census = await takeCensus(host, ctx.classify);
+  result.leftBehind = after.processes
+    // The run's own: its process group (workers, trackers and forkservers inherit it; a process
+    // that called setsid escapes it, a limit issue 5's supervisor addresses).
+    .filter((p) => !beforeKeys.has(`${p.pid}@${p.startKey}`) && !p.zombie && Date.parse(p.startTime) >= runStart - 1000 && p.pgid === pid)
+    .map((p) => ({ pid: p.pid, role: p.role, kind: p.kind, orphan: p.orphan, argv: p.argv }));
+  const gpuAfter = await collectGpu(host, { pids: result.leftBehind.map((p) => p.pid) });
+  result.gpuAfterMiB = gpuAfter.status === 'ok' ? totalGpuMiB(gpuAfter.value) : null;
+  const thermal = await collectThermal(host);
+  const full = diagnose({
+    census: after,
+    ports: portReports(after, ctx.config.ports, ctx.config.ports),
+    instances: ctx.config.instances,
+    history: { available: false, reason: 'a single check run' },
+    metrics: result.metricsBefore && result.metricsAfterLoad ? { available: true, value: [result.metricsBefore, result.metricsAfterLoad] } : { available: false, reason: o.metrics ? `${o.metricsUrl} could not be read` : 'not sampled (--no-metrics)' },
+    gpu: gpuAfter.status === 'ok' ? { available: true, value: gpuAfter.value } : { available: false, reason: gpuAfter.reason },
+    gpuBefore: gpuB,
+    thermal: thermal.status === 'ok' ? { available: true, value: { first: thermal.value, last: thermal.value } } : { available: false, reason: thermal.reason },
+  });
+  // Judge the run, not the machine: findings about processes that were there before it started
+  // belong to \`rerun-doctor diagnose\`.
+  const runPids = new Set([pid, ...result.leftBehind.map((p) => p.pid)]);
+  const related = (f: { pids: number[] }) => f.pids.length === 0 || f.pids.some((p) => runPids.has(p));
+  result.diagnosis = { ...full, findings: full.findings.filter(related), deferred: full.deferred.filter(related) };
+  result.ok = true;
+  return result;
+}

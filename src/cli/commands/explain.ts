@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { RULE_IDS, type RuleId } from '../../rules/index.js';
+import { EXIT, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+
+export const help = `Usage: rerun-doctor explain ID
+
+Prints a finding's page: what it detects, the evidence it uses, how to fix it in the server's
+code, what to run now, and its known false positives. IDs: ${RULE_IDS.join(', ')}.
+`;
+
+export async function run(args: string[], io: Io): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  const [id, ...rest] = args;
+  if (id === undefined) throw new UsageError(`explain: expected a finding id: one of ${RULE_IDS.join(', ')}`);
+  if (rest.length > 0) throw new UsageError(`explain: unexpected argument "${rest[0]}"`);
+  if (!(RULE_IDS as string[]).includes(id)) throw new UsageError(`explain: unknown finding "${id}": expected one of ${RULE_IDS.join(', ')}`);
+  const page = fileURLToPath(new URL(`../../../docs/rules/${id as RuleId}.md`, import.meta.url));
+  io.stdout(readFileSync(page, 'utf8'));
+  return EXIT.ok;
+}

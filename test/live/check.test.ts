@@ -1,0 +1,69 @@
+// check and rerun, end to end with the sample server: a leaky stop, a clean one, three leaky reruns.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { alive, cleanup, freePort, PYTHON, runCli, SERVER_DIR } from '../helpers/live.js';
+
+const tracked = new Set<number>();
+after(() => cleanup(tracked, [...tracked]));
+
+interface CheckJson {
+  ok: boolean;
+  serverPid: number;
+  leftBehind: Array<{ pid: number; role: string; orphan: boolean }>;
+  stopSignals: string[];
+  readyMs: number;
+  diagnosis: { findings: Array<{ id: string; pids: number[] }> };
+}
+
+const server = (port: number) => ['--', PYTHON, '-m', 'src.main', '--workers', '2', '--worker-port', String(port)];
+const common = (port: number) => ['--port', String(port), '--no-metrics', '--hold', '200ms', '--settle', '500ms', '--grace', '3s'];
+
+test('check --stop kill: the run leaves its workers and tracker behind, and says so', async () => {
+  const port = await freePort();
+  const r = await runCli(['check', '--json', '--stop', 'kill', ...common(port), ...server(port)], { cwd: SERVER_DIR, env: { PYTHONDONTWRITEBYTECODE: '1' } });
+  const j = JSON.parse(r.stdout) as CheckJson;
+  j.leftBehind.forEach((p) => tracked.add(p.pid));
+  tracked.add(j.serverPid);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(j.ok, true);
+  assert.deepEqual(j.stopSignals, [`SIGKILL to pid ${j.serverPid}`]);
+  assert.equal(j.leftBehind.length, 3, JSON.stringify(j.leftBehind));
+  assert.deepEqual(j.leftBehind.map((p) => p.role).sort(), ['helper', 'worker', 'worker']);
+  assert.ok(j.leftBehind.every((p) => p.orphan), 'all orphans');
+  const f = j.diagnosis.findings.find((x) => x.id === 'orphan-workers');
+  assert.ok(f && j.leftBehind.every((p) => f.pids.includes(p.pid)), JSON.stringify(j.diagnosis.findings));
+  const text = await runCli(['check', '--stop', 'kill', ...common(port), ...server(port)], { cwd: SERVER_DIR });
+  assert.match(text.stdout, /left behind: 3 processes/);
+  for (const m of text.stdout.matchAll(/^ {4}(\d+) /gm)) tracked.add(Number(m[1]));
+  assert.match(text.stdout, /^Verdict: /m);
+});
+
+test('check --stop int (Ctrl-C to the group): a clean stop leaves nothing', async () => {
+  const port = await freePort();
+  const r = await runCli(['check', '--json', ...common(port), ...server(port)], { cwd: SERVER_DIR });
+  const j = JSON.parse(r.stdout) as CheckJson;
+  j.leftBehind.forEach((p) => tracked.add(p.pid));
+  assert.equal(j.stopSignals[0], 'SIGINT to the process group');
+  assert.deepEqual(j.leftBehind, []);
+  assert.ok(!alive(j.serverPid), 'the server is gone');
+  assert.equal(r.code, 0, r.stdout);
+});
+
+test('check of a command that exits at once: not checkable, exit 2 with its output', async () => {
+  const r = await runCli(['check', '--port', '1', '--no-metrics', '--', PYTHON, '-c', 'import sys; print("boom", file=sys.stderr); sys.exit(3)']);
+  assert.equal(r.code, 2);
+  assert.match(r.stdout, /could not check: the server exited before it was ready \(exit 3\): boom/);
+});
+
+test('rerun -n 3 with a leaky stop: the table and the leak per run', async () => {
+  const port = await freePort();
+  const r = await runCli(['rerun', '-n', '3', '--stop', 'kill', ...common(port), ...server(port)], { cwd: SERVER_DIR });
+  for (const m of r.stderr.matchAll(/pid (\d+)/g)) tracked.add(Number(m[1]));
+  // Every process left behind is still ours to end: find them by the port they hold and by pgid.
+  const ports = await runCli(['procs', '--json', '--port', String(port)]);
+  for (const p of (JSON.parse(ports.stdout) as { processes: Array<{ pid: number; orphan: boolean; startTime: string }> }).processes) if (p.orphan) tracked.add(p.pid);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const rows = r.stdout.split('\n').filter((l) => /^\s+[123]\s/.test(l));
+  assert.equal(rows.length, 3, r.stdout);
+  assert.match(r.stdout, /LEAK: 9 processes left behind over 3 runs \(about 3\.0 per run\)/);
+});

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { diagnose } from '../../src/rules/diagnose.js';
+import { RULES, RULE_IDS } from '../../src/rules/index.js';
+import type { HistoryEntry } from '../../src/census/count.js';
+import type { GpuEvidence } from '../../src/model/gpu.js';
+import type { ThermalEvidence } from '../../src/model/thermal.js';
+import type { IntervalSummary } from '../../src/metrics/summarize.js';
+import type { MetricsSample } from '../../src/watch/metrics-sample.js';
+import { INIT, listen, proc, SERVER, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
+import { ROOT } from '../helpers/paths.js';
+import { inputFrom, runRule } from '../helpers/rule-tester.js';
+
+const live = [INIT, SHELL, proc(2000, 900, SERVER, { pgid: 2000, start: 600 }), proc(2001, 2000, TRACKER, { pgid: 2000, start: 600.1 }), proc(2002, 2000, SPAWN, { pgid: 2000, start: 600.2 })];
+const orphanRun = (pgid: number, start: number) => [proc(pgid + 1, 1, TRACKER, { pgid, start }), proc(pgid + 2, 1, SPAWN, { pgid, start: start + 0.1 }), proc(pgid + 3, 1, SPAWN, { pgid, start: start + 0.2 })];
+
+test('registry: every rule has a file, a doc page, and a test here', () => {
+  const src = readdirSync(join(ROOT, 'src', 'rules')).filter((f) => f.endsWith('.ts'));
+  const self = readFileSync(new URL(import.meta.url), 'utf8');
+  for (const id of RULE_IDS) {
+    assert.equal(RULES[id].meta.id, id, `RULES['${id}'].meta.id`);
+    assert.ok(src.includes(`${id}.ts`), `src/rules/${id}.ts is missing: one rule per file`);
+    assert.ok(existsSync(join(ROOT, 'docs', 'rules', `${id}.md`)), `docs/rules/${id}.md is missing: every rule has a page (what, evidence, fix, false positives)`);
+    assert.ok(self.includes(`RULES['${id}']`), `no test for ${id} in test/rules/rules.test.ts`);
+  }
+});
+
+test("RULES['orphan-workers']: valid: a live run; invalid: a killed run's workers and tracker", () => {
+  assert.deepEqual(runRule(RULES['orphan-workers'], inputFrom(live)), []);
+  const f = runRule(RULES['orphan-workers'], inputFrom([...live, ...orphanRun(1000, 1)], [listen(50051, 9, [1002])]));
+  assert.equal(f.length, 1);
+  assert.deepEqual(f[0]!.pids, [1001, 1002, 1003]);
+  assert.deepEqual(f[0]!.ports, [50051]);
+  assert.equal(f[0]!.severity, 'error');
+  assert.match(f[0]!.title, /2 orphaned workers and 1 helper from run 1, still holding :50051/);
+  assert.match(f[0]!.evidence[0]!.text, /reparented to pid 1/);
+});
+
+test("RULES['orphan-server']: a watched port held by an orphaned server, or by an earlier run's server", () => {
+  assert.deepEqual(runRule(RULES['orphan-server'], inputFrom(live, [listen(50051, 9, [2000])])), []);
+  const orphan = proc(1000, 1, SERVER, { pgid: 1000, sid: 900, start: 1 });
+  const f = runRule(RULES['orphan-server'], inputFrom([...live, orphan], [listen(50051, 9, [1000]), listen(50051, 10, [2000])]));
+  assert.equal(f.length, 1);
+  assert.deepEqual(f[0]!.pids, [1000]);
+  assert.deepEqual(f[0]!.ports, [50051]);
+  assert.ok(f[0]!.evidence.some((e) => /splits connections/.test(e.text)), 'the shared port is part of the evidence');
+  const service = proc(1000, 1, SERVER, { pgid: 1000, sid: 1000, tty: null, start: 1 });
+  assert.deepEqual(runRule(RULES['orphan-server'], inputFrom([INIT, service], [listen(50051, 9, [1000])])), [], 'a service at ppid 1 by design');
+});
+
+test("RULES['port-shared']: separate sockets of different runs is an error; of one live run, nothing", () => {
+  const mixed = runRule(RULES['port-shared'], inputFrom([...live, ...orphanRun(1000, 1)], [listen(50051, 9, [1002]), listen(50051, 10, [2002])]));
+  assert.equal(mixed.length, 1);
+  assert.equal(mixed[0]!.severity, 'error');
+  const sameRun = runRule(RULES['port-shared'], inputFrom([...live, proc(2003, 2000, SPAWN, { pgid: 2000, start: 600.3 })], [listen(50051, 9, [2002]), listen(50051, 10, [2003])]));
+  assert.deepEqual(sameRun, [], 'workers of one run binding the port with SO_REUSEPORT is a design, not a finding');
+  assert.deepEqual(runRule(RULES['port-shared'], inputFrom(live, [listen(50051, 9, [2000, 2002])])), [], 'one inherited socket is not shared');
+});
+
+test("RULES['zombies']: an unreaped child of the server", () => {
+  assert.deepEqual(runRule(RULES.zombies, inputFrom(live)), []);
+  const f = runRule(RULES.zombies, inputFrom([...live, proc(2009, 2000, [], { pgid: 2000, state: 'Z', zombie: true, comm: 'python3', start: 601 })]));
+  assert.deepEqual(f[0]!.pids, [2009]);
+  assert.match(f[0]!.title, /parent 2000/);
+});
+
+const hist = (totals: number[]): HistoryEntry[] => totals.map((total) => ({ schemaVersion: 1, kind: 'after', takenAt: '', summary: { total, byRole: { server: 0, worker: 0, helper: 0 }, orphans: 0, zombies: 0, runs: 0, liveServers: 0 }, expected: null, unexplained: null }));
+
+test("RULES['process-leak']: growing history, several orphaned runs, more than 1 + N", () => {
+  assert.deepEqual(runRule(RULES['process-leak'], inputFrom(live, [], { history: { available: true, value: hist([4, 4, 4]) } })), []);
+  assert.deepEqual(runRule(RULES['process-leak'], inputFrom([...live, ...orphanRun(1000, 1)])), [], 'one orphaned run is orphan-workers, not yet a leak');
+  const grown = runRule(RULES['process-leak'], inputFrom(live, [], { history: { available: true, value: hist([3, 6, 9]) } }));
+  assert.match(grown[0]!.evidence[0]!.text, /3 → 6 → 9/);
+  const runs = runRule(RULES['process-leak'], inputFrom([...live, ...orphanRun(1000, 1), ...orphanRun(1500, 100)]));
+  assert.equal(runs[0]!.severity, 'error');
+  assert.deepEqual(runs[0]!.pids, [1001, 1002, 1003, 1501, 1502, 1503]);
+  const extra = runRule(RULES['process-leak'], inputFrom([...live, proc(2003, 2000, SPAWN, { pgid: 2000, start: 600.3 })], [], { instances: 1 }));
+  assert.equal(extra[0]!.severity, 'warning');
+  assert.deepEqual(extra[0]!.pids, [2003]);
+});
+
+const gpu = (procs: GpuEvidence['processes'], used = 10000): GpuEvidence => ({ vendor: 'nvidia', devices: [{ index: 0, uuid: 'GPU-1', name: 'H100', memoryUsedMiB: used, memoryTotalMiB: 81559, utilizationPercent: 0, temperatureC: 40, activeEventReasons: [], eventReasonCounters: {} }], processes: procs, driverVersion: '550.54', sources: ['nvidia-smi'] });
+
+test("RULES['gpu-memory-held']: orphans holding GPU memory; memory up after a stop; skipped without a GPU tool", () => {
+  const input = (g: GpuEvidence, extra = {}) => inputFrom([...live, ...orphanRun(1000, 1)], [], { gpu: { available: true, value: g }, ...extra });
+  assert.deepEqual(runRule(RULES['gpu-memory-held'], input(gpu([{ pid: 2002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }]))), [], 'the live run may use the GPU');
+  const f = runRule(RULES['gpu-memory-held'], input(gpu([{ pid: 1002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }, { pid: 1003, usedMemoryMiB: null, gpuUuid: null, source: '/dev/nvidia*' }])));
+  assert.deepEqual(f[0]!.pids, [1002, 1003]);
+  const after = runRule(RULES['gpu-memory-held'], input(gpu([], 9000), { gpuBefore: gpu([], 500) }));
+  assert.match(after[0]!.evidence[0]!.text, /500 MiB used before the run, 9000 MiB after/);
+  const d = diagnose(inputFrom(live));
+  assert.ok(d.skipped.some((s) => s.id === 'gpu-memory-held' && /GPU: none in this test/.test(s.reason)), JSON.stringify(d.skipped));
+});
+
+const thermal = (over: Partial<ThermalEvidence>): ThermalEvidence => ({ platform: 'linux', cpus: [], coolingDevices: [], cpuPressureSomeAvg10: null, cpuSpeedLimitPercent: null, thermalPressureLevel: null, gpuThermalSlowdown: [], sources: [], ...over });
+
+test("RULES['thermal-throttling']: rising counters, slow clocks, Apple pressure; nothing without evidence", () => {
+  const cpu = (n: number, pkg: number, cur: number) => ({ cpu: n, coreThrottleCount: 0, packageThrottleCount: pkg, curFreqKHz: cur, maxFreqKHz: 4000000 });
+  const t = (first: ThermalEvidence, last: ThermalEvidence) => inputFrom(live, [], { thermal: { available: true, value: { first, last } } });
+  assert.deepEqual(runRule(RULES['thermal-throttling'], t(thermal({ cpus: [cpu(0, 5, 3900000)] }), thermal({ cpus: [cpu(0, 5, 3900000)] }))), [], 'counters that did not move, clocks near max');
+  const rising = runRule(RULES['thermal-throttling'], t(thermal({ cpus: [cpu(0, 5, 3900000)] }), thermal({ cpus: [cpu(0, 9, 1200000)] })));
+  assert.equal(rising[0]!.confidence, 'high');
+  assert.equal(rising[0]!.evidence.length, 2);
+  const apple = runRule(RULES['thermal-throttling'], t(thermal({ platform: 'darwin', thermalPressureLevel: 1 }), thermal({ platform: 'darwin', thermalPressureLevel: 3 })));
+  assert.match(apple[0]!.evidence[0]!.text, /level 3 .* up from 1/);
+  assert.deepEqual(runRule(RULES['thermal-throttling'], inputFrom(live)), [], 'no thermal evidence and no metrics: nothing to say');
+});
+
+const tokRow = (p95: number, mean: number, count = 10): IntervalSummary => ({ family: 'tokenize_ms', type: 'histogram', labels: {}, unit: 'ms', seconds: 2, isNew: false, reset: false, count, sum: mean * count, mean, rate: 5, p50: mean, p95, p99: p95 });
+const latRow = (mean: number): IntervalSummary => ({ family: 'request_latency_seconds', type: 'histogram', labels: {}, unit: 's', seconds: 2, isNew: false, reset: false, count: 10, sum: mean * 10, mean, rate: 5, p50: mean, p95: mean * 2, p99: mean * 2 });
+const msample = (tok: IntervalSummary, lat: IntervalSummary, t: string): MetricsSample => ({ ok: true, t, url: 'u', scrapeMs: 1, bytes: 1, seconds: 2, resets: [], keys: [{ key: 'tokenize', title: 'tokenize time', family: 'tokenize_ms', series: [tok] }, { key: 'requestLatency', title: 'request latency', family: 'request_latency_seconds', series: [lat] }], series: [tok, lat] });
+
+test("RULES['tokenizer-bottleneck']: a spike against the window's median; a large share of latency", () => {
+  const m = (samples: MetricsSample[]) => inputFrom(live, [], { metrics: { available: true, value: samples } });
+  assert.deepEqual(runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(9, 5), latRow(0.1), 'b'), msample(tokRow(8, 5), latRow(0.1), 'c')])), []);
+  const spike = runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]));
+  assert.match(spike[0]!.evidence[0]!.text, /at b the interval p95 of tokenize_ms was 190\.0 ms/);
+  const share = runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(60, 50), latRow(0.1), 'a'), msample(tokRow(60, 50), latRow(0.1), 'b')]));
+  assert.match(share[0]!.evidence.map((e) => e.text).join(' '), /tokenization takes 50 % of request latency/);
+});
+
+test('diagnose: orphans first; causes deferred while orphans explain it; never "healthy" with evidence missing', () => {
+  const spiky = { available: true as const, value: [msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')] };
+  const withOrphans = diagnose(inputFrom([...live, ...orphanRun(1000, 1)], [], { metrics: spiky }));
+  assert.equal(withOrphans.status, 'problems');
+  assert.match(withOrphans.verdict, /^1 problem: 2 orphaned workers and 1 helper from run 1/);
+  assert.deepEqual(withOrphans.deferred.map((f) => f.id), ['tokenizer-bottleneck'], 'the tokenizer is offered after the orphans');
+  const clean = diagnose(inputFrom(live, [], { metrics: spiky }));
+  assert.deepEqual(clean.findings.map((f) => f.id), ['tokenizer-bottleneck'], 'without orphans the tokenizer is the cause');
+  const partial = diagnose(inputFrom(live));
+  assert.equal(partial.status, 'no-problems-partial');
+  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, tokenizer-bottleneck/);
+  assert.doesNotMatch(partial.verdict, /healthy/);
+});
