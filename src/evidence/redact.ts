@@ -160,6 +160,23 @@ function secretValue(v: string): boolean {
 /** Counts replacements for one call. */
 interface Counter {
   n: number;
+  /** isSecretName and isSecretQueryName answers, per call: names repeat on nearly every line. */
+  names: Map<string, boolean>;
+  queryNames: Map<string, boolean>;
+}
+
+const counter = (): Counter => ({ n: 0, names: new Map(), queryNames: new Map() });
+
+function named(c: Counter, name: string): boolean {
+  let v = c.names.get(name);
+  if (v === undefined) c.names.set(name, (v = isSecretName(name)));
+  return v;
+}
+
+function queryNamed(c: Counter, name: string): boolean {
+  let v = c.queryNames.get(name);
+  if (v === undefined) c.queryNames.set(name, (v = isSecretQueryName(name)));
+  return v;
 }
 
 function hide(c: Counter): string {
@@ -265,7 +282,7 @@ const QUERY_PARAM = /([?&#])([A-Za-z0-9_.-]+)=([^&#\s"'<>()[\]]*)/g;
 
 function queryParams(text: string, c: Counter): string {
   return text.replace(QUERY_PARAM, (all, sep: string, name: string, value: string) => {
-    if (!isSecretQueryName(name) || !secretValue(value)) return all;
+    if (!queryNamed(c, name) || !secretValue(value)) return all;
     return `${sep}${name}=${hide(c)}`;
   });
 }
@@ -330,13 +347,13 @@ const FLAG_IN_TEXT = new RegExp(
   'g',
 );
 
-function secretFlag(dashes: string, name: string): boolean {
-  return !(dashes.length === 1 && name.length === 1) && isSecretName(name);
+function secretFlag(c: Counter, dashes: string, name: string): boolean {
+  return !(dashes.length === 1 && name.length === 1) && named(c, name);
 }
 
 function flagsInText(text: string, c: Counter): string {
   return text.replace(FLAG_IN_TEXT, (all, dashes: string, name: string, eqD?: string, eqS?: string, eqU?: string, ws?: string, spD?: string, spS?: string, spU?: string) => {
-    if (!secretFlag(dashes, name)) return all;
+    if (!secretFlag(c, dashes, name)) return all;
     const value = eqD ?? eqS ?? eqU ?? spD ?? spS ?? spU ?? '';
     if (!secretValue(value)) return all;
     const q = eqD !== undefined || spD !== undefined ? '"' : eqS !== undefined || spS !== undefined ? "'" : '';
@@ -351,7 +368,7 @@ function flagsInLists(text: string, c: Counter): string {
   return text.replace(FLAG_IN_LIST, (all, q1: string, flag: string, sep: string, dq?: string, sq?: string) => {
     const dashes = flag.startsWith('--') ? '--' : '-';
     const value = dq ?? sq ?? '';
-    if (!secretFlag(dashes, flag.slice(dashes.length)) || value.startsWith('-') || !secretValue(value)) return all;
+    if (!secretFlag(c, dashes, flag.slice(dashes.length)) || value.startsWith('-') || !secretValue(value)) return all;
     const q2 = dq !== undefined ? '"' : "'";
     return `${q1}${flag}${q1}${sep}${q2}${hide(c)}${q2}`;
   });
@@ -363,7 +380,7 @@ const FLAG_IN_YAML_LIST = /^([ \t]*-[ \t]+)(["']?)(--?[A-Za-z][A-Za-z0-9_.-]*)\2
 function flagsInYamlLists(text: string, c: Counter): string {
   return text.replace(FLAG_IN_YAML_LIST, (all, lead: string, q1: string, flag: string, sep: string, rest: string) => {
     const dashes = flag.startsWith('--') ? '--' : '-';
-    if (!secretFlag(dashes, flag.slice(dashes.length))) return all;
+    if (!secretFlag(c, dashes, flag.slice(dashes.length))) return all;
     const v = unquoteLine(rest);
     if (v.value.startsWith('-') || !secretValue(v.value)) return all;
     return `${lead}${q1}${flag}${q1}${sep}${v.before}${hide(c)}${v.after}`;
@@ -393,13 +410,13 @@ const K8S_ENV_JSON = /("name"[ \t]*:[ \t]*")([A-Za-z_][A-Za-z0-9_.-]*)("[ \t]*,\
 
 function envEntries(text: string, c: Counter): string {
   const s = text.replace(K8S_ENV_YAML, (all, lead: string, q: string, name: string, sep: string, rest: string) => {
-    if (!isSecretName(name)) return all;
+    if (!named(c, name)) return all;
     const v = unquoteLine(rest);
     if (!secretValue(v.value)) return all;
     return `${lead}${q}${name}${q}${sep}${v.before}${hide(c)}${v.after}`;
   });
   return s.replace(K8S_ENV_JSON, (all, lead: string, name: string, sep: string, value: string) => {
-    if (!isSecretName(name) || !secretValue(value)) return all;
+    if (!named(c, name) || !secretValue(value)) return all;
     return `${lead}${name}${sep}${hide(c)}"`;
   });
 }
@@ -417,7 +434,7 @@ const CODE_VALUE = /^[A-Za-z_][A-Za-z0-9_.]*[ \t]*[([]/;
 
 function lineAssignments(text: string, c: Counter): string {
   return text.replace(LINE_ASSIGNMENT, (all, lead: string, q1: string, name: string, q2: string, sep: string, rest: string) => {
-    if (!isSecretName(name) || rest === '' || /^["'{[|>&*!]/.test(rest) || CODE_VALUE.test(rest)) return all;
+    if (!named(c, name) || rest === '' || /^["'{[|>&*!]/.test(rest) || CODE_VALUE.test(rest)) return all;
     const v = unquoteLine(rest);
     // JSON written one key a line: `"pin": 1234,`
     if (q1 !== '' && v.value.endsWith(',')) {
@@ -448,7 +465,7 @@ const AUTHORIZATION_NAME = /^(?:proxy-)?authorization$/i;
 function assignments(text: string, c: Counter): string {
   return text.replace(ASSIGNMENT, (all, name: string, close: string, ws1: string, op: string, ws2: string, dq: string | undefined, sq: string | undefined, bare: string | undefined, offset: number, whole: string) => {
     // Authorization values belong to rule 2, which keeps the scheme (`Bearer [REDACTED]`).
-    if (!isSecretName(name) || AUTHORIZATION_NAME.test(name)) return all;
+    if (!named(c, name) || AUTHORIZATION_NAME.test(name)) return all;
     const head = `${name}${close}${ws1}${op}${ws2}`;
     if (dq !== undefined || sq !== undefined) {
       const q = dq !== undefined ? '"' : "'";
@@ -487,7 +504,7 @@ function textRules(text: string, c: Counter): string {
  * YAML, shell scripts. All rules of this module apply.
  */
 export function redactText(text: string): { text: string; redactions: number } {
-  const c: Counter = { n: 0 };
+  const c = counter();
   const out = textRules(text, c);
   return { text: out, redactions: c.n };
 }
@@ -498,7 +515,7 @@ export function redactText(text: string): { text: string; redactions: number } {
  * `https://user:[REDACTED]@host`.
  */
 export function redactUrl(url: string): string {
-  const c: Counter = { n: 0 };
+  const c = counter();
   return shapes(queryParams(urlUserinfo(url, c), c), c);
 }
 
@@ -508,10 +525,10 @@ export function redactUrl(url: string): string {
  * `HTTPS_PROXY` likewise, a token shape anywhere is caught). Keys are never changed.
  */
 export function redactEnv(env: Readonly<Record<string, string>>): { env: Record<string, string>; redactions: number } {
-  const c: Counter = { n: 0 };
+  const c = counter();
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    out[k] = isSecretName(k) ? (secretValue(v) ? hide(c) : v) : textRules(v, c);
+    out[k] = named(c, k) ? (secretValue(v) ? hide(c) : v) : textRules(v, c);
   }
   return { env: out, redactions: c.n };
 }
@@ -547,7 +564,7 @@ function hideAfterColon(v: string, c: Counter): string {
  * - every other element through the text rules (URLs, headers, token shapes, `python -c` code).
  */
 export function redactArgv(argv: readonly string[]): { argv: string[]; redactions: number } {
-  const c: Counter = { n: 0 };
+  const c = counter();
   const out: string[] = [];
   const program = PROGRAMS.get(programOf(argv[0] ?? ''));
   let pending: 'whole' | 'afterColon' | null = null;
@@ -583,7 +600,7 @@ export function redactArgv(argv: readonly string[]): { argv: string[]; redaction
       }
     }
     const flag = FLAG_ELEMENT.exec(el);
-    if (flag !== null && secretFlag(flag[1]!, flag[2]!)) {
+    if (flag !== null && secretFlag(c, flag[1]!, flag[2]!)) {
       const value = flag[3];
       if (value === undefined) {
         out.push(el);
@@ -594,7 +611,7 @@ export function redactArgv(argv: readonly string[]): { argv: string[]; redaction
       continue;
     }
     const assignment = ASSIGNMENT_ELEMENT.exec(el);
-    if (assignment !== null && isSecretName(assignment[1]!)) {
+    if (assignment !== null && named(c, assignment[1]!)) {
       out.push(secretValue(assignment[2]!) ? `${assignment[1]}=${hide(c)}` : el);
       continue;
     }

@@ -130,3 +130,29 @@ test('metrics unreachable: the verdict says what was not judged', async () => {
   assert.ok(k && /could not be read \(refused/.test(k.reason), JSON.stringify(d.skipped));
   void testStart;
 });
+
+test('gpu-memory-held: real orphans named by a (fake, fixture-fed) nvidia-smi as holding GPU memory', async () => {
+  const { cpSync, writeFileSync } = await import('node:fs');
+  const { fixture } = await import('../helpers/paths.js');
+  const port = await freePort();
+  const s = await start(['--workers', '2', '--worker-port', String(port)]);
+  await waitListening([port]);
+  await killAndReap(s);
+  // The captured scenario, with its two pids replaced by this run's orphaned workers.
+  const dir = mkdtempSync(join(tmpdir(), 'rd-gpu-'));
+  cpSync(fixture('gpu', 'nvidia-orphans'), dir, { recursive: true });
+  const uuid = 'GPU-8f3c2a71-5d4e-4b9a-a0c6-2e7d91b4f0a3';
+  writeFileSync(join(dir, 'compute-apps.out'), s.workers.map((w) => `${w}, 5212, ${uuid}\n`).join(''));
+  try {
+    const r = await runCli(['diagnose', '--json', '--port', String(port), '--no-metrics', '--quick'], {
+      env: { ...env, PATH: `${fixture('bin', 'gpu')}:${process.env.PATH}`, RERUN_DOCTOR_FIXTURE_DIR: dir },
+    });
+    const d = JSON.parse(r.stdout) as Diag;
+    const g = d.findings.find((f) => f.id === 'gpu-memory-held');
+    assert.ok(g, JSON.stringify({ findings: d.findings.map((f) => f.id), skipped: d.skipped }));
+    assert.deepEqual(g.pids, [...s.workers].sort((a, b) => a - b));
+    assert.match(g.evidence[0]!.text, /holds 5212 MiB of GPU memory on GPU-8f3c/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
