@@ -2,7 +2,8 @@
 // metrics samples over the window, GPU and thermal state, and the count history. The only I/O of
 // the diagnosis; the rules are pure.
 import { join } from 'node:path';
-import { takeCensus } from '../census/census.js';
+import { censusFailure, takeCensus } from '../census/census.js';
+import { UsageError } from '../cli/errors.js';
 import { portReports } from '../census/ports.js';
 import type { HistoryEntry } from '../census/count.js';
 import type { Context } from '../cli/context.js';
@@ -41,6 +42,9 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<Gathered> 
   const host = ctx.host;
   const t0 = Date.now();
   const first = await takeCensus(host, ctx.classify);
+  const failure = censusFailure(first);
+  // Without the process list there is nothing to diagnose: say so, never "no problem found".
+  if (failure) throw new UsageError(failure);
   const projectPids = () => first.processes.filter((p) => p.role !== null).map((p) => p.pid);
   const thermalFirst = await collectThermal(host);
   const samples: MetricsSample[] = [];

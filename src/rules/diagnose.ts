@@ -52,12 +52,16 @@ export function diagnose(input: DiagnosisInput, options: Partial<Record<RuleId, 
       const rule = RULES[id] as unknown as Rule<object>;
       if (rule.meta.stage !== stage) continue;
       const why = rule.meta.requires.map((k) => missing(input, k)).filter((x): x is string => x !== null);
+      const extra = why.length === 0 ? (rule.meta.cannotJudge?.(input) ?? null) : null;
+      if (extra) why.push(extra);
       if (why.length > 0) {
         skipped.push({ id, reason: why.join('; ') });
         continue;
       }
       const out = rule.check(input, { ...rule.meta.defaultOptions, ...(options[id] ?? {}) });
-      const blocking = findings.some((f) => RULES[f.id as RuleId].meta.stage === 'orphans' && f.severity !== 'info');
+      // Only errors of the first stage (orphans, a leak, GPU memory held) explain a slowdown first;
+      // a zombie or an informational note does not hold the causes back.
+      const blocking = findings.some((f) => RULES[f.id as RuleId].meta.stage === 'orphans' && f.severity === 'error');
       if (stage === 'causes' && blocking) deferred.push(...out);
       else findings.push(...out);
     }

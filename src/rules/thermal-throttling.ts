@@ -16,7 +16,17 @@ export interface ThermalOptions {
 }
 
 export const thermalThrottling: Rule<ThermalOptions> = {
-  meta: { id: 'thermal-throttling', title: 'the CPU or GPU is slowed down by heat', severity: 'warning', requires: ['census'], stage: 'causes', defaultOptions: { freqRatio: 0.6, pressureLevel: 2, highCpuPercent: 150, latencyGrowth: 1.3 } },
+  meta: {
+    id: 'thermal-throttling',
+    title: 'the CPU or GPU is slowed down by heat',
+    severity: 'warning',
+    requires: ['census'],
+    stage: 'causes',
+    defaultOptions: { freqRatio: 0.6, pressureLevel: 2, highCpuPercent: 150, latencyGrowth: 1.3 },
+    // Judged directly from thermal evidence, or indirectly from a metrics window; with neither,
+    // it is "not judged", never "no throttling".
+    cannotJudge: (input) => (input.thermal.available || (input.metrics.available && input.censusBefore) ? null : `thermal: ${input.thermal.available ? '' : input.thermal.reason}; and no metrics window for the indirect judgement`),
+  },
   check(input, options) {
     const evidence: EvidenceItem[] = [];
     if (input.thermal.available) {
@@ -28,17 +38,22 @@ export const thermalThrottling: Rule<ThermalOptions> = {
           evidence.push({ source: `/sys/devices/system/cpu/cpu${c.cpu}/thermal_throttle`, text: `cpu${c.cpu} throttle counters rose during the window (package ${was?.packageThrottleCount ?? '?'} → ${c.packageThrottleCount ?? '?'}, core ${was?.coreThrottleCount ?? '?'} → ${c.coreThrottleCount ?? '?'})` });
         }
       }
+      // Low clocks alone are an idle CPU saving power: they count only beside a direct sign.
       const slow = last.cpus.filter((c) => c.curFreqKHz != null && c.maxFreqKHz != null && c.curFreqKHz < c.maxFreqKHz * options.freqRatio);
+      const slowEvidence: EvidenceItem[] = [];
       if (slow.length > 0 && slow.length >= last.cpus.length / 2) {
-        evidence.push({ source: '/sys/devices/system/cpu/cpu*/cpufreq', text: `${slow.length} of ${last.cpus.length} CPUs run below ${Math.round(options.freqRatio * 100)} % of their maximum frequency (e.g. cpu${slow[0]!.cpu}: ${slow[0]!.curFreqKHz} of ${slow[0]!.maxFreqKHz} kHz)` });
+        slowEvidence.push({ source: '/sys/devices/system/cpu/cpu*/cpufreq', text: `${slow.length} of ${last.cpus.length} CPUs run below ${Math.round(options.freqRatio * 100)} % of their maximum frequency (e.g. cpu${slow[0]!.cpu}: ${slow[0]!.curFreqKHz} of ${slow[0]!.maxFreqKHz} kHz)` });
       }
       const cooling = last.coolingDevices.filter((d) => d.curState != null && d.curState > 0 && isCpuLimitingCoolingType(d.type));
       if (cooling.length > 0) evidence.push({ source: '/sys/class/thermal/cooling_device*', text: cooling.map((d) => `${d.name} (${d.type}) at state ${d.curState} of ${d.maxState ?? '?'}`).join('; ') });
       if (last.cpuSpeedLimitPercent != null && last.cpuSpeedLimitPercent < 100) evidence.push({ source: 'pmset -g therm', text: `CPU_Speed_Limit = ${last.cpuSpeedLimitPercent} %` });
-      if (last.thermalPressureLevel != null && last.thermalPressureLevel >= options.pressureLevel) {
+      // Level 2 can be normal on a fanless laptop: it counts when it rose, or at 3 and up.
+      const rosePressure = first.thermalPressureLevel != null && last.thermalPressureLevel != null && last.thermalPressureLevel > first.thermalPressureLevel;
+      if (last.thermalPressureLevel != null && last.thermalPressureLevel >= options.pressureLevel && (rosePressure || last.thermalPressureLevel >= 3)) {
         evidence.push({ source: 'notifyutil -g com.apple.system.thermalpressurelevel', text: `thermal pressure level ${last.thermalPressureLevel} (0 nominal … 4)${first.thermalPressureLevel != null && last.thermalPressureLevel > first.thermalPressureLevel ? `, up from ${first.thermalPressureLevel}` : ''}` });
       }
       for (const g of last.gpuThermalSlowdown) evidence.push({ source: 'nvidia-smi clocks_event_reasons', text: `GPU ${g.index}: ${g.reasons.join(', ')}` });
+      if (evidence.length > 0) evidence.push(...slowEvidence);
       if (evidence.length > 0) {
         return [{ id: 'thermal-throttling', severity: 'warning', title: 'the machine is slowed down by heat', pids: [], ports: [], evidence, fix: 'Let it cool (airflow, power), or compare a rerun after it has cooled; do not mistake it for a code change. On laptops, plug in and raise the fan or power mode.', next: ['rerun-doctor explain thermal-throttling'], confidence: 'high' }];
       }

@@ -16,7 +16,21 @@ const median = (xs: number[]) => {
 };
 
 export const tokenizerBottleneck: Rule<TokenizerOptions> = {
-  meta: { id: 'tokenizer-bottleneck', title: 'tokenization is slow or spiking', severity: 'warning', requires: ['metrics'], stage: 'causes', defaultOptions: { spikeFactor: 3, share: 0.3 } },
+  meta: {
+    id: 'tokenizer-bottleneck',
+    title: 'tokenization is slow or spiking',
+    severity: 'warning',
+    requires: ['metrics'],
+    stage: 'causes',
+    defaultOptions: { spikeFactor: 3, share: 0.3 },
+    cannotJudge: (input) => {
+      if (!input.metrics.available) return null;
+      const ok = input.metrics.value.filter((s) => s.ok);
+      if (ok.length > 0 && ok.every((s) => s.ok && !s.keys.some((k) => k.key === 'tokenize'))) return 'metrics: no tokenize-time metric found (name it in the config: key-metrics.tokenize)';
+      if (!ok.some((s) => s.ok && s.seconds !== null)) return 'metrics: one sample gives no interval (run without --quick)';
+      return null;
+    },
+  },
   check(input, options) {
     if (!input.metrics.available) return [];
     const samples = input.metrics.value.filter((s): s is Extract<typeof s, { ok: true }> => s.ok && s.seconds !== null);
@@ -27,9 +41,16 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
     const unit = withData[0]!.row!.unit;
     const toMs = (v: number) => (unit === 's' ? v * 1000 : unit === 'us' ? v / 1000 : v);
     const p95s = withData.map((x) => toMs(x.row!.p95!));
-    const m = median(p95s);
+    // The baseline of an interval is the median of the others, and of the totals since the server
+    // started (the first sample): with the default three samples there are only two intervals.
+    const first = input.metrics.value.find((s): s is Extract<typeof s, { ok: true }> => s.ok && s.seconds === null);
+    const totalsP95 = first?.keys.find((k) => k.key === 'tokenize')?.series[0]?.p95;
     withData.forEach((x, i) => {
-      if (withData.length >= 2 && m > 0 && p95s[i]! >= options.spikeFactor * m) evidence.push({ source: 'GET /metrics (tokenize histogram, bucket deltas)', text: `at ${x.t} the interval p95 of ${x.row!.family} was ${p95s[i]!.toFixed(1)} ms, ${(p95s[i]! / m).toFixed(1)}× the window's median ${m.toFixed(1)} ms` });
+      const others = p95s.filter((_, j) => j !== i);
+      if (totalsP95 !== undefined && Number.isFinite(totalsP95)) others.push(toMs(totalsP95));
+      if (others.length === 0) return;
+      const m = median(others);
+      if (m > 0 && p95s[i]! >= options.spikeFactor * m) evidence.push({ source: 'GET /metrics (tokenize histogram, bucket deltas)', text: `at ${x.t} the interval p95 of ${x.row!.family} was ${p95s[i]!.toFixed(1)} ms, ${(p95s[i]! / m).toFixed(1)}× the median ${m.toFixed(1)} ms of the rest of the window` });
     });
     // With one interval a spike cannot be told from a level; the share below still can.
     const shares = withData.filter((x) => x.lat?.mean !== undefined && x.row!.mean !== undefined && Number.isFinite(x.lat.mean) && x.lat.mean! > 0);

@@ -60,6 +60,8 @@ export interface RuleMeta<O> {
   /** The decision tree: orphan/leak rules come first; causes are offered only when none fired. */
   stage: 'orphans' | 'causes';
   defaultOptions: O;
+  /** Beyond `requires`: why this input cannot be judged (too few samples, no such metric), or null. */
+  cannotJudge?: (input: DiagnosisInput) => string | null;
 }
 
 export interface Rule<O = Record<string, never>> {

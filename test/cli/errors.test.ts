@@ -69,3 +69,10 @@ test('help and version', async () => {
   const ph = await runCli(['ports', '--help']);
   assert.match(ph.stdout, /Usage: rerun-doctor ports/);
 });
+
+test('diagnose without a readable process list is an error, never "no problem found"', async () => {
+  const r = await runCli(['diagnose', '--proc-root', '/nonexistent/proc', '--no-metrics', '--quick']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /cannot list processes .*\/nonexistent\/proc/);
+  assert.equal(r.stdout, '');
+});

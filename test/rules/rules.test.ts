@@ -36,6 +36,9 @@ test("RULES['orphan-workers']: valid: a live run; invalid: a killed run's worker
   assert.equal(f[0]!.severity, 'error');
   assert.match(f[0]!.title, /2 orphaned workers and 1 helper from run 1, still holding :50051/);
   assert.match(f[0]!.evidence[0]!.text, /reparented to pid 1/);
+  // fork workers of a dead main carry the server's argv: reported here when they hold no watched port
+  const forks = [proc(1101, 1, SERVER, { pgid: 1100, sid: 900, start: 1 }), proc(1102, 1, SERVER, { pgid: 1100, sid: 900, start: 1.1 })];
+  assert.deepEqual(runRule(RULES['orphan-workers'], inputFrom([...live, ...forks]))[0]!.pids, [1101, 1102]);
 });
 
 test("RULES['orphan-server']: a watched port held by an orphaned server, or by an earlier run's server", () => {
@@ -106,6 +109,8 @@ test("RULES['thermal-throttling']: rising counters, slow clocks, Apple pressure;
   const apple = runRule(RULES['thermal-throttling'], t(thermal({ platform: 'darwin', thermalPressureLevel: 1 }), thermal({ platform: 'darwin', thermalPressureLevel: 3 })));
   assert.match(apple[0]!.evidence[0]!.text, /level 3 .* up from 1/);
   assert.deepEqual(runRule(RULES['thermal-throttling'], inputFrom(live)), [], 'no thermal evidence and no metrics: nothing to say');
+  assert.deepEqual(runRule(RULES['thermal-throttling'], t(thermal({ cpus: [cpu(0, 5, 800000), cpu(1, 5, 800000)] }), thermal({ cpus: [cpu(0, 5, 800000), cpu(1, 5, 800000)] }))), [], 'low clocks alone are an idle CPU saving power');
+  assert.deepEqual(runRule(RULES['thermal-throttling'], t(thermal({ platform: 'darwin', thermalPressureLevel: 2 }), thermal({ platform: 'darwin', thermalPressureLevel: 2 }))), [], 'a steady level 2 (a fanless laptop) is not throttling');
 });
 
 const tokRow = (p95: number, mean: number, count = 10): IntervalSummary => ({ family: 'tokenize_ms', type: 'histogram', labels: {}, unit: 'ms', seconds: 2, isNew: false, reset: false, count, sum: mean * count, mean, rate: 5, p50: mean, p95, p99: p95 });
@@ -117,6 +122,8 @@ test("RULES['tokenizer-bottleneck']: a spike against the window's median; a larg
   assert.deepEqual(runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(9, 5), latRow(0.1), 'b'), msample(tokRow(8, 5), latRow(0.1), 'c')])), []);
   const spike = runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]));
   assert.match(spike[0]!.evidence[0]!.text, /at b the interval p95 of tokenize_ms was 190\.0 ms/);
+  const twoIntervals = runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]));
+  assert.equal(twoIntervals.length, 1, 'the default window (3 samples: 2 intervals) can show a spike');
   const share = runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(60, 50), latRow(0.1), 'a'), msample(tokRow(60, 50), latRow(0.1), 'b')]));
   assert.match(share[0]!.evidence.map((e) => e.text).join(' '), /tokenization takes 50 % of request latency/);
 });
@@ -129,8 +136,12 @@ test('diagnose: orphans first; causes deferred while orphans explain it; never "
   assert.deepEqual(withOrphans.deferred.map((f) => f.id), ['tokenizer-bottleneck'], 'the tokenizer is offered after the orphans');
   const clean = diagnose(inputFrom(live, [], { metrics: spiky }));
   assert.deepEqual(clean.findings.map((f) => f.id), ['tokenizer-bottleneck'], 'without orphans the tokenizer is the cause');
+  const zombie = proc(2009, 2000, [], { pgid: 2000, state: 'Z', zombie: true, comm: 'python3', start: 601 });
+  const withZombie = diagnose(inputFrom([...live, zombie], [], { metrics: spiky }));
+  assert.ok(withZombie.findings.some((f) => f.id === 'tokenizer-bottleneck'), 'a zombie (a warning) does not hold the causes back');
   const partial = diagnose(inputFrom(live));
   assert.equal(partial.status, 'no-problems-partial');
-  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, tokenizer-bottleneck/);
+  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, thermal-throttling, tokenizer-bottleneck/);
+  assert.ok(partial.skipped.some((k) => k.id === 'thermal-throttling' && /no metrics window/.test(k.reason)), 'thermal without evidence is not judged, not "no throttling"');
   assert.doesNotMatch(partial.verdict, /healthy/);
 });
