@@ -261,7 +261,8 @@ function redactBody(body: string, c: Counter): string {
  * `Proxy-Authorization`. The scheme stays; the credentials go. A value ends at whitespace or a
  * quote (token68 has neither).
  */
-const AUTH_HEADER = /((?:proxy-)?authorization)(["']?[ \t]*[:=][ \t]*f?["']?)([A-Za-z][A-Za-z0-9-]*[ \t]+)?([^\s"']+)/gi;
+// `(?:f(?=["']))?`: a Python f-string, `{"Authorization": f"Bearer {token}"}` (then `{token}` is a reference and stays).
+const AUTH_HEADER = /((?:proxy-)?authorization)(["']?[ \t]*[:=][ \t]*(?:f(?=["']))?["']?)([A-Za-z][A-Za-z0-9-]*[ \t]+)?([^\s"']+)/gi;
 
 function authHeaders(text: string, c: Counter): string {
   return text.replace(AUTH_HEADER, (all, name: string, sep: string, scheme: string | undefined, value: string) => {
@@ -488,6 +489,7 @@ const ASSIGNMENT = new RegExp(
 );
 
 const AUTHORIZATION_NAME = /^(?:proxy-)?authorization$/i;
+const BLOCK_SCALAR = /^[|>][-+0-9]*$/;
 
 function assignments(text: string, c: Counter): string {
   return text.replace(ASSIGNMENT, (all, name: string, close: string, ws1: string, op: string, ws2: string, dq: string | undefined, sq: string | undefined, bare: string | undefined, offset: number, whole: string) => {
@@ -499,7 +501,8 @@ function assignments(text: string, c: Counter): string {
       return secretValue(dq ?? sq ?? '') ? `${head}${q}${hide(c)}${q}` : all;
     }
     const value = bare ?? '';
-    if (op === ':' && ws2 === '') return all;
+    // After a colon: YAML needs the space, and `|`/`>` open a block scalar (not followed).
+    if (op === ':' && (ws2 === '' || BLOCK_SCALAR.test(value))) return all;
     const next = whole[offset + all.length];
     if (next === '(' || next === '[' || next === '{' || !secretValue(value)) return all;
     // `OpenAI(api_key=api_key)`, `login(token=token)`: a variable passed under its own name.

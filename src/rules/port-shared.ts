@@ -12,7 +12,8 @@ export const portShared: Rule = {
       const owners = r.sockets.flatMap((s) => s.owners);
       // Sockets of one live run are a multi-process server by design (each worker binds the port):
       // only sockets of different runs, or of orphans or unknown processes, split the traffic.
-      const mixed = r.runs.length > 1 || owners.some((o) => o.orphan) || owners.some((o) => o.generation === null);
+      // (All sockets held by one run's orphans: nothing new shares the port; orphan-workers says it.)
+      const mixed = r.runs.length > 1 || (owners.some((o) => o.orphan) && owners.some((o) => !o.orphan)) || owners.some((o) => o.generation === null);
       if (!mixed) continue;
       findings.push({
         id: 'port-shared',

@@ -136,6 +136,32 @@ test('names: secrets, references, switches and tokenizer tokens', () => {
   }
 });
 
+test('text edges: code, block scalars, f-strings, switches, server arg dumps', () => {
+  const same = (s: string) => assert.equal(redactText(s).text, s, s);
+  same("headers = {'Authorization': f'Bearer {token}'}");
+  same('api_key: |\n  not followed (a documented limit)');
+  same('INFO api_server.py:212] args: Namespace(host=None, port=8000, api_key=None, hf_token=None, tokenizer=None)');
+  same('WWW-Authenticate: Bearer realm="api", error="invalid_token"');
+  same('Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 12.3 tokens/s');
+  same('password=\ntoken: \n"api_key": ""');
+  assert.equal(redactText("non-default args: {'api_key': 'k-123456', 'model': 'gpt2'}").text, `non-default args: {'api_key': '${REDACTED}', 'model': 'gpt2'}`);
+  assert.equal(redactText('Authorization: fk-no-scheme-1').text, `Authorization: ${REDACTED}`, 'an f-string prefix only before a quote');
+  assert.equal(redactText('"pin": 123456,').text, `"pin": 123456,`, 'pin is not a secret name');
+  assert.equal(redactText('  "password": 123456,').text, `  "password": ${REDACTED},`, 'a JSON number keeps its comma');
+  assert.equal(redactText('password = two words # note').text, `password = ${REDACTED} # note`, 'INI: spaces around = take the rest of the line');
+});
+
+test('private keys: several blocks, PGP, and one truncated between log lines', () => {
+  const block = (label: string, body: string) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----`;
+  const text = ['a', block('EC PRIVATE KEY', 'MHcCAQEEFAKE0'), 'b', block('PGP PRIVATE KEY BLOCK', 'lQOYBFAKE1'), 'c', block('CERTIFICATE', 'MIIBFAKEcert'), 'd'].join('\n');
+  const r = redactText(text);
+  assert.equal(r.redactions, 2);
+  assert.ok(!r.text.includes('MHcCAQEEFAKE0') && !r.text.includes('lQOYBFAKE1'), 'both key bodies are gone');
+  assert.ok(r.text.includes('MIIBFAKEcert'), 'a certificate is public and stays');
+  const cut = 'x -----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nMIIEFAKE\nINFO next line';
+  assert.equal(redactText(cut).text, `x -----BEGIN PRIVATE KEY-----\n${REDACTED}\nINFO next line`);
+});
+
 test('redactUrl leaves URLs without secrets byte-identical', () => {
   for (const u of ['http://[::1]:8080/metrics', 'https://h/p?a=1&b=&c', 'file:///tmp/x', 'http://user@h/', '']) assert.equal(redactUrl(u), u);
   assert.equal(redactUrl('https://u:@h/'), 'https://u:@h/', 'an empty password is not a secret');

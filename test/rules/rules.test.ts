@@ -60,6 +60,7 @@ test("RULES['port-shared']: separate sockets of different runs is an error; of o
   const sameRun = runRule(RULES['port-shared'], inputFrom([...live, proc(2003, 2000, SPAWN, { pgid: 2000, start: 600.3 })], [listen(50051, 9, [2002]), listen(50051, 10, [2003])]));
   assert.deepEqual(sameRun, [], 'workers of one run binding the port with SO_REUSEPORT is a design, not a finding');
   assert.deepEqual(runRule(RULES['port-shared'], inputFrom(live, [listen(50051, 9, [2000, 2002])])), [], 'one inherited socket is not shared');
+  assert.deepEqual(runRule(RULES['port-shared'], inputFrom([...live, ...orphanRun(1000, 1)], [listen(50051, 9, [1002]), listen(50051, 10, [1003])])), [], "one dead run's orphans alone: nothing new shares it (orphan-workers says the rest)");
 });
 
 test("RULES['zombies']: an unreaped child of the server", () => {
