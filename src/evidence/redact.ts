@@ -264,8 +264,13 @@ function redactBody(body: string, c: Counter): string {
 // `(?:f(?=["']))?`: a Python f-string, `{"Authorization": f"Bearer {token}"}` (then `{token}` is a reference and stays).
 const AUTH_HEADER = /((?:proxy-)?authorization)(["']?[ \t]*[:=][ \t]*(?:f(?=["']))?["']?)([A-Za-z][A-Za-z0-9-]*[ \t]+)?([^\s"']+)/gi;
 
+// Digest credentials are a list of parameters (RFC 7616 §3.4: username, nonce, response, …), not
+// one token68: the rest of the line goes. Its `response` is a password hash, guessable offline.
+const DIGEST_HEADER = /((?:proxy-)?authorization["']?[ \t]*:[ \t]*["']?digest[ \t]+)([^\r\n]+)/gi;
+
 function authHeaders(text: string, c: Counter): string {
-  return text.replace(AUTH_HEADER, (all, name: string, sep: string, scheme: string | undefined, value: string) => {
+  const s = text.replace(DIGEST_HEADER, (all, head: string, rest: string) => (rest.includes(REDACTED) ? all : `${head}${hide(c)}`));
+  return s.replace(AUTH_HEADER, (all, name: string, sep: string, scheme: string | undefined, value: string) => {
     if (!secretValue(value)) return all;
     return `${name}${sep}${scheme ?? ''}${hide(c)}`;
   });
