@@ -104,6 +104,14 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
     const mine = new Set(c.processes.filter((p) => p.pgid === pid).map((p) => p.pid));
     const reports = portReports(c, ctx.config.ports, ctx.config.ports);
     const listening = reports.every((r) => r.sockets.some((s) => s.owners.some((ow) => mine.has(ow.pid))));
+    // With --instances N, ready also means N workers have started (a port can listen before the
+    // last worker is up, and stopping then would judge a half-started server).
+    const n = ctx.config.instances;
+    const workersUp = n === null || c.processes.filter((p) => p.pgid === pid && p.role === 'worker').length >= n;
+    if (!workersUp) {
+      await sleep(100);
+      continue;
+    }
     if (listening) {
       const g = ctx.config.grpcPort;
       if (g !== null && ctx.config.ports.includes(g)) {

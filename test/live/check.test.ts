@@ -16,7 +16,7 @@ interface CheckJson {
 }
 
 const server = (port: number) => ['--', PYTHON, '-m', 'src.main', '--workers', '2', '--worker-port', String(port)];
-const common = (port: number) => ['--port', String(port), '--no-metrics', '--hold', '200ms', '--settle', '500ms', '--grace', '3s'];
+const common = (port: number) => ['--port', String(port), '--instances', '2', '--no-metrics', '--hold', '200ms', '--settle', '500ms', '--grace', '3s'];
 
 test('check --stop kill: the run leaves its workers and tracker behind, and says so', async () => {
   const port = await freePort();

@@ -18,7 +18,8 @@ settle; a census after; then diagnose what the run left behind (processes, ports
 before and after). Leftovers are reported, not killed.
 
 Options:
-  --instances N          model-instance workers per server (the 1 + N count)
+  --instances N          model-instance workers per server: ready waits for N workers too, and
+                         the diagnosis counts against 1 + N
   --load CMD             a load command, run by /bin/sh while the server is ready
   --hold D               without --load, how long to keep it running (default 5s)
   --stop int|term|kill   how to stop it (default int)
