@@ -4,7 +4,7 @@ import { release, type as osType, arch } from 'node:os';
 import { parseArgs } from 'node:util';
 import { portReports } from '../../census/ports.js';
 import { gather } from '../../diagnosis/gather.js';
-import { redactText } from '../../evidence/redact.js';
+import { redactArgv, redactText } from '../../evidence/redact.js';
 import { scrapeMetrics } from '../../probes/metrics.http.js';
 import { renderDiagnosisMarkdown } from '../../render/diagnosis.js';
 import { formatBytes, formatArgv } from '../../render/format.js';
@@ -61,8 +61,18 @@ export async function run(args: string[], io: Io): Promise<number> {
   const ctx = makeContext(values, io);
   const metricsUrl = values['metrics-url'] ?? ctx.config.metricsUrl;
   const metrics = values['no-metrics'] !== true;
-  const { input, census } = await gather(ctx, { samples: values.quick ? 1 : 3, intervalMs: 2000, metricsUrl, metrics, scrape: { 'no-grpc': true } });
-  const d = diagnose(input);
+  const { input, census: raw } = await gather(ctx, { samples: values.quick ? 1 : 3, intervalMs: 2000, metricsUrl, metrics, scrape: { 'no-grpc': true } });
+  // argv first, element by element (curl -u, mysql -pPW, --token VALUE), then the whole text below.
+  let argvRedactions = 0;
+  const census = {
+    ...raw,
+    processes: raw.processes.map((p) => {
+      const r = redactArgv(p.argv);
+      argvRedactions += r.redactions;
+      return r.redactions > 0 ? { ...p, argv: r.argv } : p;
+    }),
+  };
+  const d = diagnose({ ...input, census, ports: portReports(census, ctx.config.ports, ctx.config.ports) });
   const scrape = metrics ? await scrapeMetrics(ctx.host, metricsUrl, { timeoutMs: ctx.config.thresholds.metricsTimeoutSeconds * 1000, maxBytes: ctx.config.thresholds.metricsMaxBytes }) : null;
   const plain = makeStyle(false);
   const now = ctx.host.now();
@@ -125,6 +135,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   // Redact the whole bundle as text at the end: every argv, URL and environment value in it passes
   // through one place (src/evidence/redact.ts, docs/evidence-redaction.md).
   const red = redactText(body);
+  red.redactions += argvRedactions;
   const note = ctx.json ? '' : `\n---\n${red.redactions} value${red.redactions === 1 ? '' : 's'} redacted (shown as [REDACTED]). Review this file before sharing it: a secret with no recognisable shape cannot be found.\n`;
   const out = red.text + note;
   if (values.out) {
