@@ -1,5 +1,8 @@
 // check and rerun, end to end with the sample server: a leaky stop, a clean one, three leaky reruns.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { alive, cleanup, freePort, PYTHON, runCli, SERVER_DIR } from '../helpers/live.js';
 
@@ -57,7 +60,8 @@ test('check of a command that exits at once: not checkable, exit 2 with its outp
 
 test('rerun -n 3 with a leaky stop: the table and the leak per run', async () => {
   const port = await freePort();
-  const r = await runCli(['rerun', '-n', '3', '--stop', 'kill', ...common(port), ...server(port)], { cwd: SERVER_DIR });
+  const rec = join(mkdtempSync(join(tmpdir(), 'rd-rerun-')), 'rerun.ndjson');
+  const r = await runCli(['rerun', '-n', '3', '--record', rec, '--stop', 'kill', ...common(port), ...server(port)], { cwd: SERVER_DIR });
   for (const m of r.stderr.matchAll(/pid (\d+)/g)) tracked.add(Number(m[1]));
   // Every process left behind is still ours to end: find them by the port they hold and by pgid.
   const ports = await runCli(['procs', '--json', '--port', String(port)]);
@@ -66,4 +70,10 @@ test('rerun -n 3 with a leaky stop: the table and the leak per run', async () =>
   const rows = r.stdout.split('\n').filter((l) => /^\s+[123]\s/.test(l));
   assert.equal(rows.length, 3, r.stdout);
   assert.match(r.stdout, /LEAK: 9 processes left behind over 3 runs \(about 3\.0 per run\)/);
+  // The third run's diagnosis names the leak: three runs' leftovers, orphaned runs side by side.
+  const runs = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; run?: number; diagnosis?: { findings: Array<{ id: string }> } });
+  assert.equal(runs[0]!.type, 'header');
+  const third = runs.find((x) => x.run === 3)!;
+  assert.ok(third.diagnosis!.findings.some((f) => f.id === 'process-leak'), JSON.stringify(third.diagnosis!.findings.map((f) => f.id)));
+  rmSync(rec, { force: true });
 });
