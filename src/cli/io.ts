@@ -6,6 +6,10 @@ export interface Io {
   isTTY: boolean;
   cwd: string;
   columns: number | undefined;
+  /** Whether stdin is a terminal a person can answer on. */
+  stdinIsTTY?: boolean;
+  /** Asks a question on a terminal; resolves with the answer (null at end of input). */
+  ask?: (question: string) => Promise<string | null>;
 }
 
 export function processIo(): Io {
@@ -16,6 +20,18 @@ export function processIo(): Io {
     isTTY: Boolean(process.stdout.isTTY),
     cwd: process.cwd(),
     columns: process.stdout.columns,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    ask: async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } catch {
+        return null;
+      } finally {
+        rl.close();
+      }
+    },
   };
 }
 

@@ -19,6 +19,7 @@ export const COMMANDS = {
   count: { summary: 'count before / after a run against 1 + N; history across runs', load: () => import('./commands/count.js') },
   metrics: { summary: "read and summarise the server's Prometheus metrics; gRPC health", load: () => import('./commands/metrics.js') },
   watch: { summary: 'watch metrics or processes every 2 s, live or one line per sample; --record', load: () => import('./commands/watch.js') },
+  clean: { summary: 'end what the last runs left behind, and nothing else (plan first, identity re-checked)', load: () => import('./commands/clean.js') },
   evidence: { summary: 'one shareable Markdown file with all the evidence, secrets redacted', load: () => import('./commands/evidence.js') },
   check: { summary: 'start a server, stop it as you do, and diagnose what it left behind', load: () => import('./commands/check.js') },
   rerun: { summary: 'K checks in a row: processes leaked and slowdown per run', load: () => import('./commands/rerun.js') },

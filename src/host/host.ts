@@ -24,6 +24,8 @@ export interface Host {
   http(url: string, opts: HttpGetOptions): Promise<HttpResult>;
   /** Resolves after ms (the clock, injectable for tests). */
   sleep(ms: number): Promise<void>;
+  /** Sends a signal; 'gone' for ESRCH, 'denied' for EPERM. The only code that signals processes. */
+  kill(pid: number, signal: NodeJS.Signals): 'ok' | 'gone' | 'denied';
 }
 
 export interface HostOptions {
@@ -66,5 +68,13 @@ export function createHost(opts: HostOptions = {}): Host {
     run: (argv, o) => runCommand(argv, { env: o?.env ?? env, timeoutMs: o?.timeoutMs, maxBuffer: o?.maxBuffer }),
     http: httpGet,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    kill: (pid, signal) => {
+      try {
+        process.kill(pid, signal);
+        return 'ok';
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM' ? 'denied' : 'gone';
+      }
+    },
   };
 }

@@ -17,6 +17,7 @@ Options:
                            workers inherit the listening socket
   --handle-sigterm         shut down cleanly on SIGTERM (by default SIGTERM kills the main
                            without cleanup, as with a server that installs no handler)
+  --ignore-sigterm         workers ignore SIGTERM (as a worker stuck in native code does)
 
 When ready it prints one JSON line: {"ready": true, "main": pid, "workers": [...],
 "tracker": pid|null, "forkserver": pid|null, "ports": {...}}.
@@ -46,8 +47,10 @@ def bind(host, port, reuseport):
     return s
 
 
-def worker(index, host, worker_ports, inherited):
+def worker(index, host, worker_ports, inherited, ignore_sigterm=False):
     # A model instance: holds its share of the gRPC port and waits for work.
+    if ignore_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     held = [bind(host, p, True) for p in worker_ports]
     held.extend(inherited or [])
     try:
@@ -88,6 +91,7 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--inherit", action="store_true")
     ap.add_argument("--handle-sigterm", action="store_true")
+    ap.add_argument("--ignore-sigterm", action="store_true")
     args = ap.parse_args()
 
     ctx = mp.get_context(args.start_method)
@@ -104,7 +108,7 @@ def main():
     for i in range(args.workers):
         p = ctx.Process(
             target=worker,
-            args=(i, args.host, args.worker_port, main_sockets if args.inherit else None),
+            args=(i, args.host, args.worker_port, main_sockets if args.inherit else None, args.ignore_sigterm),
             name=f"model-instance-{i}",
         )
         p.start()
