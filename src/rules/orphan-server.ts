@@ -33,7 +33,7 @@ export const orphanServer: Rule = {
           ...(port.topology === 'duplicated' ? [{ source: '/proc/net/tcp{,6}', text: `${port.sockets.length} sockets listen on :${port.port} (SO_REUSEPORT): a rerun binds it too and the kernel splits connections with the old server` }] : []),
         ],
         fix: `End the old server (and its workers) before the rerun; make the server stop its gRPC server and workers on SIGTERM, and set grpc.so_reuseport to 0 so a second server fails loudly.`,
-        next: [`rerun-doctor explain orphan-server`, `kill ${pids.join(' ')}   # after checking the pids above`],
+        next: ['rerun-doctor clean', 'rerun-doctor explain orphan-server'],
         confidence: 'high',
       });
     }

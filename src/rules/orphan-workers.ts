@@ -26,7 +26,7 @@ export const orphanWorkers: Rule = {
         ports,
         evidence: procs.map((p) => ({ source: procSource(p.pid), text: `${describeProc(p)}: ${p.orphanReason ?? 'orphaned'}` })),
         fix: 'End these processes (they keep CPU, memory, GPU memory and semaphores, and the tracker keeps its pipe). In the server: terminate and join workers on SIGTERM/SIGINT with a timeout and a SIGKILL fallback, and let workers exit when their parent dies.',
-        next: ['rerun-doctor explain orphan-workers', `kill ${pids.join(' ')}   # after checking the pids above`],
+        next: ['rerun-doctor clean', 'rerun-doctor explain orphan-workers'],
         confidence: 'high',
       });
     }

@@ -48,7 +48,7 @@ export const processLeak: Rule<ProcessLeakOptions> = {
       ports: [],
       evidence,
       fix: 'Find what each run leaves (rerun-doctor procs shows them by run) and stop it at the source: terminate and join workers on shutdown, and start the server so its whole tree ends with it.',
-      next: ['rerun-doctor explain process-leak', 'rerun-doctor procs', 'rerun-doctor count history'],
+      next: ['rerun-doctor clean', 'rerun-doctor explain process-leak', 'rerun-doctor procs', 'rerun-doctor count history'],
       confidence: 'high',
     };
     return [finding];

@@ -69,7 +69,7 @@ for (const method of ['spawn', 'forkserver'] as const) {
     assert.match(d.verdict, /orphaned worker/);
     const text = await runCli(['diagnose', '--port', String(port), '--no-metrics', '--quick'], { env });
     assert.match(text.stdout, /^Verdict: \d+ problem/);
-    assert.match(text.stdout, /next: rerun-doctor explain orphan-workers/);
+    assert.match(text.stdout, /next: rerun-doctor clean\n {10}rerun-doctor explain orphan-workers/);
     const md = await runCli(['diagnose', '--format', 'markdown', '--port', String(port), '--no-metrics', '--quick'], { env });
     assert.match(md.stdout, /^## Diagnosis\n\n\*\*Verdict:\*\*/);
   });
