@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { runCli } from '../helpers/live.js';
 
 const cases: Array<[string, string[], RegExp]> = [
-  ['unknown command', ['frobnicate'], /unknown command "frobnicate": expected one of diagnose, explain, ports, procs, count, metrics, watch, evidence, check, rerun, demo/],
+  ['unknown command', ['frobnicate'], /unknown command "frobnicate": expected one of diagnose, explain, ports, procs, count, metrics, watch, clean, evidence, check, rerun, demo/],
   ['unknown flag', ['procs', '--frob'], /procs: Unknown option '--frob'/],
   ['bad port', ['ports', 'abc'], /port "abc" is not a port: expected an integer 1-65535/],
   ['port out of range', ['procs', '--port', '70000'], /--port "70000" is not a port/],
@@ -75,4 +75,15 @@ test('diagnose without a readable process list is an error, never "no problem fo
   assert.equal(r.code, 2);
   assert.match(r.stderr, /cannot list processes .*\/nonexistent\/proc/);
   assert.equal(r.stdout, '');
+});
+
+test('explain: the rule page, then its tested fix recipes; an unknown id is a usage error', async () => {
+  const r = await runCli(['explain', 'orphan-workers']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^# orphan-workers/);
+  assert.match(r.stdout, /## Fix recipes \(docs\/fixes\/\)\n\n- signal-handlers \(docs\/fixes\/signal-handlers\.md\)/);
+  assert.match(r.stdout, /parent-watch \(docs\/fixes\/parent-watch\.md\).*Tested: yes/);
+  const bad = await runCli(['explain', 'slowness']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown finding "slowness": expected one of orphan-server, orphan-workers/);
 });
