@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { runCli } from '../helpers/live.js';
 
 const cases: Array<[string, string[], RegExp]> = [
-  ['unknown command', ['frobnicate'], /unknown command "frobnicate": expected one of diagnose, explain, ports, procs, count, metrics, watch, clean, evidence, check, rerun, demo/],
+  ['unknown command', ['frobnicate'], /unknown command "frobnicate": expected one of diagnose, explain, ports, procs, count, metrics, watch, run, guard, clean, evidence, check, rerun, demo/],
   ['unknown flag', ['procs', '--frob'], /procs: Unknown option '--frob'/],
   ['bad port', ['ports', 'abc'], /port "abc" is not a port: expected an integer 1-65535/],
   ['port out of range', ['procs', '--port', '70000'], /--port "70000" is not a port/],

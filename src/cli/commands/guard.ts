@@ -1,0 +1,122 @@
+import { parseArgs } from 'node:util';
+import { describeLeftovers, endRun, exitStatus, findRunProcesses, forwardSignals, listenersOf, newRunId, readTarget, startMarked, type Leftover, type ProcHost, type Target } from '../../actions/supervise.js';
+import { createHost } from '../../host/host.js';
+import { parseDuration } from '../duration.js';
+import { EXIT, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+
+export const help = `Usage: rerun-doctor guard [--allow PATTERN]… [--clean] -- CMD…
+
+For CI and test suites (goleak, for processes): runs CMD in its own process group with the
+environment variable RERUN_DOCTOR_RUN_ID, waits for it to exit, then fails if it left processes
+or listening ports behind: every process still carrying the variable or in CMD's group. A process
+that is exiting anyway is not reported: the check is retried for up to --settle. Each leftover is
+listed with its parents, its command line and how it got away (new session, orphaned).
+
+Options:
+  --allow PATTERN   a regular expression on a process's command line (argv joined by spaces):
+                    matching processes are not reported nor ended (repeatable)
+  --clean           end the leftovers: SIGTERM, then SIGKILL after --grace
+  --grace D         with --clean (default 5s)
+  --settle D        how long a leftover may take to exit by itself (default 3s)
+
+Exit status: 1 when anything was left behind (also with --clean: the leak is the failure);
+otherwise CMD's own status (128 + the signal's number when a signal ended it); 2 for a usage
+error or when CMD could not be started. Nothing is printed when nothing was left.
+On macOS only CMD's process group is checked (docs/run-guard.md, Limits).
+`;
+
+const SETTLE_POLL_MS = 100;
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { allow: { type: 'string', multiple: true }, clean: { type: 'boolean' }, grace: { type: 'string' }, settle: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) throw new UsageError('guard: expected the command after --, e.g. rerun-doctor guard -- npm test');
+  const graceMs = parseDuration(values.grace ?? '5s', '--grace', { minMs: 0 });
+  const settleMs = parseDuration(values.settle ?? '3s', '--settle', { minMs: 0 });
+  const allow = (values.allow ?? []).map((p) => {
+    try {
+      return new RegExp(p);
+    } catch (e) {
+      throw new UsageError(`--allow "${p}": not a valid regular expression: ${(e as Error).message}`);
+    }
+  });
+  const host = createHost({ env: io.env });
+  const runId = newRunId();
+
+  let started;
+  try {
+    started = await startMarked(positionals, { cwd: io.cwd, env: io.env, runId });
+  } catch (e) {
+    io.stderr(`rerun-doctor guard: cannot start ${positionals[0]}: ${(e as Error).message}\n`);
+    return EXIT.usage;
+  }
+  // Forwarded like a terminal would; guard then still checks what the stopped command left.
+  const removeForwarders = forwardSignals(started, () => undefined);
+  const exit = await started.exited;
+  removeForwarders();
+  const status = exitStatus(exit.code, exit.signal);
+
+  const allowed = (t: Target) => allow.some((re) => re.test(t.argv.join(' ')));
+  const find = () => findRunProcesses(host, runId, started.pid).filter((t) => !allowed(t));
+  // Settle: a leftover that is already on its way out (a worker finishing its last request) is
+  // not a leak; only what is still there after settleMs is.
+  const end = Date.now() + settleMs;
+  let left = find();
+  while (left.length > 0 && Date.now() < end) {
+    await host.sleep(SETTLE_POLL_MS);
+    left = find();
+  }
+  if (left.length === 0) return status;
+
+  const leftovers = describeLeftovers(left, started.pid);
+  const listeners = listenersOf(host, left.map((t) => t.pid));
+  io.stderr(renderLeftovers(host, positionals, status, leftovers, listeners));
+  if (values.clean) {
+    const { ended, killed } = await endRun(host, find, graceMs);
+    io.stderr(`rerun-doctor guard: ended ${ended.length} leftover process${ended.length === 1 ? '' : 'es'} (pid${ended.length === 1 ? '' : 's'} ${ended.map((t) => t.pid).join(', ')}${killed.length > 0 ? `; ${killed.length} needed SIGKILL` : ''})\n`);
+  } else {
+    io.stderr('rerun-doctor guard: end them with --clean, or by pid as listed\n');
+  }
+  return EXIT.findings;
+}
+
+function renderLeftovers(host: ProcHost, command: string[], status: number, leftovers: Leftover[], listeners: Array<{ pid: number; address: string; port: number }>): string {
+  const n = leftovers.length;
+  const out = [`rerun-doctor guard: ${command.join(' ')} exited ${status} and left ${n} process${n === 1 ? '' : 'es'} behind${listeners.length > 0 ? `, listening on ${listeners.map((l) => `${l.address}:${l.port}`).join(', ')}` : ''}:`];
+  const byPid = new Map(leftovers.map((l) => [l.pid, l]));
+  const line = (l: Leftover, depth: number) => {
+    const how = [l.newSession ? 'new session (setsid)' : null, l.newGroup ? 'new process group' : null, l.orphaned ? 'orphaned' : null].filter(Boolean).join(', ');
+    const ports = listeners.filter((x) => x.pid === l.pid).map((x) => `listening ${x.address}:${x.port}`);
+    const notes = [how, ...ports].filter((s) => s).join('; ');
+    out.push(`${'  '.repeat(depth + 1)}${l.pid} ${l.argv.length > 0 ? l.argv.join(' ') : `[${l.comm}]`}${notes ? `  (${notes})` : ''}`);
+    for (const c of leftovers) if (c.ppid === l.pid && c.pid !== l.pid) line(c, depth + 1);
+  };
+  for (const root of leftovers.filter((l) => !byPid.has(l.ppid))) {
+    line(root, 0);
+    out.push(`    parents: ${parentChain(host, root.ppid)}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** "1234 bash ← 1 init": who holds it now (after re-parenting, init or a subreaper). */
+function parentChain(host: ProcHost, ppid: number): string {
+  const parts: string[] = [];
+  let pid = ppid;
+  for (let i = 0; i < 8 && pid > 0; i++) {
+    const t = readTarget(host, pid);
+    if (!t) break;
+    parts.push(`${t.pid} ${t.comm}`);
+    if (pid === 1) break;
+    pid = t.ppid;
+  }
+  return parts.length > 0 ? parts.join(' ← ') : `${ppid} (gone)`;
+}
