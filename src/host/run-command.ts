@@ -38,3 +38,19 @@ export function runCommand(argv: string[], opts: RunCommandOptions): Promise<Com
     );
   });
 }
+
+/** The first line of a command's output, for one-line messages. */
+export function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * Why a command failed, in one line: timed out, killed, or its exit status with the first line it
+ * printed (stderr, else stdout: nvidia-smi prints its errors on stdout).
+ */
+export function describeCommandFailure(res: CommandResult): string {
+  if (res.timedOut) return 'timed out';
+  const status = res.code === null ? 'killed by a signal' : `exit status ${res.code}`;
+  const why = firstLine(res.stderr) || firstLine(res.stdout);
+  return why ? `${status}: ${why}` : status;
+}

@@ -5,13 +5,13 @@
 // steady ~3 GB right up until the process dies" while the driver holds 32 GB:
 // aedocw/epub2tts-chatterbox#19, failure-modes.md §4.2).
 import type { Host } from '../host/host.js';
-import type { CommandResult } from '../host/run-command.js';
 import type { GpuDevice, GpuEvidence, GpuProcess } from '../model/gpu.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { SnapshotIssue } from '../model/snapshot.js';
 import { ioAcceleratorDirtyBytes, parseFootprint } from '../os/darwin/footprint.js';
 import { parseIoregAccelerators, type IoregAccelerator } from '../os/darwin/ioreg.js';
 import type { GpuProbeOptions } from './gpu.js';
+import { describeCommandFailure } from '../host/run-command.js';
 
 const PROBE = 'gpu.apple';
 const MiB = 1024 * 1024;
@@ -33,16 +33,7 @@ export function footprintArgv(pid: number): string[] {
 /** footprint walks the whole address space: seconds for a large process. */
 const FOOTPRINT_TIMEOUT_MS = 30_000;
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
 
-function describeFailure(res: CommandResult): string {
-  if (res.timedOut) return 'timed out';
-  const status = res.code === null ? 'killed by a signal' : `exit status ${res.code}`;
-  const why = firstLine(res.stderr) || firstLine(res.stdout);
-  return why ? `${status}: ${why}` : status;
-}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -69,7 +60,7 @@ async function readPressure(host: Host, sources: string[], issues: SnapshotIssue
   sources.push(source);
   const res = await host.run(argv);
   if (res.notFound || res.timedOut || res.code !== 0) {
-    issues.push({ probe: PROBE, kind: res.notFound ? 'unavailable' : 'failed', message: `memory pressure unknown: ${source}: ${res.notFound ? 'sysctl not found' : describeFailure(res)}` });
+    issues.push({ probe: PROBE, kind: res.notFound ? 'unavailable' : 'failed', message: `memory pressure unknown: ${source}: ${res.notFound ? 'sysctl not found' : describeCommandFailure(res)}` });
     return null;
   }
   const v = res.stdout.trim();
@@ -96,7 +87,7 @@ async function readFootprints(host: Host, pids: number[], sources: string[], iss
     }
     if (res.timedOut || res.code !== 0) {
       failedPids.push(pid);
-      reasons.push(`${pid}: ${describeFailure(res)}`);
+      reasons.push(`${pid}: ${describeCommandFailure(res)}`);
       continue;
     }
     try {
@@ -127,7 +118,7 @@ export async function appleGpu(host: Host, opts: GpuProbeOptions = {}): Promise<
   const source = argv.join(' ');
   const res = await host.run(argv);
   if (res.notFound) return unavailable('ioreg is not installed (not found on PATH): no Apple GPU evidence', source);
-  if (res.timedOut || res.code !== 0) return failed(`ioreg ${describeFailure(res)}`, source);
+  if (res.timedOut || res.code !== 0) return failed(`ioreg ${describeCommandFailure(res)}`, source);
   let accelerators: IoregAccelerator[];
   try {
     accelerators = parseIoregAccelerators(res.stdout, source);

@@ -2,7 +2,6 @@
 // /dev/nvidia* holders nvidia-smi cannot see. See docs/probes/gpu.md for the argv and their limits.
 import { AccessDenied } from '../host/errors.js';
 import type { Host } from '../host/host.js';
-import type { CommandResult } from '../host/run-command.js';
 import type { GpuDevice, GpuEvidence, GpuProcess } from '../model/gpu.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { SnapshotIssue } from '../model/snapshot.js';
@@ -23,6 +22,7 @@ import {
   type NvidiaComputeApp,
 } from '../os/any/nvidia-smi.js';
 import type { GpuProbeOptions } from './gpu.js';
+import { describeCommandFailure } from '../host/run-command.js';
 
 const PROBE = 'gpu.nvidia';
 
@@ -38,17 +38,7 @@ const NVIDIA_SMI_TIMEOUT_MS = 30_000;
  */
 export const DEV_NVIDIA = /^\/dev\/nvidia(?:\d+|ctl|-uvm)$/;
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
 
-function describeFailure(res: CommandResult): string {
-  if (res.timedOut) return 'timed out';
-  const status = res.code === null ? 'killed by a signal' : `exit status ${res.code}`;
-  // nvidia-smi prints its errors on stdout (published transcripts show them surviving 2>/dev/null).
-  const why = firstLine(res.stderr) || firstLine(res.stdout);
-  return why ? `${status}: ${why}` : status;
-}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -81,7 +71,7 @@ async function readClocks(host: Host, sources: string[], issues: SnapshotIssue[]
       continue;
     }
     if (res.notFound || res.timedOut || res.code !== 0) {
-      issues.push({ probe: PROBE, kind: 'failed', message: `clock event reasons unknown: ${source}: ${res.notFound ? 'nvidia-smi not found' : describeFailure(res)}` });
+      issues.push({ probe: PROBE, kind: 'failed', message: `clock event reasons unknown: ${source}: ${res.notFound ? 'nvidia-smi not found' : describeCommandFailure(res)}` });
       return byIndex;
     }
     try {
@@ -101,7 +91,7 @@ async function readComputeApps(host: Host, sources: string[], issues: SnapshotIs
   sources.push(source);
   const res = await host.run(argv, { timeoutMs: NVIDIA_SMI_TIMEOUT_MS });
   if (res.notFound || res.timedOut || res.code !== 0) {
-    issues.push({ probe: PROBE, kind: 'failed', message: `compute processes unknown: ${source}: ${res.notFound ? 'nvidia-smi not found' : describeFailure(res)}` });
+    issues.push({ probe: PROBE, kind: 'failed', message: `compute processes unknown: ${source}: ${res.notFound ? 'nvidia-smi not found' : describeCommandFailure(res)}` });
     return null;
   }
   try {
@@ -169,7 +159,7 @@ export async function nvidiaGpu(host: Host, opts: GpuProbeOptions = {}): Promise
   // GPU): nothing to measure, which is "unavailable", not a failure of ours. Exit 9 per nvidia-smi(1).
   const noDriver = res.timedOut ? null : driverUnreachableMessage(`${res.stdout}\n${res.stderr}`);
   if (noDriver !== null) return unavailable(noDriver, source);
-  if (res.timedOut || res.code !== 0) return failed(`nvidia-smi ${describeFailure(res)}`, source);
+  if (res.timedOut || res.code !== 0) return failed(`nvidia-smi ${describeCommandFailure(res)}`, source);
 
   let rows;
   try {

@@ -1,12 +1,12 @@
 // The macOS process census: two ps calls merged, then working directories from lsof for the pids
 // the caller asks about. See docs/probes/darwin.md for the argv choices and their limits.
 import type { Host } from '../host/host.js';
-import type { CommandResult } from '../host/run-command.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
 import { parseLsofCwd } from '../os/darwin/lsof.js';
 import { mergeComm, parsePs, parsePsComm, type PsRow } from '../os/darwin/ps.js';
 import type { ProcessProbe, ProcessProbeOptions } from './types.js';
+import { describeCommandFailure, firstLine } from '../host/run-command.js';
 
 const PROBE = 'processes.darwin';
 
@@ -25,16 +25,7 @@ export function lsofCwdArgv(pids: readonly number[]): string[] {
   return ['lsof', '-a', '-d', 'cwd', '-p', pids.join(','), '-Fn'];
 }
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
 
-function describeFailure(res: CommandResult): string {
-  if (res.timedOut) return 'timed out';
-  const status = res.code === null ? 'killed by a signal' : `exit status ${res.code}`;
-  const why = firstLine(res.stderr);
-  return why ? `${status}: ${why}` : status;
-}
 
 /** Drop the parser-only `command` column: the Snapshot's ProcessInfo has no field for it. */
 function toProcessInfo(row: PsRow): ProcessInfo {
@@ -70,7 +61,7 @@ async function fillCwd(host: Host, env: NodeJS.ProcessEnv, rows: ProcessInfo[], 
   // (lsof(8) DIAGNOSTICS) and still prints the others; the pids it left out are reported below.
   const partial = res.code === 1 && !res.timedOut;
   if (res.timedOut || (res.code !== 0 && !partial)) {
-    issues.push({ probe: PROBE, kind: 'failed', message: `${argv.join(' ')}: ${describeFailure(res)}`, pids });
+    issues.push({ probe: PROBE, kind: 'failed', message: `${argv.join(' ')}: ${describeCommandFailure(res)}`, pids });
     return rows;
   }
   const cwds = parseLsofCwd(res.stdout);
@@ -101,7 +92,7 @@ export const darwinProcesses: ProcessProbe = async (host: Host, opts: ProcessPro
 
   const main = await host.run(argv, { env });
   if (main.notFound) return unavailable('ps is not installed or not on PATH', source);
-  if (main.timedOut || main.code !== 0) return failed(`ps ${describeFailure(main)}`, source);
+  if (main.timedOut || main.code !== 0) return failed(`ps ${describeCommandFailure(main)}`, source);
 
   const parsed = parsePs(main.stdout, source, { utcOffsetMinutes: 0 });
   // ps always lists at least itself: no row at all means we did not understand its output (a new
@@ -117,7 +108,7 @@ export const darwinProcesses: ProcessProbe = async (host: Host, opts: ProcessPro
   if (!comm.notFound && !comm.timedOut && comm.code === 0) {
     rows = mergeComm(rows, parsePsComm(comm.stdout));
   } else {
-    const why = comm.notFound ? 'ps not found' : describeFailure(comm);
+    const why = comm.notFound ? 'ps not found' : describeCommandFailure(comm);
     issues.push({ probe: PROBE, kind: 'failed', message: `${commArgv.join(' ')}: ${why}: exe unknown, comm taken from argv[0]` });
   }
 

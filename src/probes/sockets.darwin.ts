@@ -5,6 +5,7 @@ import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { ListeningSocket, SnapshotIssue } from '../model/snapshot.js';
 import { parseLsofListen } from '../os/darwin/lsof.js';
 import type { SocketProbe } from './types.js';
+import { firstLine } from '../host/run-command.js';
 
 const PROBE = 'sockets.darwin';
 
@@ -19,9 +20,6 @@ export const LSOF_LISTEN_ARGV: readonly string[] = ['lsof', '-nP', '-iTCP', '-sT
 /** An exit-1 stderr that means "you called me wrong", not "I could not see everything". */
 const USAGE_ERROR = /usage:|unknown|unsupported|illegal|invalid/i;
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
 
 export const darwinSockets: SocketProbe = async (host: Host): Promise<Outcome<ListeningSocket[]>> => {
   const argv = [...LSOF_LISTEN_ARGV];

@@ -13,6 +13,7 @@ import type { SnapshotIssue } from '../model/snapshot.js';
 import type { ThermalEvidence } from '../model/thermal.js';
 import { NOTIFYUTIL_THERMAL_ARGV, THERMAL_PRESSURE_KEY, parseNotifyutilGet } from '../os/darwin/notifyutil.js';
 import { PMSET_THERM_ARGV, parsePmsetTherm } from '../os/darwin/pmset.js';
+import { firstLine } from '../host/run-command.js';
 
 const PROBE = 'thermal.darwin';
 /** Both commands answer in milliseconds (notifyutil: 8 ms, mbcheck); a hang is a failure, not a wait. */
@@ -20,9 +21,6 @@ const TIMEOUT_MS = 5_000;
 
 type Part<T> = { state: 'value'; value: T; issues: SnapshotIssue[] } | { state: 'nothing'; why: string; issues: SnapshotIssue[] } | { state: 'absent'; why: string } | { state: 'failed'; why: string };
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
 
 /** notFound / timedOut / non-zero exit, or null when the command ran and exited 0. */
 function runProblem(name: string, res: CommandResult): Part<never> | null {
