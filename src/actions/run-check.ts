@@ -9,15 +9,14 @@ import { join } from 'node:path';
 import { takeCensus } from '../census/census.js';
 import { portReports } from '../census/ports.js';
 import type { Context } from '../cli/context.js';
-import { metricsWatcher } from '../cli/commands/watch-metrics.js';
 import type { Census } from '../model/census.js';
 import type { GpuEvidence } from '../model/gpu.js';
 import { checkGrpcHealth } from '../probes/grpc-health.js';
 import { collectGpu } from '../probes/gpu.js';
 import { collectThermal } from '../probes/thermal.js';
-import { makeStyle } from '../render/style.js';
 import { diagnose, type Diagnosis } from '../rules/diagnose.js';
 import type { MetricsSample } from '../watch/metrics-sample.js';
+import { createMetricsSampler } from '../watch/metrics-sampler.js';
 
 export type StopMode = 'int' | 'term' | 'kill';
 
@@ -137,8 +136,9 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
   result.readyMs = Date.now() - t0;
   o.progress(`ready in ${(result.readyMs / 1000).toFixed(1)} s`);
 
-  const mw = o.metrics ? metricsWatcher(ctx, o.metricsUrl, { 'no-grpc': true }, { style: makeStyle(false), width: 100, intervalMs: 1000 }).watcher : null;
-  if (mw) result.metricsBefore = (await mw.sample()) as MetricsSample;
+  const t = ctx.config.thresholds;
+  const mw = o.metrics ? createMetricsSampler(host, o.metricsUrl, { timeoutMs: t.metricsTimeoutSeconds * 1000, maxBytes: t.metricsMaxBytes }, ctx.config.keyMetrics) : null;
+  if (mw) result.metricsBefore = await mw.sample();
   const l0 = Date.now();
   if (o.loadCommand) {
     o.progress(`load: ${o.loadCommand}`);
@@ -150,7 +150,7 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
     await sleep(o.holdMs);
   }
   result.loadMs = Date.now() - l0;
-  if (mw) result.metricsAfterLoad = (await mw.sample()) as MetricsSample;
+  if (mw) result.metricsAfterLoad = await mw.sample();
 
   // Stop as the user does: Ctrl-C reaches the whole foreground group; `kill` and an IDE's stop
   // button reach the main process only. Escalate to SIGKILL of the main after the grace period.

@@ -7,22 +7,22 @@ import { UsageError } from '../cli/errors.js';
 import { portReports } from '../census/ports.js';
 import type { HistoryEntry } from '../census/count.js';
 import type { Context } from '../cli/context.js';
-import { metricsWatcher } from '../cli/commands/watch-metrics.js';
 import type { Census } from '../model/census.js';
 import type { ThermalEvidence } from '../model/thermal.js';
 import { collectGpu } from '../probes/gpu.js';
 import { collectThermal } from '../probes/thermal.js';
 import type { DiagnosisInput, Maybe } from '../rules/types.js';
-import { makeStyle } from '../render/style.js';
 import { projectStateDir, readNdjson, stateBaseDir } from '../state/store.js';
 import type { MetricsSample } from '../watch/metrics-sample.js';
+import { createMetricsSampler } from '../watch/metrics-sampler.js';
+import type { ScrapeOptions } from '../probes/metrics.http.js';
 
 export interface GatherOptions {
   samples: number;
   intervalMs: number;
   metricsUrl: string;
   metrics: boolean;
-  scrape: Record<string, unknown>;
+  scrape: ScrapeOptions;
   /** Progress lines, when the caller shows them. */
   progress?: (line: string) => void;
 }
@@ -49,11 +49,11 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<Gathered> 
   const thermalFirst = await collectThermal(host);
   const samples: MetricsSample[] = [];
   if (o.metrics) {
-    const w = metricsWatcher(ctx, o.metricsUrl, o.scrape, { style: makeStyle(false), width: 100, intervalMs: o.intervalMs }).watcher;
+    const w = createMetricsSampler(host, o.metricsUrl, o.scrape, ctx.config.keyMetrics);
     for (let i = 0; i < o.samples; i++) {
       if (i > 0) await host.sleep(o.intervalMs);
       o.progress?.(`sampling metrics ${i + 1}/${o.samples}…`);
-      samples.push((await w.sample()) as MetricsSample);
+      samples.push(await w.sample());
     }
   }
   const census = o.samples > 1 || !o.metrics ? await takeCensus(host, ctx.classify) : first;

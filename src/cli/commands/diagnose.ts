@@ -8,7 +8,7 @@ import { COMMON_OPTIONS, makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
-import { METRICS_OPTIONS } from './metrics.js';
+import { METRICS_OPTIONS, scrapeSettings } from './metrics.js';
 
 export const help = `Usage: rerun-doctor diagnose [options]      (also: rerun-doctor with no command)
 
@@ -72,8 +72,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     intervalMs,
     metricsUrl: values['metrics-url'] ?? ctx.config.metricsUrl,
     metrics: values['no-metrics'] !== true,
-    // The diagnosis asks gRPC nothing itself; the scrape settings are metrics' own.
-    scrape: { ...values, format: undefined, 'no-grpc': true },
+    // --timeout and --max-bytes as for `metrics` (the diagnosis asks gRPC nothing itself).
+    scrape: scrapeSettings({ timeout: values.timeout, 'max-bytes': values['max-bytes'] }, ctx),
     progress: io.isTTY && format === 'text' ? (l) => io.stderr(`\r${l}`) : undefined,
   });
   if (io.isTTY && format === 'text') io.stderr('\r\u001b[K');

@@ -61,7 +61,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const ctx = makeContext(values, io);
   const metricsUrl = values['metrics-url'] ?? ctx.config.metricsUrl;
   const metrics = values['no-metrics'] !== true;
-  const { input, census: raw } = await gather(ctx, { samples: values.quick ? 1 : 3, intervalMs: 2000, metricsUrl, metrics, scrape: { 'no-grpc': true } });
+  const { input, census: raw } = await gather(ctx, { samples: values.quick ? 1 : 3, intervalMs: 2000, metricsUrl, metrics, scrape: { timeoutMs: ctx.config.thresholds.metricsTimeoutSeconds * 1000, maxBytes: ctx.config.thresholds.metricsMaxBytes } });
   // argv first, element by element (curl -u, mysql -pPW, --token VALUE), then the whole text below.
   let argvRedactions = 0;
   const census = {

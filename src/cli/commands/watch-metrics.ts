@@ -1,8 +1,6 @@
 // watch metrics: scrape every interval, difference against the last good scrape, show and record.
-import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
-import { intervalSummaries, type IntervalSummary } from '../../metrics/summarize.js';
-import type { Exposition } from '../../model/metrics.js';
-import { scrapeMetrics } from '../../probes/metrics.http.js';
+import type { IntervalSummary } from '../../metrics/summarize.js';
+import { createMetricsSampler, labelsText } from '../../watch/metrics-sampler.js';
 import { withUnit } from '../../render/metrics.js';
 import { sparkline } from '../../render/sparkline.js';
 import type { Style } from '../../render/style.js';
@@ -14,7 +12,6 @@ import type { KeyValue, MetricsSample, Row } from '../../watch/metrics-sample.js
 
 export type { KeyValue, MetricsSample };
 
-const labelsText = (l: Record<string, string>) => (Object.keys(l).length === 0 ? '' : `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',')}}`);
 
 /** The one number a key metric is watched by: p95 for timings, a rate for counters, else the value. */
 export function headline(r: Row): { value: number | undefined; text: string } {
@@ -88,25 +85,11 @@ export function metricsView(history: MetricsSample[], o: { style: Style; width: 
 
 export function metricsWatcher(ctx: Context, url: string, values: Record<string, unknown>, o: { style: Style; width: number; intervalMs: number }) {
   const settings = scrapeSettings(values as never, ctx);
-  const overrides = keyOverrides(ctx.config.keyMetrics);
-  let prev: { exposition: Exposition; at: number } | null = null;
-  const sample = async (): Promise<MetricsSample> => {
-    const r = await scrapeMetrics(ctx.host, url, settings);
-    if (!r.ok) return { ok: false, t: r.takenAt, url, kind: r.kind, message: r.message, line: r.line ?? null };
-    const at = Date.parse(r.takenAt);
-    const seconds = prev ? (at - prev.at) / 1000 : null;
-    const series: Row[] = prev && seconds && seconds > 0 ? intervalSummaries(prev.exposition, r.exposition, seconds) : snapshotSummaries(r.exposition);
-    const resets = series.filter((x): x is IntervalSummary => 'reset' in x && x.reset).map((x) => x.family + labelsText(x.labels));
-    const keys = keyEntries(r.exposition, series, overrides)
-      .filter((k) => k.family !== null)
-      .map((k) => ({ key: k.key, title: k.title, family: k.family!, series: k.series }));
-    prev = { exposition: r.exposition, at };
-    return { ok: true, t: r.takenAt, url: r.url, scrapeMs: Math.round(r.durationMs * 10) / 10, bytes: r.bytes, seconds, resets, keys, series };
-  };
+  const sampler = createMetricsSampler(ctx.host, url, settings, ctx.config.keyMetrics);
   return {
     header: { kind: 'metrics', tool: `rerun-doctor ${version()}`, url, intervalMs: o.intervalMs, timeoutMs: settings.timeoutMs },
     watcher: {
-      sample,
+      sample: () => sampler.sample(),
       line: (r: unknown) => metricsLine(r as MetricsSample),
       view: (h: unknown[]) => metricsView(h as MetricsSample[], { ...o, url }),
       record: (r: unknown) => ({ type: 'metrics', ...(r as object) }),

@@ -1,0 +1,36 @@
+// One metrics sample after another: each scrape differenced against the last good one (interval
+// values), totals on the first, a gap with its reason when a scrape fails. Used by `watch metrics`,
+// the diagnosis window and `check`.
+import type { KeyMetricName } from '../config/config.js';
+import type { Host } from '../host/host.js';
+import { keyEntries, keyOverrides, snapshotSummaries } from '../metrics/report.js';
+import { intervalSummaries, type IntervalSummary } from '../metrics/summarize.js';
+import type { Exposition } from '../model/metrics.js';
+import { scrapeMetrics, type ScrapeOptions } from '../probes/metrics.http.js';
+import type { MetricsSample, Row } from './metrics-sample.js';
+
+export const labelsText = (l: Record<string, string>) => (Object.keys(l).length === 0 ? '' : `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',')}}`);
+
+export interface MetricsSampler {
+  sample(): Promise<MetricsSample>;
+}
+
+export function createMetricsSampler(host: Host, url: string, scrape: ScrapeOptions, keyMetrics: Partial<Record<KeyMetricName, string[]>>): MetricsSampler {
+  const overrides = keyOverrides(keyMetrics);
+  let prev: { exposition: Exposition; at: number } | null = null;
+  return {
+    async sample() {
+      const r = await scrapeMetrics(host, url, scrape);
+      if (!r.ok) return { ok: false, t: r.takenAt, url, kind: r.kind, message: r.message, line: r.line ?? null };
+      const at = Date.parse(r.takenAt);
+      const seconds = prev ? (at - prev.at) / 1000 : null;
+      const series: Row[] = prev && seconds && seconds > 0 ? intervalSummaries(prev.exposition, r.exposition, seconds) : snapshotSummaries(r.exposition);
+      const resets = series.filter((x): x is IntervalSummary => 'reset' in x && x.reset).map((x) => x.family + labelsText(x.labels));
+      const keys = keyEntries(r.exposition, series, overrides)
+        .filter((k) => k.family !== null)
+        .map((k) => ({ key: k.key, title: k.title, family: k.family!, series: k.series }));
+      prev = { exposition: r.exposition, at };
+      return { ok: true, t: r.takenAt, url: r.url, scrapeMs: Math.round(r.durationMs * 10) / 10, bytes: r.bytes, seconds, resets, keys, series };
+    },
+  };
+}
