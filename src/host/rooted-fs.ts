@@ -6,8 +6,12 @@ import { translateFsError } from './errors.js';
 
 export interface RootedFs {
   readonly root: string;
-  /** Whole file as latin1-safe UTF-8 text. Throws ProcessGone / AccessDenied / Error. */
-  read(rel: string): string;
+  /**
+   * Whole file as UTF-8 text. Throws ProcessGone / AccessDenied / Error. `singleRead`: the file
+   * hands over everything in one read when the buffer is big enough (/proc/PID/stat, cmdline), so
+   * a short read is its end; seq_file tables (/proc/net/tcp) come a page at a time and are read to EOF.
+   */
+  read(rel: string, opts?: { singleRead?: boolean }): string;
   /** Whole file as bytes (binary /proc files such as auxv). */
   readBytes(rel: string): Buffer;
   readdir(rel: string): string[];
@@ -29,7 +33,7 @@ export function createRootedFs(root: string): RootedFs {
   return {
     root,
     path,
-    read(rel) {
+    read(rel, opts) {
       const p = path(rel);
       let fd: number;
       try {
@@ -48,10 +52,10 @@ export function createRootedFs(root: string): RootedFs {
           const want = buf.length - len;
           const n = readSync(fd, buf, len, want, null);
           len += n;
-          // A short read is the end: /proc files hand over all they have in one read when the
-          // buffer is big enough, and regular files (fixture trees) end short. Not asking again
-          // saves a read() per file, a syscall per process per file on every census.
-          if (n < want) break;
+          if (n === 0) break;
+          // One read() fewer per process per file on every census (docs/benchmarks.md) for files
+          // that come whole; everything else is read until read() returns 0.
+          if (opts?.singleRead && n < want) break;
         }
         return buf.toString('utf8', 0, len);
       } catch (e) {

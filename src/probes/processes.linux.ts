@@ -38,14 +38,14 @@ export function readUserNames(host: Host): Map<number, string> {
 export function readProcess(host: Host, pid: number, bootTime: number, pageSize: number, denied: number[]): ProcessInfo | null {
   let stat;
   try {
-    stat = parseProcStat(host.proc.read(`${pid}/stat`), `/proc/${pid}/stat`);
+    stat = parseProcStat(host.proc.read(`${pid}/stat`, { singleRead: true }), `/proc/${pid}/stat`);
   } catch (e) {
     if (e instanceof ProcessGone) return null;
     throw e;
   }
   let argv: string[] = [];
   try {
-    argv = parseCmdline(host.proc.read(`${pid}/cmdline`));
+    argv = parseCmdline(host.proc.read(`${pid}/cmdline`, { singleRead: true }));
   } catch (e) {
     if (e instanceof ProcessGone) return null;
     if (e instanceof AccessDenied) denied.push(pid);
