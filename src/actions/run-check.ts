@@ -67,13 +67,37 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
+/**
+ * runCheck with the server's group ended if rerun-doctor is stopped (Ctrl-C, SIGTERM) or fails
+ * mid-run: the server was started detached, so nothing else would reach it.
+ */
 export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResult> {
+  let group: number | null = null;
+  const stop = () => {
+    if (group !== null) ctx.host.kill(-group, 'SIGKILL');
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await runCheckInner(ctx, o, (pid) => (group = pid));
+  } catch (e) {
+    if (group !== null) ctx.host.kill(-group, 'SIGKILL');
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}
+
+async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: number) => void): Promise<CheckResult> {
   const host = ctx.host;
   const logFile = join(tmpdir(), `rerun-doctor-check-${process.pid}-${Date.now()}.log`);
   const result: CheckResult = { ok: false, error: null, serverPid: null, readyMs: null, loadMs: null, loadExit: null, stopSignals: [], exitedAfterMs: null, leftBehind: [], metricsBefore: null, metricsAfterLoad: null, gpuBeforeMiB: null, gpuAfterMiB: null, diagnosis: null, logFile };
   o.progress('census before…');
   const before = await takeCensus(host, ctx.classify);
   const gpuBefore = await collectGpu(host, {});
+  const thermalBefore = await collectThermal(host);
   const gpuB = gpuBefore.status === 'ok' ? gpuBefore.value : null;
   result.gpuBeforeMiB = totalGpuMiB(gpuB);
   const beforeKeys = new Set(before.processes.map((p) => `${p.pid}@${p.startKey}`));
@@ -91,6 +115,7 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
     return result;
   }
   result.serverPid = pid;
+  started(pid);
   const childExit = new Promise<void>((r) => child.once('exit', () => r()));
 
   // Ready: every watched port listens with an owner in the server's tree (its process group), and
@@ -144,7 +169,10 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
     o.progress(`load: ${o.loadCommand}`);
     // The user's own command line, as they would type it: run by /bin/sh.
     const load = spawn('/bin/sh', ['-c', o.loadCommand], { cwd: o.cwd, stdio: ['ignore', 'ignore', 'inherit'], env: host.env });
-    result.loadExit = await new Promise<number>((r) => load.once('exit', (code, sig) => r(code ?? (sig ? 128 : 1))));
+    result.loadExit = await new Promise<number>((r) => {
+      load.once('error', () => r(127));
+      load.once('exit', (code, sig) => r(code ?? (sig ? 128 : 1)));
+    });
   } else {
     o.progress(`holding ${o.holdMs / 1000} s`);
     await sleep(o.holdMs);
@@ -164,7 +192,9 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
     /* already gone */
   }
   o.progress(`stopping (${result.stopSignals[0] ?? 'already gone'})…`);
-  await Promise.race([childExit, sleep(o.graceMs)]);
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([childExit, new Promise<void>((r) => (graceTimer = setTimeout(r, o.graceMs)))]);
+  clearTimeout(graceTimer);
   if (!exited(child)) {
     process.kill(pid, 'SIGKILL');
     result.stopSignals.push(`SIGKILL to pid ${pid} after ${o.graceMs / 1000} s`);
@@ -183,15 +213,19 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
   const gpuAfter = await collectGpu(host, { pids: result.leftBehind.map((p) => p.pid) });
   result.gpuAfterMiB = gpuAfter.status === 'ok' ? totalGpuMiB(gpuAfter.value) : null;
   const thermal = await collectThermal(host);
+  const thermalFirst = thermalBefore.status === 'ok' ? thermalBefore.value : null;
   const full = diagnose({
     census: after,
     ports: portReports(after, ctx.config.ports, ctx.config.ports),
     instances: ctx.config.instances,
     history: { available: false, reason: 'a single check run' },
-    metrics: result.metricsBefore && result.metricsAfterLoad ? { available: true, value: [result.metricsBefore, result.metricsAfterLoad] } : { available: false, reason: o.metrics ? `${o.metricsUrl} could not be read` : 'not sampled (--no-metrics)' },
+    metrics:
+      result.metricsBefore?.ok && result.metricsAfterLoad?.ok
+        ? { available: true, value: [result.metricsBefore, result.metricsAfterLoad] }
+        : { available: false, reason: o.metrics ? `${o.metricsUrl} could not be read${result.metricsAfterLoad && !result.metricsAfterLoad.ok ? ` (${result.metricsAfterLoad.kind}: ${result.metricsAfterLoad.message})` : ''}` : 'not sampled (--no-metrics)' },
     gpu: gpuAfter.status === 'ok' ? { available: true, value: gpuAfter.value } : { available: false, reason: gpuAfter.reason },
     gpuBefore: gpuB,
-    thermal: thermal.status === 'ok' ? { available: true, value: { first: thermal.value, last: thermal.value } } : { available: false, reason: thermal.reason },
+    thermal: thermal.status === 'ok' ? { available: true, value: { first: thermalFirst ?? thermal.value, last: thermal.value } } : { available: false, reason: thermal.reason },
   });
   // Judge the run, not the machine: findings about processes that were there before it started
   // belong to \`rerun-doctor diagnose\`.

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config.js';
 import { StateError } from '../state/store.js';
+import { Unavailable } from '../host/errors.js';
 import { EXIT, UsageError } from './errors.js';
 import type { Io } from './io.js';
 
@@ -76,7 +77,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 function reportError(e: unknown, command: string, io: Io): number {
   const err = e as Error & { code?: string };
-  if (e instanceof UsageError || e instanceof ConfigError || e instanceof StateError) {
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof StateError || e instanceof Unavailable) {
     io.stderr(`rerun-doctor: ${err.message}\n`);
     return EXIT.usage;
   }

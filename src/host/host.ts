@@ -3,6 +3,7 @@ import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Platform } from '../model/snapshot.js';
 import { createRootedFs, type RootedFs } from './rooted-fs.js';
+import { Unavailable } from './errors.js';
 import { httpGet, type HttpGetOptions, type HttpResult } from './http.js';
 import { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
 
@@ -46,7 +47,7 @@ export function detectPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   if (forced === 'linux' || forced === 'darwin') return forced;
   if (process.platform === 'darwin') return 'darwin';
   if (process.platform === 'linux') return 'linux';
-  throw new Error(`unsupported platform ${process.platform}: rerun-doctor runs on Linux and macOS`);
+  throw new Unavailable(`unsupported platform ${process.platform}: rerun-doctor runs on Linux and macOS`);
 }
 
 export function createHost(opts: HostOptions = {}): Host {

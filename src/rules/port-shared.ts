@@ -4,7 +4,7 @@ import { sortNum } from './lib/evidence.js';
 import type { Finding, Rule } from './types.js';
 
 export const portShared: Rule = {
-  meta: { id: 'port-shared', title: 'several sockets listen on one port (SO_REUSEPORT)', severity: 'warning', requires: ['census', 'ports'], stage: 'orphans', defaultOptions: {} },
+  meta: { id: 'port-shared', title: 'several sockets listen on one port (SO_REUSEPORT)', severity: 'error', requires: ['census', 'ports'], stage: 'orphans', defaultOptions: {} },
   check(input) {
     const findings: Finding[] = [];
     for (const r of input.ports) {

@@ -41,15 +41,23 @@ export function readJsonFile<T>(path: string): T | null {
 
 /** Write-then-rename, so an interrupted write never leaves half a file. */
 export function writeJsonFile(path: string, value: unknown): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  try {
+    mkdirSync(join(path, '..'), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+    renameSync(tmp, path);
+  } catch (e) {
+    throw new StateError(`${path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (set --state-dir or state-dir in the config)`);
+  }
 }
 
 export function appendNdjson(path: string, value: unknown): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  appendFileSync(path, JSON.stringify(value) + '\n');
+  try {
+    mkdirSync(join(path, '..'), { recursive: true });
+    appendFileSync(path, JSON.stringify(value) + '\n');
+  } catch (e) {
+    throw new StateError(`${path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (set --state-dir or state-dir in the config)`);
+  }
 }
 
 export function readNdjson<T>(path: string): { entries: T[]; bad: number[] } {

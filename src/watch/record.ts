@@ -19,7 +19,11 @@ export function openRecorder(path: string, header: object): Recorder {
     throw new UsageError(`--record "${path}": cannot open for writing: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const write = (line: object) => {
-    writeSync(fd, JSON.stringify(line) + '\n');
+    try {
+      writeSync(fd, JSON.stringify(line) + '\n');
+    } catch (e) {
+      throw new UsageError(`--record "${path}": cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   };
   write({ type: 'header', schemaVersion: RECORD_SCHEMA_VERSION, ...header });
   return {

@@ -16,7 +16,8 @@ process.env.TZ = 'UTC'; // start times print in local time
 
 function golden(name: string, actual: string): void {
   const file = fixture('golden', name);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
+  assert.ok(existsSync(file), `${name}: no golden file (run with UPDATE_GOLDEN=1 to create it)`);
   assert.equal(actual, readFileSync(file, 'utf8'), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
 }
 

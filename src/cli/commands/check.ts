@@ -51,6 +51,7 @@ export const CHECK_OPTIONS = {
 
 export function checkOptions(values: Record<string, unknown>, positionals: string[], ctx: Context, io: Io, progress: (l: string) => void): CheckOptions {
   if (positionals.length === 0) throw new UsageError('expected the server command after --, e.g. rerun-doctor check -- python -m src.main');
+  if (values['proc-root'] !== undefined) throw new UsageError('--proc-root cannot be used: check starts and stops a server on this machine');
   const stop = (values.stop as string | undefined) ?? 'int';
   if (!['int', 'term', 'kill'].includes(stop)) throw new UsageError(`--stop "${stop}": expected int, term or kill`);
   const dur = (k: string, d: string) => parseDuration((values[k] as string | undefined) ?? d, `--${k}`, { minMs: 0 });

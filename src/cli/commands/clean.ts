@@ -56,6 +56,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stdout(help);
     return EXIT.ok;
   }
+  // Signals go to pids of this machine's namespace: a plan made from another /proc could hit the wrong process.
+  if (values['proc-root'] !== undefined) throw new UsageError('clean: --proc-root cannot be used: clean signals processes of this machine, and pids read from another /proc may name others here');
   const graceMs = parseDuration(values.grace ?? '5s', '--grace', { minMs: 0 });
   const ctx = makeContext(values, io);
   const s = makeStyle(useColor(io));

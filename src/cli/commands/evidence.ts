@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { release, type as osType, arch } from 'node:os';
 import { parseArgs } from 'node:util';
 import { portReports } from '../../census/ports.js';
+import { looksLikePython } from '../../census/fingerprints.js';
 import { gather } from '../../diagnosis/gather.js';
 import { redactArgv, redactText } from '../../evidence/redact.js';
 import { scrapeMetrics } from '../../probes/metrics.http.js';
@@ -76,7 +77,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const scrape = metrics ? await scrapeMetrics(ctx.host, metricsUrl, { timeoutMs: ctx.config.thresholds.metricsTimeoutSeconds * 1000, maxBytes: ctx.config.thresholds.metricsMaxBytes }) : null;
   const plain = makeStyle(false);
   const now = ctx.host.now();
-  const server = census.processes.find((p) => p.role === 'server' && p.exe);
+  // Only a Python server's interpreter is asked its version (a port holder may be anything).
+  const server = census.processes.find((p) => p.role === 'server' && p.exe && looksLikePython(p.argv, p.comm, p.exe));
   const versions = {
     tool: `rerun-doctor ${version()}`,
     node: process.version,
@@ -139,7 +141,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   const note = ctx.json ? '' : `\n---\n${red.redactions} value${red.redactions === 1 ? '' : 's'} redacted (shown as [REDACTED]). Review this file before sharing it: a secret with no recognisable shape cannot be found.\n`;
   const out = red.text + note;
   if (values.out) {
-    writeFileSync(values.out, out);
+    try {
+      writeFileSync(values.out, out, { flag: values.force ? 'w' : 'wx' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`--out "${values.out}": ${code === 'EEXIST' ? 'exists: pass --force to overwrite it' : `cannot write: ${code ?? (e as Error).message}`}`);
+    }
     io.stderr(`rerun-doctor: evidence written to ${values.out} (${red.redactions} value${red.redactions === 1 ? '' : 's'} redacted); verdict: ${d.verdict}\n`);
   } else io.stdout(out);
   return EXIT.ok;

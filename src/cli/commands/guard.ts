@@ -23,7 +23,8 @@ Options:
 Exit status: 1 when anything was left behind (also with --clean: the leak is the failure);
 otherwise CMD's own status (128 + the signal's number when a signal ended it); 2 for a usage
 error or when CMD could not be started. Nothing is printed when nothing was left.
-On macOS only CMD's process group is checked (docs/run-guard.md, Limits).
+On macOS leftovers are not found (no /proc there): guard passes whatever CMD left
+(docs/run-guard.md, Limits).
 `;
 
 const SETTLE_POLL_MS = 100;

@@ -18,7 +18,8 @@ Options:
 
 Exit status: CMD's own (128 + the signal's number when a signal ended it); 2 for a usage error
 or when CMD could not be started. One line on stderr says what was ended, if anything.
-On macOS only the process group is reached (docs/run-guard.md, Limits).
+On macOS signals are forwarded and the exit code passes through, but leftovers are not found
+(no /proc/PID/environ there; docs/run-guard.md, Limits).
 `;
 
 export async function run(args: string[], io: Io): Promise<number> {

@@ -137,8 +137,9 @@ async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; c
       } else {
         io.stdout(w.line(r) + '\n');
       }
-      if (o.count !== null && i + 1 >= o.count) break;
-      const next = due + o.intervalMs;
+      if (stopped || (o.count !== null && i + 1 >= o.count)) break;
+      // Behind schedule (a slow sample): the next one is an interval from now, not a burst to catch up.
+      const next = Math.max(due + o.intervalMs, Date.now());
       if (o.durationMs !== null && next - start >= o.durationMs) break;
       const wait = Math.max(0, next - Date.now());
       await new Promise<void>((resolve) => {
