@@ -3,6 +3,7 @@
 // belongs to another process is skipped (PID reuse; anchors.md §2.2). Then verify.
 import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
+import { parseLstart } from '../os/darwin/ps.js';
 import { parseProcStat } from '../os/linux/proc-pid.js';
 import type { CleanupPlan, Target } from './plan-cleanup.js';
 
@@ -14,27 +15,29 @@ export interface CleanupReport {
 }
 
 /** The identity of a pid now: its start stamp, or null when gone (zombies count as gone). */
-export async function currentIdentity(host: Host, pid: number): Promise<{ startKey: number } | null> {
+export async function currentIdentity(host: Host, pid: number): Promise<{ startKey: number } | null | 'denied'> {
   if (host.platform === 'linux') {
     try {
-      const st = parseProcStat(host.proc.read(`${pid}/stat`), `/proc/${pid}/stat`);
+      const st = parseProcStat(host.proc.read(`${pid}/stat`, { singleRead: true }), `/proc/${pid}/stat`);
       return st.state === 'Z' ? null : { startKey: st.startTicks };
     } catch (e) {
-      if (e instanceof ProcessGone || e instanceof AccessDenied) return null;
+      if (e instanceof ProcessGone) return null;
+      // hidepid: it may well be alive; never take "cannot see it" for "gone".
+      if (e instanceof AccessDenied) return 'denied';
       throw e;
     }
   }
-  // macOS: lstart in UTC, epoch seconds, as the darwin process probe keys processes.
+  // macOS: lstart in UTC, epoch seconds, as the darwin process probe keys processes (parseLstart).
   const r = await host.run(['ps', '-o', 'stat=,lstart=', '-p', String(pid)], { env: { ...host.env, LC_ALL: 'C', TZ: 'UTC0' } });
-  const m = /^\s*(\S+)\s+\w{3}\s+(\w{3})\s+(\d+)\s+(\d\d):(\d\d):(\d\d)\s+(\d{4})/.exec(r.stdout);
+  const m = /^\s*(\S+)\s+(\w{3})\s+(\w{3})\s+(\d+)\s+(\d\d):(\d\d):(\d\d)\s+(\d{4})/.exec(r.stdout);
   if (r.code !== 0 || !m || m[1]!.startsWith('Z')) return null;
-  const months = 'JanFebMarAprMayJunJulAugSepOctNovDec';
-  const t = Date.UTC(Number(m[7]), months.indexOf(m[2]!) / 3, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  return { startKey: t / 1000 };
+  const ms = parseLstart(m[2]!, m[3]!, Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]), Number(m[8]), 0);
+  return ms === null ? null : { startKey: ms / 1000 };
 }
 
-async function same(host: Host, t: Target): Promise<'same' | 'gone' | 'changed'> {
+async function same(host: Host, t: Target): Promise<'same' | 'gone' | 'changed' | 'denied'> {
   const id = await currentIdentity(host, t.pid);
+  if (id === 'denied') return 'denied';
   if (!id) return 'gone';
   return id.startKey === t.startKey ? 'same' : 'changed';
 }
@@ -44,7 +47,8 @@ export async function executeCleanup(host: Host, plan: CleanupPlan, o: { graceMs
   const pending: Target[] = [];
   for (const t of plan.targets) {
     const s = await same(host, t);
-    if (s === 'gone') state.set(t.pid, { outcome: 'already-gone', detail: 'gone before the first signal' });
+    if (s === 'denied') state.set(t.pid, { outcome: 'denied', detail: 'its /proc entry is not readable: identity cannot be checked, not signalled' });
+    else if (s === 'gone') state.set(t.pid, { outcome: 'already-gone', detail: 'gone before the first signal' });
     else if (s === 'changed') state.set(t.pid, { outcome: 'identity-changed', detail: 'the pid now belongs to another process (its start time changed): not signalled' });
     else {
       const k = host.kill(t.pid, 'SIGTERM');
@@ -60,7 +64,8 @@ export async function executeCleanup(host: Host, plan: CleanupPlan, o: { graceMs
     await host.sleep(100);
     const next: Target[] = [];
     for (const t of left) {
-      if ((await same(host, t)) === 'same') next.push(t);
+      const now = await same(host, t);
+      if (now === 'same' || now === 'denied') next.push(t);
       else state.set(t.pid, { outcome: 'terminated', detail: 'ended after SIGTERM' });
     }
     left = next;
@@ -69,6 +74,7 @@ export async function executeCleanup(host: Host, plan: CleanupPlan, o: { graceMs
     // Re-read right before SIGKILL: the grace period is long enough for a pid to be reused.
     const s = await same(host, t);
     if (s === 'gone') state.set(t.pid, { outcome: 'terminated', detail: 'ended after SIGTERM' });
+    else if (s === 'denied') state.set(t.pid, { outcome: 'denied', detail: 'identity no longer readable: SIGKILL not sent' });
     else if (s === 'changed') state.set(t.pid, { outcome: 'identity-changed', detail: 'ended, and the pid was reused before SIGKILL: not signalled' });
     else if (host.kill(t.pid, 'SIGKILL') === 'denied') state.set(t.pid, { outcome: 'denied', detail: 'SIGKILL refused (EPERM)' });
     else state.set(t.pid, { outcome: 'killed', detail: `ignored SIGTERM for ${o.graceMs / 1000} s: SIGKILL` });

@@ -56,3 +56,14 @@ export function portReports(census: Census, ports: number[], watched: number[]):
     };
   });
 }
+
+/**
+ * Several sockets on one address whose owners are not all one live run: an old server (or an
+ * orphan, or an owner we cannot see) takes part of the traffic. All sockets of one live run are a
+ * multi-process server by design; all of one dead run's orphans share the port with nobody new.
+ */
+export function splitsTraffic(r: PortReport): boolean {
+  if (r.topology !== 'duplicated') return false;
+  const owners = r.sockets.flatMap((s) => s.owners);
+  return r.runs.length > 1 || (owners.some((o) => o.orphan) && owners.some((o) => !o.orphan)) || owners.some((o) => o.generation === null);
+}

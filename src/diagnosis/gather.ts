@@ -56,7 +56,8 @@ export async function gather(ctx: Context, o: GatherOptions): Promise<Gathered> 
       samples.push(await w.sample());
     }
   }
-  const census = o.samples > 1 || !o.metrics ? await takeCensus(host, ctx.classify) : first;
+  // A second census only when a window passed (CPU over it); otherwise the first is the census.
+  const census = o.metrics && o.samples > 1 ? await takeCensus(host, ctx.classify) : first;
   const gpuOutcome = await collectGpu(host, { pids: census.processes.filter((p) => p.role !== null).map((p) => p.pid).concat(projectPids()) });
   const gpuThermal = gpuOutcome.status === 'ok' ? gpuOutcome.value.devices.filter((d) => d.activeEventReasons.some((r) => /thermal/i.test(r))).map((d) => ({ index: d.index, reasons: d.activeEventReasons.filter((r) => /thermal/i.test(r)) })) : [];
   const thermalLast = await collectThermal(host, { gpuThermal });

@@ -4,7 +4,6 @@ import type { Host } from '../host/host.js';
 import type { Exposition, ExpositionFormat } from '../model/metrics.js';
 import { ExpositionError, formatFromContentType, parseExposition } from '../os/any/prom-text.js';
 
-export const DEFAULT_METRICS_URL = 'http://127.0.0.1:8080/metrics';
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 

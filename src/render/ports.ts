@@ -1,4 +1,5 @@
 // `ports` for people: who holds each port, since when, their ancestry, orphaned or not.
+import { splitsTraffic } from '../census/ports.js';
 import type { Census, PortReport } from '../model/census.js';
 import { formatAddress, formatAge, formatArgv, formatStart, truncate } from './format.js';
 import type { GrpcHealth } from '../probes/grpc-health.js';
@@ -19,9 +20,7 @@ export function renderPorts(census: Census, reports: PortReport[], o: TextOption
   for (const r of reports) {
     let tag = r.topology === 'free' ? s.green(TOPOLOGY.free) : TOPOLOGY[r.topology];
     if (r.topology === 'duplicated') {
-      const owners = r.sockets.flatMap((x) => x.owners);
-      const mixed = r.runs.length > 1 || (owners.some((o) => o.orphan) && owners.some((o) => !o.orphan)) || owners.some((o) => o.generation === null);
-      tag = mixed
+      tag = splitsTraffic(r)
         ? s.red(`${r.sockets.length} SEPARATE SOCKETS on one address (SO_REUSEPORT) held by different runs: an old server takes part of the traffic`)
         : `${r.sockets.length} sockets on one address (SO_REUSEPORT), all of run ${r.runs.join(', ')}: the kernel splits connections between them`;
     }

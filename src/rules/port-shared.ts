@@ -1,5 +1,6 @@
 // port-shared: two or more separate sockets on one address (SO_REUSEPORT): an old server takes
 // part of the traffic. grpcio sets SO_REUSEPORT by default, so a rerun's bind succeeds silently.
+import { splitsTraffic } from '../census/ports.js';
 import { sortNum } from './lib/evidence.js';
 import type { Finding, Rule } from './types.js';
 
@@ -8,13 +9,8 @@ export const portShared: Rule = {
   check(input) {
     const findings: Finding[] = [];
     for (const r of input.ports) {
-      if (r.topology !== 'duplicated') continue;
+      if (!splitsTraffic(r)) continue;
       const owners = r.sockets.flatMap((s) => s.owners);
-      // Sockets of one live run are a multi-process server by design (each worker binds the port):
-      // only sockets of different runs, or of orphans or unknown processes, split the traffic.
-      // (All sockets held by one run's orphans: nothing new shares the port; orphan-workers says it.)
-      const mixed = r.runs.length > 1 || (owners.some((o) => o.orphan) && owners.some((o) => !o.orphan)) || owners.some((o) => o.generation === null);
-      if (!mixed) continue;
       findings.push({
         id: 'port-shared',
         severity: 'error',

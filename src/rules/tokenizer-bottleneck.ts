@@ -1,7 +1,10 @@
 // tokenizer-bottleneck: tokenize_ms spikes in the interval data, and tokenize time as a share of
 // request latency (DOMAIN.md, Tokenizer: judge per interval from bucket deltas).
 import type { IntervalSummary } from '../metrics/summarize.js';
+import { toMs as unitToMs } from '../metrics/report.js';
 import type { EvidenceItem, Rule } from './types.js';
+
+const msOf = (family: string, v: number) => unitToMs(family, null, v) ?? v;
 
 export interface TokenizerOptions {
   /** An interval p95 this many times the median of the window's interval p95s is a spike. */
@@ -38,8 +41,9 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
     const withData = tok.filter((x) => x.row && (x.row.count ?? 0) > 0 && x.row.p95 !== undefined && Number.isFinite(x.row.p95));
     if (withData.length === 0) return [];
     const evidence: EvidenceItem[] = [];
-    const unit = withData[0]!.row!.unit;
-    const toMs = (v: number) => (unit === 's' ? v * 1000 : unit === 'us' ? v / 1000 : v);
+    const family = withData[0]!.row!.family;
+    // The metric's own unit (from its name or # UNIT), as a time in ms; a bare number is taken as ms.
+    const toMs = (v: number) => msOf(family, v);
     const p95s = withData.map((x) => toMs(x.row!.p95!));
     // The baseline of an interval is the median of the others, and of the totals since the server
     // started (the first sample): with the default three samples there are only two intervals.
@@ -55,8 +59,8 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
     // With one interval a spike cannot be told from a level; the share below still can.
     const shares = withData.filter((x) => x.lat?.mean !== undefined && x.row!.mean !== undefined && Number.isFinite(x.lat.mean) && x.lat.mean! > 0);
     if (shares.length > 0) {
-      const latUnit = shares[0]!.lat!.unit;
-      const latMs = (v: number) => (latUnit === 's' ? v * 1000 : latUnit === 'us' ? v / 1000 : v);
+      const latFamily = shares[0]!.lat!.family;
+      const latMs = (v: number) => msOf(latFamily, v);
       const tokMean = shares.reduce((a, x) => a + toMs(x.row!.mean!), 0) / shares.length;
       const latMean = shares.reduce((a, x) => a + latMs(x.lat!.mean!), 0) / shares.length;
       const share = tokMean / latMean;

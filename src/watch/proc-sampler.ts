@@ -134,9 +134,10 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
     const pids = listPids(host);
     const present = new Set(pids);
     let changed = full || previous === null;
-    for (const pid of rows.keys()) {
+    for (const [pid, row] of rows) {
       if (!present.has(pid)) {
         rows.delete(pid);
+        enriched.delete(keyOf(row));
         changed = true;
       }
     }

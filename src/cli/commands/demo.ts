@@ -164,6 +164,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     process.kill(ready.main, 'SIGKILL');
     await exited; // reaped by Node: gone, not a zombie
+    started.delete(ready.main); // its pid may be reused from now on: never judge or signal it again
     await sleep(300);
 
     step(4, 'What rerun-doctor finds now (rerun-doctor procs; rerun-doctor ports):');

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runCheck, type CheckResult } from '../../actions/run-check.js';
 import type { IntervalSummary } from '../../metrics/summarize.js';
+import { toMs } from '../../metrics/report.js';
 import { makeStyle } from '../../render/style.js';
 import { openRecorder } from '../../watch/record.js';
 import type { MetricsSample } from '../../watch/metrics-sample.js';
@@ -26,7 +27,7 @@ function p95Of(s: MetricsSample | null, key: string): number | null {
   if (!s || !s.ok) return null;
   const row = s.keys.find((k) => k.key === key)?.series[0] as IntervalSummary | undefined;
   if (row?.p95 === undefined || !Number.isFinite(row.p95)) return null;
-  return row.unit === 's' ? row.p95 * 1000 : row.p95;
+  return toMs(row.family, null, row.p95) ?? row.p95;
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
