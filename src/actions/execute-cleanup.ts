@@ -1,5 +1,5 @@
 // Carrying out a cleanup plan: SIGTERM first, a grace period, SIGKILL for survivors, each signal
-// preceded by a fresh read of the target's identity (pid + start time + uid): a pid that now
+// preceded by a fresh read of the target's identity (pid + start time): a pid that now
 // belongs to another process is skipped (PID reuse; anchors.md §2.2). Then verify.
 import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';

@@ -63,7 +63,7 @@ export function looksLikePython(argv: string[], comm: string, exe: string | null
 /**
  * Processes that adopt orphans: Linux subreapers (systemd --user, container inits) and launchd.
  * PR_SET_CHILD_SUBREAPER is not visible in /proc, so this is by name; the start-time check in
- * orphans.ts catches the rest (an adopter younger than the child cannot be its real parent).
+ * classify.ts (adoptedBy) catches the rest (an adopter younger than the child cannot be its real parent).
  */
 export function looksLikeSubreaper(argv: string[], comm: string): boolean {
   if (comm === 'systemd' && argv.includes('--user')) return true;

@@ -29,3 +29,11 @@ test('watch procs --duration --record: bounded, one line per sample, header + sa
   assert.ok(rows.slice(2).every((x) => x.type === 'procs' && x.ok === true), 'samples');
   assert.ok(rows.slice(2).every((x) => Array.isArray((x as { processes?: unknown }).processes)), 'each sample carries its census');
 });
+
+test('watch procs --json: the records on stdout, one JSON object per sample', async () => {
+  const r = await runCli(['watch', 'procs', '--interval', '200ms', '--count', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; ok: boolean; counts: object });
+  assert.equal(rows.length, 2);
+  assert.ok(rows.every((x) => x.type === 'procs' && x.ok && typeof x.counts === 'object'), JSON.stringify(rows));
+});

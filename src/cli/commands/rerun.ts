@@ -17,7 +17,8 @@ K \`check\` runs in a row, with progress, then a table per run: time to ready, l
 request latency and tokenize time from the metrics, processes left behind (in all, so far), GPU
 memory. The trend is the verdict: processes leaked per run, slowdown per run.
 
-Options: -n K (runs, 2-50), --record FILE.ndjson (every run's result), and every \`check\` option.
+Options: -n K (runs, 2-50), --record FILE.ndjson (every run's result), --json (the runs and the
+trend as one object), and every \`check\` option.
 
 Exit status: 0 no leak and no slowdown, 1 processes leaked or reruns got slower, 2 usage error
 or a run could not be checked.
@@ -73,6 +74,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (leaked) out.push(s.red(`LEAK: ${leftSoFar.size} processes left behind over ${k} runs (about ${(leftSoFar.size / k).toFixed(1)} per run)`));
   if (slower) out.push(s.red(`SLOWER: time to ready went from ${(ready[0]! / 1000).toFixed(1)} s to ${(ready[ready.length - 1]! / 1000).toFixed(1)} s`));
   if (!leaked && !slower) out.push(s.green(`OK: ${k} runs, nothing left behind, no slowdown`));
-  io.stdout(out.join('\n') + '\n');
+  if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: 1, command: o.command, runs: results, leftBehindInAll: [...leftSoFar], leaked, slower }, null, 2) + '\n');
+  else io.stdout(out.join('\n') + '\n');
   return leaked || slower ? EXIT.findings : EXIT.ok;
 }

@@ -31,6 +31,7 @@ Options:
   --count N              stop after N samples
   --duration D           stop after D (e.g. 30s, 5m)
   --record FILE          append every sample to FILE as NDJSON (docs/watch.md)
+  --json                 print those records on stdout instead of lines or the live view
   --timeout D            per-scrape timeout for metrics (default 2s)
   --max-bytes N          largest metrics body read (default 32 MiB)
   --format F             ask for openmetrics or prometheus only (default: either)
@@ -129,7 +130,10 @@ async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; c
       history.push(r);
       if (history.length > 120) history.shift();
       recorder?.write(w.record(r));
-      if (io.isTTY) {
+      if (o.ctx.json) {
+        // --json: the records themselves, one per line (NDJSON, as --record writes them).
+        io.stdout(JSON.stringify(w.record(r)) + '\n');
+      } else if (io.isTTY) {
         const view = w.view(history);
         // Redraw in place: up over the last frame, clear to the end of the screen.
         io.stdout(`${drawn > 0 ? `\u001b[${drawn}A\u001b[J` : ''}${view}`);
