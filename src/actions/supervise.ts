@@ -18,7 +18,7 @@ import { listPids } from '../probes/processes.linux.js';
 export const RUN_ID_VAR = 'RERUN_DOCTOR_RUN_ID';
 
 /** What the sweep needs of a Host: the watchdog builds just this, without a config or a census. */
-export type ProcHost = Pick<Host, 'proc' | 'selfPid' | 'sleep' | 'platform'>;
+export type ProcHost = Pick<Host, 'proc' | 'selfPid' | 'sleep' | 'platform' | 'kill'>;
 
 /** A process as it was when found: pid plus start time is its identity (a pid alone can be reused). */
 export interface Target {
@@ -120,12 +120,7 @@ export function findRunProcesses(host: ProcHost, runId: string, pgid: number | n
 /** Signals t only if it is still the process found (pid + start time re-read right before). */
 export function signalIfSame(host: ProcHost, t: Target, signal: NodeJS.Signals): boolean {
   if (t.pid <= 1 || t.pid === host.selfPid || !sameProcess(host, t)) return false;
-  try {
-    process.kill(t.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
+  return host.kill(t.pid, signal) === 'ok';
 }
 
 export interface EndResult {

@@ -4,7 +4,7 @@
 // supervisor: "pgid N" names the command's group; "done" (or SIGTERM) means the supervisor
 // cleaned up itself and the watchdog exits without ending anything. EOF without "done" means the
 // supervisor died; polling its pid every 250 ms covers the case where the pipe says nothing.
-import { createRootedFs } from '../host/rooted-fs.js';
+import { createHost } from '../host/host.js';
 import { endRun, findRunProcesses, sameProcess, type ProcHost } from './supervise.js';
 
 /** SIGTERM to SIGKILL: short, because the run's owner is already gone and the 2 s promise counts. */
@@ -14,12 +14,7 @@ const POLL_MS = 250;
 async function watch(argv: string[]): Promise<number> {
   const [runId, supPid, supStart, , procRoot] = argv;
   if (!runId || !supPid || !supStart || !procRoot) return 2;
-  const host: ProcHost = {
-    platform: process.platform === 'darwin' ? 'darwin' : 'linux',
-    proc: createRootedFs(procRoot),
-    selfPid: process.pid,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  };
+  const host: ProcHost = createHost({ procRoot, platform: process.platform === 'darwin' ? 'darwin' : 'linux' });
   const supervisor = { pid: Number(supPid), startKey: Number(supStart) };
   const state = { pgid: null as number | null, done: false, eof: false };
 
