@@ -184,6 +184,6 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
     return EXIT.findings;
   }
-  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor procs, rerun-doctor ports, rerun-doctor count before/after.\n`);
+  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor (the diagnosis), then rerun-doctor clean to end what a run left;\nrerun-doctor procs, ports, metrics and watch show the details.\n`);
   return EXIT.ok;
 }
