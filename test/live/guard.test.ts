@@ -2,37 +2,13 @@
 // listener (and lists it), passes on a clean one (a child exiting anyway is not reported),
 // --allow exempts, --clean ends. Cleanup is by process group and pid, never by name.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { alive, cleanup, PYTHON, runCli } from '../helpers/live.js';
-import { fixture } from '../helpers/paths.js';
+import { alive, PYTHON, runCli } from '../helpers/live.js';
+import { escapeFixtures } from '../helpers/escape.js';
 
-const tracked = new Set<number>();
-const groups: number[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'rd-guard-'));
-after(async () => {
-  await cleanup(tracked, groups);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const escape = (name: string) => fixture('bin', 'escape', name);
-let n = 0;
-const pidFile = () => join(dir, `pids-${++n}`);
-
-/** "parent 12", "escapee 34 [port]" lines from a fixture, tracked for cleanup as soon as read. */
-function readPids(file: string): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^(\w+) (\d+)(?: (\d+))?/.exec(line);
-    if (!m) continue;
-    out[m[1]!] = m[3] ? [Number(m[2]), Number(m[3])] : [Number(m[2])];
-    tracked.add(Number(m[2]));
-    if (m[1] === 'parent') groups.push(Number(m[2]));
-  }
-  return out;
-}
+const fx = escapeFixtures('rd-guard');
+const { escape, pidFile, readPids } = fx;
+after(() => fx.done());
 
 /** Ends a leftover the test let live (the after hook checks that every tracked pid is gone). */
 function kill(pid: number): void {

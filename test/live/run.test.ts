@@ -3,44 +3,14 @@
 // signals pass through. Cleanup is by process group and pid, never by name.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
-import { alive, CLI, cleanup, PYTHON, runCli, waitFor } from '../helpers/live.js';
-import { fixture } from '../helpers/paths.js';
+import { alive, CLI, PYTHON, runCli, waitFor } from '../helpers/live.js';
+import { escapeFixtures } from '../helpers/escape.js';
 
-const tracked = new Set<number>();
-const groups: number[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'rd-run-'));
-after(async () => {
-  await cleanup(tracked, groups);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const escape = (name: string) => fixture('bin', 'escape', name);
-let n = 0;
-const pidFile = () => join(dir, `pids-${++n}`);
-
-/** "parent 12", "escapee 34 [port]" lines from a fixture: tracked for cleanup as soon as read. */
-function readPids(file: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return out;
-  }
-  for (const line of text.split('\n')) {
-    const m = /^(\w+) (\d+)/.exec(line);
-    if (!m) continue;
-    out[m[1]!] = Number(m[2]);
-    tracked.add(Number(m[2]));
-    // Every fixture parent leads its own group (run starts it detached).
-    if (m[1] === 'parent') groups.push(Number(m[2]));
-  }
-  return out;
-}
+const fx = escapeFixtures('rd-run');
+const { tracked, groups, escape, pidFile, readPids } = fx;
+after(() => fx.done());
 
 function startCli(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
@@ -70,21 +40,21 @@ function watchdogOf(ppid: number): number | null {
 test('run ends a setsid escapee after the command exits, and says so', async () => {
   const pf = pidFile();
   const r = await runCli(['run', '--grace', '2s', '--', PYTHON, escape('setsid_escape.py'), pf]);
-  const pids = readPids(pf);
-  assert.ok(pids.escapee, `the fixture reported its escapee: ${readFileSync(pf, 'utf8')}`);
+  const escapee = readPids(pf).escapee?.[0];
+  assert.ok(escapee, `the fixture reported its escapee: ${readFileSync(pf, 'utf8')}`);
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(!alive(pids.escapee!), `setsid escapee ${pids.escapee} was ended`);
-  assert.match(r.stderr, new RegExp(`^rerun-doctor run: ended 1 leftover process \\(pid ${pids.escapee}; 1 in a new session \\(setsid\\)`, 'm'));
+  assert.ok(!alive(escapee), `setsid escapee ${escapee} was ended`);
+  assert.match(r.stderr, new RegExp(`^rerun-doctor run: ended 1 leftover process \\(pid ${escapee}; 1 in a new session \\(setsid\\)`, 'm'));
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
 
 test('run ends a double-forked daemon after the command exits', async () => {
   const pf = pidFile();
   const r = await runCli(['run', '--grace', '2s', '--', PYTHON, escape('double_fork.py'), pf]);
-  const pids = readPids(pf);
-  assert.ok(pids.escapee, 'the fixture reported its daemon');
+  const escapee = readPids(pf).escapee?.[0];
+  assert.ok(escapee, 'the fixture reported its daemon');
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(!alive(pids.escapee!), `double-forked daemon ${pids.escapee} was ended`);
+  assert.ok(!alive(escapee), `double-forked daemon ${escapee} was ended`);
   assert.match(r.stderr, /ended 1 leftover process .*orphaned \(double fork/);
 });
 
@@ -99,7 +69,7 @@ test('run SIGKILLed mid-run: the watchdog takes the whole tree down within ~3 s'
   const wd = watchdogOf(cli.child.pid!);
   assert.ok(wd !== null, 'a watchdog runs beside rerun-doctor');
   tracked.add(wd);
-  const victims = [readPids(pf).parent!, readPids(pf).escapee!, readPids(pf2).parent!, readPids(pf2).escapee!];
+  const victims = [readPids(pf).parent![0]!, readPids(pf).escapee![0]!, readPids(pf2).parent![0]!, readPids(pf2).escapee![0]!];
   assert.ok(victims.every(alive), 'everything runs before the kill');
   process.kill(cli.child.pid!, 'SIGKILL');
   await cli.exited;
@@ -125,7 +95,7 @@ test('SIGTERM to rerun-doctor is forwarded: the command sees it, and its exit co
   const r = await cli.exited;
   assert.equal(r.code, 3, cli.stderr());
   assert.match(readFileSync(pf, 'utf8'), /^got SIGTERM$/m);
-  assert.ok(!alive(readPids(pf).parent!), 'the command is gone');
+  assert.ok(!alive(readPids(pf).parent![0]!), 'the command is gone');
 });
 
 test('run without a command is a one-line usage error', async () => {
