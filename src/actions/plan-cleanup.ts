@@ -1,18 +1,25 @@
-// Which processes `clean` may end, each with the reason it is in or out. Pure: the plan is made
-// from the census and the diagnosis, then shown, then executed after re-reading every identity.
-import type { Census, ClassifiedProcess } from '../model/census.js';
-import type { Diagnosis } from '../rules/diagnose.js';
+// Which processes `clean` may end, each with the reason it is in or out. Pure, and safe by
+// construction: it reads the census's runs, not the diagnosis, and every target must pass checks
+// of its own (defence in depth) before it is planned. docs/clean.md, docs/attribution.md.
+import { isRerunDoctor } from '../census/fingerprints.js';
+import type { Census, ClassifiedProcess, Generation, Role } from '../model/census.js';
+
+export const PLAN_SCHEMA_VERSION = 2;
 
 export interface Target {
   pid: number;
   /** Identity at planning time: the process is re-read before every signal and skipped on a mismatch. */
   startKey: number;
   uid: number | null;
-  role: string | null;
+  role: Role | null;
   kind: string | null;
   argv: string[];
   ports: number[];
   why: string;
+  /** The run (census generation id) it was left behind by. */
+  run: number;
+  /** Ended in this order: `processes` (servers, workers, launchers) first, then `helpers` (trackers), which get their grace to unlink what they track. */
+  phase: 'processes' | 'helpers';
 }
 
 export interface Excluded {
@@ -21,9 +28,19 @@ export interface Excluded {
   why: string;
 }
 
+export interface RunDecision {
+  id: number;
+  status: Generation['status'];
+  scope: Generation['scope'];
+  cwd: string | null;
+  decision: 'clean' | 'leave';
+  why: string;
+}
+
 export interface CleanupPlan {
   targets: Target[];
   excluded: Excluded[];
+  runs: RunDecision[];
 }
 
 export interface PlanOptions {
@@ -35,41 +52,99 @@ export interface PlanOptions {
   allUsers: boolean;
   /** As root under sudo: the invoking user's processes are theirs, not another user's. */
   sudoUid: number | null;
+  /** Detached runs too (a server whose launcher is gone, with nothing newer beside it). */
+  includeDetached?: boolean;
+  /** Dead runs of other projects too. */
+  allProjects?: boolean;
+  /** Named by the user: the dead runs holding these pids, whatever their scope, status or evidence. */
+  pids?: number[];
 }
 
-/** Findings whose processes clean may end: what the last run left, never the running server. */
-const CLEANABLE = new Set(['orphan-server', 'orphan-workers', 'process-leak', 'gpu-memory-held']);
+/** Helpers end last: the resource tracker unlinks its run's shared memory and semaphores once the others are gone. */
+const HELPER_LAST = new Set(['resource-tracker', 'semaphore-tracker', 'loky-tracker', 'torch-shm-manager', 'forkserver']);
 
-export function planCleanup(census: Census, diagnosis: Diagnosis, o: PlanOptions): CleanupPlan {
-  const genStatus = new Map(census.generations.map((g) => [g.id, g.status]));
-  const reasons = new Map<number, string>();
-  for (const f of diagnosis.findings) {
-    if (!CLEANABLE.has(f.id)) continue;
-    for (const pid of f.pids) if (!reasons.has(pid)) reasons.set(pid, `${f.id}: ${f.title}`);
+function decide(r: Generation, named: boolean, o: PlanOptions): { decision: 'clean' | 'leave'; why: string } {
+  if (r.status === 'running') return { decision: 'leave', why: `running: ${r.statusReason}` };
+  if (r.scope !== 'project' && !named && !o.allProjects) {
+    return { decision: 'leave', why: `${r.scope === 'other' ? "another project's" : 'of an unknown project (its working directory and environment are not readable)'}${r.cwd ? ` (cwd ${r.cwd})` : ''}: pass --all-projects or --pid to include it` };
+  }
+  if (r.evidence === 'weak' && !named) return { decision: 'leave', why: 'held to a run only by resemblance (environment): pass --pid to end it' };
+  if (r.status === 'detached') {
+    if (named) return { decision: 'clean', why: 'detached, and named with --pid' };
+    if (r.shadowed) return { decision: 'clean', why: `detached, and a newer run of the project runs beside it: ${r.statusReason}` };
+    if (o.includeDetached) return { decision: 'clean', why: `detached (--include-detached): ${r.statusReason}` };
+    return { decision: 'leave', why: `detached: ${r.statusReason}. It may be running on purpose (nohup, a start script); if you stopped your server, end it with --include-detached or --pid ${r.serverPid ?? r.tops[0] ?? ''}` };
+  }
+  return { decision: 'clean', why: `left behind: ${r.statusReason}` };
+}
+
+/**
+ * Every process of a run to be cleaned must itself be left behind: following the parents that
+ * started it (adoption cuts the chain), it reaches an adopted member of the same run, and nothing
+ * alive outside the run started anything on the way. Null when that holds, else why not.
+ */
+function liveAncestorThatStartedIt(p: ClassifiedProcess, byPid: Map<number, ClassifiedProcess>): string | null {
+  const seen = new Set<number>();
+  for (let cur = p; ; ) {
+    if (cur.adopted) return null;
+    seen.add(cur.pid);
+    const parent = byPid.get(cur.ppid);
+    if (!parent) return cur.ppid <= 0 ? `its starter (parent ${cur.ppid}) is not visible here` : null;
+    if (parent.generation !== p.generation) return `${cur === p ? 'its' : `its ancestor ${cur.pid}'s`} parent ${parent.pid} (${parent.comm}) started it and is alive, outside the dead run`;
+    if (seen.has(parent.pid)) return 'its parent chain loops';
+    cur = parent;
+  }
+}
+
+export function planCleanup(census: Census, o: PlanOptions): CleanupPlan {
+  const byPid = new Map(census.processes.map((p) => [p.pid, p]));
+  const named = new Set(o.pids ?? []);
+  const runs: RunDecision[] = [];
+  const decisions = new Map<number, { decision: 'clean' | 'leave'; why: string }>();
+  for (const r of census.generations) {
+    const d = decide(r, r.pids.some((pid) => named.has(pid)), o);
+    decisions.set(r.id, d);
+    runs.push({ id: r.id, status: r.status, scope: r.scope, cwd: r.cwd, ...d });
   }
   const targets: Target[] = [];
   const excluded: Excluded[] = [];
   const out = (p: ClassifiedProcess, why: string) => excluded.push({ pid: p.pid, argv: p.argv, why });
+  for (const pid of named) {
+    const p = byPid.get(pid);
+    if (!p) excluded.push({ pid, argv: [], why: 'named with --pid, but no such process' });
+    else if (p.generation === null) out(p, 'named with --pid, but it is not a server, worker, helper or launcher of any run: end it yourself if you mean to');
+  }
   for (const p of census.processes) {
-    const reason = reasons.get(p.pid);
-    if (reason === undefined) {
-      if (p.role !== null) {
-        if (p.zombie) out(p, `a zombie: nothing to end; its parent ${p.ppid} must reap it`);
-        else if (genStatus.get(p.generation ?? -1) === 'current') out(p, `part of the current run (run ${p.generation}): not left behind`);
-        else out(p, 'a project process no finding attributes to a dead run');
-      }
+    if (p.generation === null) continue;
+    const d = decisions.get(p.generation)!;
+    if (d.decision === 'leave') {
+      out(p, p.zombie ? `a zombie: nothing to end; its parent ${p.ppid} must reap it` : `run ${p.generation} is left alone: ${d.why}`);
       continue;
     }
-    // Only what a run left behind: an orphan, a process of a run whose server is gone, or a server
-    // the orphan-server finding names. Never a live run's process, even if a finding counts it.
-    const leftBehind = p.orphan || genStatus.get(p.generation ?? -1) === 'orphaned' || reason.startsWith('orphan-server');
-    if (!leftBehind) out(p, `${reason.split(':')[0]} counts it, but it belongs to a running server (run ${p.generation ?? '?'})`);
-    else if (p.pid <= 1) out(p, 'pid 1 is never signalled');
+    // Defence in depth: each target on its own merits, whatever the run's status says.
+    const started = liveAncestorThatStartedIt(p, byPid);
+    if (p.pid <= 1) out(p, 'pid 1 is never signalled');
     else if (p.pid === o.selfPid || o.ancestors.includes(p.pid)) out(p, 'rerun-doctor itself or one of its parents');
+    else if (isRerunDoctor(p.argv)) out(p, 'a rerun-doctor process: `run` and its watchdog end their own runs');
     else if (p.zombie) out(p, `a zombie: nothing to end; its parent ${p.ppid} must reap it`);
+    else if (started) out(p, `not left behind: ${started}`);
     else if (o.uid !== null && o.uid !== 0 && p.uid !== null && p.uid !== o.uid) out(p, `another user's (uid ${p.uid}): not signalled`);
+    else if (o.uid !== null && o.uid !== 0 && p.uid === null) out(p, 'its owner could not be read: not signalled');
     else if (o.uid === 0 && p.uid !== null && p.uid !== 0 && !o.allUsers && p.uid !== o.sudoUid) out(p, `another user's (uid ${p.uid}): pass --all-users to include it`);
-    else targets.push({ pid: p.pid, startKey: p.startKey, uid: p.uid, role: p.role, kind: p.kind, argv: p.argv, ports: p.ports, why: reason });
+    else {
+      targets.push({
+        pid: p.pid,
+        startKey: p.startKey,
+        uid: p.uid,
+        role: p.role,
+        kind: p.kind,
+        argv: p.argv,
+        ports: p.ports,
+        why: `run ${p.generation}: ${d.why}${p.orphan && p.orphanReason ? `; ${p.orphanReason}` : ''}`,
+        run: p.generation,
+        phase: HELPER_LAST.has(p.kind ?? '') ? 'helpers' : 'processes',
+      });
+    }
   }
-  return { targets, excluded };
+  return { targets, excluded, runs };
 }

@@ -3,6 +3,9 @@ import type { Census, ClassifiedProcess, Role } from '../model/census.js';
 
 export const COUNT_SCHEMA_VERSION = 1;
 
+/** Launchers (wrappers) are part of a run but never one of its 1 + N. */
+export type CountedRole = Exclude<Role, 'launcher'>;
+
 export interface SavedProcess {
   pid: number;
   startKey: number;
@@ -24,7 +27,7 @@ export interface SavedCensus {
 
 export interface CountSummary {
   total: number;
-  byRole: Record<Role, number>;
+  byRole: Record<CountedRole, number>;
   orphans: number;
   zombies: number;
   runs: number;
@@ -36,6 +39,8 @@ export interface Expectation {
   /** 1 + N per running server, plus the helpers explained below; null when N is unknown. */
   expected: number | null;
   helpersExplained: Array<{ pid: number; kind: string; why: string }>;
+  /** Processes of running programs the server pattern does not name (a notebook's Pool, joblib): their main is alive, so they are not a leak. */
+  otherExplained: Array<{ pid: number; kind: string | null; why: string }>;
   /** Processes beyond what the running servers explain: the leak. */
   unexplained: Array<{ pid: number; role: Role; kind: string | null; why: string }>;
   verdict: 'ok' | 'leak' | 'unknown';
@@ -61,10 +66,17 @@ export interface HistoryEntry {
   unexplained: number | null;
 }
 
-const live = (p: ClassifiedProcess) => p.role !== null && !p.zombie;
+/** The project's own processes that count: in a run of the project, alive, not a launcher (a wrapper is never one of the 1 + N). */
+function projectRuns(census: Census): Set<number> {
+  return new Set(census.generations.filter((g) => g.scope === 'project').map((g) => g.id));
+}
+function counted(census: Census): ClassifiedProcess[] {
+  const runs = projectRuns(census);
+  return census.processes.filter((p) => p.role !== null && p.role !== 'launcher' && !p.zombie && p.generation !== null && runs.has(p.generation));
+}
 
 export function saveable(census: Census): SavedProcess[] {
-  return census.processes.filter(live).map((p) => ({
+  return counted(census).map((p) => ({
     pid: p.pid,
     startKey: p.startKey,
     startTime: p.startTime,
@@ -77,8 +89,8 @@ export function saveable(census: Census): SavedProcess[] {
 }
 
 export function summarize(procs: Array<{ role: Role; orphan: boolean; generation: number | null }>, zombies: number, liveServers: number): CountSummary {
-  const byRole: Record<Role, number> = { server: 0, worker: 0, helper: 0 };
-  for (const p of procs) byRole[p.role]++;
+  const byRole: Record<CountedRole, number> = { server: 0, worker: 0, helper: 0 };
+  for (const p of procs) if (p.role !== 'launcher') byRole[p.role]++;
   return {
     total: procs.length,
     byRole,
@@ -90,33 +102,40 @@ export function summarize(procs: Array<{ role: Role; orphan: boolean; generation
 }
 
 export function censusSummary(census: Census): CountSummary {
-  const procs = census.processes.filter(live);
-  const zombies = census.processes.filter((p) => p.role !== null && p.zombie).length;
-  const liveServers = procs.filter((p) => p.role === 'server' && !p.orphan).length;
+  const procs = counted(census);
+  const runs = projectRuns(census);
+  const zombies = census.processes.filter((p) => p.role !== null && p.zombie && p.generation !== null && runs.has(p.generation)).length;
+  const running = new Set(census.generations.filter((g) => g.status === 'running').map((g) => g.id));
+  const liveServers = procs.filter((p) => p.role === 'server' && running.has(p.generation!)).length;
   return summarize(procs as Array<ClassifiedProcess & { role: Role }>, zombies, liveServers);
 }
 
 const HELPER_ALLOWANCE: Record<string, number> = { 'resource-tracker': 1, 'semaphore-tracker': 1, forkserver: 1, 'torch-shm-manager': 1, 'loky-tracker': 1 };
 
 /**
- * What the running servers explain: per live (non-orphan) server, the server, N workers and one
- * of each helper kind. Everything else (orphans, extra workers, extra helpers) is unexplained.
+ * What the running servers explain: per server of a running run, the server, N workers and one of
+ * each helper kind. Processes of running programs the pattern does not name are explained by their
+ * live main. Everything else (dead runs' processes, extra workers, extra helpers) is unexplained.
  */
 export function judgeCount(census: Census, instances: number | null): Expectation {
-  const procs = census.processes.filter(live);
-  const servers = procs.filter((p) => p.role === 'server' && !p.orphan);
+  const procs = counted(census);
   const helpersExplained: Expectation['helpersExplained'] = [];
+  const otherExplained: Expectation['otherExplained'] = [];
   const unexplained: Expectation['unexplained'] = [];
-  for (const p of procs) {
-    if (p.orphan) unexplained.push({ pid: p.pid, role: p.role!, kind: p.kind, why: `orphan: ${p.orphanReason ?? ''}` });
-  }
+  let servers = 0;
   for (const g of census.generations) {
-    const members = procs.filter((p) => p.generation === g.id && !p.orphan);
-    const server = members.find((p) => p.role === 'server');
-    if (!server) {
-      for (const p of members) unexplained.push({ pid: p.pid, role: p.role!, kind: p.kind, why: `run ${g.id} has no running server` });
+    if (g.scope !== 'project') continue;
+    const members = procs.filter((p) => p.generation === g.id);
+    if (g.dead) {
+      for (const p of members) unexplained.push({ pid: p.pid, role: p.role!, kind: p.kind, why: p.orphan ? `orphan: ${p.orphanReason ?? ''}` : `run ${g.id} is ${g.status}: ${g.statusReason}` });
       continue;
     }
+    const server = members.find((p) => p.role === 'server');
+    if (!server) {
+      for (const p of members) otherExplained.push({ pid: p.pid, kind: p.kind, why: `part of a running program the server pattern does not name (run ${g.id}: ${g.statusReason})` });
+      continue;
+    }
+    servers++;
     const extraServers = members.filter((p) => p.role === 'server' && p !== server);
     const workers = members.filter((p) => p.role === 'worker');
     const helpers = members.filter((p) => p.role === 'helper');
@@ -133,27 +152,30 @@ export function judgeCount(census: Census, instances: number | null): Expectatio
       else unexplained.push({ pid: h.pid, role: 'helper', kind: h.kind, why: `more than one ${k} in run ${g.id}` });
     }
   }
-  const expected = instances === null ? null : servers.length * (1 + instances);
+  const expected = instances === null ? null : servers * (1 + instances);
+  const counting = procs.length - otherExplained.length;
   let verdict: Expectation['verdict'];
   let message: string;
   const helperNote = helpersExplained.length > 0 ? ` plus ${helpersExplained.length} helper${helpersExplained.length === 1 ? '' : 's'} (not a leak)` : '';
   if (unexplained.length > 0) {
     verdict = 'leak';
-    message = `${unexplained.length} process${unexplained.length === 1 ? '' : 'es'} beyond what the running server${servers.length === 1 ? '' : 's'} explain${servers.length === 1 ? 's' : ''}`;
+    message = `${unexplained.length} process${unexplained.length === 1 ? '' : 'es'} beyond what the running server${servers === 1 ? '' : 's'} explain${servers === 1 ? 's' : ''}`;
   } else if (instances === null) {
-    verdict = servers.length === 0 && procs.length === 0 ? 'ok' : 'unknown';
-    message = verdict === 'ok' ? 'no project processes left' : `${procs.length} project processes; pass --instances N to check them against 1 + N`;
+    verdict = servers === 0 && counting === 0 ? 'ok' : 'unknown';
+    message = verdict === 'ok' ? 'no project processes left' : `${counting} project processes; pass --instances N to check them against 1 + N`;
   } else {
     verdict = 'ok';
-    message = servers.length === 0 ? 'no project processes left' : `${servers.length * (1 + instances)} as expected (1 + ${instances} per server)${helperNote}`;
+    message = servers === 0 ? 'no project processes left' : `${servers * (1 + instances)} as expected (1 + ${instances} per server)${helperNote}`;
   }
+  if (otherExplained.length > 0) message += `; ${otherExplained.length} process${otherExplained.length === 1 ? '' : 'es'} of running programs the server pattern does not name (not counted)`;
   if (instances !== null) {
-    const workers = procs.filter((p) => p.role === 'worker' && !p.orphan).length;
-    if (verdict !== 'leak' && workers < servers.length * instances) {
-      message += `; note: only ${workers} of ${servers.length * instances} expected workers are running`;
+    const serving = new Set(census.generations.filter((g) => g.scope === 'project' && !g.dead && g.serverPid !== null).map((g) => g.id));
+    const workers = procs.filter((p) => p.role === 'worker' && serving.has(p.generation!)).length;
+    if (verdict !== 'leak' && workers < servers * instances) {
+      message += `; note: only ${workers} of ${servers * instances} expected workers are running`;
     }
   }
-  return { instances, expected, helpersExplained, unexplained, verdict, message };
+  return { instances, expected, helpersExplained, otherExplained, unexplained, verdict, message };
 }
 
 function helperWhy(kind: string): string {

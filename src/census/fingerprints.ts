@@ -54,18 +54,57 @@ export function matchFingerprint(cmd: string, comm: string): Fingerprint | null 
   return null;
 }
 
+const base = (s: string | null | undefined): string => (s ?? '').split('/').pop() ?? '';
+
 /** A Python interpreter (python, python3, python3.11, pythonw; pt_main_thread is torch's renamed main thread). */
 export function looksLikePython(argv: string[], comm: string, exe: string | null): boolean {
-  const base = (s: string | undefined) => (s ?? '').split('/').pop() ?? '';
-  return /^python[\d.]*w?$/i.test(base(argv[0])) || /^python/i.test(comm) || /^python/i.test(base(exe ?? undefined)) || comm === 'pt_main_thread';
+  // The executable is the evidence that survives setproctitle (which rewrites argv and comm).
+  if (exe !== null && /^python[\d.]*w?( \(deleted\))?$/i.test(base(exe))) return true;
+  return /^python[\d.]*w?$/i.test(base(argv[0])) || /^python/i.test(comm) || comm === 'pt_main_thread';
+}
+
+/** The same program: the same executable when both are known, else the same argv[0]. */
+export function sameExecutable(a: { exe: string | null; argv: string[]; comm: string }, b: { exe: string | null; argv: string[]; comm: string }): boolean {
+  if (a.exe !== null && b.exe !== null) return a.exe === b.exe;
+  if (a.argv.length > 0 && b.argv.length > 0) return base(a.argv[0]) === base(b.argv[0]);
+  return a.comm === b.comm;
 }
 
 /**
- * Processes that adopt orphans: Linux subreapers (systemd --user, container inits) and launchd.
- * PR_SET_CHILD_SUBREAPER is not visible in /proc, so this is by name; the start-time check in
- * classify.ts (adoptedBy) catches the rest (an adopter younger than the child cannot be its real parent).
+ * Programs that run another program and are never the server, whatever their argv says:
+ * shells, env and signal/time wrappers, build tools, terminal multiplexers, environment runners.
+ * Matched on the executable's name (argv[0], exe or comm), and on argv[1] when argv[0] is an
+ * interpreter running a launcher script (`python3 /usr/bin/poetry run …`, `node …/npx …`).
  */
-export function looksLikeSubreaper(argv: string[], comm: string): boolean {
-  if (comm === 'systemd' && argv.includes('--user')) return true;
-  return ['tini', 'dumb-init', 'catatonit', 'docker-init', 's6-svscan', 'containerd-shim', 'containerd-shim-runc-v2', 'launchd'].includes(comm);
+const LAUNCHERS = new Set([
+  'sh', 'bash', 'dash', 'zsh', 'ksh', 'fish', 'busybox',
+  'env', 'nohup', 'timeout', 'time', 'nice', 'ionice', 'taskset', 'chrt', 'stdbuf', 'setsid', 'setpriv', 'unshare', 'nsenter',
+  'sudo', 'su', 'runuser', 'doas', 'xargs', 'script', 'flock', 'watch', 'entr', 'caffeinate',
+  'make', 'gmake', 'just', 'task', 'tmux', 'screen', 'dtach', 'abduco',
+  'uv', 'uvx', 'poetry', 'pipenv', 'pdm', 'hatch', 'rye', 'conda', 'mamba', 'micromamba', 'pixi', 'tox', 'nox', 'invoke',
+  'npm', 'npx', 'pnpm', 'yarn', 'bun', 'foreman', 'honcho', 'overmind', 'watchmedo', 'nodemon', 'direnv',
+  'rerun-doctor',
+]);
+const INTERPRETERS = /^(python[\d.]*w?|node|nodejs|bun|deno|ruby|perl|sh|bash|dash)$/i;
+
+/** Our own CLI (`node …/dist/cli/bin.js …`, the `rerun-doctor` link, the run watchdog). */
+export function isRerunDoctor(argv: string[]): boolean {
+  const a1 = argv[1] ?? '';
+  return base(argv[0]) === 'rerun-doctor' || (/^node(js)?$/.test(base(argv[0])) && (base(a1) === 'rerun-doctor' || /rerun-doctor.*\/(dist|src)\/(cli\/bin|actions\/watchdog)\.[jt]s$/.test(a1) || /\/(dist|src)\/cli\/bin\.[jt]s$/.test(a1)));
+}
+
+/** The launcher's name when p runs a launcher program, else null. */
+export function launcherName(p: { argv: string[]; comm: string; exe: string | null }): string | null {
+  if (isRerunDoctor(p.argv)) return 'rerun-doctor';
+  for (const n of [base(p.argv[0]), base(p.exe), p.comm]) {
+    if (n && LAUNCHERS.has(n)) {
+      // `bash` with no script and no -c is an interactive shell (a terminal), not a wrapper.
+      return n;
+    }
+  }
+  if (p.argv.length > 1 && INTERPRETERS.test(base(p.argv[0]))) {
+    const script = base(p.argv[1]);
+    if (LAUNCHERS.has(script)) return script;
+  }
+  return null;
 }

@@ -90,6 +90,6 @@ export function makeContext(values: CommonValues, io: Io, extraPorts: number[] =
     configSource: source,
     root,
     json: values.json === true,
-    classify: { serverPattern, workerPatterns, ports, generationGapSeconds: config.thresholds.generationGapSeconds },
+    classify: { serverPattern, workerPatterns, ports, generationGapSeconds: config.thresholds.generationGapSeconds, projectRoot: root },
   };
 }

@@ -42,6 +42,17 @@ export interface ProcessInfo {
   pipes?: number[];
   /** Linux: fd numbers (3 and up) that hold sockets; tells a forkserver (its listener on the fd its argv names) from the workers it forked. */
   socketFds?: number[];
+  /** Linux: socket inodes held on fd 3 and up (an inherited socket ties the processes that share it). */
+  socketInodes?: number[];
+  /** Linux: its pid inside its own PID namespace (the last `NSpid:` of status); 1 for a container's init. */
+  nsPid?: number | null;
+  /** Linux: the ignored-signals mask (`SigIgn:` of status, hex): `nohup` leaves SIGHUP ignored. */
+  sigIgn?: string | null;
+  /**
+   * A few environment variables that tie a process to its run and project (only these keys are
+   * ever read: see ENV_KEYS in os/linux/proc-pid.ts); absent where environ is unreadable.
+   */
+  env?: Record<string, string>;
 }
 
 export interface SocketOwner {

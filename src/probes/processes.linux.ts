@@ -5,7 +5,7 @@ import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
-import { parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../os/linux/proc-pid.js';
+import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../os/linux/proc-pid.js';
 import type { ProcessProbe } from './types.js';
 
 const PROBE = 'processes.linux';
@@ -34,7 +34,11 @@ export function readUserNames(host: Host): Map<number, string> {
   }
 }
 
-/** Reads one process's basic row; returns null when it vanished mid-read. */
+/**
+ * Reads one process's basic row; returns null when it vanished mid-read or is a kernel thread
+ * (PF_KTHREAD: kthreadd and its children are not user processes and never part of a run; told by
+ * the flag, not by pid 2, which in a container is an ordinary process).
+ */
 export function readProcess(host: Host, pid: number, bootTime: number, pageSize: number, denied: number[]): ProcessInfo | null {
   let stat;
   try {
@@ -43,6 +47,7 @@ export function readProcess(host: Host, pid: number, bootTime: number, pageSize:
     if (e instanceof ProcessGone) return null;
     throw e;
   }
+  if (isKernelThreadFlags(stat.flags)) return null;
   let argv: string[] = [];
   try {
     argv = parseCmdline(host.proc.read(`${pid}/cmdline`, { singleRead: true }));
@@ -84,7 +89,7 @@ export function readPageSize(host: Host): number {
   }
 }
 
-/** status, exe, cwd, cgroup and pipe inodes: the costlier reads, only where needed. */
+/** status, exe, cwd, cgroup, environment markers, pipe and socket inodes: the costlier reads, only where needed. */
 export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, users: Map<number, string>): void {
   try {
     const st = parseProcStatus(host.proc.read(`${p.pid}/status`));
@@ -93,8 +98,16 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
       p.user = users.get(st.uid) ?? String(st.uid);
     }
     if (st.rssBytes !== null) p.rssBytes = st.rssBytes;
+    p.nsPid = st.nsPid;
+    p.sigIgn = st.sigIgn;
   } catch (e) {
     if (e instanceof AccessDenied) denied.add(p.pid);
+  }
+  // environ is readable by its owner and root only; a few keys are kept (ENV_KEYS), never the rest.
+  try {
+    p.env = parseEnviron(host.proc.read(`${p.pid}/environ`));
+  } catch {
+    /* another user's process, or gone: no environment evidence */
   }
   const link = (rel: string): string | null => {
     try {
@@ -114,6 +127,7 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
     p.cgroup = null;
   }
   const pipes = new Set<number>();
+  const sockets = new Set<number>();
   const socketFds: number[] = [];
   try {
     const { fds, targets } = host.proc.fdLinks(p.pid);
@@ -123,18 +137,17 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
       if (fds[i]! < 3) continue;
       const l = parseFdLink(targets[i]!);
       if (l?.kind === 'pipe') pipes.add(l.inode);
-      else if (l?.kind === 'socket') socketFds.push(fds[i]!);
+      else if (l?.kind === 'socket') {
+        socketFds.push(fds[i]!);
+        sockets.add(l.inode);
+      }
     }
   } catch (e) {
     if (e instanceof AccessDenied) denied.add(p.pid);
   }
   p.pipes = [...pipes].sort((a, b) => a - b);
   p.socketFds = socketFds.sort((a, b) => a - b);
-}
-
-/** Kernel threads (kthreadd, pid 2, and its children) are not user processes and never part of a run. */
-function isKernelThread(p: ProcessInfo): boolean {
-  return p.pid === 2 || (p.ppid === 2 && p.argv.length === 0);
+  p.socketInodes = [...sockets].sort((a, b) => a - b);
 }
 
 export const linuxProcesses: ProcessProbe = async (host, opts) => {
@@ -155,7 +168,7 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
   for (const pid of pids) {
     try {
       const p = readProcess(host, pid, bootTime, pageSize, deniedBasic);
-      if (p && !isKernelThread(p)) rows.push(p);
+      if (p) rows.push(p);
     } catch (e) {
       issues.push({ probe: PROBE, kind: 'parse', message: `pid ${pid}: ${(e as Error).message}`, pids: [pid] });
     }

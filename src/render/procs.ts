@@ -19,9 +19,14 @@ export function describeGeneration(g: Generation, all: Generation[]): string {
 }
 
 function statusText(g: Generation, style: Style): string {
-  if (g.status === 'current') return style.green(`running, server ${g.serverPid}`);
-  if (g.status === 'older') return style.yellow(`an older server still running (${g.serverPid})`);
-  return style.red(g.serverPid !== null ? `ORPHANED: server ${g.serverPid} lost its launcher` : 'ORPHANED: its main process is gone');
+  const whose = g.scope === 'project' ? '' : style.dim(g.scope === 'other' ? ` · another project's${g.cwd ? ` (${g.cwd})` : ''}` : ' · project unknown');
+  if (g.status === 'running') {
+    const by = g.startedBy ? `, started by ${g.startedBy.comm} ${g.startedBy.pid}` : '';
+    if (g.serverPid === null) return style.green(`running (no server: a program the server pattern does not name${by})`) + whose;
+    return (g.current ? style.green(`running, server ${g.serverPid}${by}`) : style.yellow(`running, server ${g.serverPid}${by} (not the newest run)`)) + whose;
+  }
+  if (g.status === 'detached') return style.yellow(`DETACHED: server ${g.serverPid} runs on, its launcher gone${g.shadowed ? ' (a newer run is beside it: left over)' : ' (nohup? if you stopped your server, this is it)'}`) + whose;
+  return style.red(g.serverPid !== null ? `ORPHANED: server ${g.serverPid}'s run is broken` : 'ORPHANED: its main process is gone') + whose;
 }
 
 function line(p: ClassifiedProcess, prefix: string, o: TextOptions): string[] {
@@ -35,6 +40,7 @@ function line(p: ClassifiedProcess, prefix: string, o: TextOptions): string[] {
   const cmd = formatArgv(p.argv, p.comm);
   const out = [head, `${indent}${s.dim(o.wide ? cmd : truncate(cmd, Math.max(40, o.width - indent.length)))}`];
   if (p.orphan && p.orphanReason) out.push(`${indent}${s.red('↳')} ${p.orphanReason}`);
+  else if (p.adopted && p.adoptedReason) out.push(`${indent}${s.yellow('↳')} ${p.adoptedReason}`);
   if (p.zombie) out.push(`${indent}${s.yellow('↳')} unreaped child (defunct): its parent ${p.ppid} never wait()ed for it; it holds no memory or ports`);
   return out;
 }
@@ -82,7 +88,7 @@ export function renderProcs(census: Census, o: TextOptions & { patternSource: st
     for (const g of census.generations) {
       out.push('');
       const c = g.counts;
-      out.push(`${s.bold(describeGeneration(g, census.generations))} · started ${formatStart(g.startedAt, o.now)} · ${statusText(g, s)} · ${c.server} server, ${c.worker} worker${c.worker === 1 ? '' : 's'}, ${c.helper} helper${c.helper === 1 ? '' : 's'} · pgid ${g.pgids.join(',')}`);
+      out.push(`${s.bold(describeGeneration(g, census.generations))} · started ${formatStart(g.startedAt, o.now)} · ${statusText(g, s)} · ${c.server} server, ${c.worker} worker${c.worker === 1 ? '' : 's'}, ${c.helper} helper${c.helper === 1 ? '' : 's'}${c.launcher ? `, ${c.launcher} launcher${c.launcher === 1 ? '' : 's'}` : ''} · pgid ${g.pgids.join(',')}${g.linkedBy.length ? ` · tied by ${g.linkedBy.join(', ')}` : ''}`);
       out.push(...tree(g.pids.map((pid) => byPid.get(pid)!), o));
     }
   }

@@ -17,9 +17,9 @@ export const gpuMemoryHeld: Rule<GpuMemoryOptions> = {
     const pids: number[] = [];
     for (const gp of gpu.processes) {
       const p = byPid.get(gp.pid);
-      const orphan = p?.orphan === true;
-      const deadRun = p?.generation != null && input.census.generations.find((g) => g.id === p.generation)?.status === 'orphaned';
-      if (orphan || deadRun) {
+      // Held by a run of the project that is dead and not running on purpose (orphaned, or detached beside a newer run).
+      const run = p?.generation != null ? input.census.generations.find((g) => g.id === p.generation) : undefined;
+      if (run && run.scope === 'project' && (run.status === 'orphaned' || (run.status === 'detached' && run.shadowed))) {
         pids.push(gp.pid);
         evidence.push({ source: gp.source, text: `pid ${gp.pid} (${p?.role ?? '?'}/${p?.kind ?? '-'}, run ${p?.generation ?? '?'}, orphan) holds ${gp.usedMemoryMiB === null ? 'an unknown amount of' : `${gp.usedMemoryMiB} MiB of`} GPU memory${gp.gpuUuid ? ` on ${gp.gpuUuid}` : ''}` });
       }

@@ -1,42 +1,75 @@
-// orphan-server: a watched port held by a server whose launcher is gone, or by a server of an
-// earlier run while a newer one runs (DOMAIN.md: "ports still held by Python processes after stopping").
-import { describeProc, sortNum } from './lib/evidence.js';
-import type { Finding, Rule } from './types.js';
+// orphan-server: the server of a dead run (DOMAIN.md: "ports still held by Python processes after
+// stopping"), one finding per process with every watched port its run still holds. A detached run
+// (whole, its launcher gone, nothing newer beside it) may be running on purpose: a warning worded
+// for both readings. Beside a newer run of the project, or broken, it is an error. Another
+// project's dead server on a watched port is named, with whose it is; never cleaned unasked.
+import type { ClassifiedProcess, Generation } from '../model/census.js';
+import { describeProc, procSource, sortNum } from './lib/evidence.js';
+import type { EvidenceItem, Finding, Rule, Severity } from './types.js';
+
+const portList = (ports: number[]) => (ports.length === 0 ? 'no watched port' : ports.map((p) => `:${p}`).join(' and '));
 
 export const orphanServer: Rule = {
-  meta: { id: 'orphan-server', title: 'a watched port is held by an orphaned or earlier server', severity: 'error', requires: ['census', 'ports'], stage: 'orphans', defaultOptions: {} },
+  meta: { id: 'orphan-server', title: 'a server whose run is dead still runs (and holds its ports)', severity: 'error', requires: ['census', 'ports'], stage: 'orphans', defaultOptions: {} },
   check(input) {
-    const byPid = new Map(input.census.processes.map((p) => [p.pid, p]));
-    const current = input.census.generations.find((g) => g.status === 'current')?.id ?? null;
+    const watched = new Set(input.ports.filter((r) => r.watched).map((r) => r.port));
+    const own = new Set(input.ownLeftovers ?? []);
     const findings: Finding[] = [];
-    for (const port of input.ports) {
-      if (!port.watched) continue;
-      const culprits = new Map<number, string>();
-      for (const s of port.sockets) {
-        for (const o of s.owners) {
-          const p = byPid.get(o.pid);
-          if (!p || p.role !== 'server') continue;
-          if (p.orphan) culprits.set(p.pid, `orphaned: ${p.orphanReason ?? ''}`);
-          else if (current !== null && p.generation !== null && p.generation !== current) culprits.set(p.pid, `a server of run ${p.generation}, while run ${current} is the current one`);
+    const byRun = new Map<number, ClassifiedProcess[]>();
+    for (const p of input.census.processes) if (p.generation !== null) byRun.set(p.generation, [...(byRun.get(p.generation) ?? []), p]);
+    for (const run of input.census.generations) {
+      const members = (byRun.get(run.id) ?? []).filter((m) => !m.zombie);
+      const runPorts = sortNum(members.flatMap((m) => m.ports.filter((p) => watched.has(p))));
+      if (!run.dead) {
+        // A running server of another project on a watched port: say whose it is (info: it is not ours to stop).
+        if (run.scope !== 'project' && runPorts.length > 0 && run.serverPid !== null) {
+          const srv = members.find((m) => m.pid === run.serverPid)!;
+          findings.push(finding('info', `${portList(runPorts)} ${runPorts.length === 1 ? 'is' : 'are'} held by another project's running server ${srv.pid}${run.cwd ? ` (cwd ${run.cwd})` : ''}`, [srv], runPorts, [
+            { source: procSource(srv.pid), text: `${describeProc(srv)}: ${run.statusReason}; not this project's (${run.cwd ?? 'its working directory is not readable'})` },
+          ], 'It is another project\'s running server: stop it there if your rerun needs these ports, or give your server other ports (`ports` in the config).'));
         }
+        continue;
       }
-      if (culprits.size === 0) continue;
-      const pids = sortNum(culprits.keys());
-      findings.push({
-        id: 'orphan-server',
-        severity: 'error',
-        title: `:${port.port} is held by ${pids.length === 1 ? 'an orphaned server' : `${pids.length} orphaned servers`} (${pids.join(', ')})`,
-        pids,
-        ports: [port.port],
-        evidence: [
-          ...pids.map((pid) => ({ source: `/proc/net/tcp{,6} + /proc/${pid}/fd`, text: `${describeProc(byPid.get(pid)!)}: ${culprits.get(pid)}` })),
-          ...(port.topology === 'duplicated' ? [{ source: '/proc/net/tcp{,6}', text: `${port.sockets.length} sockets listen on :${port.port} (SO_REUSEPORT): a rerun binds it too and the kernel splits connections with the old server` }] : []),
-        ],
-        fix: `End the old server (and its workers) before the rerun; make the server stop its gRPC server and workers on SIGTERM, and set grpc.so_reuseport to 0 so a second server fails loudly.`,
-        next: ['rerun-doctor clean', 'rerun-doctor explain orphan-server'],
-        confidence: 'high',
-      });
+      for (const srv of members.filter((m) => m.role === 'server')) {
+        const others = members.filter((m) => m !== srv);
+        const evidence: EvidenceItem[] = [{ source: procSource(srv.pid), text: `${describeProc(srv)}: ${srv.orphanReason ?? run.statusReason}` }];
+        if (others.length > 0) evidence.push({ source: '/proc (parents, groups, pipes)', text: `its run ${run.id} also holds ${others.length} process${others.length === 1 ? '' : 'es'}: ${others.slice(0, 12).map((m) => `${m.pid} (${m.role}/${m.kind ?? '-'})`).join(', ')}${others.length > 12 ? ', …' : ''}` });
+        const dup = input.ports.filter((r) => runPorts.includes(r.port) && r.topology === 'duplicated');
+        for (const r of dup) evidence.push({ source: r.sockets[0]?.id.startsWith('inode:') ? '/proc/net/tcp{,6}' : 'lsof -F', text: `${r.sockets.length} sockets listen on :${r.port} (SO_REUSEPORT): a rerun binds it too and the kernel splits connections with the old server` });
+        const stopped = run.pids.some((pid) => own.has(pid));
+        let severity: Severity;
+        let title: string;
+        if (run.scope !== 'project') {
+          if (runPorts.length === 0) continue;
+          severity = 'warning';
+          title = `${portList(runPorts)} ${runPorts.length === 1 ? 'is' : 'are'} held by another project's server ${srv.pid}, whose launcher is gone${run.cwd ? ` (cwd ${run.cwd})` : ''}`;
+          evidence.push({ source: 'project scope', text: `not this project's run (${run.cwd ?? 'working directory not readable'}): rerun-doctor clean leaves it unless you name it (--pid ${srv.pid}, or --all-projects)` });
+        } else if (run.status === 'detached' && !run.shadowed && !stopped) {
+          severity = 'warning';
+          title = `server ${srv.pid} was started detached and its launcher is gone: if you stopped your server, this one still holds ${portList(runPorts)}`;
+          evidence.push({ source: 'run status', text: `${run.statusReason}. It is the project's only run, so it may be running on purpose (nohup, a start script): rerun-doctor clean leaves it unless --include-detached or --pid ${srv.pid}` });
+        } else {
+          severity = 'error';
+          title = `server ${srv.pid} of a dead run still ${runPorts.length > 0 ? `holds ${portList(runPorts)}` : 'runs'}${run.shadowed ? ` beside a newer run of the project` : stopped ? ' after the run was stopped' : ''}`;
+          evidence.push({ source: 'run status', text: run.shadowed ? `${run.statusReason}; a newer run of the project started after it, so it is left over, not running on purpose` : stopped ? 'check stopped this run, and its server lives on' : run.statusReason });
+        }
+        findings.push(finding(severity, title, [srv, ...others], runPorts, evidence, `End the old run (rerun-doctor clean${severity === 'error' ? '' : ` --pid ${srv.pid}`}). In the server: stop the gRPC server and the workers on SIGTERM and SIGINT, and set grpc.so_reuseport to 0 so a second server fails loudly instead of sharing the port.`, run));
+      }
     }
     return findings;
   },
 };
+
+function finding(severity: Severity, title: string, procs: ClassifiedProcess[], ports: number[], evidence: EvidenceItem[], fix: string, run?: Generation): Finding {
+  return {
+    id: 'orphan-server',
+    severity,
+    title,
+    pids: sortNum(procs.map((p) => p.pid)),
+    ports,
+    evidence,
+    fix,
+    next: run && run.scope === 'project' ? ['rerun-doctor clean --dry-run', 'rerun-doctor explain orphan-server'] : ['rerun-doctor ports', 'rerun-doctor explain orphan-server'],
+    confidence: 'high',
+  };
+}

@@ -1,32 +1,44 @@
-// orphan-workers: workers and helpers left by a dead main process (SIGKILL, IDE stop, unhandled SIGTERM).
+// orphan-workers: what an orphaned run left (its main process is gone: SIGKILL, an IDE's stop
+// button, SIGTERM without a handler): workers, helpers, and fork copies of the dead server. One
+// finding per run. Another project's leftovers are named (info), never cleaned unasked.
+import type { ClassifiedProcess } from '../model/census.js';
 import { describeProc, procSource, sortNum } from './lib/evidence.js';
 import type { Finding, Rule } from './types.js';
+
+/** "2 orphaned workers and 1 helper", "1 orphaned helper": only what there is. */
+function counted(procs: ClassifiedProcess[]): string {
+  const n = (...roles: string[]) => procs.filter((p) => roles.includes(p.role ?? '')).length;
+  const parts = ([[n('worker', 'server'), 'worker'], [n('helper'), 'helper'], [n('launcher'), 'launcher']] as const)
+    .filter(([k]) => k > 0)
+    .map(([k, what], i) => `${k} ${i === 0 ? 'orphaned ' : ''}${what}${k === 1 ? '' : 's'}`);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : (parts[0] ?? 'nothing');
+}
 
 export const orphanWorkers: Rule = {
   meta: { id: 'orphan-workers', title: 'workers and helpers left by a dead main process', severity: 'error', requires: ['census'], stage: 'orphans', defaultOptions: {} },
   check(input) {
-    // Orphaned servers that hold no watched port are here too: fork workers whose main died carry
-    // the server's command line, and nothing else would report them (orphan-server is about ports).
-    const holding = new Set(input.ports.filter((r) => r.watched).flatMap((r) => r.sockets.flatMap((s) => s.owners.map((o) => o.pid))));
-    const orphans = input.census.processes.filter((p) => p.orphan && !p.zombie && (p.role === 'worker' || p.role === 'helper' || (p.role === 'server' && !holding.has(p.pid))));
-    if (orphans.length === 0) return [];
-    const byRun = new Map<number | null, typeof orphans>();
-    for (const p of orphans) byRun.set(p.generation, [...(byRun.get(p.generation) ?? []), p]);
     const findings: Finding[] = [];
-    for (const [run, procs] of byRun) {
-      const workers = procs.filter((p) => p.role !== 'helper').length;
-      const helpers = procs.length - workers;
+    for (const run of input.census.generations) {
+      if (run.status !== 'orphaned') continue;
+      // Servers of the run are orphan-server's (with their ports); the rest are reported here.
+      const procs = input.census.processes.filter((p) => p.generation === run.id && !p.zombie && !(p.role === 'server' && p.kind !== 'fork-worker' && p.pid === run.serverPid));
+      if (procs.length === 0) continue;
       const pids = sortNum(procs.map((p) => p.pid));
       const ports = sortNum(procs.flatMap((p) => p.ports));
+      const foreign = run.scope !== 'project';
       findings.push({
         id: 'orphan-workers',
-        severity: 'error',
-        title: `${workers} orphaned worker${workers === 1 ? '' : 's'}${helpers ? ` and ${helpers} helper${helpers === 1 ? '' : 's'}` : ''} from run ${run ?? '?'}${ports.length ? `, still holding :${ports.join(', :')}` : ''}`,
+        severity: foreign ? 'info' : 'error',
+        title: `${counted(procs)} from ${foreign ? `another project's run ${run.id}${run.cwd ? ` (cwd ${run.cwd})` : ''}` : `run ${run.id}`}${ports.length ? `, still holding :${ports.join(', :')}` : ''}`,
         pids,
         ports,
-        evidence: procs.map((p) => ({ source: procSource(p.pid), text: `${describeProc(p)}: ${p.orphanReason ?? 'orphaned'}` })),
+        evidence: [
+          ...procs.map((p) => ({ source: procSource(p.pid), text: `${describeProc(p)}: ${p.orphanReason ?? `left behind with run ${run.id}`}` })),
+          ...(run.linkedBy.length > 0 ? [{ source: '/proc (parents, groups, pipes, sockets)', text: `one run (${run.statusReason}), tied by ${run.linkedBy.join(', ')}` }] : []),
+          ...(foreign ? [{ source: 'project scope', text: `not this project's (${run.cwd ?? 'working directory not readable'}): rerun-doctor clean leaves it unless --all-projects or --pid` }] : []),
+        ],
         fix: 'End these processes (they keep CPU, memory, GPU memory and semaphores, and the tracker keeps its pipe). In the server: terminate and join workers on SIGTERM/SIGINT with a timeout and a SIGKILL fallback, and let workers exit when their parent dies.',
-        next: ['rerun-doctor clean', 'rerun-doctor explain orphan-workers'],
+        next: foreign ? ['rerun-doctor procs', 'rerun-doctor explain orphan-workers'] : ['rerun-doctor clean', 'rerun-doctor explain orphan-workers'],
         confidence: 'high',
       });
     }

@@ -22,12 +22,15 @@ export const processLeak: Rule<ProcessLeakOptions> = {
         evidence.push({ source: 'count history', text: `the project's process count after each run went ${t.tail.join(' → ')} (+${t.perRun.toFixed(1)} per run that grew)` });
       }
     }
-    const orphanedRuns = input.census.generations.filter((g) => g.status === 'orphaned');
+    // Runs of the project left behind: orphaned ones, and detached ones a newer run shadows. One
+    // SIGKILLed run is one run however many sessions its pieces made (orphan-workers reports it).
+    const orphanedRuns = input.census.generations.filter((g) => g.scope === 'project' && (g.status === 'orphaned' || (g.status === 'detached' && g.shadowed)));
     if (orphanedRuns.length >= options.orphanedRuns) {
       severity = 'error';
       for (const g of orphanedRuns) {
         g.pids.forEach((p) => pids.add(p));
-        evidence.push({ source: '/proc (process groups, start times, pipes)', text: `run ${g.id}, started ${g.startedAt}, left ${g.pids.length} process${g.pids.length === 1 ? '' : 'es'} (${g.counts.worker} workers, ${g.counts.helper} helpers${g.counts.server ? `, ${g.counts.server} server` : ''}) with no running server` });
+        const c = g.counts;
+        evidence.push({ source: '/proc (parents, sessions, groups, pipes)', text: `run ${g.id}, started ${g.startedAt}, left ${g.pids.length} process${g.pids.length === 1 ? '' : 'es'} (${c.worker} worker${c.worker === 1 ? '' : 's'}, ${c.helper} helper${c.helper === 1 ? '' : 's'}${c.server ? `, ${c.server} server` : ''}): ${g.statusReason}` });
       }
     }
     if (input.instances !== null) {

@@ -49,6 +49,8 @@ export interface DiagnosisInput {
   censusBefore?: Census | null;
   /** Seconds between censusBefore and census. */
   windowSeconds?: number;
+  /** Pids that `check`/`rerun` found left by the run they started and stopped: their run is not running on purpose. */
+  ownLeftovers?: number[];
 }
 
 export interface RuleMeta<O> {

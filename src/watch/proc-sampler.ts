@@ -42,8 +42,8 @@ export interface ProcSampler {
   latest(): Census | null;
 }
 
-const ROLES: Role[] = ['server', 'worker', 'helper'];
-const zero = (): Record<Role, number> => ({ server: 0, worker: 0, helper: 0 });
+const ROLES: Role[] = ['server', 'worker', 'helper', 'launcher'];
+const zero = (): Record<Role, number> => ({ server: 0, worker: 0, helper: 0, launcher: 0 });
 const keyOf = (p: { pid: number; startKey: number }) => `${p.pid}@${p.startKey}`;
 
 export function createProcSampler(host: Host, opts: ClassifyOptions, settings: { fullEvery?: number } = {}): ProcSampler {

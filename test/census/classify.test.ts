@@ -18,8 +18,10 @@ test('a live server with spawn workers and its tracker: roles, no orphans, one r
   assert.equal(m.get(1)!.role, null);
   assert.ok(c.processes.every((p) => !p.orphan), 'c.processes.every((p) => !p.orphan)');
   assert.equal(c.generations.length, 1);
-  assert.equal(c.generations[0]!.status, 'current');
-  assert.deepEqual(c.generations[0]!.counts, { server: 1, worker: 2, helper: 1 });
+  assert.equal(c.generations[0]!.status, 'running');
+  assert.equal(c.generations[0]!.current, true);
+  assert.deepEqual(c.generations[0]!.startedBy, { pid: 900, comm: 'bash' });
+  assert.deepEqual(c.generations[0]!.counts, { server: 1, worker: 2, helper: 1, launcher: 0 });
 });
 
 // [name, processes, pid under test, expected orphan]
@@ -37,7 +39,8 @@ const orphanCases: Array<[string, ReturnType<typeof proc>[], number, boolean]> =
   ['server under its live shell', [INIT, SHELL, proc(1000, 900, SERVER, { pgid: 1000, sid: 900 })], 1000, false],
   ['zombie worker: a reaping bug, not an orphan', [INIT, proc(1002, 1, [], { comm: 'python3', state: 'Z', zombie: true })], 1002, false],
   ['renamed ray worker under raylet', [INIT, proc(400, 1, ['/opt/ray/raylet'], { start: -100, sid: 400, pgid: 400 }), proc(1002, 400, ['ray::IDLE'])], 1002, false],
-  ['renamed vLLM engine (comm cut to 15 chars) at pid 1', [INIT, proc(1002, 1, ['VLLM::EngineCore'], { comm: 'VLLM::EngineCor' })], 1002, true],
+  ['renamed vLLM engine (comm cut to 15 chars) at pid 1, in the dead server\'s session', [INIT, proc(1002, 1, ['VLLM::EngineCore'], { comm: 'VLLM::EngineCor', sid: 900, pgid: 1000 })], 1002, true],
+  ['renamed vLLM engine at pid 1 that init could have started (no evidence): not an orphan', [INIT, proc(1002, 1, ['VLLM::EngineCore'], { comm: 'VLLM::EngineCor', sid: 1, pgid: 1 })], 1002, false],
 ];
 
 for (const [name, procs, pid, expected] of orphanCases) {
@@ -103,7 +106,7 @@ test('the tool itself is never classified', () => {
 });
 
 test('worker patterns from the config classify renamed workers', () => {
-  const c = classify(snapshot([INIT, proc(1002, 1, ['my-model-shard', '--rank', '0'])]), { ...OPTS, workerPatterns: [/^my-model-shard/] });
+  const c = classify(snapshot([INIT, proc(1002, 1, ['my-model-shard', '--rank', '0'], { sid: 900, pgid: 1000 })]), { ...OPTS, workerPatterns: [/^my-model-shard/] });
   const p = by(c.processes).get(1002)!;
   assert.equal(p.kind, 'pattern-worker');
   assert.equal(p.orphan, true);
@@ -125,7 +128,8 @@ test('runs: orphans of one dead group leader are one run; a rerun in another gro
   assert.deepEqual([1001, 1002, 1003].map((p) => m.get(p)!.generation), [1, 1, 1]);
   assert.deepEqual([2000, 2001, 2002].map((p) => m.get(p)!.generation), [2, 2, 2]);
   assert.equal(c.generations[0]!.status, 'orphaned');
-  assert.equal(c.generations[1]!.status, 'current');
+  assert.equal(c.generations[1]!.status, 'running');
+  assert.equal(c.generations[1]!.current, true);
   assert.deepEqual(c.generations[0]!.linkedBy, ['pgid']);
 });
 
@@ -138,7 +142,7 @@ test('runs: without pipe evidence, pieces of a live launcher group split by star
   assert.notEqual(m.get(1002)!.generation, m.get(3002)!.generation);
 });
 
-test('runs: a pipe shared inside one group ties a run; a launcher-held or cross-group pipe does not', () => {
+test('runs: a pipe shared by a run ties it, across groups too (setsid); a launcher-held pipe does not', () => {
   const launcher = proc(800, 1, ['/usr/bin/node', 'runner.js'], { pgid: 800, sid: 800, start: -100, comm: 'node', pipes: [77] });
   const procs = [
     INIT,
@@ -146,13 +150,13 @@ test('runs: a pipe shared inside one group ties a run; a launcher-held or cross-
     proc(1000, 800, SERVER, { pgid: 1000, start: 1, pipes: [77, 10] }),
     proc(1001, 1, SPAWN, { pgid: 1000, start: 2, pipes: [10] }),
     proc(2000, 800, SERVER, { pgid: 2000, start: 3, pipes: [77, 20] }),
-    proc(2001, 1, SPAWN, { pgid: 5000, start: 4, pipes: [10] }),
+    proc(2001, 1, SPAWN, { pgid: 2001, sid: 2001, start: 4, pipes: [10] }),
   ];
   const c = classify(snapshot(procs), OPTS);
   const m = by(c.processes);
   assert.equal(m.get(1000)!.generation, m.get(1001)!.generation, 'tied by pipe 10 in group 1000');
   assert.notEqual(m.get(1000)!.generation, m.get(2000)!.generation, 'pipe 77 is the launcher\'s');
-  assert.notEqual(m.get(2001)!.generation, m.get(1000)!.generation, 'pipe 10 in another group ties nothing');
+  assert.equal(m.get(2001)!.generation, m.get(1000)!.generation, 'a worker that left the group (setsid) is tied by its run\'s pipe 10');
 });
 
 test('classify is pure: same input, same output, input untouched', () => {

@@ -15,7 +15,8 @@ export function proc(pid: number, ppid: number, argv: string[], more: Partial<Pr
     pid,
     ppid,
     pgid: ppid,
-    sid: 1000,
+    // Unknown unless a test says: a session id contradicting the parent's is adoption evidence.
+    sid: null,
     uid: 1000,
     user: 'alice',
     state: 'S',
@@ -38,7 +39,7 @@ export const SERVER = [PY, '-m', 'src.main'];
 export const SPAWN = [PY, '-c', 'from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=6, pipe_handle=8)', '--multiprocessing-fork'];
 export const TRACKER = [PY, '-c', 'from multiprocessing.resource_tracker import main;main(5)'];
 export const FORKSERVER = [PY, '-c', "from multiprocessing.forkserver import main; main(3, 5, ['__main__'], **{'sys_path': []})"];
-export const INIT = proc(1, 0, ['/sbin/init'], { start: -1000, pgid: 1, sid: 1, tty: null, comm: 'systemd' } as Partial<ProcessInfo> & { start: number });
+export const INIT = proc(1, 0, ['/sbin/init'], { start: -1000, pgid: 1, sid: 1, tty: null, comm: 'systemd', cgroup: '/init.scope' } as Partial<ProcessInfo> & { start: number });
 export const SHELL = proc(900, 1, ['-bash'], { start: -500, pgid: 900, sid: 900, comm: 'bash' });
 
 export function snapshot(processes: ProcessInfo[], sockets: ListeningSocket[] = [], platform: Snapshot['platform'] = 'linux'): Snapshot {
@@ -49,7 +50,7 @@ export function listen(port: number, inode: number, owners: number[], address = 
   return { address, port, family: address.includes(':') ? 6 : 4, id: `inode:${inode}`, owners: owners.map((pid) => ({ pid, fd: 3 })), source: 'test' };
 }
 
-export const OPTS: ClassifyOptions = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [50051, 8080], generationGapSeconds: 30 };
+export const OPTS: ClassifyOptions = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [50051, 8080], generationGapSeconds: 30, projectRoot: null };
 
 // ---- fixture /proc trees ----
 

@@ -13,7 +13,7 @@ const testStart = Date.now() - 1000;
 after(async () => cleanup(tracked, groups));
 
 const host = createHost();
-const opts = (ports: number[]) => ({ serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30 });
+const opts = (ports: number[]) => ({ serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30, projectRoot: null });
 
 /** Orphans that started during this test file (strays on a developer's machine are not ours to judge). */
 const newOrphans = (c: Census) => c.processes.filter((p) => p.orphan && Date.parse(p.startTime) >= testStart).map((p) => p.pid).sort((a, b) => a - b);

@@ -16,7 +16,7 @@ test('census under churn: 30 censuses while short-lived processes start and exit
   tracked.add(churn.pid!);
   groups.push(churn.pid!);
   const host = createHost();
-  const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [50051, 8080], generationGapSeconds: 30 };
+  const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [50051, 8080], generationGapSeconds: 30, projectRoot: null };
   let sawChurn = 0;
   for (let i = 0; i < 30; i++) {
     const c = await takeCensus(host, opts, { enrichAll: true });

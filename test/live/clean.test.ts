@@ -70,7 +70,7 @@ test('a pid whose start time changed (reused; injected through the host) is not 
     proc: { ...real.proc, read: (rel) => (rel === `${victim}/stat` ? real.proc.read(rel).replace(/^(\d+ \(.*\) (?:\S+ ){19})(\d+)/s, (_m, a: string, b: string) => `${a}${Number(b) + 1}`) : real.proc.read(rel)) },
   };
   const startKey = Number(real.proc.read(`${victim}/stat`).split(') ')[1]!.split(' ')[19]);
-  const report = await executeCleanup(host, { targets: [{ pid: victim, startKey, uid: 0, role: 'worker', kind: 'spawn-worker', argv: [], ports: [], why: 'test' }], excluded: [] }, { graceMs: 300 });
+  const report = await executeCleanup(host, { targets: [{ pid: victim, startKey, uid: 0, role: 'worker', kind: 'spawn-worker', argv: [], ports: [], why: 'test', run: 1, phase: 'processes' }], excluded: [], runs: [] }, { graceMs: 300 });
   assert.equal(report.results[0]!.outcome, 'identity-changed');
   assert.equal(alive(victim), true, 'not signalled');
 });

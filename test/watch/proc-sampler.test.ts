@@ -19,7 +19,7 @@ test('incremental samples follow a server, its kill, and the orphans it leaves',
   const port = await freePort();
   const host = createHost();
   // Only this test's server counts: a unique server pattern and its own port.
-  const opts = { serverPattern: new RegExp(`python.*-m src\\.main .*--worker-port ${port}`), workerPatterns: [], ports: [port], generationGapSeconds: 30 };
+  const opts = { serverPattern: new RegExp(`python.*-m src\\.main .*--worker-port ${port}`), workerPatterns: [], ports: [port], generationGapSeconds: 30, projectRoot: null };
   const sampler = createProcSampler(host, opts, { fullEvery: 3 });
   const first = ok(await sampler.sample());
   assert.equal(first.cpuPercent, null, 'no CPU% without an interval');
@@ -45,7 +45,7 @@ test('incremental samples follow a server, its kill, and the orphans it leaves',
 });
 
 test('a sampler whose /proc is gone reports a gap, not a crash', async () => {
-  const sampler = createProcSampler(createHost({ platform: 'linux', procRoot: '/nonexistent/proc' }), { serverPattern: /x/, workerPatterns: [], ports: [], generationGapSeconds: 30 });
+  const sampler = createProcSampler(createHost({ platform: 'linux', procRoot: '/nonexistent/proc' }), { serverPattern: /x/, workerPatterns: [], ports: [], generationGapSeconds: 30, projectRoot: null });
   const r = await sampler.sample();
   assert.equal(r.ok, false);
   assert.match(procLine(r), /procs GAP error=".*nonexistent/);

@@ -1,57 +1,78 @@
 import { parseArgs } from 'node:util';
 import { executeCleanup } from '../../actions/execute-cleanup.js';
-import { planCleanup, type CleanupPlan } from '../../actions/plan-cleanup.js';
-import { takeCensus } from '../../census/census.js';
+import { PLAN_SCHEMA_VERSION, planCleanup, type CleanupPlan } from '../../actions/plan-cleanup.js';
+import { censusFailure, takeCensus } from '../../census/census.js';
 import { ancestry } from '../../census/classify.js';
-import { gather } from '../../diagnosis/gather.js';
 import { collectGpu } from '../../probes/gpu.js';
 import { formatArgv, truncate } from '../../render/format.js';
 import { makeStyle, type Style } from '../../render/style.js';
-import { diagnose } from '../../rules/diagnose.js';
 import { COMMON_OPTIONS, makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 
-export const help = `Usage: rerun-doctor clean [--dry-run | --yes] [--grace 5s] [--all-users] [options]
+export const help = `Usage: rerun-doctor clean [--dry-run | --yes] [--grace 5s] [--include-detached] [--pid N]… [--all-projects] [--all-users] [options]
 
-Ends what the last runs left behind, and nothing else: the processes the diagnosis attributes to
-orphaned servers, orphaned workers and helpers, and leaked runs. It shows the plan first (each
-target and why it is in; each related-looking process that stays out and why), asks on a
-terminal, and needs --yes otherwise. Each target's identity (pid, start time) is read again right
-before every signal and the target is skipped on any mismatch (a reused pid). SIGTERM first, then
-SIGKILL for survivors after --grace; then it checks that they are gone, which ports they held
-are free, and whether GPU memory was released.
+Ends what dead runs of this project left behind, and nothing else. A run is dead when nothing
+that started it is alive (judged by evidence: docs/attribution.md); \`clean\` ends the whole dead
+run (the orphaned server's subtree and its setsid'd kin), servers and workers first, then the
+resource tracker, after giving it its grace to unlink what it tracks. It shows the plan first
+(each target and why; each run and process left alone and why), asks on a terminal, and needs
+--yes otherwise. Each target's identity (pid, start time) is read again right before every
+signal and the target is skipped on any mismatch (a reused pid). SIGTERM first, then SIGKILL for
+survivors after --grace; then it takes the census again and ends what the dead runs still hold
+(a process forked meanwhile), and checks that the ports they held are free and whether GPU
+memory was released.
 
-Never signalled: pid 1, rerun-doctor itself and its parents, zombies (their parent must reap
-them), a running server and its workers, and other users' processes (unless root with --all-users).
+Left alone: every running run (something that started it is alive: a shell, an IDE, tini, a
+daemon), detached runs (a server whose launcher is gone, with nothing newer of the project
+beside it: it may run on purpose, as with nohup), other projects' runs, pid 1, rerun-doctor
+itself and its parents, zombies (their parent must reap them), other users' processes.
 
 Options:
   --dry-run              show the plan and stop
   --yes                  do it without asking (needed when not on a terminal)
-  --grace D              between SIGTERM and SIGKILL (default 5s)
+  --grace D              between SIGTERM and SIGKILL, and a helper's time to exit (default 5s)
+  --include-detached     end detached runs too (you stopped your server; its launcher is gone)
+  --pid N                end the dead run that holds pid N, whatever its project or status
+                         (repeatable); a running run is never ended
+  --all-projects         dead runs of other projects too
   --all-users            as root, include other users' processes
-  --port P, --server-pattern RE, --worker-pattern RE, --config FILE, --proc-root DIR   as for \`procs\`
+  --port P, --server-pattern RE, --worker-pattern RE, --config FILE   as for \`procs\`
 
+The project is the directory of the config file, or the current directory.
 Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived, 2 usage error.
 `;
 
 function renderPlan(plan: CleanupPlan, s: Style): string {
   const out: string[] = [];
-  if (plan.targets.length === 0) out.push(s.green('Nothing to clean: no process is attributed to a dead run.'));
+  if (plan.targets.length === 0) out.push(s.green('Nothing to clean: no process of this project was left behind by a dead run.'));
   else {
     out.push(s.bold(`Plan: end ${plan.targets.length} process${plan.targets.length === 1 ? '' : 'es'}`));
-    for (const t of plan.targets) out.push(`  ${s.bold(String(t.pid))} ${t.role ?? '?'}/${t.kind ?? '-'}${t.ports.length ? ` :${t.ports.join(' :')}` : ''}  ${truncate(formatArgv(t.argv, '?'), 90)}`, `      ${s.dim(`why: ${t.why}`)}`);
+    for (const phase of ['processes', 'helpers'] as const) {
+      const ts = plan.targets.filter((t) => t.phase === phase);
+      if (ts.length > 0 && phase === 'helpers' && ts.length < plan.targets.length) out.push(s.dim('  then, once those are gone, the helpers:'));
+      for (const t of ts) out.push(`  ${s.bold(String(t.pid))} ${t.role ?? '?'}/${t.kind ?? '-'}${t.ports.length ? ` :${t.ports.join(' :')}` : ''}  ${truncate(formatArgv(t.argv, '?'), 90)}`, `      ${s.dim(`why: ${t.why}`)}`);
+    }
+  }
+  const left = plan.runs.filter((r) => r.decision === 'leave');
+  if (left.length > 0) {
+    out.push(s.bold(`Runs left alone (${left.length}):`));
+    for (const r of left) out.push(`  run ${r.id} (${r.status}${r.cwd ? `, ${r.cwd}` : ''}): ${r.why}`);
   }
   if (plan.excluded.length > 0) {
-    out.push(s.bold(`Left alone (${plan.excluded.length}):`));
+    out.push(s.bold(`Processes left alone (${plan.excluded.length}):`));
     for (const e of plan.excluded) out.push(`  ${e.pid}  ${truncate(formatArgv(e.argv, '?'), 70)}`, `      ${s.dim(`why not: ${e.why}`)}`);
   }
   return out.join('\n') + '\n';
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, grace: { type: 'string' }, 'all-users': { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, grace: { type: 'string' }, 'all-users': { type: 'boolean' }, 'include-detached': { type: 'boolean' }, 'all-projects': { type: 'boolean' }, pid: { type: 'string', multiple: true } },
+    strict: true,
+  });
   if (values.help) {
     io.stdout(help);
     return EXIT.ok;
@@ -59,21 +80,40 @@ export async function run(args: string[], io: Io): Promise<number> {
   // Signals go to pids of this machine's namespace: a plan made from another /proc could hit the wrong process.
   if (values['proc-root'] !== undefined) throw new UsageError('clean: --proc-root cannot be used: clean signals processes of this machine, and pids read from another /proc may name others here');
   const graceMs = parseDuration(values.grace ?? '5s', '--grace', { minMs: 0 });
+  const pids = (values.pid ?? []).map((v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`--pid "${v}" is not a process id: expected an integer ≥ 1`);
+    return n;
+  });
   const ctx = makeContext(values, io);
   const s = makeStyle(useColor(io));
-  const { input, census } = await gather(ctx, { samples: 1, intervalMs: 0, metricsUrl: ctx.config.metricsUrl, metrics: false, scrape: {} });
-  const diagnosis = diagnose(input);
-  const byPid = new Map(census.processes.map((p) => [p.pid, p]));
   const uid = typeof process.getuid === 'function' ? process.getuid() : null;
-  const plan = planCleanup(census, diagnosis, {
-    selfPid: ctx.host.selfPid,
-    ancestors: ancestry(ctx.host.selfPid, byPid).map((a) => a.pid),
-    uid,
-    allUsers: values['all-users'] === true,
-    sudoUid: io.env.SUDO_UID && /^\d+$/.test(io.env.SUDO_UID) ? Number(io.env.SUDO_UID) : null,
-  });
+  const makePlan = async () => {
+    const census = await takeCensus(ctx.host, ctx.classify);
+    const failure = censusFailure(census);
+    // Without the process list nothing can be judged: say so, never "nothing to clean".
+    if (failure) throw new UsageError(failure);
+    const byPid = new Map(census.processes.map((p) => [p.pid, p]));
+    return planCleanup(census, {
+      selfPid: ctx.host.selfPid,
+      ancestors: ancestry(ctx.host.selfPid, byPid).map((a) => a.pid),
+      uid,
+      allUsers: values['all-users'] === true,
+      sudoUid: io.env.SUDO_UID && /^\d+$/.test(io.env.SUDO_UID) ? Number(io.env.SUDO_UID) : null,
+      includeDetached: values['include-detached'] === true,
+      allProjects: values['all-projects'] === true,
+      pids,
+    });
+  };
+  const plan = await makePlan();
+  // A pid the user named that is not left behind is an answer, not a silent no-op.
+  for (const pid of pids) {
+    if (plan.targets.some((t) => t.pid === pid)) continue;
+    const why = plan.excluded.find((e) => e.pid === pid)?.why ?? 'not found';
+    if (!ctx.json) io.stderr(`rerun-doctor clean: --pid ${pid} is not ended: ${why}\n`);
+  }
   if (ctx.json && (values['dry-run'] || plan.targets.length === 0)) {
-    io.stdout(JSON.stringify({ schemaVersion: 1, plan, report: null }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ schemaVersion: PLAN_SCHEMA_VERSION, plan, report: null }, null, 2) + '\n');
     return EXIT.ok;
   }
   if (!ctx.json) io.stdout(renderPlan(plan, s));
@@ -86,11 +126,11 @@ export async function run(args: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
   }
-  const report = await executeCleanup(ctx.host, plan, { graceMs, progress: (l) => (ctx.json ? undefined : io.stdout(`${l}\n`)) });
+  const report = await executeCleanup(ctx.host, plan, { graceMs, progress: (l) => (ctx.json ? undefined : io.stdout(`${l}\n`)), replan: makePlan });
   // Verify: processes gone (above), the ports they held, GPU memory.
   const after = await takeCensus(ctx.host, ctx.classify);
-  const targetPids = new Set(plan.targets.map((t) => t.pid));
-  const ports = [...new Set(plan.targets.flatMap((t) => t.ports))].map((port) => {
+  const targetPids = new Set(report.results.map((t) => t.pid));
+  const ports = [...new Set(plan.targets.flatMap((t) => t.ports))].sort((a, b) => a - b).map((port) => {
     const holders = after.snapshot.sockets.filter((x) => x.port === port).flatMap((x) => x.owners.map((o) => o.pid));
     const stale = holders.filter((p) => targetPids.has(p));
     return { port, free: holders.length === 0, heldByTargets: stale, heldByOthers: holders.filter((p) => !targetPids.has(p)) };
@@ -98,12 +138,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   const gpu = await collectGpu(ctx.host, { pids: [...targetPids] });
   const gpuHeld = gpu.status === 'ok' ? gpu.value.processes.filter((p) => targetPids.has(p.pid)).map((p) => p.pid) : null;
   if (ctx.json) {
-    io.stdout(JSON.stringify({ schemaVersion: 1, plan, report, ports, gpuStillHeldBy: gpuHeld }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ schemaVersion: PLAN_SCHEMA_VERSION, plan, report, ports, gpuStillHeldBy: gpuHeld }, null, 2) + '\n');
   } else {
     const out: string[] = [];
     for (const r of report.results) {
       const color = r.outcome === 'survived' || r.outcome === 'denied' ? s.red : r.outcome === 'identity-changed' ? s.yellow : s.green;
-      out.push(`  ${r.pid}: ${color(r.outcome)} (${r.detail})`);
+      out.push(`  ${r.pid}: ${color(r.outcome)} (${r.detail})${r.round > 1 ? ` [round ${r.round}]` : ''}`);
     }
     for (const p of ports) out.push(`  :${p.port} ${p.free ? s.green('is free') : p.heldByTargets.length ? s.red(`still held by ${p.heldByTargets.join(', ')}`) : `now held by ${p.heldByOthers.join(', ')} (not a target)`}`);
     out.push(gpuHeld === null ? `  GPU: not checked (${gpu.status === 'ok' ? '' : gpu.reason})` : gpuHeld.length ? s.red(`  GPU memory still held by ${gpuHeld.join(', ')}`) : s.green('  GPU: no target holds GPU memory'));

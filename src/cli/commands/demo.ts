@@ -87,11 +87,14 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Only what the demo started: its own process group (the sample server was started as a group leader). */
-function onlyDemo(census: Census, pgid: number): Census {
-  const keep = new Set(census.processes.filter((p) => p.pgid === pgid).map((p) => p.pid));
-  const processes = census.processes.map((p) => (keep.has(p.pid) ? p : { ...p, role: null }));
-  const generations = census.generations.filter((g) => g.pids.some((pid) => keep.has(pid)));
+/**
+ * Only what the demo started: the run (by kinship, however its pieces are grouped) holding the
+ * processes it started, even when older runs of the sample server exist beside it.
+ */
+function onlyDemo(census: Census, started: Set<number>): Census {
+  const runs = new Set(census.processes.filter((p) => started.has(p.pid) && p.generation !== null).map((p) => p.generation!));
+  const processes = census.processes.map((p) => (p.generation !== null && runs.has(p.generation) ? p : { ...p, role: null, generation: null }));
+  const generations = census.generations.filter((g) => runs.has(g.id));
   return { ...census, processes, generations };
 }
 
@@ -114,7 +117,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   let metricsPort = await freePort();
   while (metricsPort === grpcPort) metricsPort = await freePort();
   const ports = [grpcPort, metricsPort];
-  const classify = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30 };
+  const classify = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30, projectRoot: serverDir };
   const step = (n: number, text: string) => io.stdout(`\n${style.bold(`[${n}/5] ${text}`)}\n`);
   const opts = () => ({ style, now: host.now(), width: io.columns ?? 120, wide: false });
 
@@ -158,7 +161,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stdout(`main ${ready.main}, workers ${ready.workers.join(', ')}${ready.tracker ? `, resource tracker ${ready.tracker}` : ''}${ready.forkserver ? `, forkserver ${ready.forkserver}` : ''}\n`);
 
     step(2, 'While it runs, rerun-doctor procs shows one healthy run:');
-    io.stdout(renderProcs(onlyDemo(await takeCensus(host, classify), pgid), { ...opts(), patternSource: classify.serverPattern.source, ports }));
+    io.stdout(renderProcs(onlyDemo(await takeCensus(host, classify), started), { ...opts(), patternSource: classify.serverPattern.source, ports }));
 
     step(3, `Killing the main process ${ready.main} with SIGKILL, as an IDE stop button does (no handler runs, no cleanup)`);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -168,7 +171,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     await sleep(300);
 
     step(4, 'What rerun-doctor finds now (rerun-doctor procs; rerun-doctor ports):');
-    const after = onlyDemo(await takeCensus(host, classify), pgid);
+    const after = onlyDemo(await takeCensus(host, classify), started);
     io.stdout(renderProcs(after, { ...opts(), patternSource: classify.serverPattern.source, ports }));
     io.stdout('\n');
     io.stdout(renderPorts(after, portReports(after, ports, ports), opts()));

@@ -9,6 +9,8 @@ export interface ProcStat {
   pgid: number;
   sid: number;
   ttyNr: number;
+  /** Field 9: the kernel's per-process flags (PF_*); PF_KTHREAD marks a kernel thread. */
+  flags: number;
   utimeTicks: number;
   stimeTicks: number;
   /** Field 22: start time in clock ticks since boot. */
@@ -72,11 +74,20 @@ export function parseProcStat(text: string, source: string): ProcStat {
     pgid: num(5),
     sid: num(6),
     ttyNr: num(7),
+    flags: num(9),
     utimeTicks: num(14),
     stimeTicks: num(15),
     startTicks: num(22),
     rssPages: num(24),
   };
+}
+
+/** include/linux/sched.h: `#define PF_KTHREAD 0x00200000` ("I am a kernel thread"). */
+export const PF_KTHREAD = 0x00200000;
+
+/** A kernel thread, told by its flag (proc(5) field 9), never by its pid: in a container pid 2 is an ordinary process. */
+export function isKernelThreadFlags(flags: number): boolean {
+  return (flags & PF_KTHREAD) !== 0;
 }
 
 /**
@@ -108,6 +119,10 @@ export interface ProcStatus {
   uid: number | null;
   /** VmRSS in bytes; absent for kernel threads and zombies. */
   rssBytes: number | null;
+  /** The last `NSpid:` value: its pid in the innermost PID namespace (1 for a container's init); null before Linux 4.1. */
+  nsPid: number | null;
+  /** `SigIgn:` as printed (16 hex digits); null when absent. */
+  sigIgn: string | null;
 }
 
 export function parseProcStatus(text: string): ProcStatus {
@@ -123,7 +138,41 @@ export function parseProcStatus(text: string): ProcStatus {
   const uidNum = uidLine === null ? NaN : parseInt(uidLine.trim(), 10);
   const rssLine = field('VmRSS:');
   const rssNum = rssLine === null ? NaN : parseInt(rssLine.trim(), 10);
-  return { uid: Number.isInteger(uidNum) ? uidNum : null, rssBytes: Number.isInteger(rssNum) ? rssNum * 1024 : null };
+  const nsLine = field('NSpid:');
+  const nsLast = nsLine === null ? NaN : Number(nsLine.trim().split(/\s+/).pop());
+  const ign = field('SigIgn:')?.trim() ?? null;
+  return {
+    uid: Number.isInteger(uidNum) ? uidNum : null,
+    rssBytes: Number.isInteger(rssNum) ? rssNum * 1024 : null,
+    nsPid: Number.isInteger(nsLast) && nsLast > 0 ? nsLast : null,
+    sigIgn: ign !== null && /^[0-9a-f]+$/i.test(ign) ? ign : null,
+  };
+}
+
+/** Signal numbers set in a SigIgn/SigBlk mask (bit n-1 is signal n). */
+export function signalsInMask(hex: string): number[] {
+  const out: number[] = [];
+  let v = BigInt(`0x${hex}`);
+  for (let n = 1; v > 0n; n++, v >>= 1n) if (v & 1n) out.push(n);
+  return out;
+}
+
+/**
+ * The only environment variables ever read from /proc/PID/environ: what ties a process to its
+ * run and its project. Nothing else (tokens, keys) is kept, so no secret can reach a snapshot.
+ */
+export const ENV_KEYS = ['RERUN_DOCTOR_RUN_ID', 'RERUN_DOCTOR_PROJECT', 'PWD', 'VIRTUAL_ENV', 'CONDA_PREFIX'] as const;
+
+/** `/proc/PID/environ` (NUL-separated KEY=VALUE) → the ENV_KEYS present. */
+export function parseEnviron(text: string, keys: readonly string[] = ENV_KEYS): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of text.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) continue;
+    const k = entry.slice(0, eq);
+    if (keys.includes(k) && !(k in out)) out[k] = entry.slice(eq + 1);
+  }
+  return out;
 }
 
 /** `btime` from /proc/stat: boot time, epoch seconds. */

@@ -1,0 +1,182 @@
+// Roles: what each process is to a run (server, worker, helper, launcher), from its argv, the
+// watched ports, and descent. Pure. docs/attribution.md, "Roles".
+import type { Role } from '../model/census.js';
+import type { ListeningSocket, ProcessInfo } from '../model/snapshot.js';
+import { isRerunDoctor, joinedCommand, launcherName, matchFingerprint } from './fingerprints.js';
+
+export interface RoleOptions {
+  serverPattern: RegExp;
+  workerPatterns: RegExp[];
+  /** Watched ports: a process holding one is a server (unless a fingerprint or its ancestry says worker). */
+  ports: number[];
+}
+
+export interface RoleGuess {
+  role: Role;
+  kind: string;
+  reason: string;
+  /** Only a Python (multiprocessing) parent starts it: any other parent means its starter is gone. */
+  pythonParent: boolean;
+}
+
+export function watchedPortsByPid(sockets: readonly ListeningSocket[], ports: number[]): Map<number, number[]> {
+  const watched = new Set(ports);
+  const out = new Map<number, number[]>();
+  for (const s of sockets) {
+    if (!watched.has(s.port)) continue;
+    for (const o of s.owners) {
+      const list = out.get(o.pid) ?? [];
+      if (!list.includes(s.port)) list.push(s.port);
+      out.set(o.pid, list.sort((a, b) => a - b));
+    }
+  }
+  return out;
+}
+
+const base = (s: string | undefined) => (s ?? '').split('/').pop() ?? '';
+
+/**
+ * A wrapper's command line holds the command it runs: `timeout 3600 python -m src.main`,
+ * `sh -c 'python -m src.main; echo'`, `python3 /usr/bin/poetry run python -m src.main`. argv[0]
+ * may be resolved differently by the wrapper (`python` → `/venv/bin/python`), so it is compared
+ * by name and the rest verbatim.
+ */
+function wraps(outer: ProcessInfo, inner: ProcessInfo): boolean {
+  const o = outer.argv.join(' ');
+  const i = inner.argv.join(' ');
+  if (inner.argv.length === 0 || o === i) return false;
+  const rest = inner.argv.slice(1).join(' ');
+  return o.includes(base(inner.argv[0])) && (rest === '' || o.includes(rest));
+}
+
+/**
+ * forkserver children are plain forks, so they carry the forkserver's own argv. The forkserver
+ * itself holds its listener on the fd its argv names (`main(3, 5, …)`: fd 3); its children closed
+ * it. Without fd evidence (macOS, access denied), a child of a forkserver-argv process is a worker.
+ */
+function isForkserverChild(p: ProcessInfo, parentDirect: RoleGuess | undefined): boolean {
+  if (parentDirect?.kind === 'forkserver') return true;
+  if (p.socketFds === undefined) return false;
+  const m = /forkserver import main;\s*main\((\d+)/.exec(p.argv.join(' '));
+  return m !== null && !p.socketFds.includes(Number(m[1]));
+}
+
+/**
+ * Every process's role, or none. Used twice: by the probes on the basic rows (to choose whom to
+ * read more of) and by classify() on the full rows.
+ *
+ * 1. argv alone: fingerprints (spawn/forkserver/loky workers, trackers, torch_shm_manager, renamed
+ *    workers), worker patterns, the server pattern, watched-port holders;
+ * 2. launchers: a process matching the server pattern is a wrapper, never the server, when it runs
+ *    a launcher program (by executable name) or wraps the command line of a descendant;
+ * 3. descent: a server's descendants are its workers (a copy of its command line is a fork worker);
+ *    a worker's or helper's descendants are part of its run too;
+ * 4. a launcher is part of the run only when it is dedicated to it (every child it has is part of
+ *    the run): a tmux server with other panes, an IDE, a terminal shell are not.
+ */
+export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly ListeningSocket[], opts: RoleOptions, selfPid: number): Map<number, RoleGuess> {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const holders = watchedPortsByPid(sockets, opts.ports);
+  const children = new Map<number, ProcessInfo[]>();
+  for (const p of processes) {
+    if (p.pid === p.ppid) continue;
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+  }
+  const direct = new Map<number, RoleGuess>();
+  const candidates: ProcessInfo[] = [];
+  for (const p of processes) {
+    if (p.pid === selfPid) continue;
+    const cmd = joinedCommand(p.argv, p.comm);
+    const fp = matchFingerprint(cmd, p.comm);
+    if (fp) {
+      direct.set(p.pid, { role: fp.role, kind: fp.kind, reason: fp.why, pythonParent: fp.pythonParent });
+      continue;
+    }
+    const wp = opts.workerPatterns.find((re) => re.test(cmd));
+    if (wp) {
+      direct.set(p.pid, { role: 'worker', kind: 'pattern-worker', reason: `matches worker pattern /${wp.source}/`, pythonParent: false });
+      continue;
+    }
+    if (opts.serverPattern.test(cmd)) {
+      candidates.push(p);
+      continue;
+    }
+    const held = holders.get(p.pid);
+    if (held && !isRerunDoctor(p.argv)) direct.set(p.pid, { role: 'server', kind: 'port-holder', reason: `listens on watched port ${held.join(', ')}`, pythonParent: false });
+  }
+  // 2. Launchers among the pattern matches: by name, or because they wrap a descendant's command.
+  const candidateSet = new Set(candidates.map((c) => c.pid));
+  const wrapsDescendant = (c: ProcessInfo): ProcessInfo | null => {
+    const stack = [...(children.get(c.pid) ?? [])];
+    const seen = new Set<number>();
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (seen.has(d.pid)) continue;
+      seen.add(d.pid);
+      if (candidateSet.has(d.pid) && wraps(c, d)) return d;
+      stack.push(...(children.get(d.pid) ?? []));
+    }
+    return null;
+  };
+  for (const c of candidates) {
+    const name = launcherName(c);
+    if (name) {
+      direct.set(c.pid, { role: 'launcher', kind: 'launcher', reason: `${name} runs the server: a launcher, never the server`, pythonParent: false });
+      continue;
+    }
+    const inner = wrapsDescendant(c);
+    if (inner) direct.set(c.pid, { role: 'launcher', kind: 'launcher', reason: `wraps the command of ${inner.pid} (${base(inner.argv[0]) || inner.comm}): a launcher, never the server`, pythonParent: false });
+    else direct.set(c.pid, { role: 'server', kind: 'server', reason: `matches server pattern /${opts.serverPattern.source}/`, pythonParent: false });
+  }
+
+  // 3. Descent, walked down from the servers (oldest first: a server under another belongs to the
+  // outer one) and from every worker and helper, so a machine without any pays nothing for it.
+  const roles = new Map<number, RoleGuess>();
+  for (const [pid, g] of direct) if (g.role !== 'launcher') roles.set(pid, g);
+  const owner = new Map<number, ProcessInfo>();
+  const roots = processes
+    .filter((p) => roles.has(p.pid))
+    .sort((a, b) => (roles.get(a.pid)!.role === 'server' ? 0 : 1) - (roles.get(b.pid)!.role === 'server' ? 0 : 1) || a.startKey - b.startKey || a.pid - b.pid);
+  for (const root of roots) {
+    if (owner.has(root.pid)) continue;
+    const stack = [...(children.get(root.pid) ?? [])];
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      if (owner.has(c.pid) || c.pid === root.pid || c.pid === selfPid) continue;
+      owner.set(c.pid, root);
+      stack.push(...(children.get(c.pid) ?? []));
+    }
+  }
+  for (const p of processes) {
+    const anc = owner.get(p.pid);
+    if (!anc) continue;
+    const d = direct.get(p.pid);
+    const ancRole = roles.get(anc.pid)!;
+    const parentDirect = direct.get(p.ppid);
+    if (d?.kind === 'forkserver' && isForkserverChild(p, parentDirect)) {
+      roles.set(p.pid, { role: 'worker', kind: 'forkserver-worker', reason: "forked by the multiprocessing forkserver (it carries the forkserver's command line)", pythonParent: true });
+    } else if (d && d.role !== 'server' && d.role !== 'launcher') {
+      roles.set(p.pid, d);
+    } else if (d && ancRole.role === 'server' && p.argv.join('\0') === anc.argv.join('\0')) {
+      roles.set(p.pid, { role: 'worker', kind: 'fork-worker', reason: `a copy of server ${anc.pid}'s command line under it (forked)`, pythonParent: false });
+    } else {
+      roles.set(p.pid, { role: 'worker', kind: 'descendant', reason: `descendant of ${ancRole.role} ${anc.pid}`, pythonParent: false });
+    }
+  }
+  for (const [pid, g] of direct) if (!owner.has(pid) && g.kind === 'forkserver' && isForkserverChild(byPid.get(pid)!, undefined)) roles.set(pid, { role: 'worker', kind: 'forkserver-worker', reason: "forked by the multiprocessing forkserver (it carries the forkserver's command line)", pythonParent: true });
+
+  // 4. Dedicated launchers, innermost first (timeout → sh → python: sh is judged before timeout).
+  const launchers = [...direct].filter(([pid, g]) => g.role === 'launcher' && !owner.has(pid)).map(([pid]) => byPid.get(pid)!);
+  const depth = (p: ProcessInfo) => {
+    let d = 0;
+    for (let cur = byPid.get(p.ppid); cur && d < 256; cur = byPid.get(cur.ppid)) d++;
+    return d;
+  };
+  for (const l of launchers.sort((a, b) => depth(b) - depth(a))) {
+    const kids = (children.get(l.pid) ?? []).filter((k) => !k.zombie && k.pid !== selfPid);
+    if (kids.length > 0 && kids.every((k) => roles.has(k.pid))) roles.set(l.pid, direct.get(l.pid)!);
+  }
+  return roles;
+}
