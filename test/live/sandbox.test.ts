@@ -25,6 +25,7 @@ test('pid 1 is the sandbox init (a session leader); the terminal is a session le
 start job1 sleep 300
 start job2 sleep 300
 snapshot s
+grep SigIgn "/proc/$(pid job1)/status" > "$OUT/marks/sigign"
 `,
   });
   const rows = new Map(r.snapshot('s').map((p) => [p.pid, p]));
@@ -42,6 +43,9 @@ snapshot s
     assert.equal(row.sid, term.pid, `${j} is in the terminal's session`);
     assert.equal(row.ppid, term.pid, `${j} is the terminal's child`);
   }
+  // Ctrl-C reaches a job: SIGINT (bit 1) and SIGQUIT (bit 2) are not ignored, as in a terminal.
+  const ign = BigInt(`0x${(r.mark('sigign') ?? '').split(/\s+/)[1] ?? 'ff'}`);
+  assert.equal(ign & 6n, 0n, `a job does not ignore SIGINT or SIGQUIT: ${r.mark('sigign')}`);
   assert.ok(rows.size <= 6, `only the namespace's processes are visible inside: ${[...rows.keys()].join(' ')}`);
 });
 
