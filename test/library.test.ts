@@ -8,7 +8,7 @@ test('the package entry exports the census API and it works on this machine', as
     assert.ok(name in lib, `exports ${name}`);
   }
   const host = lib.createHost();
-  const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [...lib.DEFAULT_CONFIG.ports], generationGapSeconds: 30 };
+  const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [...lib.DEFAULT_CONFIG.ports], generationGapSeconds: 30, projectRoot: process.cwd() };
   const snap = await lib.collectSnapshot(host, { classify: opts });
   assert.equal(snap.schemaVersion, 1);
   assert.ok(snap.processes.some((p) => p.pid === process.pid), 'finds itself');

@@ -23,28 +23,28 @@ export function adoptionEvidence(p: ProcessInfo, parent: ProcessInfo | undefined
   if (p.ppid <= 0) return null;
   if (!parent || parent.zombie) return `its parent ${p.ppid} is gone (it is being re-parented)`;
   // 1. A parent younger than the child cannot have started it (start stamps share one clock).
-  if (parent.startKey > p.startKey) return `its parent ${parent.pid} (${parent.comm}) started after it, so it adopted it`;
+  if (parent.startKey > p.startKey) return `re-parented to ${parent.pid} (${parent.comm}), which started after it`;
   // 2. A child is born in its parent's session and leaves it only by setsid() (then it leads its
   // own). In a session its parent is not in, and not its own: it was started elsewhere.
   if (p.sid !== null && parent.sid !== null && p.sid > 0 && p.sid !== parent.sid && p.sid !== p.pid) {
-    return `it is in session ${p.sid}, which its parent ${parent.pid} (${parent.comm}) is not in, and it did not start that session: its starter is gone and ${parent.pid} adopted it`;
+    return `re-parented to ${parent.pid} (${parent.comm}): it is in session ${p.sid}, which ${parent.pid} is not in and it did not start`;
   }
   // 3. An init does not start processes into another process group; a child in a group whose
   // leader is dead, under the namespace's init, was left there by its starter.
   if (isNamespaceInit(parent) && p.pgid !== p.pid && p.pgid !== parent.pgid && p.pgid > 0 && !alive(p.pgid)) {
-    return `its process group's leader ${p.pgid} is gone and its parent is the init ${parent.pid} (${parent.comm}), which starts no process into another group: re-parented to init`;
+    return `re-parented to init ${parent.pid} (${parent.comm}): its group's leader ${p.pgid} is gone, and an init starts nothing into another group`;
   }
   // 4. A multiprocessing child is started by its Python main (the same interpreter).
   if (pythonParent && !looksLikePython(parent.argv, parent.comm, parent.exe) && !sameExecutable(p, parent)) {
-    return `a multiprocessing child is started by its Python main, and its parent ${parent.pid} (${parent.comm}) is not Python: re-parented after its main died`;
+    return `re-parented to ${parent.pid} (${parent.comm}), which is not Python: a multiprocessing child is started by its Python main`;
   }
   // 5. Linux: a login session's cgroup under init. Init starts services in units of their own;
   // a process of a login session there was started by a shell that is gone.
   if (platform === 'linux' && isNamespaceInit(parent) && p.cgroup && LOGIN_SCOPE.test(p.cgroup)) {
-    return `it runs in a login session's cgroup (${p.cgroup}) under init ${parent.pid}, which starts services in units of their own: re-parented to init`;
+    return `re-parented to init ${parent.pid} (${parent.comm}): it runs in a login session's cgroup (${p.cgroup}), and an init starts services in units of their own`;
   }
   // 6. macOS: launchd starts no process on a terminal; one at ppid 1 with a tty was adopted.
-  if (platform === 'darwin' && parent.pid === 1 && p.tty !== null) return `re-parented to launchd (pid 1): launchd starts no process on a terminal (${p.tty})`;
+  if (platform === 'darwin' && parent.pid === 1 && p.tty !== null) return `re-parented to launchd (pid 1): launchd starts nothing on a terminal (${p.tty})`;
   return null;
 }
 

@@ -67,8 +67,9 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
     };
   });
   const members = processes.filter((p) => p.role !== null);
-  const generations = buildRuns({ platform: snapshot.platform, all: snapshot.processes, members, projectRoot: opts.projectRoot, generationGapSeconds: opts.generationGapSeconds });
-  return { snapshot, processes, generations, projectRoot: opts.projectRoot };
+  const projectRoot = opts.projectRoot ?? null; // a JavaScript caller may leave it out
+  const generations = buildRuns({ platform: snapshot.platform, all: snapshot.processes, members, projectRoot, generationGapSeconds: opts.generationGapSeconds });
+  return { snapshot, processes, generations, projectRoot };
 }
 
 /** Parent chain of pid, nearest first. */

@@ -18,6 +18,7 @@ export const COMMON_OPTIONS = {
   'worker-pattern': { type: 'string', multiple: true },
   instances: { type: 'string' },
   'state-dir': { type: 'string' },
+  project: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -31,6 +32,7 @@ export interface CommonValues {
   'worker-pattern'?: string[];
   instances?: string;
   'state-dir'?: string;
+  project?: string;
 }
 
 export interface Context {
@@ -65,7 +67,11 @@ export function parseCount(v: string, what: string): number {
 }
 
 export function makeContext(values: CommonValues, io: Io, extraPorts: number[] = []): Context {
-  const { config: fileConfig, source, root } = loadConfig({ cwd: io.cwd, explicitPath: values.config ?? null });
+  const loaded = loadConfig({ cwd: io.cwd, explicitPath: values.config ?? null });
+  const { config: fileConfig, source } = loaded;
+  // The project runs are judged against (docs/attribution.md, "Project scope"): --project, else
+  // the config file's directory, else the cwd. It need not exist here (a replayed snapshot's).
+  const root = values.project !== undefined ? resolve(io.cwd, values.project) : loaded.root;
   const flags: Partial<Config> = {};
   if (values.port) flags.ports = parsePortList(values.port, '--port');
   if (values['server-pattern'] !== undefined) flags.serverPattern = values['server-pattern'];

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ParseError } from '../../src/host/errors.js';
 import { decodeIpv4, decodeIpv6, parseNetTcp, TCP_LISTEN } from '../../src/os/linux/proc-net.js';
-import { parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../../src/os/linux/proc-pid.js';
+import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, signalsInMask, ttyName } from '../../src/os/linux/proc-pid.js';
 import { fixture } from '../helpers/paths.js';
 
 const cap = (name: string) => readFileSync(fixture('linux', 'captured', name), 'utf8');
@@ -43,12 +43,30 @@ test('stat: truncated text is a ParseError naming the source', () => {
   assert.throws(() => parseProcStat('garbage', '/proc/9/stat'), ParseError);
 });
 
-test('status: uid and VmRSS; a zombie has no VmRSS', () => {
+test('status: uid, VmRSS, the innermost NSpid and SigIgn; a zombie has no VmRSS', () => {
   const st = parseProcStatus(cap('status-parens'));
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(cap('status-parens'))![1]);
-  assert.deepEqual(st, { uid: 0, rssBytes: kb * 1024 });
-  assert.deepEqual(parseProcStatus(cap('status-zombie')), { uid: 0, rssBytes: null });
-  assert.deepEqual(parseProcStatus('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  2048 kB\n'), { uid: 1000, rssBytes: 2048 * 1024 });
+  const ns = Number(/NSpid:\s+(\d+)/.exec(cap('status-parens'))![1]);
+  assert.deepEqual(st, { uid: 0, rssBytes: kb * 1024, nsPid: ns, sigIgn: '0000000000000000' });
+  assert.equal(parseProcStatus(cap('status-zombie')).rssBytes, null);
+  assert.deepEqual(parseProcStatus('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  2048 kB\n'), { uid: 1000, rssBytes: 2048 * 1024, nsPid: null, sigIgn: null });
+  // A container's init: NSpid lists the pid in every namespace, outermost first.
+  assert.equal(parseProcStatus('Name:\ttini\nNSpid:\t48213\t1\nSigIgn:\t0000000000000001\n').nsPid, 1);
+  // nohup leaves SIGHUP (1) ignored; a background job of a script, SIGINT (2) and SIGQUIT (3).
+  assert.deepEqual(signalsInMask('0000000000000001'), [1]);
+  assert.deepEqual(signalsInMask('0000000000000006'), [2, 3]);
+});
+
+test('stat flags: PF_KTHREAD tells a kernel thread, not its pid', () => {
+  const kthread = '2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0';
+  const user = '2 (sh) S 0 2 2 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 5000 2670592 200 18446744073709551615 1 1 0 0 0 0 0 0 65538 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0';
+  assert.equal(isKernelThreadFlags(parseProcStat(kthread, 'test').flags), true, 'kthreadd: flags 0x208040');
+  assert.equal(isKernelThreadFlags(parseProcStat(user, 'test').flags), false, 'pid 2 in a container is an ordinary process');
+});
+
+test('environ: only the keys that tie a process to its run and project are kept', () => {
+  const env = parseEnviron('PATH=/usr/bin\0AWS_SECRET_ACCESS_KEY=abc\0PWD=/home/u/proj\0RERUN_DOCTOR_RUN_ID=a1,b2\0VIRTUAL_ENV=/home/u/proj/.venv\0=odd\0noequals\0');
+  assert.deepEqual(env, { PWD: '/home/u/proj', RERUN_DOCTOR_RUN_ID: 'a1,b2', VIRTUAL_ENV: '/home/u/proj/.venv' });
 });
 
 test('cmdline: NUL-separated argv, trailing NUL dropped, empty for zombies', () => {

@@ -161,7 +161,8 @@ test('runs: an orphaned run and the rerun beside it are told apart', async () =>
   assert.equal(gen(second.tracker!), g2);
   const gens = new Map(c.generations.map((g) => [g.id, g]));
   assert.equal(gens.get(g1)!.status, 'orphaned');
-  assert.equal(gens.get(g2)!.status, 'current');
+  assert.equal(gens.get(g2)!.status, 'running');
+  assert.equal(gens.get(g2)!.current, true);
   const text = await runCli(['procs', '--port', `${p1},${p2}`]);
   assert.match(text.stdout, /ORPHANED: its main process is gone/);
   assert.match(text.stdout, new RegExp(`running, server ${second.main}`));

@@ -47,7 +47,7 @@ test('clean --yes: the dead run goes, the bystander and the running server stay;
   }
   assert.match(r.stdout, new RegExp(`:${port} is free`));
   for (const pid of [by.child, by.parent, running.main, ...running.workers]) assert.equal(alive(pid), true, `pid ${pid} must survive clean`);
-  assert.match(r.stdout, new RegExp(`${running.main}[\\s\\S]*why not: part of the current run`));
+  assert.match(r.stdout, new RegExp(`${running.main}[\\s\\S]*why not: run \\d+ is left alone: running`));
 });
 
 test('workers that ignore SIGTERM are ended by the SIGKILL step', async () => {

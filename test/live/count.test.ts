@@ -69,7 +69,7 @@ test('count: a clean run matches 1 + N with the tracker explained; a killed main
 
   const text = await runCli(['count', 'after', '--instances', '2', '--port', String(port)], { env });
   assert.match(text.stdout, /^LEAK: \d+ processes beyond what the running servers explain/);
-  assert.match(text.stdout, /orphan: reparented/);
+  assert.match(text.stdout, /orphan: re-parented to 1/);
 
   const h = await runCli(['count', 'history', '--json'], { env });
   assert.equal(h.code, 1, 'a growing history exits 1');

@@ -21,17 +21,17 @@ function golden(name: string, actual: string): void {
   assert.equal(actual, readFileSync(file, 'utf8'), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
 }
 
-// A killed first run (orphans in pgid 1000) and a rerun holding :50051 beside them.
+// A killed first run (orphans in pgid 1000, re-parented to init, still in the terminal's session 900) and a rerun holding :50051 beside them.
 const procs = [
   INIT,
   SHELL,
-  proc(1001, 1, TRACKER, { pgid: 1000, start: 1 }),
-  proc(1002, 1, SPAWN, { pgid: 1000, start: 1.2 }),
-  proc(1003, 1, SPAWN, { pgid: 1000, start: 1.3 }),
-  proc(2000, 900, [...SERVER, '--port', '50051'], { pgid: 2000, start: 600 }),
-  proc(2001, 2000, TRACKER, { pgid: 2000, start: 600.1 }),
-  proc(2002, 2000, SPAWN, { pgid: 2000, start: 600.2 }),
-  proc(2003, 2000, [], { pgid: 2000, start: 600.3, state: 'Z', zombie: true, comm: 'python3' }),
+  proc(1001, 1, TRACKER, { pgid: 1000, sid: 900, start: 1 }),
+  proc(1002, 1, SPAWN, { pgid: 1000, sid: 900, start: 1.2 }),
+  proc(1003, 1, SPAWN, { pgid: 1000, sid: 900, start: 1.3 }),
+  proc(2000, 900, [...SERVER, '--port', '50051'], { pgid: 2000, sid: 900, start: 600 }),
+  proc(2001, 2000, TRACKER, { pgid: 2000, sid: 900, start: 600.1 }),
+  proc(2002, 2000, SPAWN, { pgid: 2000, sid: 900, start: 600.2 }),
+  proc(2003, 2000, [], { pgid: 2000, sid: 900, start: 600.3, state: 'Z', zombie: true, comm: 'python3' }),
 ];
 const snap = snapshot(procs, [listen(50051, 11, [1002]), listen(50051, 12, [1003]), listen(50051, 13, [2002]), listen(8080, 14, [2000], '127.0.0.1'), listen(8080, 15, [], '::1')]);
 const census = classify(snap, OPTS);

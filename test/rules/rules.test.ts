@@ -9,12 +9,17 @@ import type { GpuEvidence } from '../../src/model/gpu.js';
 import type { ThermalEvidence } from '../../src/model/thermal.js';
 import type { IntervalSummary } from '../../src/metrics/summarize.js';
 import type { MetricsSample } from '../../src/watch/metrics-sample.js';
-import { INIT, listen, proc, SERVER, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
+import { classify } from '../../src/census/classify.js';
+import { portReports } from '../../src/census/ports.js';
+import { INIT, listen, OPTS, proc, PY, SERVER, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
 import { ROOT } from '../helpers/paths.js';
 import { inputFrom, runRule } from '../helpers/rule-tester.js';
 
-const live = [INIT, SHELL, proc(2000, 900, SERVER, { pgid: 2000, start: 600 }), proc(2001, 2000, TRACKER, { pgid: 2000, start: 600.1 }), proc(2002, 2000, SPAWN, { pgid: 2000, start: 600.2 })];
-const orphanRun = (pgid: number, start: number) => [proc(pgid + 1, 1, TRACKER, { pgid, start }), proc(pgid + 2, 1, SPAWN, { pgid, start: start + 0.1 }), proc(pgid + 3, 1, SPAWN, { pgid, start: start + 0.2 })];
+// A terminal (session 900) runs the live server as a job; a killed run's pieces were re-parented to
+// init (session 1), still in session 900 and in the group of their dead main.
+const T = { sid: 900 };
+const live = [INIT, SHELL, proc(2000, 900, SERVER, { ...T, pgid: 2000, start: 600 }), proc(2001, 2000, TRACKER, { ...T, pgid: 2000, start: 600.1 }), proc(2002, 2000, SPAWN, { ...T, pgid: 2000, start: 600.2 })];
+const orphanRun = (pgid: number, start: number) => [proc(pgid + 1, 1, TRACKER, { ...T, pgid, start }), proc(pgid + 2, 1, SPAWN, { ...T, pgid, start: start + 0.1 }), proc(pgid + 3, 1, SPAWN, { ...T, pgid, start: start + 0.2 })];
 
 test('registry: every rule has a file, a doc page, and a test here', () => {
   const src = readdirSync(join(ROOT, 'src', 'rules')).filter((f) => f.endsWith('.ts'));
@@ -35,29 +40,53 @@ test("RULES['orphan-workers']: valid: a live run; invalid: a killed run's worker
   assert.deepEqual(f[0]!.ports, [50051]);
   assert.equal(f[0]!.severity, 'error');
   assert.match(f[0]!.title, /2 orphaned workers and 1 helper from run 1, still holding :50051/);
-  assert.match(f[0]!.evidence[0]!.text, /reparented to pid 1/);
-  // fork workers of a dead main carry the server's argv: reported here when they hold no watched port
-  const forks = [proc(1101, 1, SERVER, { pgid: 1100, sid: 900, start: 1 }), proc(1102, 1, SERVER, { pgid: 1100, sid: 900, start: 1.1 })];
-  assert.deepEqual(runRule(RULES['orphan-workers'], inputFrom([...live, ...forks]))[0]!.pids, [1101, 1102]);
+  assert.match(f[0]!.evidence[0]!.text, /re-parented to 1 \(systemd\): it is in session 900, which 1 is not in/);
+  // fork copies of a dead main, tied by the listener they inherited: workers of a dead server, not servers
+  const forks = [proc(1101, 1, SERVER, { ...T, pgid: 1100, start: 1, socketInodes: [55] }), proc(1102, 1, SERVER, { ...T, pgid: 1100, start: 1.1, socketInodes: [55] })];
+  const fw = runRule(RULES['orphan-workers'], inputFrom([...live, ...forks]));
+  assert.deepEqual(fw[0]!.pids, [1101, 1102]);
+  assert.match(fw[0]!.title, /^2 orphaned workers from run 1/);
+  // just a tracker left: no "0 orphaned workers"
+  assert.match(runRule(RULES['orphan-workers'], inputFrom([...live, orphanRun(1000, 1)[0]!]))[0]!.title, /^1 orphaned helper from run 1/);
+  // an unrelated program's workers under its live main are not orphans, whatever their argv
+  const job = [proc(3000, 900, [PY, 'job.py'], { ...T, pgid: 3000, start: 700 }), proc(3001, 3000, SPAWN, { ...T, pgid: 3000, start: 701 }), proc(3002, 3000, SPAWN, { ...T, pgid: 3000, start: 701.1 })];
+  assert.deepEqual(runRule(RULES['orphan-workers'], inputFrom([...live, ...job])), []);
 });
 
-test("RULES['orphan-server']: a watched port held by an orphaned server, or by an earlier run's server", () => {
+test("RULES['orphan-server']: a dead run's server: warning when detached and alone, error beside a newer run; a service is not one", () => {
   assert.deepEqual(runRule(RULES['orphan-server'], inputFrom(live, [listen(50051, 9, [2000])])), []);
-  const orphan = proc(1000, 1, SERVER, { pgid: 1000, sid: 900, start: 1 });
-  const f = runRule(RULES['orphan-server'], inputFrom([...live, orphan], [listen(50051, 9, [1000]), listen(50051, 10, [2000])]));
-  assert.equal(f.length, 1);
-  assert.deepEqual(f[0]!.pids, [1000]);
-  assert.deepEqual(f[0]!.ports, [50051]);
-  assert.ok(f[0]!.evidence.some((e) => /splits connections/.test(e.text)), 'the shared port is part of the evidence');
+  // nohup'd server whose start script exited: adopted by init, not its own session leader
+  const detached = [proc(1000, 1, SERVER, { ...T, pgid: 1000, start: 1 }), proc(1002, 1000, SPAWN, { ...T, pgid: 1000, start: 1.1 })];
+  const alone = runRule(RULES['orphan-server'], inputFrom([INIT, ...detached], [listen(50051, 9, [1002]), listen(8080, 10, [1000])]));
+  assert.equal(alone.length, 1, 'one finding per process, with every port its run holds');
+  assert.equal(alone[0]!.severity, 'warning');
+  assert.deepEqual(alone[0]!.ports, [8080, 50051]);
+  assert.match(alone[0]!.title, /server 1000 was started detached and its launcher is gone: if you stopped your server, this one still holds :8080 and :50051/);
+  const beside = runRule(RULES['orphan-server'], inputFrom([...live, ...detached], [listen(50051, 9, [1002]), listen(50051, 10, [2002])]));
+  assert.equal(beside.length, 1);
+  assert.equal(beside[0]!.severity, 'error');
+  assert.deepEqual(beside[0]!.pids, [1000, 1002]);
+  assert.match(beside[0]!.title, /beside a newer run of the project/);
+  assert.ok(beside[0]!.evidence.some((e) => /splits connections/.test(e.text)), 'the shared port is part of the evidence');
+  const own = runRule(RULES['orphan-server'], inputFrom([INIT, ...detached], [listen(50051, 9, [1002])], { ownLeftovers: [1000] }));
+  assert.equal(own[0]!.severity, 'error', 'check stopped this run itself: its server lives on');
   const service = proc(1000, 1, SERVER, { pgid: 1000, sid: 1000, tty: null, start: 1 });
-  assert.deepEqual(runRule(RULES['orphan-server'], inputFrom([INIT, service], [listen(50051, 9, [1000])])), [], 'a service at ppid 1 by design');
+  assert.deepEqual(runRule(RULES['orphan-server'], inputFrom([INIT, service], [listen(50051, 9, [1000])])), [], 'a server that leads its own session (setsid, a unit) runs on purpose');
+  const tini = proc(50, 1, ['/usr/bin/tini', '--', 'python', '-m', 'src.main'], { pgid: 50, sid: 50, start: -5, comm: 'tini' });
+  assert.deepEqual(runRule(RULES['orphan-server'], inputFrom([INIT, tini, proc(1000, 50, SERVER, { pgid: 1000, sid: 50, start: 1 })], [listen(50051, 9, [1000])])), [], 'tini started it and is alive');
+  // another project's dead server on a watched port: named with whose it is, a warning
+  const foreign = inputFrom([INIT, ...detached.map((p) => ({ ...p, cwd: '/other' }))], [listen(50051, 9, [1002])], {});
+  const scoped = { ...foreign, census: classify(foreign.census.snapshot, { ...OPTS, projectRoot: '/mine' }) };
+  const ff = runRule(RULES['orphan-server'], { ...scoped, ports: portReports(scoped.census, OPTS.ports, OPTS.ports) });
+  assert.equal(ff[0]!.severity, 'warning');
+  assert.match(ff[0]!.title, /another project's server 1000.*cwd \/other/);
 });
 
 test("RULES['port-shared']: separate sockets of different runs is an error; of one live run, nothing", () => {
   const mixed = runRule(RULES['port-shared'], inputFrom([...live, ...orphanRun(1000, 1)], [listen(50051, 9, [1002]), listen(50051, 10, [2002])]));
   assert.equal(mixed.length, 1);
   assert.equal(mixed[0]!.severity, 'error');
-  const sameRun = runRule(RULES['port-shared'], inputFrom([...live, proc(2003, 2000, SPAWN, { pgid: 2000, start: 600.3 })], [listen(50051, 9, [2002]), listen(50051, 10, [2003])]));
+  const sameRun = runRule(RULES['port-shared'], inputFrom([...live, proc(2003, 2000, SPAWN, { ...T, pgid: 2000, start: 600.3 })], [listen(50051, 9, [2002]), listen(50051, 10, [2003])]));
   assert.deepEqual(sameRun, [], 'workers of one run binding the port with SO_REUSEPORT is a design, not a finding');
   assert.deepEqual(runRule(RULES['port-shared'], inputFrom(live, [listen(50051, 9, [2000, 2002])])), [], 'one inherited socket is not shared');
   assert.deepEqual(runRule(RULES['port-shared'], inputFrom([...live, ...orphanRun(1000, 1)], [listen(50051, 9, [1002]), listen(50051, 10, [1003])])), [], "one dead run's orphans alone: nothing new shares it (orphan-workers says the rest)");
@@ -75,12 +104,23 @@ const hist = (totals: number[]): HistoryEntry[] => totals.map((total) => ({ sche
 test("RULES['process-leak']: growing history, several orphaned runs, more than 1 + N", () => {
   assert.deepEqual(runRule(RULES['process-leak'], inputFrom(live, [], { history: { available: true, value: hist([4, 4, 4]) } })), []);
   assert.deepEqual(runRule(RULES['process-leak'], inputFrom([...live, ...orphanRun(1000, 1)])), [], 'one orphaned run is orphan-workers, not yet a leak');
+  // One SIGKILLed run whose workers called setsid (each its own session and group) and its
+  // torch_shm_manager: tied by the tracker's pipe, one run, not "a leak that grows with every run".
+  const setsid = [
+    proc(1001, 1, TRACKER, { ...T, pgid: 1000, start: 1, pipes: [77] }),
+    proc(1002, 1, SPAWN, { sid: 1002, pgid: 1002, start: 1.1, pipes: [77] }),
+    proc(1003, 1, SPAWN, { sid: 1003, pgid: 1003, start: 1.2, pipes: [77] }),
+    proc(1004, 1, SPAWN, { sid: 1004, pgid: 1004, start: 1.3, pipes: [77] }),
+  ];
+  const one = inputFrom([...live, ...setsid]);
+  assert.equal(one.census.generations.filter((g) => g.dead).length, 1, 'one dead run');
+  assert.deepEqual(runRule(RULES['process-leak'], one), []);
   const grown = runRule(RULES['process-leak'], inputFrom(live, [], { history: { available: true, value: hist([3, 6, 9]) } }));
   assert.match(grown[0]!.evidence[0]!.text, /3 → 6 → 9/);
   const runs = runRule(RULES['process-leak'], inputFrom([...live, ...orphanRun(1000, 1), ...orphanRun(1500, 100)]));
   assert.equal(runs[0]!.severity, 'error');
   assert.deepEqual(runs[0]!.pids, [1001, 1002, 1003, 1501, 1502, 1503]);
-  const extra = runRule(RULES['process-leak'], inputFrom([...live, proc(2003, 2000, SPAWN, { pgid: 2000, start: 600.3 })], [], { instances: 1 }));
+  const extra = runRule(RULES['process-leak'], inputFrom([...live, proc(2003, 2000, SPAWN, { ...T, pgid: 2000, start: 600.3 })], [], { instances: 1 }));
   assert.equal(extra[0]!.severity, 'warning');
   assert.deepEqual(extra[0]!.pids, [2003]);
 });

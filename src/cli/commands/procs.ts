@@ -19,10 +19,13 @@ Options:
   --server-pattern RE    what a server's command line looks like (default "python.*-m src\\.main")
   --worker-pattern RE    extra pattern for renamed worker processes (repeatable)
   --config FILE          config file (default: rerun-doctor.json or pyproject.toml, from the cwd up)
+  --project DIR          the project runs are judged against (default: the config file's
+                         directory, else the cwd); other projects' runs are marked as such
   --proc-root DIR        read processes from DIR instead of /proc (a host's /proc in a container)
   --sys-root DIR         read /sys from DIR
 
-Exit status: 0 no orphans, 1 orphans found, 2 usage or internal error.
+Exit status: 0 no orphans of this project, 1 orphans found (in a dead run of the project), 2 usage or
+internal error. Other projects' runs are shown, marked, and do not change the exit status.
 `;
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -44,5 +47,6 @@ export async function run(args: string[], io: Io): Promise<number> {
     const text = renderProcs(census, { style: makeStyle(useColor(io)), now: ctx.host.now(), width: io.columns ?? 120, wide: values.wide === true, patternSource: ctx.classify.serverPattern.source, ports: ctx.classify.ports, all: values.all === true });
     io.stdout(text);
   }
-  return census.processes.some((p) => p.orphan) ? EXIT.findings : EXIT.ok;
+  const own = new Set(census.generations.filter((g) => g.scope === 'project').map((g) => g.id));
+  return census.processes.some((p) => p.orphan && p.generation !== null && own.has(p.generation)) ? EXIT.findings : EXIT.ok;
 }
