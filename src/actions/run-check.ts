@@ -17,6 +17,7 @@ import { collectThermal } from '../probes/thermal.js';
 import { diagnose, type Diagnosis } from '../rules/diagnose.js';
 import type { MetricsSample } from '../watch/metrics-sample.js';
 import { createMetricsSampler } from '../watch/metrics-sampler.js';
+import { markedEnv, newRunId, RUN_ID_VAR } from './process-control.js';
 
 export type StopMode = 'int' | 'term' | 'kill';
 
@@ -105,7 +106,10 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
 
   o.progress(`starting: ${o.command.join(' ')}`);
   const log = openSync(logFile, 'a');
-  const child = spawn(o.command[0]!, o.command.slice(1), { cwd: o.cwd, detached: true, stdio: ['ignore', log, log], env: host.env });
+  // The run marker reaches every descendant, also one that calls setsid (its own session and
+  // group): the leftovers are found by it and by kinship, not by the process group alone.
+  const runId = newRunId();
+  const child = spawn(o.command[0]!, o.command.slice(1), { cwd: o.cwd, detached: true, stdio: ['ignore', log, log], env: markedEnv(host.env, runId) });
   closeSync(log);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const pid = child.pid;
@@ -125,13 +129,14 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
   while (Date.now() - t0 < o.readyTimeoutMs) {
     if (exited(child)) break;
     const c = await takeCensus(host, ctx.classify);
-    const mine = new Set(c.processes.filter((p) => p.pgid === pid).map((p) => p.pid));
+    const ours = (p: Census['processes'][number]) => p.pgid === pid || (p.env?.[RUN_ID_VAR] ?? '').split(',').includes(runId);
+    const mine = new Set(c.processes.filter(ours).map((p) => p.pid));
     const reports = portReports(c, ctx.config.ports, ctx.config.ports);
     const listening = reports.every((r) => r.sockets.some((s) => s.owners.some((ow) => mine.has(ow.pid))));
     // With --instances N, ready also means N workers have started (a port can listen before the
     // last worker is up, and stopping then would judge a half-started server).
     const n = ctx.config.instances;
-    const workersUp = n === null || c.processes.filter((p) => p.pgid === pid && p.role === 'worker').length >= n;
+    const workersUp = n === null || c.processes.filter((p) => ours(p) && p.role === 'worker').length >= n;
     if (!workersUp) {
       await sleep(100);
       continue;
@@ -204,11 +209,17 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
   await sleep(o.settleMs);
 
   o.progress('census after…');
-  const after: Census = await takeCensus(host, ctx.classify);
+  // Every process read in full (environment included): a leftover of the run need not look like
+  // a server or a worker to be one.
+  const after: Census = await takeCensus(host, ctx.classify, { enrichAll: true });
+  const fresh = (p: Census['processes'][number]) => !beforeKeys.has(`${p.pid}@${p.startKey}`) && !p.zombie && Date.parse(p.startTime) >= runStart - 1000;
+  // The run's own: its process group, the marker every descendant inherits (Linux), and then
+  // everything the census ties to those (setsid'd workers, their tracker, torch_shm_manager).
+  const own = after.processes.filter((p) => fresh(p) && (p.pgid === pid || (p.env?.[RUN_ID_VAR] ?? '').split(',').includes(runId)));
+  const runs = new Set(own.map((p) => p.generation).filter((g): g is number => g !== null));
+  const ownPids = new Set(own.map((p) => p.pid));
   result.leftBehind = after.processes
-    // The run's own: its process group (workers, trackers and forkservers inherit it; a process
-    // that called setsid escapes it, a limit issue 5's supervisor addresses).
-    .filter((p) => !beforeKeys.has(`${p.pid}@${p.startKey}`) && !p.zombie && Date.parse(p.startTime) >= runStart - 1000 && p.pgid === pid)
+    .filter((p) => fresh(p) && (ownPids.has(p.pid) || (p.generation !== null && runs.has(p.generation))))
     .map((p) => ({ pid: p.pid, role: p.role, kind: p.kind, orphan: p.orphan, argv: p.argv }));
   const gpuAfter = await collectGpu(host, { pids: result.leftBehind.map((p) => p.pid) });
   result.gpuAfterMiB = gpuAfter.status === 'ok' ? totalGpuMiB(gpuAfter.value) : null;
@@ -226,6 +237,8 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
     gpu: gpuAfter.status === 'ok' ? { available: true, value: gpuAfter.value } : { available: false, reason: gpuAfter.reason },
     gpuBefore: gpuB,
     thermal: thermal.status === 'ok' ? { available: true, value: { first: thermalFirst ?? thermal.value, last: thermal.value } } : { available: false, reason: thermal.reason },
+    // This run was stopped by us: what it left is left over, not running on purpose.
+    ownLeftovers: result.leftBehind.map((p) => p.pid),
   });
   // Judge the run, not the machine: findings about processes that were there before it started
   // belong to \`rerun-doctor diagnose\`.

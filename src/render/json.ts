@@ -2,7 +2,9 @@
 import type { Census, ClassifiedProcess, PortReport } from '../model/census.js';
 import type { GrpcHealth } from '../probes/grpc-health.js';
 
-export const JSON_SCHEMA_VERSION = 1;
+// 2: runs have status running | detached | orphaned with `current`, scope, cwd, tops and
+// startedBy; processes carry `adopted`; roles include `launcher` (docs/json.md).
+export const JSON_SCHEMA_VERSION = 2;
 
 export function processJson(p: ClassifiedProcess) {
   return {
@@ -15,6 +17,8 @@ export function processJson(p: ClassifiedProcess) {
     role: p.role,
     kind: p.kind,
     roleReason: p.roleReason,
+    adopted: p.adopted,
+    adoptedReason: p.adoptedReason,
     orphan: p.orphan,
     orphanReason: p.orphanReason,
     generation: p.generation,

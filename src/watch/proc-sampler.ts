@@ -122,6 +122,7 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
   let users = new Map<number, string>();
   let previous: Census | null = null;
   let roles = new Map<number, unknown>();
+  const kernel = new Set<number>();
   return async (full) => {
     if (full || bootTime === 0) {
       bootTime = readBootTime(host);
@@ -141,12 +142,16 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
         changed = true;
       }
     }
+    if (full) kernel.clear();
+    for (const pid of kernel) if (!present.has(pid)) kernel.delete(pid); // gone: its pid may be reused
     for (const pid of pids) {
       const before = rows.get(pid);
       if (!full && before && !roles.has(pid)) continue; // not ours and already known
+      if (!full && kernel.has(pid)) continue; // a kernel thread: read again on the next full pass
       const p = readProcess(host, pid, bootTime, pageSize, denied);
       if (!p) {
         if (before) changed = true;
+        else kernel.add(pid); // listed but no row: a kernel thread (or it vanished: the next full pass tells)
         rows.delete(pid);
         continue;
       }

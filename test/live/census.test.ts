@@ -45,7 +45,7 @@ for (const method of ['spawn', 'forkserver'] as const) {
     const { stdout, code } = await runCli(['procs', '--json', '--port', `${wport},${mport}`]);
     assert.equal(code, 1, 'procs exits 1 when there are orphans');
     const json = JSON.parse(stdout) as { schemaVersion: number; processes: Array<{ pid: number; orphan: boolean; role: string; startTime: string; generation: number; ppid: number; pgid: number; argv: string[] }> };
-    assert.equal(json.schemaVersion, 1);
+    assert.equal(json.schemaVersion, 2);
     const reported = json.processes.filter((p) => p.orphan && Date.parse(p.startTime) >= testStart).map((p) => p.pid).sort((a, b) => a - b);
     assert.deepEqual(reported, expected);
     const orphanRows = json.processes.filter((p) => expected.includes(p.pid));
