@@ -272,7 +272,8 @@ async function runOne(spec: SandboxSpec): Promise<SandboxResult> {
     PROJECT2: project2,
     PY: PYTHON,
     NODE: process.execPath,
-    CLI_JS: CLI,
+    // RD_SANDBOX_CLI: another build's bin.js (e.g. an older commit's, to see a test fail there).
+    CLI_JS: process.env.RD_SANDBOX_CLI ?? CLI,
     REPO: ROOT,
     SANDBOX_BIN,
     ...spec.env,
@@ -500,6 +501,8 @@ function collect(name: string, dir: string, out: string, project: string, projec
         known(),
         `trace (tail):\n${trace.split('\n').slice(-25).join('\n')}`,
         read(join(out, 'logs', 'pid1.err')).trim() ? `pid 1 stderr: ${read(join(out, 'logs', 'pid1.err')).slice(-800)}` : '',
+        // A scenario's own pid 1 that exited ends the namespace (its last words say why).
+        read(join(out, 'logs', 'pid1.out')).trim() ? `pid 1 stdout (tail): ${read(join(out, 'logs', 'pid1.out')).slice(-300)}` : '',
       ]
         .filter(Boolean)
         .join('\n'),

@@ -24,6 +24,9 @@ test('pid 1 is the sandbox init (a session leader); the terminal is a session le
     script: `
 start job1 sleep 300
 start job2 sleep 300
+start_in "$PROJECT2" job3 sleep 300
+mark cwd3 "$(readlink "/proc/$(pid job3)/cwd")"
+cli_in "$PROJECT2" help2 --help
 snapshot s
 grep SigIgn "/proc/$(pid job1)/status" > "$OUT/marks/sigign"
 `,
@@ -36,17 +39,20 @@ grep SigIgn "/proc/$(pid job1)/status" > "$OUT/marks/sigign"
   const term = rows.get(r.pid('terminal'));
   assert.ok(term, 'the terminal is in the snapshot');
   assert.deepEqual([term.ppid, term.pgid, term.sid], [1, term.pid, term.pid], 'the terminal is init\'s child and leads its own session');
-  for (const j of ['job1', 'job2']) {
+  for (const j of ['job1', 'job2', 'job3']) {
     const row = rows.get(r.pid(j));
     assert.ok(row, `${j} is alive`);
     assert.equal(row.pgid, row.pid, `${j} leads its own process group (job control)`);
     assert.equal(row.sid, term.pid, `${j} is in the terminal's session`);
     assert.equal(row.ppid, term.pid, `${j} is the terminal's child`);
   }
+  assert.equal(r.mark('cwd3'), r.project2, 'start_in runs the job in the other project dir');
+  assert.equal(r.cli('help2').code, 0, `the CLI runs inside: ${r.cli('help2').stderr}`);
+  assert.match(r.cli('help2').stdout, /Usage: rerun-doctor/, 'the CLI printed its help');
   // Ctrl-C reaches a job: SIGINT (bit 1) and SIGQUIT (bit 2) are not ignored, as in a terminal.
   const ign = BigInt(`0x${(r.mark('sigign') ?? '').split(/\s+/)[1] ?? 'ff'}`);
   assert.equal(ign & 6n, 0n, `a job does not ignore SIGINT or SIGQUIT: ${r.mark('sigign')}`);
-  assert.ok(rows.size <= 6, `only the namespace's processes are visible inside: ${[...rows.keys()].join(' ')}`);
+  assert.ok(rows.size <= 7, `only the namespace's processes are visible inside: ${[...rows.keys()].join(' ')}`);
 });
 
 test('a process inside has its own pid; the host sees it only under another pid, and its pid 1 is the init', { skip }, async () => {
