@@ -1,22 +1,29 @@
 // The watchdog of `rerun-doctor run`: a separate process that ends the run's tree if the
 // supervisor dies without doing it (SIGKILL, OOM killer), within about 2 s.
-// argv: RUN_ID SUPERVISOR_PID SUPERVISOR_START_KEY GRACE_MS PROC_ROOT. Its stdin is a pipe from the
-// supervisor: "pgid N" names the command's group; "done" (or SIGTERM) means the supervisor
-// cleaned up itself and the watchdog exits without ending anything. EOF without "done" means the
-// supervisor died; polling its pid every 250 ms covers the case where the pipe says nothing.
+// argv: RUN_ID SUPERVISOR_PID SUPERVISOR_START_KEY GRACE_MS PROC_ROOT [PLATFORM]. Its stdin is a
+// pipe from the supervisor: "leader PID START" and "pgid N" name the command and its group, "ref
+// PID START" a process the supervisor found to be the run's (on macOS the only way to know one
+// that left the group); "done" (or SIGTERM) means the supervisor cleaned up itself and the watchdog
+// exits without ending anything. EOF without "done" means the supervisor died; polling its identity
+// (pid + start time) covers the case where the pipe says nothing.
 import { createHost } from '../host/host.js';
-import { endRun, findRunProcesses, sameProcess, type ProcHost } from './supervise.js';
+import type { Platform } from '../model/snapshot.js';
+import { checkSame, createRunFinder } from './process-control.js';
+import { endRun } from './supervise.js';
 
 /** SIGTERM to SIGKILL: short, because the run's owner is already gone and the 2 s promise counts. */
 const WATCHDOG_GRACE_MS = 1000;
-const POLL_MS = 250;
+/** Linux reads one /proc file per poll; macOS starts a ps, so it polls less (EOF is the fast path). */
+const POLL_MS: Record<Platform, number> = { linux: 250, darwin: 1000 };
 
 async function watch(argv: string[]): Promise<number> {
-  const [runId, supPid, supStart, , procRoot] = argv;
+  const [runId, supPid, supStart, , procRoot, platformArg] = argv;
   if (!runId || !supPid || !supStart || !procRoot) return 2;
-  const host: ProcHost = createHost({ procRoot, platform: process.platform === 'darwin' ? 'darwin' : 'linux' });
+  const platform: Platform = platformArg === 'darwin' || platformArg === 'linux' ? platformArg : process.platform === 'darwin' ? 'darwin' : 'linux';
+  const host = createHost({ procRoot, platform });
   const supervisor = { pid: Number(supPid), startKey: Number(supStart) };
-  const state = { pgid: null as number | null, done: false, eof: false };
+  const finder = createRunFinder(host, { runId, leader: null, pgid: null });
+  const state = { done: false, eof: false };
 
   // It lives in its own session, so terminal signals do not reach it; ignore them if sent anyway.
   process.on('SIGINT', () => undefined);
@@ -32,8 +39,10 @@ async function watch(argv: string[]): Promise<number> {
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
-      const m = /^pgid (\d+)$/.exec(line);
-      if (m) state.pgid = Number(m[1]);
+      const m = /^(pgid|leader|ref) (\d+)(?: (\d+))?$/.exec(line);
+      if (m?.[1] === 'pgid') finder.setScope({ pgid: Number(m[2]) });
+      else if (m?.[1] === 'leader' && m[3]) finder.setScope({ leader: { pid: Number(m[2]), startKey: Number(m[3]) } });
+      else if (m?.[1] === 'ref' && m[3]) finder.remember([{ pid: Number(m[2]), startKey: Number(m[3]) }]);
       else if (line === 'done') state.done = true;
     }
   });
@@ -42,24 +51,16 @@ async function watch(argv: string[]): Promise<number> {
 
   for (;;) {
     if (state.done) return 0;
-    // On Linux the start time tells a reused pid apart; on macOS (no /proc) only kill(pid, 0).
-    const alive = host.platform === 'linux' ? sameProcess(host, supervisor) : pidExists(supervisor.pid);
+    const s = await checkSame(host, supervisor);
+    // 'denied': cannot tell, so alive. A start key of -1 (unreadable at start): only "gone" counts.
+    const alive = s === 'same' || s === 'denied' || (supervisor.startKey < 0 && s === 'changed');
     if (!alive) break;
-    await host.sleep(state.eof ? 50 : POLL_MS);
+    await host.sleep(state.eof ? 50 : POLL_MS[platform]);
   }
   if (state.done) return 0;
   process.stdin.destroy();
-  await endRun(host, () => findRunProcesses(host, runId, state.pgid), WATCHDOG_GRACE_MS);
+  await endRun(host, () => finder.sweep(), WATCHDOG_GRACE_MS);
   return 0;
-}
-
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 process.exitCode = await watch(process.argv.slice(2));

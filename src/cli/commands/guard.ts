@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { describeLeftovers, endRun, exitStatus, findRunProcesses, forwardSignals, listenersOf, newRunId, readTarget, startMarked, type Leftover, type ProcHost, type Target } from '../../actions/supervise.js';
+import { createRunFinder, listenersOf, needsTracking, readIdentity, trackRun, type ControlHost, type Listener, type ProcessIdentity } from '../../actions/process-control.js';
+import { describeLeftovers, endRun, escapeNotes, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, type Leftover } from '../../actions/supervise.js';
 import { createHost } from '../../host/host.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -23,8 +24,8 @@ Options:
 Exit status: 1 when anything was left behind (also with --clean: the leak is the failure);
 otherwise CMD's own status (128 + the signal's number when a signal ended it); 2 for a usage
 error or when CMD could not be started. Nothing is printed when nothing was left.
-On macOS leftovers are not found (no /proc there): guard passes whatever CMD left
-(docs/run-guard.md, Limits).
+On macOS the variable cannot be read back: the run is CMD's process group and its descendants,
+watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.md, Limits).
 `;
 
 const SETTLE_POLL_MS = 100;
@@ -60,61 +61,67 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stderr(`rerun-doctor guard: cannot start ${positionals[0]}: ${(e as Error).message}\n`);
     return EXIT.usage;
   }
+  const leader = await leaderRef(host, started);
+  const finder = createRunFinder(host, { runId, leader, pgid: started.pid });
+  // Where the marker cannot be read back (macOS), the run is watched while it lives.
+  const tracker = needsTracking(host) ? trackRun(host, finder) : null;
   // Forwarded like a terminal would; guard then still checks what the stopped command left.
-  const removeForwarders = forwardSignals(started, () => undefined);
+  const removeForwarders = forwardSignals(host, started, () => undefined);
   const exit = await started.exited;
   removeForwarders();
+  await tracker?.stop();
   const status = exitStatus(exit.code, exit.signal);
 
-  const allowed = (t: Target) => allow.some((re) => re.test(t.argv.join(' ')));
-  const find = () => findRunProcesses(host, runId, started.pid).filter((t) => !allowed(t));
+  const allowed = (t: ProcessIdentity) => allow.some((re) => re.test(t.argv.join(' ')));
+  const find = async () => (await finder.sweep()).filter((t) => !allowed(t));
   // Settle: a leftover that is already on its way out (a worker finishing its last request) is
   // not a leak; only what is still there after settleMs is.
-  const end = Date.now() + settleMs;
-  let left = find();
-  while (left.length > 0 && Date.now() < end) {
+  const end = host.now().getTime() + settleMs;
+  let left = await find();
+  while (left.length > 0 && host.now().getTime() < end) {
     await host.sleep(SETTLE_POLL_MS);
-    left = find();
+    left = await find();
   }
   if (left.length === 0) return status;
 
   const leftovers = describeLeftovers(left, started.pid);
-  const listeners = listenersOf(host, left.map((t) => t.pid));
-  io.stderr(renderLeftovers(host, positionals, status, leftovers, listeners));
+  const { listeners, unknown } = await listenersOf(host, left.map((t) => t.pid));
+  io.stderr(await renderLeftovers(host, positionals, status, leftovers, listeners));
+  if (unknown) io.stderr(`rerun-doctor guard: listening ports unknown (${unknown})\n`);
   if (values.clean) {
-    const { ended, killed } = await endRun(host, find, graceMs);
-    io.stderr(`rerun-doctor guard: ended ${ended.length} leftover process${ended.length === 1 ? '' : 'es'} (pid${ended.length === 1 ? '' : 's'} ${ended.map((t) => t.pid).join(', ')}${killed.length > 0 ? `; ${killed.length} needed SIGKILL` : ''})\n`);
+    const { ended, killed, notEnded } = await endRun(host, find, graceMs);
+    const notes = [killed.length > 0 ? `${killed.length} needed SIGKILL` : null, ...notEnded.map((r) => `pid ${r.target.pid} not ended: ${r.outcome}`)].filter(Boolean);
+    io.stderr(`rerun-doctor guard: ended ${ended.length} leftover process${ended.length === 1 ? '' : 'es'} (pid${ended.length === 1 ? '' : 's'} ${ended.map((t) => t.pid).join(', ')}${notes.length > 0 ? `; ${notes.join(', ')}` : ''})\n`);
   } else {
     io.stderr('rerun-doctor guard: end them with --clean, or by pid as listed\n');
   }
   return EXIT.findings;
 }
 
-function renderLeftovers(host: ProcHost, command: string[], status: number, leftovers: Leftover[], listeners: Array<{ pid: number; address: string; port: number }>): string {
+async function renderLeftovers(host: ControlHost, command: string[], status: number, leftovers: Leftover[], listeners: Listener[]): Promise<string> {
   const n = leftovers.length;
   const out = [`rerun-doctor guard: ${command.join(' ')} exited ${status} and left ${n} process${n === 1 ? '' : 'es'} behind${listeners.length > 0 ? `, listening on ${listeners.map((l) => `${l.address}:${l.port}`).join(', ')}` : ''}:`];
   const byPid = new Map(leftovers.map((l) => [l.pid, l]));
   const line = (l: Leftover, depth: number) => {
-    const how = [l.newSession ? 'new session (setsid)' : null, l.newGroup ? 'new process group' : null, l.orphaned ? 'orphaned' : null].filter(Boolean).join(', ');
     const ports = listeners.filter((x) => x.pid === l.pid).map((x) => `listening ${x.address}:${x.port}`);
-    const notes = [how, ...ports].filter((s) => s).join('; ');
+    const notes = [escapeNotes(l).join(', '), ...ports].filter((s) => s).join('; ');
     out.push(`${'  '.repeat(depth + 1)}${l.pid} ${l.argv.length > 0 ? l.argv.join(' ') : `[${l.comm}]`}${notes ? `  (${notes})` : ''}`);
     for (const c of leftovers) if (c.ppid === l.pid && c.pid !== l.pid) line(c, depth + 1);
   };
   for (const root of leftovers.filter((l) => !byPid.has(l.ppid))) {
     line(root, 0);
-    out.push(`    parents: ${parentChain(host, root.ppid)}`);
+    out.push(`    parents: ${await parentChain(host, root.ppid)}`);
   }
   return out.join('\n') + '\n';
 }
 
 /** "1234 bash ← 1 init": who holds it now (after re-parenting, init or a subreaper). */
-function parentChain(host: ProcHost, ppid: number): string {
+async function parentChain(host: ControlHost, ppid: number): Promise<string> {
   const parts: string[] = [];
   let pid = ppid;
   for (let i = 0; i < 8 && pid > 0; i++) {
-    const t = readTarget(host, pid);
-    if (!t) break;
+    const t = await readIdentity(host, pid, { argv: false });
+    if (!t || t === 'denied') break;
     parts.push(`${t.pid} ${t.comm}`);
     if (pid === 1) break;
     pid = t.ppid;

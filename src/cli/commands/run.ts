@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { cleanedLine, describeLeftovers, endRun, exitStatus, findRunProcesses, forwardSignals, newRunId, startMarked, startWatchdog } from '../../actions/supervise.js';
+import { createRunFinder, needsTracking, trackRun } from '../../actions/process-control.js';
+import { cleanedLine, describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, startWatchdog } from '../../actions/supervise.js';
 import { createHost } from '../../host/host.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -18,8 +19,8 @@ Options:
 
 Exit status: CMD's own (128 + the signal's number when a signal ended it); 2 for a usage error
 or when CMD could not be started. One line on stderr says what was ended, if anything.
-On macOS signals are forwarded and the exit code passes through, but leftovers are not found
-(no /proc/PID/environ there; docs/run-guard.md, Limits).
+On macOS the variable cannot be read back: the run is CMD's process group and its descendants,
+watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.md, Limits).
 `;
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -34,7 +35,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const runId = newRunId();
 
   // The watchdog first: there is no moment at which the command runs unwatched.
-  const watchdog = startWatchdog(host, runId, io.env, graceMs);
+  const watchdog = await startWatchdog(host, runId, io.env, graceMs);
   let started;
   try {
     started = await startMarked(positionals, { cwd: io.cwd, env: io.env, runId });
@@ -43,7 +44,11 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stderr(`rerun-doctor run: cannot start ${positionals[0]}: ${(e as Error).message}\n`);
     return EXIT.usage;
   }
-  watchdog.setGroup(started.pid);
+  const leader = await leaderRef(host, started);
+  watchdog.setGroup(started.pid, leader);
+  const finder = createRunFinder(host, { runId, leader, pgid: started.pid }, { onFound: (refs) => watchdog.remember(refs) });
+  // Where the marker cannot be read back (macOS), the run is watched while it lives.
+  const tracker = needsTracking(host) ? trackRun(host, finder) : null;
 
   // A stop signal is forwarded; if CMD has not exited a grace period later, the sweep goes ahead
   // (with SIGKILL at once: the command already had its grace).
@@ -51,20 +56,21 @@ export async function run(args: string[], io: Io): Promise<number> {
   let resolveStop: (v: null) => void = () => undefined;
   const stop = new Promise<null>((resolve) => (resolveStop = resolve));
   // Kept until the sweep is over: an uncaught SIGINT would otherwise end us mid-sweep.
-  const removeForwarders = forwardSignals(started, () => {
+  const removeForwarders = forwardSignals(host, started, () => {
     stopTimer ??= setTimeout(() => resolveStop(null), graceMs);
   });
   const outcome = await Promise.race([started.exited, stop]);
   clearTimeout(stopTimer);
+  await tracker?.stop();
 
-  const find = () => findRunProcesses(host, runId, started.pid);
-  const before = describeLeftovers(find(), started.pid);
-  const { ended, killed } = await endRun(host, find, outcome === null ? 0 : graceMs);
+  const find = () => finder.sweep();
+  const before = describeLeftovers(await find(), started.pid);
+  const { ended, killed, notEnded } = await endRun(host, find, outcome === null ? 0 : graceMs);
   // Described as found before the sweep: SIGTERMs re-parent children, which would blur "orphaned".
   const leftovers = describeLeftovers(ended, started.pid).map((l) => before.find((b) => b.pid === l.pid && b.startKey === l.startKey) ?? l);
   const final = outcome ?? (await started.exited);
   removeForwarders();
   watchdog.release();
-  if (leftovers.length > 0) io.stderr(cleanedLine('rerun-doctor run', leftovers, killed.length));
+  if (leftovers.length > 0 || notEnded.length > 0) io.stderr(cleanedLine('rerun-doctor run', leftovers, killed.length, notEnded));
   return exitStatus(final.code, final.signal);
 }

@@ -1,0 +1,39 @@
+// Runs a test file again inside a private PID + network namespace (`unshare --pid --fork
+// --mount-proc --net`, as root), so that whatever it signals can only be a process it started: the
+// namespace sees nothing of this machine, and everything in it dies with its pid 1. A shell is pid
+// 1 there: it brings the namespace's loopback up and reaps orphans (dash's `wait` reaps any child).
+// A file uses it as
+//
+//   if (!insidePrivateNamespace()) test('… (in a private PID + network namespace)', () => runInPrivateNamespace(import.meta.url));
+//   else { …the real tests… }
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ROOT } from './paths.js';
+
+const MARK = 'RERUN_DOCTOR_TEST_IN_PRIVATE_NS';
+
+export function insidePrivateNamespace(): boolean {
+  return process.env[MARK] === '1';
+}
+
+/** Runs the test file at `fileUrl` under node:test inside the namespace; fails with its output unless every test passed. */
+export function runInPrivateNamespace(fileUrl: string, timeoutMs = 110_000): void {
+  const file = fileURLToPath(fileUrl);
+  // Without NODE_TEST_CONTEXT the inner runner is a runner of its own, not a child reporting to us.
+  const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
+  const script = 'ip link set lo up || exit 97; "$@" & wait $!';
+  const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--net', '/bin/sh', '-c', script, 'sh', process.execPath, '--import', 'tsx', '--test', '--test-reporter=tap', file], {
+    cwd: ROOT,
+    env: { ...env, [MARK]: '1' },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
+  assert.equal(r.error, undefined, `unshare could not run (root and util-linux needed): ${r.error?.message}`);
+  assert.notEqual(r.status, 97, `the namespace's loopback could not be brought up (iproute2's ip needed):\n${out}`);
+  assert.equal(r.status, 0, `tests inside the namespace failed:\n${out}`);
+  assert.match(r.stdout, /^# fail 0$/m, out);
+  assert.doesNotMatch(r.stdout, /^# pass 0$/m, `no test ran inside the namespace:\n${out}`);
+}
