@@ -14,13 +14,13 @@ import { after, test } from 'node:test';
 import { escapeFixtures } from '../helpers/escape.js';
 import { alive, CLI, PYTHON, runCli, waitFor } from '../helpers/live.js';
 import { fixture } from '../helpers/paths.js';
-import { insidePrivateNamespace, runInPrivateNamespace } from '../helpers/private-ns.js';
+import { insidePrivateNamespace, privateNamespaceSkipReason, runInPrivateNamespace } from '../helpers/private-ns.js';
 
 const PS_ALL = 'ps -axww -o pid=,ppid=,pgid=,uid=,user=,state=,lstart=,rss=,time=,tty=,command=';
 const LSOF = 'lsof -nP -iTCP -sTCP:LISTEN -FpcfdtnT0';
 
 if (!insidePrivateNamespace()) {
-  test('run and guard on the darwin path, with fake ps/lsof over real processes (in a private PID + network namespace)', () => runInPrivateNamespace(import.meta.url));
+  test('run and guard on the darwin path, with fake ps/lsof over real processes (in a private PID + network namespace)', { skip: privateNamespaceSkipReason() }, () => runInPrivateNamespace(import.meta.url));
 } else {
   const fx = escapeFixtures('rd-darwin-run');
   const { tracked, groups, escape, pidFile, readPids } = fx;

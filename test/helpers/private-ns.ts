@@ -2,16 +2,29 @@
 // --mount-proc --net`, as root), so that whatever it signals can only be a process it started: the
 // namespace sees nothing of this machine, and everything in it dies with its pid 1. A shell is pid
 // 1 there: it brings the namespace's loopback up and reaps orphans (dash's `wait` reaps any child).
-// A file uses it as
+// `--kill-child`: if unshare dies (the timeout below SIGKILLs it), its child, the namespace's pid 1,
+// is SIGKILLed too, and with it every process in the namespace (pid_namespaces(7)). A file uses it as
 //
-//   if (!insidePrivateNamespace()) test('… (in a private PID + network namespace)', () => runInPrivateNamespace(import.meta.url));
+//   if (!insidePrivateNamespace()) test('… (in a private PID + network namespace)', { skip: privateNamespaceSkipReason() }, () => runInPrivateNamespace(import.meta.url));
 //   else { …the real tests… }
+//
+// test/helpers/sandbox.ts is the other way in: bash scenarios with a terminal and a replaceable pid
+// 1, for the CLI as a user drives it; this one runs a whole node:test file (library calls) inside.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from './paths.js';
 
 const MARK = 'RERUN_DOCTOR_TEST_IN_PRIVATE_NS';
+
+/** Why the namespace cannot be made here (not root, no unshare), or undefined when it can. */
+export function privateNamespaceSkipReason(): string | undefined {
+  if (process.platform !== 'linux') return 'a private PID namespace needs Linux';
+  if (process.getuid?.() !== 0) return 'a private PID + network namespace needs root (unshare); CI runs as root';
+  if (!existsSync('/usr/bin/unshare')) return 'util-linux unshare is not installed';
+  return undefined;
+}
 
 export function insidePrivateNamespace(): boolean {
   return process.env[MARK] === '1';
@@ -23,7 +36,7 @@ export function runInPrivateNamespace(fileUrl: string, timeoutMs = 110_000): voi
   // Without NODE_TEST_CONTEXT the inner runner is a runner of its own, not a child reporting to us.
   const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
   const script = 'ip link set lo up || exit 97; "$@" & wait $!';
-  const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--net', '/bin/sh', '-c', script, 'sh', process.execPath, '--import', 'tsx', '--test', '--test-reporter=tap', file], {
+  const r = spawnSync('/usr/bin/unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', '--net', '/bin/sh', '-c', script, 'sh', process.execPath, '--import', 'tsx', '--test', '--test-reporter=tap', file], {
     cwd: ROOT,
     env: { ...env, [MARK]: '1' },
     encoding: 'utf8',

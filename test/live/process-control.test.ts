@@ -26,11 +26,11 @@ import {
 } from '../../src/actions/process-control.js';
 import { createHost } from '../../src/host/host.js';
 import { alive, cleanup, PYTHON, waitFor } from '../helpers/live.js';
-import { insidePrivateNamespace, runInPrivateNamespace } from '../helpers/private-ns.js';
+import { insidePrivateNamespace, privateNamespaceSkipReason, runInPrivateNamespace } from '../helpers/private-ns.js';
 import { ROOT } from '../helpers/paths.js';
 
 if (!insidePrivateNamespace()) {
-  test('process-control on real processes (in a private PID + network namespace)', () => runInPrivateNamespace(import.meta.url));
+  test('process-control on real processes (in a private PID + network namespace)', { skip: privateNamespaceSkipReason() }, () => runInPrivateNamespace(import.meta.url));
 } else {
   const tracked = new Set<number>();
   const groups: number[] = [];
