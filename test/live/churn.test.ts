@@ -21,7 +21,8 @@ test('census under churn: 30 censuses while short-lived processes start and exit
   for (let i = 0; i < 30; i++) {
     const c = await takeCensus(host, opts, { enrichAll: true });
     assert.ok(c.snapshot.probes.every((p) => p.status === 'ok'), JSON.stringify(c.snapshot.probes));
-    assert.ok(c.processes.length > 5, 'c.processes.length > 5');
+    // Inside the tests' private PID namespace the table is small: it must still hold us and the churner.
+    assert.ok(c.processes.some((p) => p.pid === process.pid) && c.processes.some((p) => p.pid === churn.pid), 'the census lists this test and the churning process');
     if (c.processes.some((p) => p.ppid === churn.pid)) sawChurn++;
   }
   assert.ok(sawChurn > 0, 'the census did see the churning children');
