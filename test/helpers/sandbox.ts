@@ -30,8 +30,11 @@
 //     after pid 1 is gone, scans /proc for any process still in it: there must be none (any found
 //     is SIGKILLed by pid, being provably ours, and runSandbox throws).
 // Namespaces are isolated (own pids, own loopback, own /proc), so sandboxed scenarios and test
-// files can run in parallel with each other; runSandbox bounds how many run at once on this
-// machine (RD_SANDBOX_JOBS, default max(4, cores)) so that CPU starvation does not fake a timeout.
+// files can run in parallel with each other. What they share is the filesystem: a unix socket
+// bound to a path (tmux -L's /tmp/tmux-0/NAME, a gunicorn bind) and /dev/shm names reach across
+// namespaces, so a scenario keeps such paths under $OUT (tmux -S "$OUT/tmux.sock"). runSandbox
+// bounds how many run at once in one test process (RD_SANDBOX_JOBS, default max(4, cores)) so
+// that CPU starvation does not fake a timeout. RD_SANDBOX_CLI runs another build's bin.js.
 // It needs root and util-linux's unshare/nsenter: sandboxSkipReason() says why not, for
 // `test(…, { skip })`. RD_SANDBOX_KEEP=1 keeps the temp dirs (their paths are in the results).
 import { spawn } from 'node:child_process';
