@@ -72,7 +72,9 @@ export function sameExecutable(a: { exe: string | null; argv: string[]; comm: st
 
 /**
  * Programs that run another program and are never the server, whatever their argv says:
- * shells, env and signal/time wrappers, build tools, terminal multiplexers, environment runners.
+ * shells, env and signal/time wrappers, build tools, terminal multiplexers, container inits and
+ * supervisors (as runners of the server: whether one adopted a process is judged by evidence
+ * alone, never by this list), environment runners.
  * Matched on the executable's name (argv[0], exe or comm), and on argv[1] when argv[0] is an
  * interpreter running a launcher script (`python3 /usr/bin/poetry run …`, `node …/npx …`).
  */
@@ -81,6 +83,7 @@ const LAUNCHERS = new Set([
   'env', 'nohup', 'timeout', 'time', 'nice', 'ionice', 'taskset', 'chrt', 'stdbuf', 'setsid', 'setpriv', 'unshare', 'nsenter',
   'sudo', 'su', 'runuser', 'doas', 'xargs', 'script', 'flock', 'watch', 'entr', 'caffeinate',
   'make', 'gmake', 'just', 'task', 'tmux', 'screen', 'dtach', 'abduco',
+  'tini', 'dumb-init', 'catatonit', 'docker-init', 'runsv', 's6-supervise', 'supervise-daemon',
   'uv', 'uvx', 'poetry', 'pipenv', 'pdm', 'hatch', 'rye', 'conda', 'mamba', 'micromamba', 'pixi', 'tox', 'nox', 'invoke',
   'npm', 'npx', 'pnpm', 'yarn', 'bun', 'foreman', 'honcho', 'overmind', 'watchmedo', 'nodemon', 'direnv',
   'rerun-doctor',
@@ -97,10 +100,9 @@ export function isRerunDoctor(argv: string[]): boolean {
 export function launcherName(p: { argv: string[]; comm: string; exe: string | null }): string | null {
   if (isRerunDoctor(p.argv)) return 'rerun-doctor';
   for (const n of [base(p.argv[0]), base(p.exe), p.comm]) {
-    if (n && LAUNCHERS.has(n)) {
-      // `bash` with no script and no -c is an interactive shell (a terminal), not a wrapper.
-      return n;
-    }
+    // Only processes whose command line matches the server pattern are asked: an interactive
+    // shell (a terminal) never is, so it is never taken for a wrapper.
+    if (n && LAUNCHERS.has(n)) return n;
   }
   if (p.argv.length > 1 && INTERPRETERS.test(base(p.argv[0]))) {
     const script = base(p.argv[1]);

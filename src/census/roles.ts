@@ -37,16 +37,15 @@ const base = (s: string | undefined) => (s ?? '').split('/').pop() ?? '';
 
 /**
  * A wrapper's command line holds the command it runs: `timeout 3600 python -m src.main`,
- * `sh -c 'python -m src.main; echo'`, `python3 /usr/bin/poetry run python -m src.main`. argv[0]
- * may be resolved differently by the wrapper (`python` → `/venv/bin/python`), so it is compared
- * by name and the rest verbatim.
+ * `sh -c 'python -m src.main; echo'`, `python3 /usr/bin/poetry run python -m src.main`. The
+ * wrapper may resolve argv[0] differently (`python` → `/venv/bin/python3`), so only the rest of
+ * the inner command line must appear in the outer one (or, with no arguments, its name).
  */
 function wraps(outer: ProcessInfo, inner: ProcessInfo): boolean {
   const o = outer.argv.join(' ');
-  const i = inner.argv.join(' ');
-  if (inner.argv.length === 0 || o === i) return false;
+  if (inner.argv.length === 0 || o === inner.argv.join(' ')) return false;
   const rest = inner.argv.slice(1).join(' ');
-  return o.includes(base(inner.argv[0])) && (rest === '' || o.includes(rest));
+  return rest === '' ? o.includes(base(inner.argv[0])) : o.includes(rest);
 }
 
 /**
