@@ -193,11 +193,16 @@ function loneForkCopy(res: SimResult, r: RunTruth): boolean {
  * THE OTHER LIMIT (by design, excluded from completeness only): a process that neither the server
  * pattern nor a multiprocessing fingerprint names has no role, so it is never cleaned: the fork
  * copies of a non-server main (`python3 -m pytest -x` forking workers), a Node cluster. Their
- * spawn workers, trackers, forkservers and torch_shm_manager are named, and must be planned.
+ * spawn workers, trackers, forkservers and torch_shm_manager are named, and must be planned,
+ * except under such a copy: their parent is alive and started them, and stays.
  */
 function hasRole(res: SimResult, r: RunTruth, pid: number): boolean {
   if (r.spec.program === 'server') return true;
-  return MP_CHILD.test(res.snapshot.processes.find((p) => p.pid === pid)?.argv.join(' ') ?? '');
+  const rows = new Map(res.snapshot.processes.map((p) => [p.pid, p]));
+  const named = (q: number) => MP_CHILD.test(rows.get(q)?.argv.join(' ') ?? '');
+  if (!named(pid)) return false;
+  for (let a = rows.get(rows.get(pid)!.ppid); a && res.truth.get(a.pid)?.run === r.id; a = rows.get(a.ppid)) if (!named(a.pid)) return false;
+  return true;
 }
 
 function violations(o: Outcome, props: readonly Prop[]): string[] {
@@ -293,7 +298,7 @@ function render(o: Outcome, c: Case | null): string {
 // ---- the property tests ----
 
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20261126;
-const RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : 250;
+const RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : 300;
 
 function holds(props: readonly Prop[], numRuns = RUNS): void {
   const d = fc.check(
