@@ -134,23 +134,24 @@ const healthy = (tag: string, opts = '', dir = '') =>
     : `cli ${tag}-diag diagnose --quick --no-metrics --json ${opts}\ncli ${tag}-dry clean --dry-run --json ${opts}\n`;
 
 /**
- * Breaks the run: a snapshot (the family), the signal, the dead main reaped, a settle, a
- * snapshot of what is left; then the diagnosis, procs, the plan, clean --yes, and liveness.
+ * Breaks the run: a snapshot (the family), the signal, the dead main reaped, a settled snapshot
+ * of what is left; then the diagnosis, procs, the plan, clean --yes, and liveness.
+ * 'INT' is Ctrl-C: SIGINT to the main's whole process group (the terminal's foreground job).
  */
-const broken = (mains: string[], signal: 'KILL' | 'TERM' | 'INT', opts = '', settleS = 0.2) => {
+const broken = (mains: string[], signal: 'KILL' | 'TERM' | 'INT', opts = '', o: { settleS?: number; twice?: boolean } = {}) => {
   const pids = mains.map((m) => `"$(pid ${m})"`).join(' ');
-  // Ctrl-C twice, as a user does when the first one hangs: the first SIGINT reaches only the
-  // main's group, whose atexit then joins the workers that no longer got it (multiprocessing's
+  // Ctrl-C twice (o.twice), as a user does when the first one hangs: the first SIGINT reaches
+  // only the main's group, whose atexit then joins the workers that left it (multiprocessing's
   // _exit_function); the second, once the first one's traceback is out (so the main is in that
   // join, not still unwinding), interrupts the join and the main exits.
   const interrupt = (m: string, i: number) =>
-    `pg${i}=$(pgid_of "$(pid ${m})")\nsig_group INT "$pg${i}"\nwait_err ${m.replace(/\.main$/, '')} KeyboardInterrupt 1\nsettle 0.5\nsig_group INT "$pg${i}"`;
+    `pg${i}=$(pgid_of "$(pid ${m})")\nsig_group INT "$pg${i}"` + (o.twice ? `\nwait_err ${m.replace(/\.main$/, '')} KeyboardInterrupt 1\nsettle 0.5\nsig_group INT "$pg${i}"` : '');
   const kill = signal === 'INT' ? mains.map(interrupt).join('\n') : `sig ${signal} ${pids}`;
   return `
 snapshot family
 ${kill}
 wait_gone ${pids}
-settle ${settleS}
+settle ${o.settleS ?? 0.2}
 settled left
 cli b-diag diagnose --quick --no-metrics --json ${opts}
 cli b-procs procs --json ${opts}
@@ -472,7 +473,7 @@ start srv "$PY" -m src.main --workers 2 --worker-port 50051 --metrics-port 8080
 wait_ready srv
 wait_port 50051 8080
 ${healthy('h')}
-${broken(['srv.main'], how)}
+${broken(['srv.main'], how, '', { twice: true })}
 `,
     });
     const leftovers = (r: SandboxResult) => {
@@ -602,11 +603,14 @@ ${broken(['gu'], 'KILL', GU)}
     for (const w of workers) assert.ok(left.includes(w), `fixture: busy worker ${w} outlived the master`);
     return left;
   };
-  test('gunicorn -w 2 (sync workers), healthy: the master is the server, its workers are workers (fork-worker); no finding at warning or above, nothing planned', opts, async () => {
+  test('gunicorn -w 2 (sync workers), healthy: the master is the server, its workers are workers; no finding at warning or above, nothing planned', opts, async () => {
     const r = await gunicorn();
     const master = rolesOf(r, 'h-procs').get(r.pid('gu'));
     assert.equal(master?.role, 'server', `the master is the server (${JSON.stringify(master)})`);
-    assertWorkers(r, 'gunicorn, healthy', r.pids('gu.workers'), 'h-procs');
+    // Healthy, only the role is the contract's: the workers renamed themselves (setproctitle:
+    // "gunicorn: worker [app:app]"), so calling them descendants of the server is as right as
+    // fork workers. Orphaned, the kind matters (below): they match the server pattern.
+    assertWorkers(r, 'gunicorn, healthy', r.pids('gu.workers'), 'h-procs', null);
     assertHealthy(r, 'h', 'gunicorn, healthy');
   });
   test('class 6: gunicorn master SIGKILLed during long requests: its orphaned workers are workers (fork-worker), not servers; named in an error finding, no leak', opts, async () => {
@@ -682,35 +686,67 @@ snapshot left
     assert.equal(out.error, null, 'check saw the server get ready (the setsid\'d workers hold :50051)');
   });
 
+  const rerun = scenario({
+    name: 'c6-rerun-setsid',
+    files: { 'src/main.py': src('setsid_server.py') },
+    script: `
+bystander_pool by
+snapshot family
+cli rr rerun -n 2 --stop kill --hold 500ms --ready-timeout 20s --no-metrics --json -- "$PY" -m src.main --workers 2 --worker-port 50051 --metrics-port 8080
+snapshot left
+`,
+  });
+  test('class 6: rerun -n 2 --stop kill with a server whose workers setsid: exits 1, each run\'s leftBehind holds its setsid\'d workers, leftBehindInAll every leftover', opts, async () => {
+    const r = await rerun();
+    const before = new Set(r.snapshot('family').map((p) => p.pid));
+    const left = sorted(r.snapshot('left').map((p) => p.pid).filter((p) => !before.has(p)));
+    assert.ok(left.length >= 2, `fixture: the setsid'd workers outlived their mains:\n    ${show(r, left)}`);
+    const c = r.cli('rr');
+    const out = c.json<{ runs: { leftBehind: { pid: number }[]; error: string | null }[]; leftBehindInAll: number[] }>();
+    const errors = out.runs.map((x) => x.error ?? 'ok').join('; ');
+    assert.deepEqual(sorted(out.leftBehindInAll), left, `leftBehindInAll lists every leftover of the runs (${errors}):\n    ${show(r, left)}`);
+    assert.equal(out.runs.length, 2, `rerun made both runs (${errors})`);
+    for (const [i, run] of out.runs.entries()) assert.ok(run.leftBehind.length >= 2, `run ${i + 1} counts its 2 setsid'd workers (${run.leftBehind.length}; ${run.error ?? 'no error'})`);
+    assert.equal(c.code, 1, 'rerun exits 1 when the runs left something behind');
+  });
+
   // --- third-party servers users run ----------------------------------------------------------
   const UV = '--server-pattern uvicorn';
-  const uvicorn = scenario({
-    name: 'tp-uvicorn',
-    files: { 'app.py': src('asgi_app.py') },
-    script: `
+  for (const how of ['KILL', 'INT'] as const) {
+    const uvicorn = scenario({
+      name: `tp-uvicorn-${how.toLowerCase()}`,
+      files: { 'app.py': src('asgi_app.py') },
+      script: `
 bystander_pool by
 start uv "$PY" -m uvicorn app:app --workers 2 --port 8080
 wait_port 8080
 wait_err uv 'Application startup complete' 2 60
 ${healthy('h', UV)}
-${broken(['uv'], 'KILL', UV)}
+${broken(['uv'], how, UV)}
 `,
-  });
-  const uvLeft = (r: SandboxResult) => {
-    const left = leftoversOf(r, [r.pid('uv')]);
-    assert.ok(left.length >= 3, `fixture: 2 workers and the tracker outlived the supervisor:\n    ${show(r, left)}`);
-    return left;
-  };
-  test('uvicorn --workers 2, healthy: no finding at warning or above, nothing planned', opts, async () => {
-    assertHealthy(await uvicorn(), 'h', 'uvicorn, healthy');
-  });
-  test('uvicorn --workers 2, supervisor SIGKILLed: its spawn workers and tracker are named in an error finding, no leak; clean --yes ends exactly them', opts, async () => {
-    const r = await uvicorn();
-    const left = uvLeft(r);
-    assertNoLeak(r, 'uvicorn, SIGKILLed');
-    assertDiagnosed(r, 'uvicorn, SIGKILLed', left);
-    assertCleaned(r, 'uvicorn, SIGKILLed', left);
-  });
+    });
+    if (how === 'KILL') {
+      test('uvicorn --workers 2, healthy: no finding at warning or above, nothing planned', opts, async () => {
+        assertHealthy(await uvicorn(), 'h', 'uvicorn, healthy');
+      });
+      test('uvicorn --workers 2, supervisor SIGKILLed: its spawn workers and tracker are named in an error finding, no leak; clean --yes ends exactly them', opts, async () => {
+        const r = await uvicorn();
+        const left = leftoversOf(r, [r.pid('uv')]);
+        assert.ok(left.length >= 3, `fixture: 2 workers and the tracker outlived the supervisor:\n    ${show(r, left)}`);
+        assertNoLeak(r, 'uvicorn, SIGKILLed');
+        assertDiagnosed(r, 'uvicorn, SIGKILLed', left);
+        assertCleaned(r, 'uvicorn, SIGKILLed', left);
+      });
+    } else {
+      // uvicorn handles SIGINT (its workers too): Ctrl-C leaves nothing, so nothing may be planned.
+      test('uvicorn --workers 2, Ctrl-C to its group: it shuts down whole; clean plans nothing and ends nothing', opts, async () => {
+        const r = await uvicorn();
+        const left = leftoversOf(r, [r.pid('uv')]);
+        assert.deepEqual(left, [], `fixture: uvicorn's Ctrl-C shutdown leaves nothing:\n    ${show(r, left)}`);
+        assertCleaned(r, 'uvicorn, Ctrl-C', left);
+      });
+    }
+  }
 
   const CE = '--server-pattern celery';
   const celery = scenario({
@@ -722,7 +758,7 @@ start ce "$PY" -m celery -A tasks worker --pool=prefork -c 2 --loglevel=INFO
 wait_children ce 2 60
 wait_err ce 'ready\\.' 1 60
 ${healthy('h', CE)}
-${broken(['ce'], 'KILL', CE, 1)}
+${broken(['ce'], 'KILL', CE, { settleS: 1 })}
 `,
   });
   test('a Celery prefork worker (-c 2, filesystem broker), healthy: no finding at warning or above, nothing planned', opts, async () => {
