@@ -144,7 +144,13 @@ export async function listProcesses(host: ControlHost, opts: { argv?: boolean } 
   if (host.platform === 'linux') {
     // listPids reads host.proc only.
     for (const pid of listPids(host as Host)) {
-      const id = readLinux(host, pid, opts.argv ?? false);
+      let id: IdentityRead;
+      try {
+        id = readLinux(host, pid, opts.argv ?? false);
+      } catch {
+        // A stat line we cannot parse: left out of the listing (never a member, never signalled).
+        continue;
+      }
       if (id && id !== 'denied') out.push(id);
     }
     return out;
