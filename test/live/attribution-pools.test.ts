@@ -705,12 +705,12 @@ snapshot left
     const left = sorted(r.snapshot('left').map((p) => p.pid).filter((p) => !before.has(p)));
     assert.ok(left.length >= 2, `fixture: the setsid'd workers outlived their mains:\n    ${show(r, left)}`);
     const c = r.cli('rr');
+    assert.equal(c.code, 1, `rerun exits 1 when the runs left something behind:\n${c.stderr.slice(-600)}`);
     const out = c.json<{ runs: { leftBehind: { pid: number }[]; error: string | null }[]; leftBehindInAll: number[] }>();
     const errors = out.runs.map((x) => x.error ?? 'ok').join('; ');
     assert.deepEqual(sorted(out.leftBehindInAll), left, `leftBehindInAll lists every leftover of the runs (${errors}):\n    ${show(r, left)}`);
     assert.equal(out.runs.length, 2, `rerun made both runs (${errors})`);
     for (const [i, run] of out.runs.entries()) assert.ok(run.leftBehind.length >= 2, `run ${i + 1} counts its 2 setsid'd workers (${run.leftBehind.length}; ${run.error ?? 'no error'})`);
-    assert.equal(c.code, 1, 'rerun exits 1 when the runs left something behind');
   });
 
   // --- third-party servers users run ----------------------------------------------------------
