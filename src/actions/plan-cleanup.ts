@@ -1,7 +1,7 @@
 // Which processes `clean` may end, each with the reason it is in or out. Pure, and safe by
 // construction: it reads the census's runs, not the diagnosis, and every target must pass checks
 // of its own (defence in depth) before it is planned. docs/clean.md, docs/attribution.md.
-import { isRerunDoctor } from '../census/fingerprints.js';
+import { under } from '../census/scope.js';
 import type { Census, ClassifiedProcess, Generation, Role } from '../model/census.js';
 
 export const PLAN_SCHEMA_VERSION = 2;
@@ -96,8 +96,22 @@ function liveAncestorThatStartedIt(p: ClassifiedProcess, byPid: Map<number, Clas
   }
 }
 
+/**
+ * A process that itself says it is another project's: its working directory and the directory it
+ * was started from (PWD, inherited by every child, so a worker that changed directory keeps it) are
+ * both readable and both outside the project. Null when it is the project's or cannot tell.
+ */
+function foreignEvidence(p: ClassifiedProcess, root: string): string | null {
+  if (p.cwd === null || under(p.cwd, root) || p.env === undefined) return null;
+  const pwd = p.env.PWD;
+  if (pwd === undefined || under(pwd, root)) return null;
+  return `its working directory ${p.cwd} and the directory it was started from (${pwd}) are outside the project ${root}`;
+}
+
 export function planCleanup(census: Census, o: PlanOptions): CleanupPlan {
   const byPid = new Map(census.processes.map((p) => [p.pid, p]));
+  const runPids = new Map(census.generations.map((g) => [g.id, g.pids]));
+  const r = (p: ClassifiedProcess) => runPids.get(p.generation ?? -1) ?? [];
   const named = new Set(o.pids ?? []);
   const runs: RunDecision[] = [];
   const decisions = new Map<number, { decision: 'clean' | 'leave'; why: string }>();
@@ -123,11 +137,12 @@ export function planCleanup(census: Census, o: PlanOptions): CleanupPlan {
     }
     // Defence in depth: each target on its own merits, whatever the run's status says.
     const started = liveAncestorThatStartedIt(p, byPid);
+    const elsewhere = census.projectRoot !== null && !o.allProjects && !named.has(p.pid) && !r(p).some((pid) => named.has(pid)) ? foreignEvidence(p, census.projectRoot) : null;
     if (p.pid <= 1) out(p, 'pid 1 is never signalled');
     else if (p.pid === o.selfPid || o.ancestors.includes(p.pid)) out(p, 'rerun-doctor itself or one of its parents');
-    else if (isRerunDoctor(p.argv)) out(p, 'a rerun-doctor process: `run` and its watchdog end their own runs');
     else if (p.zombie) out(p, `a zombie: nothing to end; its parent ${p.ppid} must reap it`);
     else if (started) out(p, `not left behind: ${started}`);
+    else if (elsewhere) out(p, `${elsewhere}: another project's (pass --all-projects or --pid to include it)`);
     else if (o.uid !== null && o.uid !== 0 && p.uid !== null && p.uid !== o.uid) out(p, `another user's (uid ${p.uid}): not signalled`);
     else if (o.uid !== null && o.uid !== 0 && p.uid === null) out(p, 'its owner could not be read: not signalled');
     else if (o.uid === 0 && p.uid !== null && p.uid !== 0 && !o.allUsers && p.uid !== o.sudoUid) out(p, `another user's (uid ${p.uid}): pass --all-users to include it`);

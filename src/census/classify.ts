@@ -3,7 +3,8 @@
 import type { ClassifiedProcess, Census } from '../model/census.js';
 import type { ProcessInfo, Snapshot } from '../model/snapshot.js';
 import { adoptionEvidence } from './adoption.js';
-import { assignRoles, watchedPortsByPid, type RoleOptions } from './roles.js';
+import { isRerunDoctor } from './fingerprints.js';
+import { assignRoles, watchedPortsByPid, type RoleGuess, type RoleOptions } from './roles.js';
 import { buildRuns } from './runs.js';
 
 export { assignRoles, watchedPortsByPid } from './roles.js';
@@ -21,6 +22,13 @@ export interface ClassifyOptions extends RoleOptions {
 export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const roles = assignRoles(snapshot.processes, snapshot.sockets, opts, snapshot.selfPid);
+  const trackerPipes = addTrackerKin(snapshot.processes, roles, snapshot.selfPid);
+  const trackerPipeOf = (p: ProcessInfo) => {
+    const inode = (p.pipes ?? []).find((i) => trackerPipes.has(i));
+    if (inode === undefined) return null;
+    const tracker = trackerPipes.get(inode)!;
+    return { inode, tracker, trackerParent: byPid.get(tracker)?.ppid ?? -1 };
+  };
   const holders = watchedPortsByPid(snapshot.sockets, opts.ports);
   const alive = (pid: number) => {
     const p = byPid.get(pid);
@@ -28,7 +36,7 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
   };
   const processes: ClassifiedProcess[] = snapshot.processes.map((p) => {
     const g = roles.get(p.pid);
-    const adopted = g && !p.zombie ? adoptionEvidence(p, byPid.get(p.ppid), alive, snapshot.platform, g.pythonParent) : null;
+    const adopted = g && !p.zombie ? adoptionEvidence(p, byPid.get(p.ppid), alive, snapshot.platform, g.pythonParent, trackerPipeOf(p)) : null;
     // Listed field by field: an object spread of every process was the largest share of classify().
     return {
       pid: p.pid,
@@ -51,6 +59,7 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
       cgroup: p.cgroup,
       pipes: p.pipes,
       socketFds: p.socketFds,
+      pipeFds: p.pipeFds,
       socketInodes: p.socketInodes,
       nsPid: p.nsPid,
       sigIgn: p.sigIgn,
@@ -70,6 +79,29 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
   const projectRoot = opts.projectRoot ?? null; // a JavaScript caller may leave it out
   const generations = buildRuns({ platform: snapshot.platform, all: snapshot.processes, members, projectRoot, generationGapSeconds: opts.generationGapSeconds });
   return { snapshot, processes, generations, projectRoot };
+}
+
+/**
+ * A resource tracker's pipe names its program: the main creates it, and only the processes
+ * multiprocessing starts inherit it (fork copies, spawn children through tracker_fd); a launcher
+ * started before it cannot hold it, and close_fds keeps it from subprocesses. So every process
+ * holding a tracker's pipe is of the tracker's program, even one no pattern names: the main of a
+ * program the patterns do not know, a Manager's server process or a fork Pool's worker (copies of
+ * that main's command line).
+ */
+function addTrackerKin(processes: readonly ProcessInfo[], roles: Map<number, RoleGuess>, selfPid: number): Map<number, number> {
+  const trackerPipes = new Map<number, number>();
+  for (const p of processes) {
+    const g = roles.get(p.pid);
+    if (g?.role === 'helper' && /tracker$/.test(g.kind)) for (const i of p.pipes ?? []) trackerPipes.set(i, p.pid);
+  }
+  if (trackerPipes.size === 0) return trackerPipes;
+  for (const p of processes) {
+    if (roles.has(p.pid) || p.zombie || p.pid === selfPid || p.pid <= 1 || isRerunDoctor(p.argv)) continue;
+    const inode = (p.pipes ?? []).find((i) => trackerPipes.has(i));
+    if (inode !== undefined) roles.set(p.pid, { role: 'worker', kind: 'descendant', reason: `holds the pipe of resource tracker ${trackerPipes.get(inode)} (pipe:[${inode}]): a process of its program`, pythonParent: false });
+  }
+  return trackerPipes;
 }
 
 /** Parent chain of pid, nearest first. */

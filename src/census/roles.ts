@@ -42,22 +42,30 @@ const base = (s: string | undefined) => (s ?? '').split('/').pop() ?? '';
  * the inner command line must appear in the outer one (or, with no arguments, its name).
  */
 function wraps(outer: ProcessInfo, inner: ProcessInfo): boolean {
-  const o = outer.argv.join(' ');
-  if (inner.argv.length === 0 || o === inner.argv.join(' ')) return false;
-  const rest = inner.argv.slice(1).join(' ');
-  return rest === '' ? o.includes(base(inner.argv[0])) : o.includes(rest);
+  // setproctitle pads cmdline with NULs: empty arguments say nothing.
+  const words = (p: ProcessInfo) => p.argv.filter((a) => a !== '');
+  const o = words(outer).join(' ');
+  const i = words(inner);
+  if (i.length === 0 || o === i.join(' ')) return false;
+  const rest = i.slice(1).join(' ');
+  return rest === '' ? o.includes(base(i[0])) : o.includes(rest);
 }
 
 /**
  * forkserver children are plain forks, so they carry the forkserver's own argv. The forkserver
- * itself holds its listener on the fd its argv names (`main(3, 5, …)`: fd 3); its children closed
- * it. Without fd evidence (macOS, access denied), a child of a forkserver-argv process is a worker.
+ * itself holds its listener and its alive pipe on the fds its argv names (`main(3, 5, …)`: a
+ * socket on fd 3, a pipe on fd 5); its children closed both. A child can reuse those numbers (a
+ * new fd takes the lowest free one), but not as that socket and that pipe at once. Without fd
+ * evidence (macOS, access denied), a child of a forkserver-argv process is a worker.
  */
 function isForkserverChild(p: ProcessInfo, parentDirect: RoleGuess | undefined): boolean {
   if (parentDirect?.kind === 'forkserver') return true;
   if (p.socketFds === undefined) return false;
-  const m = /forkserver import main;\s*main\((\d+)/.exec(p.argv.join(' '));
-  return m !== null && !p.socketFds.includes(Number(m[1]));
+  const m = /forkserver import main;\s*main\((\d+),\s*(\d+)/.exec(p.argv.join(' '));
+  if (!m) return false;
+  const holdsListener = p.socketFds.includes(Number(m[1]));
+  const holdsAlive = p.pipeFds === undefined || p.pipeFds.includes(Number(m[2]));
+  return !(holdsListener && holdsAlive);
 }
 
 /**
@@ -167,15 +175,40 @@ export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly
   for (const [pid, g] of direct) if (!owner.has(pid) && g.kind === 'forkserver' && isForkserverChild(byPid.get(pid)!, undefined)) roles.set(pid, { role: 'worker', kind: 'forkserver-worker', reason: "forked by the multiprocessing forkserver (it carries the forkserver's command line)", pythonParent: true });
 
   // 4. Dedicated launchers, innermost first (timeout → sh → python: sh is judged before timeout).
+  // A rerun-doctor process among a launcher's children (the watchdog of `run`) does not count
+  // against it: it belongs to the launcher.
+  const dedicated = (l: ProcessInfo) => {
+    const kids = (children.get(l.pid) ?? []).filter((k) => !k.zombie && k.pid !== selfPid && !isRerunDoctor(k.argv));
+    return kids.length > 0 && kids.every((k) => roles.has(k.pid));
+  };
   const launchers = [...direct].filter(([pid, g]) => g.role === 'launcher' && !owner.has(pid)).map(([pid]) => byPid.get(pid)!);
   const depth = (p: ProcessInfo) => {
     let d = 0;
     for (let cur = byPid.get(p.ppid); cur && d < 256; cur = byPid.get(cur.ppid)) d++;
     return d;
   };
+  // `rerun-doctor run`'s watchdog belongs to the run its supervisor is part of.
+  const withWatchdog = (l: ProcessInfo) => {
+    for (const k of children.get(l.pid) ?? []) if (!k.zombie && k.pid !== selfPid && isRerunDoctor(k.argv) && !roles.has(k.pid)) roles.set(k.pid, { role: 'launcher', kind: 'launcher', reason: `part of the rerun-doctor launcher ${l.pid} (its watchdog)`, pythonParent: false });
+  };
   for (const l of launchers.sort((a, b) => depth(b) - depth(a))) {
-    const kids = (children.get(l.pid) ?? []).filter((k) => !k.zombie && k.pid !== selfPid);
-    if (kids.length > 0 && kids.every((k) => roles.has(k.pid))) roles.set(l.pid, direct.get(l.pid)!);
+    if (!dedicated(l)) continue;
+    roles.set(l.pid, direct.get(l.pid)!);
+    withWatchdog(l);
+  }
+  // 5. Up the chain: a launcher program whose command line does not name the server (`make
+  // serve`, `bash start.sh`, `nohup …` before exec) but that runs nothing but the run is its
+  // launcher too, so that when it was adopted its run is seen as detached, not as started by a live
+  // parent. Never an interactive shell (a terminal: `-bash`, `bash` with no script), never an init.
+  const interactive = (p: ProcessInfo) => (p.argv[0] ?? '').startsWith('-') || (p.argv.length <= 1 && /^(ba|da|z|k|fi)?sh$/.test(base(p.argv[0]) || p.comm));
+  const tops = processes.filter((p) => (roles.get(p.pid)?.role === 'server' || roles.get(p.pid)?.role === 'launcher') && !owner.has(p.pid));
+  for (const top of tops) {
+    for (let cur = byPid.get(top.ppid); cur && cur.pid > 1 && cur.ppid > 0 && !roles.has(cur.pid); cur = byPid.get(cur.ppid)) {
+      const name = launcherName(cur);
+      if (!name || interactive(cur) || !dedicated(cur)) break;
+      roles.set(cur.pid, { role: 'launcher', kind: 'launcher', reason: `${name} runs nothing but the server's run: its launcher`, pythonParent: false });
+      withWatchdog(cur);
+    }
   }
   return roles;
 }

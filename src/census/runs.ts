@@ -98,30 +98,37 @@ export function buildRuns(input: RunInput): Generation[] {
     else mark(m.pid, other, 'marker');
   }
   // A dead group leader's pgid names the run it started (the leader died; its group lives on).
-  const byDeadPgid = new Map<number, number>();
+  // A launcher that died without job control (an IDE) leaves several runs in its one group: two
+  // servers there are one run only when they run one command in one directory (fork copies).
+  const byDeadPgid = new Map<string, number>();
   for (const m of members) {
     if (m.pgid <= 0 || alive(m.pgid)) continue;
-    const other = byDeadPgid.get(m.pgid);
-    if (other === undefined) byDeadPgid.set(m.pgid, m.pid);
+    const k = m.role === 'server' || m.role === 'launcher' ? `${m.pgid}\0${m.argv.join('\0')}\0${m.cwd ?? ''}` : `${m.pgid}`;
+    const other = byDeadPgid.get(k);
+    if (other === undefined) byDeadPgid.set(k, m.pid);
     else mark(m.pid, other, 'pgid');
   }
+  // Workers and helpers of that group join the server pieces of it they share nothing else with
+  // only through pipes, sockets or parents below; alone, a dead group ties workers to each other.
   // Shared pipes and sockets (fd 3 and up): the resource tracker's pipe reaches every worker and
   // the main; an inherited listener reaches every fork worker. A pipe that a live process outside
   // the run also holds (a launcher's leaked fd) ties nothing.
+  // Such a main is its run's own, though no pattern names it: what it holds is the run's too (a
+  // worker's leftover child holding the main's tracker pipe belongs to the main's running run).
+  const keysOf = (p: ProcessInfo) => [...(p.pipes ?? []).map((i) => `p${i}`), ...(p.socketInodes ?? []).map((i) => `s${i}`)];
   const foreign = new Set<string>();
   for (const p of all) {
-    if (member.has(p.pid) || p.zombie) continue;
-    for (const i of p.pipes ?? []) foreign.add(`p${i}`);
-    for (const i of p.socketInodes ?? []) foreign.add(`s${i}`);
+    if (member.has(p.pid) || byStarter.has(p.pid) || p.zombie) continue;
+    for (const k of keysOf(p)) foreign.add(k);
   }
   const byInode = new Map<string, number>();
-  for (const m of members) {
-    const keys = [...(m.pipes ?? []).map((i) => `p${i}`), ...(m.socketInodes ?? []).map((i) => `s${i}`)];
-    for (const k of keys) {
+  const holders: Array<[ProcessInfo, number]> = [...members.map((m) => [m, m.pid] as [ProcessInfo, number]), ...[...byStarter].map(([main, top]) => [byPid.get(main)!, top] as [ProcessInfo, number])];
+  for (const [p, as] of holders) {
+    for (const k of keysOf(p)) {
       if (foreign.has(k)) continue;
       const other = byInode.get(k);
-      if (other === undefined) byInode.set(k, m.pid);
-      else mark(m.pid, other, k.startsWith('p') ? 'pipe' : 'socket');
+      if (other === undefined) byInode.set(k, as);
+      else mark(as, other, k.startsWith('p') ? 'pipe' : 'socket');
     }
   }
   // Without fd evidence (macOS), pieces of one group whose live leader is not a member (an IDE, a
@@ -142,7 +149,7 @@ export function buildRuns(input: RunInput): Generation[] {
     }
     if ((m.role === 'server' || m.role === 'launcher') && !m.zombie) {
       const d = daemonByDesign(m, byPid.get(m.ppid), platform);
-      if (d) return { live: true, why: `${m.role} ${m.pid} ${d}: it runs on purpose`, starter: null };
+      if (d && (d.kind === 'unit' || m.role === 'launcher')) return { live: true, why: `${m.role} ${m.pid} ${d.why}: it runs on purpose`, starter: null };
     }
     return { live: false, why: m.adoptedReason ?? 'its starter is gone', starter: null };
   };
@@ -162,7 +169,8 @@ export function buildRuns(input: RunInput): Generation[] {
   // Weak kinship: a daemonising helper alone (torch_shm_manager whose client exited) joins the run
   // it was started with, by environment; a live candidate wins, so it is never taken from a live run.
   for (const g of groupsOf()) {
-    if (!g.every((m) => DAEMONISING_HELPERS.has(m.kind ?? ''))) continue;
+    // Only one left alone: a helper whose starter lives is in its starter's run already.
+    if (!g.every((m) => DAEMONISING_HELPERS.has(m.kind ?? '') && (!isTop(m) || m.adopted))) continue;
     const key = envKey(g[0]!);
     if (!key) continue;
     const first = Math.min(...g.map(startSec));
@@ -182,22 +190,21 @@ export function buildRuns(input: RunInput): Generation[] {
     const id = i + 1;
     for (const m of ms) m.generation = id;
     const tops = ms.filter((m) => isTop(m) && !m.zombie);
-    const liveTops = tops.map((t) => ({ t, ...topLive(t) })).filter((x) => x.live);
-    const running = liveTops.length > 0;
     // Fork copies of a dead server: two or more adopted tops with one server command line, tied
     // together, were forked by the same parent, which is gone (a killed gunicorn or Pool main).
-    if (!running) {
-      const copies = new Map<string, ClassifiedProcess[]>();
-      for (const t of tops) if (t.role === 'server' && t.adopted) copies.set(t.argv.join('\0'), [...(copies.get(t.argv.join('\0')) ?? []), t]);
-      for (const list of copies.values()) {
-        if (list.length < 2) continue;
-        for (const t of list) {
-          t.role = 'worker';
-          t.kind = 'fork-worker';
-          t.roleReason = `a copy of one server command line (${list.length} in this run, tied by ${[...(links.get(t.pid) ?? [])].join(', ') || 'kinship'}): forked by a server that is gone`;
-        }
+    // Judged before liveness: a copy that called setsid leads its own session, yet is no daemon.
+    const copies = new Map<string, ClassifiedProcess[]>();
+    for (const t of tops) if (t.role === 'server' && t.adopted) copies.set(t.argv.join('\0'), [...(copies.get(t.argv.join('\0')) ?? []), t]);
+    for (const list of copies.values()) {
+      if (list.length < 2) continue;
+      for (const t of list) {
+        t.role = 'worker';
+        t.kind = 'fork-worker';
+        t.roleReason = `a copy of one server command line (${list.length} in this run, tied by ${[...(links.get(t.pid) ?? [])].join(', ') || 'kinship'}): forked by a server that is gone`;
       }
     }
+    const liveTops = tops.map((t) => ({ t, ...topLive(t) })).filter((x) => x.live);
+    const running = liveTops.length > 0;
     const structural = tops.filter((t) => !DAEMONISING_HELPERS.has(t.kind ?? ''));
     const server = ms.find((m) => m.role === 'server' && !m.zombie) ?? null;
     let status: RunStatus;
@@ -206,11 +213,18 @@ export function buildRuns(input: RunInput): Generation[] {
       status = 'running';
       statusReason = liveTops[0]!.why;
     } else {
+      // Whole: one top, alive, and everything else under it: the server (or a launcher above it),
+      // or the main of a program no pattern names (tied in by its tracker's pipe), as `nohup … &`
+      // or a killed IDE leaves it.
       const only = structural.length === 1 ? structural[0]! : null;
-      const whole = only !== null && server !== null && (only === server || (only.role === 'launcher' && descends(server, only, byPid)));
+      const under = (top: ClassifiedProcess) => ms.every((m) => m === top || m.zombie || DAEMONISING_HELPERS.has(m.kind ?? '') || descends(m, top, byPid));
+      const whole =
+        only !== null &&
+        !only.zombie &&
+        ((server !== null && (only === server || (only.role === 'launcher' && descends(server, only, byPid)))) || (server === null && only.kind === 'descendant' && under(only)));
       if (whole) {
         status = 'detached';
-        statusReason = `its launcher is gone (${only.adoptedReason ?? 'adopted'}); server ${server.pid} runs on with everything under it`;
+        statusReason = `its launcher is gone (${only.adoptedReason ?? 'adopted'}); ${server ? `server ${server.pid}` : `its main ${only.pid}`} runs on with everything under it`;
       } else {
         status = 'orphaned';
         const first = structural[0] ?? tops[0];

@@ -1,7 +1,9 @@
 // Project scope: is a process part of the project rerun-doctor was asked about? The project is the
 // config file's directory (or the cwd); a process belongs to it by its working directory, its
-// executable or script path, or its environment (PWD where it was started, its virtualenv, the
-// project `rerun-doctor run` marked it with). Pure. docs/attribution.md, "Project scope".
+// executable or script path, or its environment (PWD where it was started, the project
+// `rerun-doctor run` marked it with). Not by VIRTUAL_ENV or CONDA_PREFIX: an activated
+// environment is inherited by everything started below (a tmux server's panes, whatever their
+// directory). Pure. docs/attribution.md, "Project scope".
 import type { ProcessInfo } from '../model/snapshot.js';
 
 export function under(path: string | null | undefined, root: string): boolean {
@@ -18,7 +20,6 @@ export function projectEvidence(p: ProcessInfo, root: string): string | null {
   const env = p.env ?? {};
   if (under(env.RERUN_DOCTOR_PROJECT, root)) return `rerun-doctor run started it for the project ${env.RERUN_DOCTOR_PROJECT}`;
   if (under(env.PWD, root)) return `it was started from ${env.PWD} (PWD)`;
-  if (under(env.VIRTUAL_ENV, root)) return `it runs the project's virtualenv ${env.VIRTUAL_ENV}`;
   if (under(p.exe, root)) return `its executable ${p.exe} is in the project`;
   for (const a of p.argv.slice(0, 3)) if (a.startsWith('/') && under(a, root)) return `its command names ${a}, in the project`;
   return null;

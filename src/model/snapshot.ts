@@ -42,6 +42,8 @@ export interface ProcessInfo {
   pipes?: number[];
   /** Linux: fd numbers (3 and up) that hold sockets; tells a forkserver (its listener on the fd its argv names) from the workers it forked. */
   socketFds?: number[];
+  /** Linux: fd numbers (3 and up) that hold pipes; with socketFds, tells the forkserver (its alive pipe on the fd its argv names) from a worker that reused the numbers. */
+  pipeFds?: number[];
   /** Linux: socket inodes held on fd 3 and up (an inherited socket ties the processes that share it). */
   socketInodes?: number[];
   /** Linux: its pid inside its own PID namespace (the last `NSpid:` of status); 1 for a container's init. */

@@ -37,8 +37,16 @@ export async function collectSnapshot(host: Host, opts: CollectOptions): Promise
       if (opts.enrichAll) return new Set(rows.map((r) => r.pid));
       const roles = assignRoles(rows, sockets, opts.classify, host.selfPid);
       const want = new Set(roles.keys());
-      // Their launchers too: a pipe a launcher holds is no evidence that two runs are one.
-      for (const r of rows) if (roles.has(r.pid) && r.ppid > 1) want.add(r.ppid);
+      // Their parents too (a pipe a launcher holds is no evidence that two runs are one; a parent's
+      // executable and cgroup are adoption evidence), and the other members of their process
+      // groups (a fork copy the patterns do not name may hold the run's tracker pipe).
+      const groups = new Set<number>();
+      for (const r of rows) {
+        if (!roles.has(r.pid)) continue;
+        if (r.ppid > 1) want.add(r.ppid);
+        if (r.pgid > 1) groups.add(r.pgid);
+      }
+      for (const r of rows) if (groups.has(r.pgid)) want.add(r.pid);
       return want;
     },
   });

@@ -129,6 +129,7 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
   const pipes = new Set<number>();
   const sockets = new Set<number>();
   const socketFds: number[] = [];
+  const pipeFds: number[] = [];
   try {
     const { fds, targets } = host.proc.fdLinks(p.pid);
     for (let i = 0; i < fds.length; i++) {
@@ -136,8 +137,10 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
       // pipes (the resource tracker's, the spawn handshake's) sit on fd 3 and up.
       if (fds[i]! < 3) continue;
       const l = parseFdLink(targets[i]!);
-      if (l?.kind === 'pipe') pipes.add(l.inode);
-      else if (l?.kind === 'socket') {
+      if (l?.kind === 'pipe') {
+        pipes.add(l.inode);
+        pipeFds.push(fds[i]!);
+      } else if (l?.kind === 'socket') {
         socketFds.push(fds[i]!);
         sockets.add(l.inode);
       }
@@ -147,6 +150,7 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
   }
   p.pipes = [...pipes].sort((a, b) => a - b);
   p.socketFds = socketFds.sort((a, b) => a - b);
+  p.pipeFds = pipeFds.sort((a, b) => a - b);
   p.socketInodes = [...sockets].sort((a, b) => a - b);
 }
 

@@ -196,6 +196,18 @@ function loneForkCopy(res: SimResult, r: RunTruth): boolean {
  * spawn workers, trackers, forkservers and torch_shm_manager are named, and must be planned,
  * except under such a copy: their parent is alive and started them, and stays.
  */
+/**
+ * THE THIRD LIMIT (the lead's decision, excluded from completeness only): a torch_shm_manager
+ * whose run has no other named member (the rest are fork copies no pattern names) shares no fd
+ * with anything: only its environment ties it to a run. That is too weak to end it unasked: a live
+ * program's manager looks the same once the worker that started it exited. It is reported as a
+ * weak run (clean --pid ends it), and it exits by itself once its last client is gone.
+ */
+function loneHelper(res: SimResult, r: RunTruth, members: number[], pid: number): boolean {
+  if (res.truth.get(pid)?.label !== 'shm-manager') return false;
+  return !members.some((q) => q !== pid && res.truth.get(q)?.label !== 'shm-manager' && hasRole(res, r, q));
+}
+
 function hasRole(res: SimResult, r: RunTruth, pid: number): boolean {
   if (r.spec.program === 'server') return true;
   const rows = new Map(res.snapshot.processes.map((p) => [p.pid, p]));
@@ -257,7 +269,7 @@ function violations(o: Outcome, props: readonly Prop[]): string[] {
       const members = liveMembers(res, r.id).filter(eligible);
       if (members.length === 0) continue;
       if (props.includes('completeness') && named.size === 0 && inScope && status === 'dead' && !loneForkCopy(res, r)) {
-        const missed = members.filter((pid) => !targets.has(pid) && hasRole(res, r, pid));
+        const missed = members.filter((pid) => !targets.has(pid) && hasRole(res, r, pid) && !loneHelper(res, r, members, pid));
         if (missed.length > 0) say(`run ${r.id} is dead (its main is gone or it is not whole) but ${missed.join(', ')} ${missed.length === 1 ? 'is' : 'are'} not planned`);
       }
       if (props.includes('detached') && named.size === 0 && inScope && status === 'detached') {
@@ -547,7 +559,13 @@ test('example: another directory\'s server started in tmux with the project\'s V
   same(targets, [], o, 'its cwd says another project; the environment was inherited from the tmux server');
 });
 
-test('example: a lone orphaned torch_shm_manager of a SIGKILLed program in the project: planned', () => {
+test('example: a lone orphaned torch_shm_manager of a SIGKILLed program in the project: left alone as a weak run (THE THIRD LIMIT); --pid ends it', () => {
   const { o, targets, res } = example({ actions: [L({ program: 'mp-program', method: 'fork', workers: 1, shm: 'main' }), E({ kind: 'kill-main', run: 0 })] });
-  same(targets, labelled(res, 'shm-manager'), o, 'adopted by evidence (a torch_shm_manager under a parent that is not Python), in the project');
+  same(targets, [], o, 'tied to its run by environment only: never ended unasked');
+  const mgr = labelled(res, 'shm-manager');
+  const census = classify(res.snapshot, CLASSIFY(res.projectRoot));
+  const run = o.plans[0]!.plan.runs.find((x) => census.generations.find((g) => g.id === x.id)?.pids.includes(mgr[0]!));
+  assert.match(run?.why ?? '', /only by resemblance.*--pid/, `the plan says why and how to end it\n${render(o, null)}`);
+  const named = planCleanup(census, { ...o.plans[0]!.opts, pids: mgr });
+  assert.deepEqual(named.targets.map((t) => t.pid), mgr, 'named with --pid, it is planned');
 });

@@ -1194,10 +1194,13 @@ export class World {
         const r = readable(p);
         const pipes = new Set<number>();
         const socketFds: number[] = [];
+        const pipeFds: number[] = [];
         const socketInodes = new Set<number>();
         for (const [fd, h] of p.fds) {
-          if (h.kind === 'pipe') pipes.add(h.inode);
-          else {
+          if (h.kind === 'pipe') {
+            pipes.add(h.inode);
+            if (fd >= 3) pipeFds.push(fd);
+          } else {
             socketFds.push(fd);
             socketInodes.add(h.inode);
           }
@@ -1229,6 +1232,7 @@ export class World {
         if (r) {
           info.pipes = [...pipes].sort((a, b) => a - b);
           info.socketFds = socketFds.sort((a, b) => a - b);
+          info.pipeFds = pipeFds.sort((a, b) => a - b);
           info.socketInodes = [...socketInodes].sort((a, b) => a - b);
           info.env = env;
         }
