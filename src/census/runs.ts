@@ -34,6 +34,9 @@ export interface RunInput {
   generationGapSeconds: number;
 }
 
+/** Started only by their program's Python main (fingerprints with pythonParent). */
+const MULTIPROCESSING_CHILDREN = new Set(['spawn-worker', 'loky-worker', 'forkserver-worker', 'resource-tracker', 'semaphore-tracker', 'forkserver', 'loky-tracker', 'torch-shm-manager']);
+
 /** Helpers that detach themselves by design (torch_shm_manager calls setsid): alone they prove nothing. */
 const DAEMONISING_HELPERS = new Set(['torch-shm-manager']);
 
@@ -81,9 +84,11 @@ export function buildRuns(input: RunInput): Generation[] {
   // Workers and helpers straight under one live main that the patterns do not know (a notebook,
   // `python job.py` with a Pool): one run, the main's. Servers and launchers under one shell are
   // separate runs (two jobs of one terminal).
+  // Only multiprocessing's own children say their parent is such a main (their parent is Python
+  // by construction: else they read as adopted); a main the tracker's pipe named is a member already.
   const byStarter = new Map<number, number>();
   for (const m of members) {
-    if (!isTop(m) || m.adopted || (m.role !== 'worker' && m.role !== 'helper') || m.ppid <= 1) continue;
+    if (!isTop(m) || m.adopted || !MULTIPROCESSING_CHILDREN.has(m.kind ?? '') || m.ppid <= 1) continue;
     const other = byStarter.get(m.ppid);
     if (other === undefined) byStarter.set(m.ppid, m.pid);
     else mark(m.pid, other, 'starter');
