@@ -2,7 +2,6 @@
 // its ports listen (and gRPC says SERVING); load or hold; stop it the way the user does; settle;
 // census after; diagnose what the run left behind. Starts and signals only the process it
 // started (and, for Ctrl-C, that process's group), never anything else.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,8 @@ import { collectThermal } from '../probes/thermal.js';
 import { diagnose, type Diagnosis } from '../rules/diagnose.js';
 import type { MetricsSample } from '../watch/metrics-sample.js';
 import { createMetricsSampler } from '../watch/metrics-sampler.js';
-import { markedEnv, newRunId, RUN_ID_VAR } from './process-control.js';
+import { createRunFinder, newRunId, readIdentity, RUN_ID_VAR, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from './process-control.js';
+import type { Host } from '../host/host.js';
 
 export type StopMode = 'int' | 'term' | 'kill';
 
@@ -64,26 +64,42 @@ function totalGpuMiB(g: GpuEvidence | null): number | null {
   return g.inUseSystemMemoryBytes != null ? Math.round(g.inUseSystemMemoryBytes / 2 ** 20) : null;
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
+function exited(child: SpawnedGroup): boolean {
+  return !child.unreaped();
+}
+
+/** What runCheck started, so that it can be ended whatever happens: the server's whole run. */
+interface Started {
+  server: SpawnedGroup;
+  runId: string;
 }
 
 /**
- * runCheck with the server's group ended if rerun-doctor is stopped (Ctrl-C, SIGTERM) or fails
+ * Ends everything the check started that is still alive: the server's group, every process
+ * carrying its run marker (setsid'd workers too) and their descendants; SIGTERM, then SIGKILL
+ * after graceMs (the one policy, terminate). Used when the check is stopped or fails mid-run.
+ */
+async function endStarted(host: Host, s: Started, graceMs: number): Promise<void> {
+  const leader = await readIdentity(host, s.server.pid, { argv: false });
+  const finder = createRunFinder(host, { runId: s.runId, leader: leader && leader !== 'denied' ? { pid: leader.pid, startKey: leader.startKey } : null, pgid: s.server.pid });
+  await terminate(host, () => finder.sweep(), { graceMs, pollMs: 50 });
+}
+
+/**
+ * runCheck with the server's run ended if rerun-doctor is stopped (Ctrl-C, SIGTERM) or fails
  * mid-run: the server was started detached, so nothing else would reach it.
  */
 export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResult> {
-  let group: number | null = null;
+  let started: Started | null = null;
   const stop = () => {
-    if (group !== null) ctx.host.kill(-group, 'SIGKILL');
-    process.exit(130);
+    void (started ? endStarted(ctx.host, started, 500) : Promise.resolve()).finally(() => process.exit(130));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    return await runCheckInner(ctx, o, (pid) => (group = pid));
+    return await runCheckInner(ctx, o, (s) => (started = s));
   } catch (e) {
-    if (group !== null) ctx.host.kill(-group, 'SIGKILL');
+    if (started) await endStarted(ctx.host, started, 500);
     throw e;
   } finally {
     process.removeListener('SIGINT', stop);
@@ -91,7 +107,7 @@ export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResu
   }
 }
 
-async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: number) => void): Promise<CheckResult> {
+async function runCheckInner(ctx: Context, o: CheckOptions, onStarted: (s: Started) => void): Promise<CheckResult> {
   const host = ctx.host;
   const logFile = join(tmpdir(), `rerun-doctor-check-${process.pid}-${Date.now()}.log`);
   const result: CheckResult = { ok: false, error: null, serverPid: null, readyMs: null, loadMs: null, loadExit: null, stopSignals: [], exitedAfterMs: null, leftBehind: [], metricsBefore: null, metricsAfterLoad: null, gpuBeforeMiB: null, gpuAfterMiB: null, diagnosis: null, logFile };
@@ -109,18 +125,19 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
   // The run marker reaches every descendant, also one that calls setsid (its own session and
   // group): the leftovers are found by it and by kinship, not by the process group alone.
   const runId = newRunId();
-  const child = spawn(o.command[0]!, o.command.slice(1), { cwd: o.cwd, detached: true, stdio: ['ignore', log, log], env: markedEnv(host.env, runId) });
-  closeSync(log);
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const pid = child.pid;
-  if (pid === undefined) {
-    const e = await spawnError;
-    result.error = `cannot start "${o.command[0]}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : e.message}`;
+  let child: SpawnedGroup;
+  try {
+    child = await spawnGroup(o.command, { cwd: o.cwd, env: host.env, stdio: ['ignore', log, log], marker: runId });
+  } catch (e) {
+    result.error = `cannot start "${o.command[0]}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`;
     return result;
+  } finally {
+    closeSync(log);
   }
+  const pid = child.pid;
   result.serverPid = pid;
-  started(pid);
-  const childExit = new Promise<void>((r) => child.once('exit', () => r()));
+  onStarted({ server: child, runId });
+  const childExit = child.exited.then(() => undefined);
 
   // Ready: every watched port listens with an owner in the server's tree (its process group), and
   // the gRPC port, when one of them, answers SERVING.
@@ -145,7 +162,10 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
       const g = ctx.config.grpcPort;
       if (g !== null && ctx.config.ports.includes(g)) {
         const h = await checkGrpcHealth({ host: '127.0.0.1', port: g }, { timeoutMs: 1000 });
-        if (h.status === 'SERVING' || h.status === 'UNIMPLEMENTED' || h.status === 'NOT_GRPC') ready = true;
+        // Ready unless a gRPC server says it is not serving yet: a listener that never answers the
+        // handshake (NO_ANSWER: a raw socket the workers bind, as in grpc's multiprocessing
+        // example before the server starts) will not answer later either.
+        if (h.status === 'SERVING' || h.status === 'UNIMPLEMENTED' || h.status === 'NOT_GRPC' || h.status === 'NO_ANSWER') ready = true;
       } else ready = true;
     }
     if (ready) break;
@@ -153,14 +173,10 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
   }
   const tail = () => readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
   if (!ready) {
-    result.error = exited(child) ? `the server exited before it was ready (${child.signalCode ?? `exit ${child.exitCode}`}): ${tail()}` : `the server was not ready within ${o.readyTimeoutMs / 1000} s (ports ${ctx.config.ports.join(', ')} not all listening)`;
-    if (!exited(child)) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    const how = exited(child) ? await child.exited : null;
+    result.error = how ? `the server exited before it was ready (${how.signal ?? `exit ${how.code}`}): ${tail()}` : `the server was not ready within ${o.readyTimeoutMs / 1000} s (ports ${ctx.config.ports.join(', ')} not all listening)`;
+    // Whatever it started goes too, setsid'd processes included: the check never leaves its own.
+    await endStarted(host, { server: child, runId }, 500);
     return result;
   }
   result.readyMs = Date.now() - t0;
@@ -173,11 +189,13 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
   if (o.loadCommand) {
     o.progress(`load: ${o.loadCommand}`);
     // The user's own command line, as they would type it: run by /bin/sh.
-    const load = spawn('/bin/sh', ['-c', o.loadCommand], { cwd: o.cwd, stdio: ['ignore', 'ignore', 'inherit'], env: host.env });
-    result.loadExit = await new Promise<number>((r) => {
-      load.once('error', () => r(127));
-      load.once('exit', (code, sig) => r(code ?? (sig ? 128 : 1)));
-    });
+    try {
+      const load = await spawnGroup(['/bin/sh', '-c', o.loadCommand], { cwd: o.cwd, stdio: ['ignore', 'ignore', 'inherit'], env: host.env });
+      const done = await load.exited;
+      result.loadExit = done.code ?? (done.signal ? 128 : 1);
+    } catch {
+      result.loadExit = 127;
+    }
   } else {
     o.progress(`holding ${o.holdMs / 1000} s`);
     await sleep(o.holdMs);
@@ -189,19 +207,12 @@ async function runCheckInner(ctx: Context, o: CheckOptions, started: (pgid: numb
   // button reach the main process only. Escalate to SIGKILL of the main after the grace period.
   const s0 = Date.now();
   const first = o.stop === 'int' ? 'SIGINT' : o.stop === 'term' ? 'SIGTERM' : 'SIGKILL';
-  try {
-    if (o.stop === 'int') process.kill(-pid, 'SIGINT');
-    else process.kill(pid, first);
-    result.stopSignals.push(o.stop === 'int' ? 'SIGINT to the process group' : `${first} to pid ${pid}`);
-  } catch {
-    /* already gone */
-  }
+  if ((await signalOwnChild(host, child, first, { group: o.stop === 'int' })) === 'sent') result.stopSignals.push(o.stop === 'int' ? 'SIGINT to the process group' : `${first} to pid ${pid}`);
   o.progress(`stopping (${result.stopSignals[0] ?? 'already gone'})…`);
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([childExit, new Promise<void>((r) => (graceTimer = setTimeout(r, o.graceMs)))]);
   clearTimeout(graceTimer);
-  if (!exited(child)) {
-    process.kill(pid, 'SIGKILL');
+  if (!exited(child) && (await signalOwnChild(host, child, 'SIGKILL')) === 'sent') {
     result.stopSignals.push(`SIGKILL to pid ${pid} after ${o.graceMs / 1000} s`);
     await childExit;
   }

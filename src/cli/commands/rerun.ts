@@ -53,7 +53,8 @@ export async function run(args: string[], io: Io): Promise<number> {
       results.push(r);
       rec?.write({ type: 'run', run: i, ...r });
       if (!r.ok) {
-        io.stdout(s.red(`run ${i} could not be checked: ${r.error}\n`));
+        if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: 1, command: o.command, runs: results, leftBehindInAll: [...leftSoFar, ...r.leftBehind.map((p) => p.pid)], leaked: leftSoFar.size > 0 || r.leftBehind.length > 0, slower: false, error: `run ${i} could not be checked: ${r.error}` }, null, 2) + '\n');
+        else io.stdout(s.red(`run ${i} could not be checked: ${r.error}\n`));
         return EXIT.usage;
       }
       r.leftBehind.forEach((p) => leftSoFar.add(p.pid));
@@ -74,7 +75,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (leaked) out.push(s.red(`LEAK: ${leftSoFar.size} processes left behind over ${k} runs (about ${(leftSoFar.size / k).toFixed(1)} per run)`));
   if (slower) out.push(s.red(`SLOWER: time to ready went from ${(ready[0]! / 1000).toFixed(1)} s to ${(ready[ready.length - 1]! / 1000).toFixed(1)} s`));
   if (!leaked && !slower) out.push(s.green(`OK: ${k} runs, nothing left behind, no slowdown`));
-  if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: 1, command: o.command, runs: results, leftBehindInAll: [...leftSoFar], leaked, slower }, null, 2) + '\n');
+  if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: 1, command: o.command, runs: results, leftBehindInAll: [...leftSoFar], leaked, slower, error: null }, null, 2) + '\n');
   else io.stdout(out.join('\n') + '\n');
   return leaked || slower ? EXIT.findings : EXIT.ok;
 }
