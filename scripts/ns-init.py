@@ -7,11 +7,14 @@ of the machine it runs on; when CMD exits, this init exits and the kernel ends w
 (pid_namespaces(7)). Like a real init it leads its own session, brings loopback up (the tests
 talk to 127.0.0.1 and ::1 only), reaps every orphan re-parented to it, and passes SIGINT/SIGTERM
 on to CMD. Exit status: CMD's.
+
+After the setup it execs bash (ns-init.sh), so that pid 1 is not a Python process, as on a real
+machine (systemd) or in the sandbox (test/fixtures/bin/sandbox/init.sh): an orphan re-parented to
+a Python init would look as if Python had started it.
 """
 
 import fcntl
 import os
-import signal
 import socket
 import struct
 import sys
@@ -39,26 +42,8 @@ def main():
         return 2
     os.setsid()
     loopback_up()
-    child = os.fork()
-    if child == 0:
-        # The tests' own session, as a terminal's would be: not init's.
-        os.setsid()
-        os.execvp(cmd[0], cmd)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda s, _f: os.kill(child, s))
-    code = 1
-    while True:
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        if pid == child:
-            code = os.waitstatus_to_exitcode(status)
-            code = 128 - code if code < 0 else code
-            break
-    return code
+    here = os.path.dirname(os.path.abspath(__file__))
+    os.execv("/bin/bash", ["ns-init", os.path.join(here, "ns-init.sh"), *cmd])
 
 
 if __name__ == "__main__":
