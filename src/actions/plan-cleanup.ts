@@ -123,6 +123,13 @@ export function planCleanup(census: Census, o: PlanOptions): CleanupPlan {
   const targets: Target[] = [];
   const excluded: Excluded[] = [];
   const out = (p: ClassifiedProcess, why: string) => excluded.push({ pid: p.pid, argv: p.argv, why });
+  // Reported with a dead run, never ended: nothing but a process group ties them to it.
+  for (const r of census.generations) {
+    for (const pid of r.groupmates) {
+      const p = byPid.get(pid);
+      if (p) out(p, `in the process group of dead run ${r.id}, but no role, pipe or socket ties it to the run: not ended (end it by pid if it is the run's)`);
+    }
+  }
   for (const pid of named) {
     const p = byPid.get(pid);
     if (!p) excluded.push({ pid, argv: [], why: 'named with --pid, but no such process' });

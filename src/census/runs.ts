@@ -261,6 +261,7 @@ export function buildRuns(input: RunInput): Generation[] {
       counts,
       orphans: ms.filter((m) => m.orphan).length,
       linkedBy: [...how].sort(),
+      groupmates: dead ? groupmatesOf(ms, all, member, alive) : [],
     };
   });
   // A dead run beside a newer run of the same project is stale, not running on purpose.
@@ -270,6 +271,13 @@ export function buildRuns(input: RunInput): Generation[] {
   const current = [...runs].reverse().find((r) => r.status === 'running' && r.scope === 'project' && r.serverPid !== null);
   if (current) current.current = true;
   return runs;
+}
+
+/** Live processes outside every run in a dead group of this run's, in its session: shown, never ended. */
+function groupmatesOf(ms: ClassifiedProcess[], all: readonly ProcessInfo[], member: Map<number, ClassifiedProcess>, alive: (pid: number) => boolean): number[] {
+  const groups = new Set(ms.filter((m) => m.pgid > 1 && !alive(m.pgid)).map((m) => `${m.pgid}:${m.sid}`));
+  if (groups.size === 0) return [];
+  return all.filter((p) => !member.has(p.pid) && !p.zombie && groups.has(`${p.pgid}:${p.sid}`)).map((p) => p.pid).sort((a, b) => a - b);
 }
 
 function descends(p: ProcessInfo, ancestor: ProcessInfo, byPid: Map<number, ProcessInfo>): boolean {

@@ -71,6 +71,11 @@ export interface Generation {
   orphans: number;
   /** What tied its processes together: `parent`, `pipe`, `socket`, `pgid`, `marker`, `starter`, `environment`, `start-time`. */
   linkedBy: string[];
+  /**
+   * A dead run's process-group mates that nothing ties to it (no role, no shared pipe or socket:
+   * a Manager's server process created before the tracker, say): reported with it, never ended.
+   */
+  groupmates: number[];
 }
 
 export interface PortOwner {

@@ -36,6 +36,10 @@ export const orphanWorkers: Rule = {
           ...procs.map((p) => ({ source: procSource(p.pid), text: `${describeProc(p)}: ${p.orphanReason ?? `left behind with run ${run.id}`}` })),
           ...(run.linkedBy.length > 0 ? [{ source: '/proc (parents, groups, pipes, sockets)', text: `one run (${run.statusReason}), tied by ${run.linkedBy.join(', ')}` }] : []),
           ...(foreign ? [{ source: 'project scope', text: `not this project's (${run.cwd ?? 'working directory not readable'}): rerun-doctor clean leaves it unless --all-projects or --pid` }] : []),
+          ...run.groupmates.map((pid) => {
+            const p = input.census.processes.find((x) => x.pid === pid);
+            return { source: procSource(pid), text: `also in its dead process group, not tied to it by a role, pipe or socket (clean leaves it; end it by pid if it is the run's): pid ${pid}${p ? ` ${p.argv.join(' ').slice(0, 120) || p.comm}` : ''}` };
+          }),
         ],
         fix: 'End these processes (they keep CPU, memory, GPU memory and semaphores, and the tracker keeps its pipe). In the server: terminate and join workers on SIGTERM/SIGINT with a timeout and a SIGKILL fallback, and let workers exit when their parent dies.',
         next: foreign ? ['rerun-doctor procs', 'rerun-doctor explain orphan-workers'] : ['rerun-doctor clean', 'rerun-doctor explain orphan-workers'],
