@@ -40,13 +40,14 @@ export async function collectSnapshot(host: Host, opts: CollectOptions): Promise
       // The other members of their process groups (a fork copy or a main the patterns do not name
       // may hold the run's tracker pipe), and every ancestor of all of those: a pipe a launcher
       // holds is no evidence that two runs are one, and a parent's executable, cgroup and fds are
-      // adoption evidence. Ancestors are shared, so this is a few processes more, not many.
+      // adoption evidence. Ancestors are shared, so this is a few processes more, not many. Not pid
+      // 1: it is rarely readable in a container, and what it holds its children hold too.
       const groups = new Set<number>();
       for (const r of rows) if (roles.has(r.pid) && r.pgid > 1) groups.add(r.pgid);
       for (const r of rows) if (groups.has(r.pgid)) want.add(r.pid);
       const byPid = new Map(rows.map((r) => [r.pid, r]));
       for (const pid of [...want]) {
-        for (let cur = byPid.get(byPid.get(pid)?.ppid ?? -1), n = 0; cur && cur.pid >= 1 && !want.has(cur.pid) && n < 256; cur = byPid.get(cur.ppid), n++) want.add(cur.pid);
+        for (let cur = byPid.get(byPid.get(pid)?.ppid ?? -1), n = 0; cur && cur.pid > 1 && !want.has(cur.pid) && n < 256; cur = byPid.get(cur.ppid), n++) want.add(cur.pid);
       }
       return want;
     },

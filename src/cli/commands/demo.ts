@@ -1,14 +1,17 @@
 // The built-in default: start the sample server shipped in demo/server, kill its main process
 // the way an IDE stop button does (SIGKILL), show what rerun-doctor finds, end everything.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createRunFinder, newRunId, readIdentity, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from '../../actions/process-control.js';
 import { takeCensus } from '../../census/census.js';
 import { portReports } from '../../census/ports.js';
 import type { Census } from '../../model/census.js';
 import { createHost } from '../../host/host.js';
+import { renderDiagnosisText } from '../../render/diagnosis.js';
 import { renderPorts } from '../../render/ports.js';
+import { diagnose } from '../../rules/diagnose.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -78,15 +81,6 @@ function waitReady(child: ChildProcess, timeoutMs: number): Promise<Ready> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Only what the demo started: the run (by kinship, however its pieces are grouped) holding the
  * processes it started, even when older runs of the sample server exist beside it.
@@ -122,26 +116,28 @@ export async function run(args: string[], io: Io): Promise<number> {
   const opts = () => ({ style, now: host.now(), width: io.columns ?? 120, wide: false });
 
   step(1, `Starting the sample server: ${python} -m src.main with ${workers} ${method} workers (gRPC-like port ${grpcPort}, metrics port ${metricsPort})`);
-  const child = spawn(python, ['-m', 'src.main', '--workers', String(workers), '--start-method', method, '--worker-port', String(grpcPort), '--metrics-port', String(metricsPort)], {
-    cwd: serverDir,
-    detached: true, // its own process group: the demo cleans up by group, never by name
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...io.env, PYTHONDONTWRITEBYTECODE: '1' },
-  });
-  const pgid = child.pid;
-  if (pgid === undefined) {
-    const e = await new Promise<Error>((r) => child.once('error', r));
-    throw new UsageError(`demo: cannot run "${python}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (install Python 3 or pass --python PATH)' : e.message}`);
+  // Its own process group and a run marker: the demo ends its whole run by them, never by name.
+  const runId = newRunId();
+  let server: SpawnedGroup;
+  try {
+    server = await spawnGroup([python, '-m', 'src.main', '--workers', String(workers), '--start-method', method, '--worker-port', String(grpcPort), '--metrics-port', String(metricsPort)], {
+      cwd: serverDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...io.env, PYTHONDONTWRITEBYTECODE: '1' },
+      marker: runId,
+    });
+  } catch (e) {
+    throw new UsageError(`demo: cannot run "${python}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (install Python 3 or pass --python PATH)' : (e as Error).message}`);
   }
+  const child = server.child;
+  const pgid = server.pid;
+  const leader = await readIdentity(host, pgid, { argv: false });
+  const finder = createRunFinder(host, { runId, leader: leader && leader !== 'denied' ? { pid: leader.pid, startKey: leader.startKey } : null, pgid });
   const started = new Set<number>([pgid]);
+  /** Ends the demo's run (its group, its marker's carriers, their descendants); returns what survived. */
   const cleanup = async (): Promise<number[]> => {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      /* group already empty */
-    }
-    for (let i = 0; i < 50 && [...started].some(alive); i++) await sleep(100);
-    return [...started].filter(alive);
+    const report = await terminate(host, () => finder.sweep(), { graceMs: 500, pollMs: 50 });
+    return report.survivors.map((t) => t.pid);
   };
   const onSignal = () => {
     void cleanup().then(() => process.exit(130));
@@ -164,21 +160,33 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stdout(renderProcs(onlyDemo(await takeCensus(host, classify), started), { ...opts(), patternSource: classify.serverPattern.source, ports }));
 
     step(3, `Killing the main process ${ready.main} with SIGKILL, as an IDE stop button does (no handler runs, no cleanup)`);
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    process.kill(ready.main, 'SIGKILL');
-    await exited; // reaped by Node: gone, not a zombie
+    await signalOwnChild(host, server, 'SIGKILL');
+    await server.exited; // reaped by Node: gone, not a zombie
     started.delete(ready.main); // its pid may be reused from now on: never judge or signal it again
     await sleep(300);
 
-    step(4, 'What rerun-doctor finds now (rerun-doctor procs; rerun-doctor ports):');
+    step(4, 'What rerun-doctor finds now (rerun-doctor procs; rerun-doctor ports; the diagnosis):');
     const after = onlyDemo(await takeCensus(host, classify), started);
     io.stdout(renderProcs(after, { ...opts(), patternSource: classify.serverPattern.source, ports }));
     io.stdout('\n');
     io.stdout(renderPorts(after, portReports(after, ports, ports), opts()));
+    // The diagnosis on what the demo's run left (the census evidence; the demo reads no metrics,
+    // GPU or thermal state, and says so).
+    const diagnosis = diagnose({
+      census: after,
+      ports: portReports(after, ports, ports),
+      instances: workers,
+      history: { available: false, reason: 'the demo keeps no count history' },
+      metrics: { available: false, reason: 'not sampled in the demo' },
+      gpu: { available: false, reason: 'not read in the demo' },
+      thermal: { available: false, reason: 'not read in the demo' },
+    });
+    io.stdout(`\n${style.bold('rerun-doctor diagnose says:')}\n`);
+    io.stdout(renderDiagnosisText(diagnosis, style));
     const orphans = after.processes.filter((p) => p.orphan);
     io.stdout(`\n${style.bold('In short:')} the main process is gone, but ${orphans.length} of its processes live on as orphans and still hold port ${grpcPort}: a rerun would bind it again (SO_REUSEPORT) and share traffic with them.\n`);
   } finally {
-    step(5, 'Ending everything the demo started (by process group)');
+    step(5, 'Ending everything the demo started (by its process group and run marker, never by name)');
     survivors = await cleanup();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
