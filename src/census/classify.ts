@@ -2,9 +2,9 @@
 // status (runs.ts), project scope (scope.ts). Pure: no I/O, no clock. docs/attribution.md.
 import type { ClassifiedProcess, Census } from '../model/census.js';
 import type { ProcessInfo, Snapshot } from '../model/snapshot.js';
-import { adoptionEvidence } from './adoption.js';
+import { adoptionEvidence, isNamespaceInit } from './adoption.js';
 import { isRerunDoctor } from './fingerprints.js';
-import { assignRoles, watchedPortsByPid, type RoleGuess, type RoleOptions } from './roles.js';
+import { assignRoles, watchedPortsByPid, wraps, type RoleGuess, type RoleOptions } from './roles.js';
 import { buildRuns } from './runs.js';
 
 export { assignRoles, watchedPortsByPid } from './roles.js';
@@ -21,7 +21,7 @@ export interface ClassifyOptions extends RoleOptions {
 
 export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
-  const roles = assignRoles(snapshot.processes, snapshot.sockets, opts, snapshot.selfPid);
+  const roles = assignRoles(snapshot.processes, snapshot.sockets, opts, snapshot.selfPid, snapshot.platform);
   const trackerPipes = addTrackerKin(snapshot.processes, roles, snapshot.selfPid);
   const trackerPipeOf = (p: ProcessInfo) => {
     const inode = (p.pipes ?? []).find((i) => trackerPipes.has(i));
@@ -34,9 +34,10 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
     const p = byPid.get(pid);
     return p !== undefined && !p.zombie;
   };
+  const notItsCommand = initStrangers(snapshot.processes, byPid, roles, opts.serverPattern);
   const processes: ClassifiedProcess[] = snapshot.processes.map((p) => {
     const g = roles.get(p.pid);
-    const adopted = g && !p.zombie ? adoptionEvidence(p, byPid.get(p.ppid), alive, snapshot.platform, g.pythonParent, trackerPipeOf(p)) : null;
+    const adopted = g && !p.zombie ? (adoptionEvidence(p, byPid.get(p.ppid), alive, snapshot.platform, g.pythonParent, trackerPipeOf(p)) ?? notItsCommand.get(p.pid) ?? null) : null;
     // Listed field by field: an object spread of every process was the largest share of classify().
     return {
       pid: p.pid,
@@ -77,7 +78,7 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
   });
   const members = processes.filter((p) => p.role !== null);
   const projectRoot = opts.projectRoot ?? null; // a JavaScript caller may leave it out
-  const generations = buildRuns({ platform: snapshot.platform, all: snapshot.processes, members, projectRoot, generationGapSeconds: opts.generationGapSeconds });
+  const generations = buildRuns({ platform: snapshot.platform, all: snapshot.processes, members, projectRoot, generationGapSeconds: opts.generationGapSeconds, selfPid: snapshot.selfPid });
   return { snapshot, processes, generations, projectRoot };
 }
 
@@ -102,6 +103,28 @@ function addTrackerKin(processes: readonly ProcessInfo[], roles: Map<number, Rol
     if (inode !== undefined) roles.set(p.pid, { role: 'worker', kind: 'descendant', reason: `holds the pipe of resource tracker ${trackerPipes.get(inode)} (pipe:[${inode}]): a process of its program`, pythonParent: false });
   }
   return trackerPipes;
+}
+
+/**
+ * A container's init that runs the server (tini, dumb-init, `sh -c '…'` as pid 1) runs exactly
+ * the command its own command line holds, and adopts every orphan of the namespace. So among its
+ * server-pattern children, once one is the command it holds, the others (whose command it does
+ * not hold) were not started by it: they were re-parented to it. Only for an init, which adopts;
+ * a wrapper that is not one (`poetry run`, a script entry point) may well run what it does not
+ * spell out.
+ */
+function initStrangers(processes: readonly ProcessInfo[], byPid: Map<number, ProcessInfo>, roles: Map<number, RoleGuess>, serverPattern: RegExp): Map<number, string> {
+  const out = new Map<number, string>();
+  const byParent = new Map<number, ProcessInfo[]>();
+  for (const p of processes) if (roles.get(p.pid)?.role === 'server') byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  for (const [ppid, kids] of byParent) {
+    const init = byPid.get(ppid);
+    if (!init || !isNamespaceInit(init) || !serverPattern.test(init.argv.join(' '))) continue;
+    const own = kids.filter((k) => wraps(init, k));
+    if (own.length === 0) continue;
+    for (const k of kids) if (!own.includes(k)) out.set(k.pid, `re-parented to the init ${init.pid} (${init.comm}): it runs \`${init.argv.join(' ').slice(0, 80)}\`, which is ${own[0]!.pid}'s command, not this one's`);
+  }
+  return out;
 }
 
 /** Parent chain of pid, nearest first. */

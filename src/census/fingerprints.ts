@@ -96,6 +96,11 @@ export function isRerunDoctor(argv: string[]): boolean {
   return base(argv[0]) === 'rerun-doctor' || (/^node(js)?$/.test(base(argv[0])) && (base(a1) === 'rerun-doctor' || /rerun-doctor.*\/(dist|src)\/(cli\/bin|actions\/watchdog)\.[jt]s$/.test(a1) || /\/(dist|src)\/cli\/bin\.[jt]s$/.test(a1)));
 }
 
+/** The watchdog `rerun-doctor run` starts beside its command (dist/actions/watchdog.js). */
+export function isRunWatchdog(argv: string[]): boolean {
+  return isRerunDoctor(argv) && /\/actions\/watchdog\.[jt]s$/.test(argv[1] ?? '');
+}
+
 /** The launcher's name when p runs a launcher program, else null. */
 export function launcherName(p: { argv: string[]; comm: string; exe: string | null }): string | null {
   if (isRerunDoctor(p.argv)) return 'rerun-doctor';

@@ -1,8 +1,9 @@
 // Roles: what each process is to a run (server, worker, helper, launcher), from its argv, the
 // watched ports, and descent. Pure. docs/attribution.md, "Roles".
 import type { Role } from '../model/census.js';
-import type { ListeningSocket, ProcessInfo } from '../model/snapshot.js';
-import { isRerunDoctor, joinedCommand, launcherName, matchFingerprint } from './fingerprints.js';
+import type { ListeningSocket, Platform, ProcessInfo } from '../model/snapshot.js';
+import { adoptionEvidence } from './adoption.js';
+import { isRerunDoctor, isRunWatchdog, joinedCommand, launcherName, matchFingerprint } from './fingerprints.js';
 
 export interface RoleOptions {
   serverPattern: RegExp;
@@ -41,7 +42,7 @@ const base = (s: string | undefined) => (s ?? '').split('/').pop() ?? '';
  * wrapper may resolve argv[0] differently (`python` → `/venv/bin/python3`), so only the rest of
  * the inner command line must appear in the outer one (or, with no arguments, its name).
  */
-function wraps(outer: ProcessInfo, inner: ProcessInfo): boolean {
+export function wraps(outer: ProcessInfo, inner: ProcessInfo): boolean {
   // setproctitle pads cmdline with NULs: empty arguments say nothing.
   const words = (p: ProcessInfo) => p.argv.filter((a) => a !== '');
   const o = words(outer).join(' ');
@@ -78,10 +79,10 @@ function isForkserverChild(p: ProcessInfo, parentDirect: RoleGuess | undefined):
  *    a launcher program (by executable name) or wraps the command line of a descendant;
  * 3. descent: a server's descendants are its workers (a copy of its command line is a fork worker);
  *    a worker's or helper's descendants are part of its run too;
- * 4. a launcher is part of the run only when it is dedicated to it (every child it has is part of
- *    the run): a tmux server with other panes, an IDE, a terminal shell are not.
+ * 4. a launcher is part of the run only when it is dedicated to it (its one child is part of the
+ *    run): a tmux server with other panes, an IDE, a terminal shell are not.
  */
-export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly ListeningSocket[], opts: RoleOptions, selfPid: number): Map<number, RoleGuess> {
+export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly ListeningSocket[], opts: RoleOptions, selfPid: number, platform: Platform = 'linux'): Map<number, RoleGuess> {
   const byPid = new Map(processes.map((p) => [p.pid, p]));
   const holders = watchedPortsByPid(sockets, opts.ports);
   const children = new Map<number, ProcessInfo[]>();
@@ -177,9 +178,19 @@ export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly
   // 4. Dedicated launchers, innermost first (timeout → sh → python: sh is judged before timeout).
   // A rerun-doctor process among a launcher's children (the watchdog of `run`) does not count
   // against it: it belongs to the launcher.
+  // One child: a wrapper runs one command (timeout, nohup, sh -c, make's recipe, a tmux pane); a
+  // launcher running several (tmux with two panes) is a host of runs, not part of one.
+  // A child the launcher adopted (a subreaper such as `tini -s` adopts its command's orphans) is
+  // not one it runs: only the children it started count.
+  const ownWatchdog = (l: ProcessInfo, k: ProcessInfo) => isRerunDoctor(l.argv) && isRunWatchdog(k.argv);
+  const alive = (pid: number) => {
+    const p = byPid.get(pid);
+    return p !== undefined && !p.zombie;
+  };
+  const startedBy = (k: ProcessInfo, l: ProcessInfo) => adoptionEvidence(k, l, alive, platform, (direct.get(k.pid) ?? roles.get(k.pid))?.pythonParent ?? false) === null;
   const dedicated = (l: ProcessInfo) => {
-    const kids = (children.get(l.pid) ?? []).filter((k) => !k.zombie && k.pid !== selfPid && !isRerunDoctor(k.argv));
-    return kids.length > 0 && kids.every((k) => roles.has(k.pid));
+    const kids = (children.get(l.pid) ?? []).filter((k) => !k.zombie && k.pid !== selfPid && !ownWatchdog(l, k) && startedBy(k, l));
+    return kids.length === 1 && roles.has(kids[0]!.pid);
   };
   const launchers = [...direct].filter(([pid, g]) => g.role === 'launcher' && !owner.has(pid)).map(([pid]) => byPid.get(pid)!);
   const depth = (p: ProcessInfo) => {
@@ -189,7 +200,7 @@ export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly
   };
   // `rerun-doctor run`'s watchdog belongs to the run its supervisor is part of.
   const withWatchdog = (l: ProcessInfo) => {
-    for (const k of children.get(l.pid) ?? []) if (!k.zombie && k.pid !== selfPid && isRerunDoctor(k.argv) && !roles.has(k.pid)) roles.set(k.pid, { role: 'launcher', kind: 'launcher', reason: `part of the rerun-doctor launcher ${l.pid} (its watchdog)`, pythonParent: false });
+    for (const k of children.get(l.pid) ?? []) if (!k.zombie && k.pid !== selfPid && ownWatchdog(l, k) && !roles.has(k.pid)) roles.set(k.pid, { role: 'launcher', kind: 'launcher', reason: `part of the rerun-doctor launcher ${l.pid} (its watchdog)`, pythonParent: false });
   };
   for (const l of launchers.sort((a, b) => depth(b) - depth(a))) {
     if (!dedicated(l)) continue;

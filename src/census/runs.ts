@@ -32,6 +32,8 @@ export interface RunInput {
   members: ClassifiedProcess[];
   projectRoot: string | null;
   generationGapSeconds: number;
+  /** rerun-doctor itself: what it holds is no evidence of anything. */
+  selfPid: number;
 }
 
 /** Started only by their program's Python main (fingerprints with pythonParent). */
@@ -103,18 +105,21 @@ export function buildRuns(input: RunInput): Generation[] {
     else mark(m.pid, other, 'marker');
   }
   // A dead group leader's pgid names the run it started (the leader died; its group lives on).
-  // A launcher that died without job control (an IDE) leaves several runs in its one group: two
-  // servers there are one run only when they run one command in one directory (fork copies).
+  // A launcher that died without job control (an IDE) leaves several runs in its one group, so the
+  // group ties workers and helpers only, and only those whose fds are not known.
   const byDeadPgid = new Map<string, number>();
   for (const m of members) {
     if (m.pgid <= 0 || alive(m.pgid)) continue;
-    const k = m.role === 'server' || m.role === 'launcher' ? `${m.pgid}\0${m.argv.join('\0')}\0${m.cwd ?? ''}` : `${m.pgid}`;
+    // Servers and launchers there are separate launches: fork copies of one dead server are tied by
+    // the listener or queue pipes they inherited, two launches of one command by nothing else. And
+    // where fds can be read, the pipes tie one run's workers already (the tracker's reaches them
+    // all): the group is evidence only without them (macOS, another user's processes).
+    if (m.role === 'server' || m.role === 'launcher' || m.pipes !== undefined) continue;
+    const k = `${m.pgid}`;
     const other = byDeadPgid.get(k);
     if (other === undefined) byDeadPgid.set(k, m.pid);
     else mark(m.pid, other, 'pgid');
   }
-  // Workers and helpers of that group join the server pieces of it they share nothing else with
-  // only through pipes, sockets or parents below; alone, a dead group ties workers to each other.
   // Shared pipes and sockets (fd 3 and up): the resource tracker's pipe reaches every worker and
   // the main; an inherited listener reaches every fork worker. A pipe that a live process outside
   // the run also holds (a launcher's leaked fd) ties nothing.
@@ -123,7 +128,7 @@ export function buildRuns(input: RunInput): Generation[] {
   const keysOf = (p: ProcessInfo) => [...(p.pipes ?? []).map((i) => `p${i}`), ...(p.socketInodes ?? []).map((i) => `s${i}`)];
   const foreign = new Set<string>();
   for (const p of all) {
-    if (member.has(p.pid) || byStarter.has(p.pid) || p.zombie) continue;
+    if (member.has(p.pid) || byStarter.has(p.pid) || p.zombie || p.pid === input.selfPid) continue;
     for (const k of keysOf(p)) foreign.add(k);
   }
   const byInode = new Map<string, number>();
@@ -265,8 +270,14 @@ export function buildRuns(input: RunInput): Generation[] {
     };
   });
   // A dead run beside a newer run of the same project is stale, not running on purpose.
+  // Newer: another run of the project with a server started after this run began (a run's own
+  // start is its first process's, which for a long-lived launcher can be old).
+  const lastServer = new Map<number, number>();
+  for (const m of members) if (m.role === 'server' && !m.zombie && m.generation !== null) lastServer.set(m.generation, Math.max(lastServer.get(m.generation) ?? 0, Date.parse(m.startTime)));
+  // The same project: this one's, or for another project's runs the same working directory.
+  const sameProject = (a: Generation, b: Generation) => (a.scope === 'project' ? b.scope === 'project' : a.scope === 'other' && b.scope === 'other' && a.cwd !== null && a.cwd === b.cwd);
   for (const r of runs) {
-    if (r.dead && r.scope === 'project') r.shadowed = runs.some((o) => o !== r && o.scope === 'project' && Date.parse(o.startedAt) > Date.parse(r.startedAt));
+    if (r.dead) r.shadowed = runs.some((o) => o !== r && sameProject(r, o) && Math.max(Date.parse(o.startedAt), lastServer.get(o.id) ?? 0) > Date.parse(r.startedAt));
   }
   const current = [...runs].reverse().find((r) => r.status === 'running' && r.scope === 'project' && r.serverPid !== null);
   if (current) current.current = true;
@@ -317,7 +328,11 @@ function markOrphans(ms: ClassifiedProcess[], member: Map<number, ClassifiedProc
 function scopeOf(ms: ClassifiedProcess[], root: string | null, server: ClassifiedProcess | null): { scope: RunScope; cwd: string | null } {
   const cwd = server?.cwd ?? ms.find((m) => m.cwd !== null)?.cwd ?? null;
   if (root === null) return { scope: 'project', cwd };
+  // The run's own processes decide; a launcher's (a tmux server started elsewhere, whose PWD is
+  // where it was started) only when none of theirs can be read.
   const live = ms.filter((m) => !m.zombie);
-  if (live.some((m) => projectEvidence(m, root) !== null)) return { scope: 'project', cwd };
-  return { scope: live.some(scopeReadable) ? 'other' : 'unknown', cwd };
+  const own = live.filter((m) => m.role !== 'launcher' && scopeReadable(m));
+  const judged = own.length > 0 ? own : live;
+  if (judged.some((m) => projectEvidence(m, root) !== null)) return { scope: 'project', cwd };
+  return { scope: judged.some(scopeReadable) ? 'other' : 'unknown', cwd };
 }

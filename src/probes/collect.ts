@@ -35,7 +35,7 @@ export async function collectSnapshot(host: Host, opts: CollectOptions): Promise
   const o = await PROBES.processes[host.platform](host, {
     enrich: (rows) => {
       if (opts.enrichAll) return new Set(rows.map((r) => r.pid));
-      const roles = assignRoles(rows, sockets, opts.classify, host.selfPid);
+      const roles = assignRoles(rows, sockets, opts.classify, host.selfPid, host.platform);
       const want = new Set(roles.keys());
       // The other members of their process groups (a fork copy or a main the patterns do not name
       // may hold the run's tracker pipe), and every ancestor of all of those: a pipe a launcher

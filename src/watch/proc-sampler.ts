@@ -180,7 +180,7 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       return previous;
     }
     const list = [...rows.values()];
-    const now = assignRoles(list, sockets, opts, host.selfPid);
+    const now = assignRoles(list, sockets, opts, host.selfPid, host.platform);
     const deniedEnrich = new Set<number>();
     for (const p of list) {
       if (!now.has(p.pid)) continue;

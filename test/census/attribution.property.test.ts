@@ -101,6 +101,7 @@ interface Outcome {
   res: SimResult;
   /** The plan with plain options (what `clean` does by default) and the one with the case's flags. */
   plans: Array<{ name: string; opts: PlanOptions; flags: Flags; plan: Plan }>;
+  census: ReturnType<typeof classify>;
 }
 
 const PLAIN: Flags = { includeDetached: false, allProjects: false, allUsers: false, pickPid: null };
@@ -126,7 +127,7 @@ function run(c: Case): Outcome {
     const opts = planOptions(res, flags);
     return { name: i === 0 ? 'plain options' : `options ${JSON.stringify(opts, (k, v) => (k === 'ancestors' ? undefined : v))}`, opts, flags, plan: planCleanup(census, opts) };
   });
-  return { world, res, plans };
+  return { world, res, plans, census };
 }
 
 // ---- the properties, from the ground truth ----
@@ -203,9 +204,32 @@ function loneForkCopy(res: SimResult, r: RunTruth): boolean {
  * program's manager looks the same once the worker that started it exited. It is reported as a
  * weak run (clean --pid ends it), and it exits by itself once its last client is gone.
  */
-function loneHelper(res: SimResult, r: RunTruth, members: number[], pid: number): boolean {
+function loneHelper(res: SimResult, r: RunTruth, members: number[], pid: number, census: Outcome['census']): boolean {
   if (res.truth.get(pid)?.label !== 'shm-manager') return false;
+  // Attached by its environment to a running run (the only resemblance it has): left alone on purpose.
+  const g = census.generations.find((x) => x.pids.includes(pid));
+  if (g && g.status === 'running' && g.linkedBy.includes('environment')) return true;
   return !members.some((q) => q !== pid && res.truth.get(q)?.label !== 'shm-manager' && hasRole(res, r, q));
+}
+
+/**
+ * THE FOURTH LIMIT (excluded from completeness, detached and named only): in a container, server
+ * processes that are their own session leaders under the namespace's init (setsid'd fork copies,
+ * dumb-init's child) once their launcher (a `docker exec` shell) died. Nothing shows that the init
+ * did not start them: same session as nobody, their own group, a Python-less init, and no pipe
+ * shared with anything, or the very command the init itself runs. docs/attribution.md, "Limits".
+ */
+function containerLeaders(o: Outcome, r: RunTruth, members: number[]): boolean {
+  const res = o.res;
+  if (o.world.o.kind !== 'container') return false;
+  const rows = new Map(res.snapshot.processes.map((p) => [p.pid, p]));
+  const tops = members.filter((pid) => !members.includes(rows.get(pid)!.ppid));
+  const leader = (pid: number) => {
+    const p = rows.get(pid)!;
+    return p.ppid === 1 && p.sid === p.pid && /-m src\.main/.test(p.argv.join(' '));
+  };
+  // A torch_shm_manager beside them (its own session too) changes nothing.
+  return tops.some(leader) && tops.every((pid) => leader(pid) || res.truth.get(pid)?.label === 'shm-manager');
 }
 
 function hasRole(res: SimResult, r: RunTruth, pid: number): boolean {
@@ -268,8 +292,9 @@ function violations(o: Outcome, props: readonly Prop[]): string[] {
       const inScope = r.project === res.projectRoot || flags.allProjects;
       const members = liveMembers(res, r.id).filter(eligible);
       if (members.length === 0) continue;
+      if (containerLeaders(o, r, members)) continue;
       if (props.includes('completeness') && named.size === 0 && inScope && status === 'dead' && !loneForkCopy(res, r)) {
-        const missed = members.filter((pid) => !targets.has(pid) && hasRole(res, r, pid) && !loneHelper(res, r, members, pid));
+        const missed = members.filter((pid) => !targets.has(pid) && hasRole(res, r, pid) && !loneHelper(res, r, members, pid, o.census));
         if (missed.length > 0) say(`run ${r.id} is dead (its main is gone or it is not whole) but ${missed.join(', ')} ${missed.length === 1 ? 'is' : 'are'} not planned`);
       }
       if (props.includes('detached') && named.size === 0 && inScope && status === 'detached') {
@@ -285,7 +310,7 @@ function violations(o: Outcome, props: readonly Prop[]): string[] {
         const tr = res.truth.get(pid);
         const r = tr?.run === null || tr?.run === undefined ? undefined : res.runs[tr.run];
         const st = r ? res.status.get(r.id) : null;
-        if (r && r.spec.program === 'server' && eligible(pid) && !res.strays.has(pid) && (st === 'dead' || st === 'detached') && !targets.has(pid)) say(`pid ${pid} was named (--pid) and belongs to the ${st} run ${r.id}, but it is not planned`);
+        if (r && r.spec.program === 'server' && eligible(pid) && !res.strays.has(pid) && (st === 'dead' || st === 'detached') && !targets.has(pid) && !containerLeaders(o, r, liveMembers(res, r.id))) say(`pid ${pid} was named (--pid) and belongs to the ${st} run ${r.id}, but it is not planned`);
       }
     }
   }

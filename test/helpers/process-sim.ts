@@ -609,6 +609,11 @@ export class World {
       }, `container entrypoint ${argv.join(' ')}`);
       const main = this.runs[this.entrypointRun]!.main;
       init.behaviour = { kind: 'waiter', child: main, then: ep === 'sh' ? 'sleep' : 'exit' };
+      // An entrypoint runs exactly its command: tini and dumb-init exec the argv after `--`, sh -c
+      // runs the string; so pid 1's command line holds the server's own (as on a real container).
+      const serverArgv = k.procs.get(main.pid)?.argv ?? [];
+      if (ep === 'tini' || ep === 'dumb-init') init.argv = [argv[0]!, '--', ...serverArgv];
+      else if (ep === 'sh') init.argv = ['/bin/sh', '-c', `${serverArgv.join(' ')}; sleep infinity`];
     }
     if (this.o.wrapPids) k.setPidCursor(32_768 - 10);
   }
