@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { release, type as osType, arch } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { Host } from '../../host/host.js';
 import { portReports } from '../../census/ports.js';
 import { looksLikePython } from '../../census/fingerprints.js';
 import { gather } from '../../diagnosis/gather.js';
@@ -37,13 +37,13 @@ Options:
 Exit status: 0 written, 2 usage error (for example FILE exists).
 `;
 
-function pythonVersion(python: string | null): string {
+/** The server's interpreter's version, asked through the host (argv, a timeout): "Python 3.11.2 (/usr/bin/python3.11)". */
+async function pythonVersion(host: Host, python: string | null): Promise<string> {
   for (const exe of [python, 'python3'].filter((x): x is string => x !== null)) {
-    try {
-      return execFileSync(exe, ['--version'], { encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'pipe'] }).trim() + ` (${exe})`;
-    } catch {
-      /* try the next */
-    }
+    const r = await host.run([exe, '--version'], { timeoutMs: 3000 });
+    // Python 2 printed its version on stderr.
+    const v = (r.stdout.trim() || r.stderr.trim()).split('\n')[0];
+    if (r.code === 0 && v) return `${v} (${exe})`;
   }
   return 'unknown';
 }
@@ -83,7 +83,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     tool: `rerun-doctor ${version()}`,
     node: process.version,
     os: `${osType()} ${release()} ${arch()} (${ctx.host.platform})`,
-    python: pythonVersion(server?.exe ?? null),
+    python: await pythonVersion(ctx.host, server?.exe ?? null),
     driver: input.gpu.available ? (input.gpu.value.driverVersion ?? 'unknown') : `unavailable (${input.gpu.reason})`,
   };
   const project = census.processes.filter((p) => p.role !== null);
