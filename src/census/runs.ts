@@ -120,6 +120,21 @@ export function buildRuns(input: RunInput): Generation[] {
     if (other === undefined) byDeadPgid.set(k, m.pid);
     else mark(m.pid, other, 'pgid');
   }
+  // Fork copies of a dead server that inherited nothing shared (a Node cluster's workers talk to
+  // their primary over pipes of their own): adopted, one command line in one directory, in the
+  // dead group, forked within a second of each other, with nothing of their own under them. Two
+  // launches of one command (an IDE's runs) are seconds apart, or have their own workers.
+  const hasChildren = new Set(members.map((m) => m.ppid));
+  const copyKey = new Map<string, ClassifiedProcess[]>();
+  for (const m of members) {
+    if (m.role !== 'server' || !m.adopted || m.zombie || m.pgid <= 0 || alive(m.pgid) || hasChildren.has(m.pid)) continue;
+    const k = `${m.pgid}\0${m.argv.join('\0')}\0${m.cwd ?? ''}`;
+    copyKey.set(k, [...(copyKey.get(k) ?? []), m]);
+  }
+  for (const list of copyKey.values()) {
+    const sorted = [...list].sort((a, b) => startSec(a) - startSec(b));
+    for (let i = 1; i < sorted.length; i++) if (startSec(sorted[i]!) - startSec(sorted[i - 1]!) <= 1) mark(sorted[i]!.pid, sorted[i - 1]!.pid, 'pgid');
+  }
   // Shared pipes and sockets (fd 3 and up): the resource tracker's pipe reaches every worker and
   // the main; an inherited listener reaches every fork worker. A pipe that a live process outside
   // the run also holds (a launcher's leaked fd) ties nothing.
@@ -223,18 +238,17 @@ export function buildRuns(input: RunInput): Generation[] {
       status = 'running';
       statusReason = liveTops[0]!.why;
     } else {
-      // Whole: one top, alive, and everything else under it: the server (or a launcher above it),
-      // or the main of a program no pattern names (tied in by its tracker's pipe), as `nohup … &`
-      // or a killed IDE leaves it.
-      const only = structural.length === 1 ? structural[0]! : null;
+      // Whole: one process, alive, with everything else under it by parent chain (a grandchild a
+      // subreaper launcher adopted is under it still): the server (or a launcher above it), or the
+      // main of a program no pattern names (tied in by its tracker's pipe), as `nohup … &` or a
+      // killed IDE leaves it.
       const under = (top: ClassifiedProcess) => ms.every((m) => m === top || m.zombie || DAEMONISING_HELPERS.has(m.kind ?? '') || descends(m, top, byPid));
-      const whole =
-        only !== null &&
-        !only.zombie &&
-        ((server !== null && (only === server || (only.role === 'launcher' && descends(server, only, byPid)))) || (server === null && only.kind === 'descendant' && under(only)));
+      const fits = (t: ClassifiedProcess) => (server !== null ? t === server || (t.role === 'launcher' && descends(server, t, byPid)) : t.kind === 'descendant');
+      const only = structural.find((t) => !t.zombie && fits(t) && under(t)) ?? null;
+      const whole = only !== null;
       if (whole) {
         status = 'detached';
-        statusReason = `its launcher is gone (${only.adoptedReason ?? 'adopted'}); ${server ? `server ${server.pid}` : `its main ${only.pid}`} runs on with everything under it`;
+        statusReason = `its launcher is gone (${only!.adoptedReason ?? 'adopted'}); ${server ? `server ${server.pid}` : `its main ${only!.pid}`} runs on with everything under it`;
       } else {
         status = 'orphaned';
         const first = structural[0] ?? tops[0];
