@@ -162,7 +162,8 @@ export function planCleanup(census: Census, o: PlanOptions): CleanupPlan {
         kind: p.kind,
         argv: p.argv,
         ports: p.ports,
-        why: `run ${p.generation}: ${d.why}${p.orphan && p.orphanReason ? `; ${p.orphanReason}` : ''}`,
+        // The run's reason is the run decision's; this says why this process is the run's.
+        why: p.orphan && p.orphanReason ? p.orphanReason : `part of run ${p.generation}${byPid.get(p.ppid) ? `, under ${byPid.get(p.ppid)!.comm} ${p.ppid}` : ''}`,
         run: p.generation,
         phase: HELPER_LAST.has(p.kind ?? '') ? 'helpers' : 'processes',
       });

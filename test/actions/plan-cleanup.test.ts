@@ -20,7 +20,8 @@ function plan(processes: ProcessInfo[], o: PlanOptions = opts, root: string | nu
 test('a dead run is in, helpers last; the running server and its workers are out, with reasons', () => {
   const p = plan([...live, ...dead.slice(0, 2)]);
   assert.deepEqual(p.targets.map((t) => [t.pid, t.phase]), [[1001, 'helpers'], [1002, 'processes']]);
-  assert.ok(p.targets.every((t) => /left behind/.test(t.why) && t.startKey > 0 && t.run === 1), JSON.stringify(p.targets));
+  assert.ok(p.targets.every((t) => /re-parented to 1/.test(t.why) && t.startKey > 0 && t.run === 1), JSON.stringify(p.targets));
+  assert.match(p.runs[0]!.why, /^left behind: its main process is gone/);
   const why = new Map(p.excluded.map((e) => [e.pid, e.why]));
   for (const pid of [2000, 2001, 2002]) assert.match(why.get(pid) ?? '', /left alone: running: started by bash 900/);
   assert.deepEqual(p.runs.map((r) => [r.id, r.status, r.decision]), [[1, 'orphaned', 'clean'], [2, 'running', 'leave']]);
