@@ -47,7 +47,7 @@ test('clean --yes: the dead run goes, the bystander and the running server stay;
   }
   assert.match(r.stdout, new RegExp(`:${port} is free`));
   for (const pid of [by.child, by.parent, running.main, ...running.workers]) assert.equal(alive(pid), true, `pid ${pid} must survive clean`);
-  assert.match(r.stdout, /Runs left alone \(\d+\):\n(  run .*\n)*  run \d+ \(running, [^)]*demo\/server\): running: started by/);
+  assert.match(r.stdout, /Runs left alone \(\d+\):\n( {2}run .*\n)* {2}run \d+ \(running, [^)]*demo\/server\): running: started by/);
   assert.doesNotMatch(r.stdout.split('Runs left alone')[0]!, new RegExp(`\\b${running.main}\\b`), 'the running server is not in the plan');
 });
 
