@@ -211,7 +211,12 @@ export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly
   // serve`, `bash start.sh`, `nohup …` before exec) but that runs nothing but the run is its
   // launcher too, so that when it was adopted its run is seen as detached, not as started by a live
   // parent. Never an interactive shell (a terminal: `-bash`, `bash` with no script), never an init.
-  const interactive = (p: ProcessInfo) => (p.argv[0] ?? '').startsWith('-') || (p.argv.length <= 1 && /^(ba|da|z|k|fi)?sh$/.test(base(p.argv[0]) || p.comm));
+  // A shell with no script and no -c (only options: `bash`, `bash -i`, `-zsh`) is a terminal's.
+  const interactive = (p: ProcessInfo) => {
+    if ((p.argv[0] ?? '').startsWith('-')) return true;
+    const rest = p.argv.slice(1).filter((a) => a !== '');
+    return /^(ba|da|z|k|fi)?sh$/.test(base(p.argv[0]) || p.comm) && !rest.includes('-c') && rest.every((a) => a.startsWith('-'));
+  };
   const tops = processes.filter((p) => (roles.get(p.pid)?.role === 'server' || roles.get(p.pid)?.role === 'launcher') && !owner.has(p.pid));
   for (const top of tops) {
     for (let cur = byPid.get(top.ppid); cur && cur.pid > 1 && cur.ppid > 0 && !roles.has(cur.pid); cur = byPid.get(cur.ppid)) {

@@ -3,6 +3,7 @@
 // (whole, its launcher gone, nothing newer beside it) may be running on purpose: a warning worded
 // for both readings. Beside a newer run of the project, or broken, it is an error. Another
 // project's dead server on a watched port is named, with whose it is; never cleaned unasked.
+import { splitsTraffic } from '../census/ports.js';
 import type { ClassifiedProcess, Generation } from '../model/census.js';
 import { describeProc, procSource, sortNum } from './lib/evidence.js';
 import type { EvidenceItem, Finding, Rule, Severity } from './types.js';
@@ -34,7 +35,8 @@ export const orphanServer: Rule = {
         const others = members.filter((m) => m !== srv);
         const evidence: EvidenceItem[] = [{ source: procSource(srv.pid), text: `${describeProc(srv)}: ${srv.orphanReason ?? run.statusReason}` }];
         if (others.length > 0) evidence.push({ source: '/proc (parents, groups, pipes)', text: `its run ${run.id} also holds ${others.length} process${others.length === 1 ? '' : 'es'}: ${others.slice(0, 12).map((m) => `${m.pid} (${m.role}/${m.kind ?? '-'})`).join(', ')}${others.length > 12 ? ', …' : ''}` });
-        const dup = input.ports.filter((r) => runPorts.includes(r.port) && r.topology === 'duplicated');
+        // Only when the port's sockets span runs: the run's own workers binding it is its design.
+        const dup = input.ports.filter((r) => runPorts.includes(r.port) && splitsTraffic(r));
         for (const r of dup) evidence.push({ source: r.sockets[0]?.id.startsWith('inode:') ? '/proc/net/tcp{,6}' : 'lsof -F', text: `${r.sockets.length} sockets listen on :${r.port} (SO_REUSEPORT): a rerun binds it too and the kernel splits connections with the old server` });
         const stopped = run.pids.some((pid) => own.has(pid));
         let severity: Severity;
