@@ -25,6 +25,8 @@ test('pid 1 is the sandbox init (a session leader); the terminal is a session le
 start job1 sleep 300
 start job2 sleep 300
 start_in "$PROJECT2" job3 sleep 300
+# The job's subshell cds, then execs: until it has, /proc shows the terminal's cwd.
+for _ in $(seq 100); do [[ $(cat "/proc/$(pid job3)/comm") == sleep ]] && break; sleep 0.02; done
 mark cwd3 "$(readlink "/proc/$(pid job3)/cwd")"
 cli_in "$PROJECT2" help2 --help
 snapshot s
