@@ -13,7 +13,7 @@ import type { GpuEvidence } from '../model/gpu.js';
 import { checkGrpcHealth } from '../probes/grpc-health.js';
 import { collectGpu } from '../probes/gpu.js';
 import { collectThermal } from '../probes/thermal.js';
-import { diagnose, type Diagnosis } from '../rules/diagnose.js';
+import { diagnose, verdictOf, type Diagnosis } from '../rules/diagnose.js';
 import type { MetricsSample } from '../watch/metrics-sample.js';
 import { createMetricsSampler } from '../watch/metrics-sampler.js';
 import { createRunFinder, newRunId, readIdentity, RUN_ID_VAR, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from './process-control.js';
@@ -255,7 +255,8 @@ async function runCheckInner(ctx: Context, o: CheckOptions, onStarted: (s: Start
   // belong to \`rerun-doctor diagnose\`.
   const runPids = new Set([pid, ...result.leftBehind.map((p) => p.pid)]);
   const related = (f: { pids: number[] }) => f.pids.length === 0 || f.pids.some((p) => runPids.has(p));
-  result.diagnosis = { ...full, findings: full.findings.filter(related), deferred: full.deferred.filter(related) };
+  const findings = full.findings.filter(related);
+  result.diagnosis = { ...full, ...verdictOf(findings, full.skipped), findings, deferred: full.deferred.filter(related) };
   result.ok = true;
   return result;
 }

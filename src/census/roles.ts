@@ -219,7 +219,7 @@ export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly
   };
   const tops = processes.filter((p) => (roles.get(p.pid)?.role === 'server' || roles.get(p.pid)?.role === 'launcher') && !owner.has(p.pid));
   for (const top of tops) {
-    for (let cur = byPid.get(top.ppid); cur && cur.pid > 1 && cur.ppid > 0 && !roles.has(cur.pid); cur = byPid.get(cur.ppid)) {
+    for (let cur = byPid.get(top.ppid); cur && cur.pid > 1 && cur.ppid > 0 && cur.pid !== selfPid && !roles.has(cur.pid); cur = byPid.get(cur.ppid)) {
       const name = launcherName(cur);
       if (!name || interactive(cur) || !dedicated(cur)) break;
       roles.set(cur.pid, { role: 'launcher', kind: 'launcher', reason: `${name} runs nothing but the server's run: its launcher`, pythonParent: false });

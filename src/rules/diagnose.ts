@@ -43,6 +43,23 @@ function missing(input: DiagnosisInput, kind: EvidenceKind): string | null {
   }
 }
 
+/**
+ * The one line, from the findings and what was not judged: the cause first, or "no problem found"
+ * (never "healthy" when something was not judged). Also for a subset of a diagnosis's findings
+ * (`check` judges its own run), so that the verdict never contradicts the findings shown.
+ */
+export function verdictOf(findings: Finding[], skipped: Skipped[]): { verdict: string; status: Diagnosis['status'] } {
+  const problems = [...findings].sort((a, b) => RANK[b.severity] - RANK[a.severity]).filter((f) => f.severity !== 'info');
+  if (problems.length > 0) {
+    const head = problems[0]!;
+    return { status: 'problems', verdict: `${problems.length} problem${problems.length === 1 ? '' : 's'}: ${head.title}${problems.length > 1 ? `; also ${problems.slice(1).map((f) => f.id).join(', ')}` : ''}` };
+  }
+  if (skipped.length > 0) {
+    return { status: 'no-problems-partial', verdict: `no problem found in what could be checked; not judged: ${skipped.map((s) => s.id).join(', ')} (${[...new Set(skipped.map((s) => s.reason.split(':')[0]))].join(', ')} unavailable)` };
+  }
+  return { status: 'no-problems', verdict: 'healthy: no orphans, no leak, no shared port, no throttling, no tokenizer spikes' };
+}
+
 export function diagnose(input: DiagnosisInput, options: Partial<Record<RuleId, object>> = {}): Diagnosis {
   const findings: Finding[] = [];
   const deferred: Finding[] = [];
@@ -66,22 +83,7 @@ export function diagnose(input: DiagnosisInput, options: Partial<Record<RuleId, 
       else findings.push(...out);
     }
   }
-  // Not judged at all: thermal without the thermal probe is still judged (indirectly), so only
-  // rules that were skipped make a verdict partial.
   findings.sort((a, b) => RANK[b.severity] - RANK[a.severity]);
-  const problems = findings.filter((f) => f.severity !== 'info');
-  let verdict: string;
-  let status: Diagnosis['status'];
-  if (problems.length > 0) {
-    status = 'problems';
-    const head = problems[0]!;
-    verdict = `${problems.length} problem${problems.length === 1 ? '' : 's'}: ${head.title}${problems.length > 1 ? `; also ${problems.slice(1).map((f) => f.id).join(', ')}` : ''}`;
-  } else if (skipped.length > 0) {
-    status = 'no-problems-partial';
-    verdict = `no problem found in what could be checked; not judged: ${skipped.map((s) => s.id).join(', ')} (${[...new Set(skipped.map((s) => s.reason.split(':')[0]))].join(', ')} unavailable)`;
-  } else {
-    status = 'no-problems';
-    verdict = 'healthy: no orphans, no leak, no shared port, no throttling, no tokenizer spikes';
-  }
+  const { verdict, status } = verdictOf(findings, skipped);
   return { schemaVersion: DIAGNOSIS_SCHEMA_VERSION, verdict, status, findings, deferred, skipped };
 }

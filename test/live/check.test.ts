@@ -15,7 +15,7 @@ interface CheckJson {
   leftBehind: Array<{ pid: number; role: string; orphan: boolean }>;
   stopSignals: string[];
   readyMs: number;
-  diagnosis: { findings: Array<{ id: string; pids: number[] }> };
+  diagnosis: { verdict: string; findings: Array<{ id: string; pids: number[]; severity: string }> };
 }
 
 const server = (port: number) => ['--', PYTHON, '-m', 'src.main', '--workers', '2', '--worker-port', String(port)];
@@ -50,6 +50,11 @@ test('check --stop int (Ctrl-C to the group): a clean stop leaves nothing', asyn
   assert.deepEqual(j.leftBehind, []);
   assert.ok(!alive(j.serverPid), 'the server is gone');
   assert.equal(r.code, 0, r.stdout);
+  // The first test's leftovers still run in this project: the machine has orphans, this run has
+  // none, and the verdict says what the findings say (it judges the run, not the machine).
+  assert.ok([...tracked].some(alive), 'precondition: earlier leftovers are alive');
+  assert.deepEqual(j.diagnosis.findings.filter((f) => f.severity !== 'info').map((f) => f.id), []);
+  assert.doesNotMatch(j.diagnosis.verdict, /problem:|problems:/, j.diagnosis.verdict);
 });
 
 test('check of a command that exits at once: not checkable, exit 2 with its output', async () => {

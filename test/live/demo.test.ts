@@ -1,7 +1,7 @@
 // The built-in default, end to end: the demo finds the orphans it made, then leaves nothing behind.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alive, cleanup, PYTHON, runCli } from '../helpers/live.js';
+import { alive, cleanup, freePort, killAndReap, PYTHON, runCli, startServer, waitListening } from '../helpers/live.js';
 
 for (const method of ['spawn', 'forkserver']) {
   test(`rerun-doctor demo (${method}) finds the orphaned workers and tracker, then ends everything`, async () => {
@@ -24,3 +24,21 @@ for (const method of ['spawn', 'forkserver']) {
     }
   });
 }
+
+test('rerun-doctor demo counts only its own run when an older, orphaned run of the sample server is beside it', async () => {
+  const tracked = new Set<number>();
+  const port = await freePort();
+  const older = await startServer(['--workers', '2', '--worker-port', String(port)], tracked);
+  await waitListening([port]);
+  await killAndReap(older);
+  try {
+    const r = await runCli(['demo', '--python', PYTHON]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\[2\/5\][\s\S]*4 project processes in 1 run, no orphans/);
+    assert.match(r.stdout, /\[4\/5\][\s\S]*3 project processes in 1 run, 3 orphans/);
+    for (const p of [...older.workers, older.tracker!]) assert.doesNotMatch(r.stdout, new RegExp(`\\b${p} (worker|helper)/`), `the older run's ${p} is not the demo's`);
+    for (const p of [...older.workers, older.tracker!]) assert.equal(alive(p), true, `the demo left the older run's ${p} alone`);
+  } finally {
+    await cleanup(tracked, [older.pgid]);
+  }
+});

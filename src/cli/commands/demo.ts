@@ -87,8 +87,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 function onlyDemo(census: Census, started: Set<number>): Census {
   const runs = new Set(census.processes.filter((p) => started.has(p.pid) && p.generation !== null).map((p) => p.generation!));
-  const processes = census.processes.map((p) => (p.generation !== null && runs.has(p.generation) ? p : { ...p, role: null, generation: null }));
-  const generations = census.generations.filter((g) => runs.has(g.id));
+  // Numbered among themselves: the demo shows its own runs only.
+  const id = new Map([...runs].sort((a, b) => a - b).map((g, i) => [g, i + 1]));
+  const processes = census.processes.map((p) => (p.generation !== null && runs.has(p.generation) ? { ...p, generation: id.get(p.generation)! } : { ...p, role: null, generation: null }));
+  const generations = census.generations.filter((g) => runs.has(g.id)).map((g) => ({ ...g, id: id.get(g.id)! }));
   return { ...census, processes, generations };
 }
 
