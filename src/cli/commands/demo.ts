@@ -158,8 +158,15 @@ export async function run(args: string[], io: Io): Promise<number> {
     for (const p of [...ready.workers, ready.tracker, ready.forkserver]) if (p) started.add(p);
     io.stdout(`main ${ready.main}, workers ${ready.workers.join(', ')}${ready.tracker ? `, resource tracker ${ready.tracker}` : ''}${ready.forkserver ? `, forkserver ${ready.forkserver}` : ''}\n`);
 
+    // The workers bind the gRPC-like port after the ready line (each in its own start-up): wait
+    // until every one of them listens, as a client would, so the picture is the running server's.
+    let healthy = onlyDemo(await takeCensus(host, classify), started);
+    for (let i = 0; i < 100 && !ready.workers.every((w) => healthy.processes.find((p) => p.pid === w)?.ports.includes(grpcPort)); i++) {
+      await sleep(100);
+      healthy = onlyDemo(await takeCensus(host, classify), started);
+    }
     step(2, 'While it runs, rerun-doctor procs shows one healthy run:');
-    io.stdout(renderProcs(onlyDemo(await takeCensus(host, classify), started), { ...opts(), patternSource: classify.serverPattern.source, ports }));
+    io.stdout(renderProcs(healthy, { ...opts(), patternSource: classify.serverPattern.source, ports }));
 
     step(3, `Killing the main process ${ready.main} with SIGKILL, as an IDE stop button does (no handler runs, no cleanup)`);
     await signalOwnChild(host, server, 'SIGKILL');
