@@ -9,7 +9,7 @@ test('the package entry exports the census API and it works on this machine', as
   }
   const host = lib.createHost();
   const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [...lib.DEFAULT_CONFIG.ports], generationGapSeconds: 30, projectRoot: process.cwd() };
-  const snap = await lib.collectSnapshot(host, { classify: opts });
+  const snap = await lib.collectSnapshot(host, { enrichAll: true });
   assert.equal(snap.schemaVersion, 1);
   assert.ok(snap.processes.some((p) => p.pid === process.pid), 'finds itself');
   const census = lib.classify(JSON.parse(JSON.stringify(snap)), opts);

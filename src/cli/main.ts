@@ -1,10 +1,10 @@
 // The CLI's one way in: pick a command, run it, map errors to exit codes. Only bin.ts exits.
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config.js';
 import { StateError } from '../state/store.js';
 import { Unavailable } from '../host/errors.js';
 import { EXIT, UsageError } from './errors.js';
 import type { Io } from './io.js';
+import { version } from '../version.js';
 
 interface CommandModule {
   run(args: string[], io: Io): Promise<number>;
@@ -31,10 +31,6 @@ export const COMMANDS = {
 
 export type CommandName = keyof typeof COMMANDS;
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function usage(): string {
   const names = Object.keys(COMMANDS) as CommandName[];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { censusFailure, takeCensus } from '../census/census.js';
 import { UsageError } from '../cli/errors.js';
 import { portReports } from '../census/ports.js';
-import type { HistoryEntry } from '../census/count.js';
+import type { HistoryEntry } from '../model/count.js';
 import type { Context } from '../cli/context.js';
 import type { Census } from '../model/census.js';
 import type { ThermalEvidence } from '../model/thermal.js';

@@ -33,3 +33,24 @@ export interface ThermalEvidence {
   /** Where each value came from. */
   sources: string[];
 }
+
+/**
+ * Cooling device types that act by slowing the CPU (so cur_state > 0 is throttling), as opposed to a
+ * fan (cur_state > 0 = spinning: cooling, not slowing) or "LCD" (ACPI video backlight).
+ * "Processor": drivers/acpi/processor_thermal.c (ACPI passive cooling via P/T-state limits);
+ * "intel_powerclamp": forced idle injection; "TCC Offset": Intel TCC cooling (lower throttle
+ * temperature); names containing "cpufreq" (ARM and DT platforms' cpufreq cooling,
+ * "cpufreq-cpu0" / older "thermal-cpufreq-0"); "thermal-idle-*": cpuidle cooling.
+ */
+export function isCpuLimitingCoolingType(type: string): boolean {
+  return type === 'Processor' || type === 'intel_powerclamp' || type === 'TCC Offset' || /cpufreq/i.test(type) || /^thermal-idle/.test(type);
+}
+
+/**
+ * A device that can express cooling at all. Hypervisors' ACPI tables often give each vCPU a
+ * "Processor" cooling device with max_state 0 [I: seen on KVM guests, not verified here]; such a
+ * device can never leave state 0, so it is no evidence either way.
+ */
+export function coolingDeviceCanAct(d: CoolingDevice): boolean {
+  return (d.maxState ?? 0) > 0 || (d.curState ?? 0) > 0;
+}

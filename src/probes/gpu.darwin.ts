@@ -10,7 +10,7 @@ import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { SnapshotIssue } from '../model/snapshot.js';
 import { ioAcceleratorDirtyBytes, parseFootprint } from '../os/darwin/footprint.js';
 import { parseIoregAccelerators, type IoregAccelerator } from '../os/darwin/ioreg.js';
-import type { GpuProbeOptions } from './gpu.js';
+import type { GpuProbeOptions } from './types.js';
 import { describeCommandFailure } from '../host/run-command.js';
 
 const PROBE = 'gpu.apple';

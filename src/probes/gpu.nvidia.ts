@@ -21,7 +21,7 @@ import {
   type NvidiaClockRow,
   type NvidiaComputeApp,
 } from '../os/any/nvidia-smi.js';
-import type { GpuProbeOptions } from './gpu.js';
+import type { GpuProbeOptions } from './types.js';
 import { describeCommandFailure } from '../host/run-command.js';
 
 const PROBE = 'gpu.nvidia';

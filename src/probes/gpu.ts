@@ -5,16 +5,7 @@ import type { GpuEvidence } from '../model/gpu.js';
 import type { Outcome } from '../model/outcome.js';
 import { appleGpu } from './gpu.darwin.js';
 import { nvidiaGpu } from './gpu.nvidia.js';
-
-export interface GpuProbeOptions {
-  /**
-   * The suspect pids (a run's processes, its orphans). NVIDIA: when nvidia-smi lists no compute
-   * process, only these pids' fd tables are searched for /dev/nvidia* (default: every pid).
-   * Apple: `footprint` runs for these pids only (default: none; it is slow and needs root for
-   * other users' processes).
-   */
-  pids?: number[];
-}
+import type { GpuProbeOptions } from './types.js';
 
 export function collectGpu(host: Host, opts: GpuProbeOptions = {}): Promise<Outcome<GpuEvidence>> {
   switch (host.platform) {

@@ -13,12 +13,11 @@
 import type { Host } from '../host/host.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { SnapshotIssue } from '../model/snapshot.js';
-import type { ThermalEvidence } from '../model/thermal.js';
+import { coolingDeviceCanAct, type ThermalEvidence } from '../model/thermal.js';
 import {
   PROC_PRESSURE_CPU,
   SYS_COOLING_DIR,
   SYS_CPU_DIR,
-  coolingDeviceCanAct,
   readCoolingDevices,
   readCpuPressure,
   readCpuThermal,

@@ -13,3 +13,13 @@ export interface ProcessProbeOptions {
 
 export type ProcessProbe = (host: Host, opts: ProcessProbeOptions) => Promise<Outcome<ProcessInfo[]>>;
 export type SocketProbe = (host: Host) => Promise<Outcome<ListeningSocket[]>>;
+
+export interface GpuProbeOptions {
+  /**
+   * The suspect pids (a run's processes, its orphans). NVIDIA: when nvidia-smi lists no compute
+   * process, only these pids' fd tables are searched for /dev/nvidia* (default: every pid).
+   * Apple: `footprint` runs for these pids only (default: none; it is slow and needs root for
+   * other users' processes).
+   */
+  pids?: number[];
+}

@@ -1,5 +1,5 @@
 // count after / count history for people.
-import type { CountComparison, CountSummary, HistoryEntry, SavedProcess } from '../census/count.js';
+import type { CountComparison, CountSummary, HistoryEntry, SavedProcess } from '../model/count.js';
 import { formatArgv, formatStart, truncate } from './format.js';
 import type { Style } from './style.js';
 

@@ -1,7 +1,7 @@
 // thermal-throttling: throttle evidence; or, where the platform gives none, high CPU with rising
 // latency and no extra processes, said with its lower confidence.
 import type { IntervalSummary } from '../metrics/summarize.js';
-import { isCpuLimitingCoolingType } from '../os/linux/sys-thermal.js';
+import { isCpuLimitingCoolingType } from '../model/thermal.js';
 import type { EvidenceItem, Rule } from './types.js';
 
 export interface ThermalOptions {

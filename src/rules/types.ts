@@ -1,5 +1,5 @@
 // The rule shape (ESLint's): meta + a pure check over the diagnosis input. No I/O, no clock.
-import type { HistoryEntry } from '../census/count.js';
+import type { HistoryEntry } from '../model/count.js';
 import type { Census, PortReport } from '../model/census.js';
 import type { GpuEvidence } from '../model/gpu.js';
 import type { ThermalEvidence } from '../model/thermal.js';

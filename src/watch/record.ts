@@ -1,7 +1,7 @@
 // --record FILE.ndjson: one JSON object per line, versioned (docs/watch.md). The first line is
 // a header; then one line per sample, a failed one included (as a gap with its reason).
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../model/errors.js';
 
 export const RECORD_SCHEMA_VERSION = 1;
 

@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import { AccessDenied, ProcessGone } from '../../src/host/errors.js';
 import { createHost, type Host } from '../../src/host/host.js';
 import type { RootedFs } from '../../src/host/rooted-fs.js';
-import { collectSnapshot } from '../../src/probes/collect.js';
+import { censusSnapshot } from '../../src/census/census.js';
 import { linuxProcesses } from '../../src/probes/processes.linux.js';
 import { linuxSockets } from '../../src/probes/sockets.linux.js';
 import { OPTS, procTree, PY, SPAWN, tcpTable, TRACKER, type FakeProc } from '../helpers/builders.js';
@@ -106,7 +106,7 @@ test('sockets: IPv4 + IPv6 listeners, every owner, non-LISTEN rows ignored', asy
 test('a process that vanishes between the listing and the read is skipped, not an error', async () => {
   const root = tree(SERVER_PROCS, NET);
   const host = faulty(root, (op, rel) => (rel.startsWith('1003/') ? new ProcessGone(rel) : null));
-  const snap = await collectSnapshot(host, { classify: OPTS });
+  const snap = await censusSnapshot(host, OPTS);
   assert.ok(!snap.processes.some((p) => p.pid === 1003), '!snap.processes.some((p) => p.pid === 1003)');
   assert.ok(snap.processes.some((p) => p.pid === 1002), 'snap.processes.some((p) => p.pid === 1002)');
   assert.ok(snap.probes.every((p) => p.status === 'ok'), 'snap.probes.every((p) => p.status === \'ok\')');
@@ -123,7 +123,7 @@ test('a process that vanishes between stat and cmdline is skipped', async () => 
 
 test('access denied keeps the partial row and says what could not be seen', async () => {
   const host = faulty(tree(SERVER_PROCS, NET), (op, rel) => (rel === '1002/cmdline' || rel === '1002/fd' || rel === '1002/exe' ? new AccessDenied(rel) : null));
-  const snap = await collectSnapshot(host, { classify: OPTS });
+  const snap = await censusSnapshot(host, OPTS);
   const p = snap.processes.find((x) => x.pid === 1002)!;
   assert.deepEqual(p.argv, [], 'argv unreadable');
   assert.equal(p.ppid, 1000, 'the rest of the row is kept');
@@ -135,7 +135,7 @@ test('access denied keeps the partial row and says what could not be seen', asyn
 
 test('no /proc at all: the processes probe fails with the reason; no exception', async () => {
   const host = createHost({ platform: 'linux', procRoot: '/nonexistent/proc' });
-  const snap = await collectSnapshot(host, { classify: OPTS });
+  const snap = await censusSnapshot(host, OPTS);
   const p = snap.probes.find((x) => x.probe === 'processes.linux')!;
   assert.equal(p.status, 'failed');
   assert.match(p.message!, /\/nonexistent\/proc/);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { diagnose } from '../../src/rules/diagnose.js';
 import { RULES, RULE_IDS } from '../../src/rules/index.js';
-import type { HistoryEntry } from '../../src/census/count.js';
+import type { HistoryEntry } from '../../src/model/count.js';
 import type { GpuEvidence } from '../../src/model/gpu.js';
 import type { ThermalEvidence } from '../../src/model/thermal.js';
 import type { IntervalSummary } from '../../src/metrics/summarize.js';

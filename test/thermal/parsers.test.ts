@@ -6,11 +6,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRootedFs } from '../../src/host/rooted-fs.js';
+import { coolingDeviceCanAct, isCpuLimitingCoolingType } from '../../src/model/thermal.js';
 import { NOTIFYUTIL_THERMAL_ARGV, parseNotifyutilGet, thermalPressureLevelName } from '../../src/os/darwin/notifyutil.js';
 import { PMSET_THERM_ARGV, parsePmsetTherm } from '../../src/os/darwin/pmset.js';
 import {
-  coolingDeviceCanAct,
-  isCpuLimitingCoolingType,
   parsePressure,
   parseSysfsInt,
   readCoolingDevices,

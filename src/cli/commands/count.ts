@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { censusFailure, takeCensus } from '../../census/census.js';
-import { compare, COUNT_SCHEMA_VERSION, censusSummary, judgeCount, saveable, trend, type HistoryEntry, type SavedCensus } from '../../census/count.js';
+import { compare, COUNT_SCHEMA_VERSION, censusSummary, judgeCount, saveable, trend } from '../../census/count.js';
+import type { HistoryEntry, SavedCensus } from '../../model/count.js';
 import { renderCompare, renderHistory } from '../../render/count.js';
 import { makeStyle } from '../../render/style.js';
 import { appendNdjson, projectStateDir, readJsonFile, readNdjson, stateBaseDir, writeJsonFile } from '../../state/store.js';

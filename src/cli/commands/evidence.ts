@@ -17,7 +17,7 @@ import { diagnose } from '../../rules/diagnose.js';
 import { COMMON_OPTIONS, makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { version } from '../main.js';
+import { version } from '../../version.js';
 
 export const help = `Usage: rerun-doctor evidence [--out FILE] [--json] [options]
 

@@ -8,7 +8,7 @@ import type { MetricsSample } from '../../watch/metrics-sample.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
-import { version } from '../main.js';
+import { version } from '../../version.js';
 import { CHECK_OPTIONS, checkOptions } from './check.js';
 
 export const help = `Usage: rerun-doctor rerun -n K [options] -- SERVER_CMD…

@@ -5,7 +5,7 @@ import { withUnit } from '../../render/metrics.js';
 import { sparkline } from '../../render/sparkline.js';
 import type { Style } from '../../render/style.js';
 import type { Context } from '../context.js';
-import { version } from '../main.js';
+import { version } from '../../version.js';
 import { scrapeSettings } from './metrics.js';
 
 import type { KeyValue, MetricsSample, Row } from '../../watch/metrics-sample.js';

@@ -8,7 +8,7 @@ import { COMMON_OPTIONS, makeContext, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
-import { version } from '../main.js';
+import { version } from '../../version.js';
 
 export const help = `Usage: rerun-doctor watch metrics [URL] [options]
        rerun-doctor watch procs [options]

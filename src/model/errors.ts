@@ -1,0 +1,6 @@
+// Errors that are the user's to fix (a bad flag value, a file that cannot be written, a census that
+// cannot be taken): one line, exit status 2, never a stack trace. Thrown anywhere in the core; the
+// CLI maps them to exit codes in one place (src/cli/main.ts).
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
