@@ -6,20 +6,31 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeCensus } from '../census/census.js';
+import type { ClassifyOptions } from '../census/classify.js';
 import { portReports } from '../census/ports.js';
-import type { Context } from '../cli/context.js';
-import type { Census } from '../model/census.js';
-import type { GpuEvidence } from '../model/gpu.js';
-import { checkGrpcHealth } from '../probes/grpc-health.js';
-import { collectGpu } from '../probes/gpu.js';
-import { collectThermal } from '../probes/thermal.js';
-import { diagnose, verdictOf, type Diagnosis } from '../rules/diagnose.js';
-import type { MetricsSample } from '../watch/metrics-sample.js';
-import { createMetricsSampler } from '../watch/metrics-sampler.js';
-import { createRunFinder, newRunId, readIdentity, RUN_ID_VAR, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from './process-control.js';
+import type { Config } from '../config/config.js';
+import { diagnose } from '../diagnosis/diagnose.js';
+import { evidenceSession } from '../evidence/collect.js';
 import type { Host } from '../host/host.js';
+import type { Census } from '../model/census.js';
+import { Interrupted } from '../model/errors.js';
+import type { CheckResult } from '../model/check.js';
+import type { GpuEvidence } from '../model/gpu.js';
+
+export type { CheckResult } from '../model/check.js';
+import { checkGrpcHealth } from '../probes/grpc-health.js';
+import { verdictOf } from '../rules/diagnose.js';
+import type { RuleSettings } from '../rules/settings.js';
+import { createRunFinder, newRunId, readIdentity, RUN_ID_VAR, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from './process-control.js';
 
 export type StopMode = 'int' | 'term' | 'kill';
+
+/** What a check runs against: this machine, the configuration, the census options (a CLI Context has them all). */
+export interface CheckTarget {
+  host: Host;
+  config: Config;
+  classify: ClassifyOptions;
+}
 
 export interface CheckOptions {
   command: string[];
@@ -32,28 +43,11 @@ export interface CheckOptions {
   settleMs: number;
   metricsUrl: string;
   metrics: boolean;
+  /** The config's rule levels and options. */
+  rules?: RuleSettings;
   progress: (line: string) => void;
 }
 
-export interface CheckResult {
-  ok: boolean;
-  /** Why the run could not be checked (the server exited early, never got ready). */
-  error: string | null;
-  serverPid: number | null;
-  readyMs: number | null;
-  loadMs: number | null;
-  loadExit: number | null;
-  stopSignals: string[];
-  exitedAfterMs: number | null;
-  /** Processes the run left behind: started after the run began, still alive after the settle. */
-  leftBehind: Array<{ pid: number; role: string | null; kind: string | null; orphan: boolean; argv: string[] }>;
-  metricsBefore: MetricsSample | null;
-  metricsAfterLoad: MetricsSample | null;
-  gpuBeforeMiB: number | null;
-  gpuAfterMiB: number | null;
-  diagnosis: Diagnosis | null;
-  logFile: string;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -86,37 +80,39 @@ async function endStarted(host: Host, s: Started, graceMs: number): Promise<void
 }
 
 /**
- * runCheck with the server's run ended if rerun-doctor is stopped (Ctrl-C, SIGTERM) or fails
- * mid-run: the server was started detached, so nothing else would reach it.
+ * runCheck with the server's run ended if the caller aborts (the CLI aborts on Ctrl-C and SIGTERM)
+ * or the check fails mid-run: the server was started detached, so nothing else would reach it.
+ * An abort ends the run, then rejects with Interrupted.
  */
-export async function runCheck(ctx: Context, o: CheckOptions): Promise<CheckResult> {
+export async function runCheck(target: CheckTarget, o: CheckOptions, signal?: AbortSignal): Promise<CheckResult> {
   let started: Started | null = null;
-  const stop = () => {
-    void (started ? endStarted(ctx.host, started, 500) : Promise.resolve()).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const aborted = new Promise<never>((_, reject) => {
+    signal?.addEventListener('abort', () => void (started ? endStarted(target.host, started, 500) : Promise.resolve()).finally(() => reject(new Interrupted('interrupted: the server the check started was ended'))), { once: true });
+  });
   try {
-    return await runCheckInner(ctx, o, (s) => (started = s));
+    return await Promise.race([runCheckInner(target, o, (s) => (started = s)), aborted]);
   } catch (e) {
-    if (started) await endStarted(ctx.host, started, 500);
+    if (started && !(e instanceof Interrupted)) await endStarted(target.host, started, 500);
     throw e;
-  } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
   }
 }
 
-async function runCheckInner(ctx: Context, o: CheckOptions, onStarted: (s: Started) => void): Promise<CheckResult> {
+async function runCheckInner(ctx: CheckTarget, o: CheckOptions, onStarted: (s: Started) => void): Promise<CheckResult> {
   const host = ctx.host;
   const logFile = join(tmpdir(), `rerun-doctor-check-${process.pid}-${Date.now()}.log`);
-  const result: CheckResult = { ok: false, error: null, serverPid: null, readyMs: null, loadMs: null, loadExit: null, stopSignals: [], exitedAfterMs: null, leftBehind: [], metricsBefore: null, metricsAfterLoad: null, gpuBeforeMiB: null, gpuAfterMiB: null, diagnosis: null, logFile };
+  const result: CheckResult = { ok: false, error: null, serverPid: null, readyMs: null, loadMs: null, loadExit: null, stopSignals: [], exitedAfterMs: null, leftBehind: [], metricsBefore: null, metricsAfterLoad: null, gpuBeforeMiB: null, gpuAfterMiB: null, diagnosis: null, evidence: null, logFile };
+  const t = ctx.config.thresholds;
+  // The one evidence pipeline, spread over the run: the census and GPU state before it, metrics
+  // samples while it serves, everything after it stopped.
+  const session = evidenceSession(host, {
+    census: ctx.classify,
+    instances: ctx.config.instances,
+    metrics: o.metrics ? { url: o.metricsUrl, samples: 2, intervalMs: 0, scrape: { timeoutMs: t.metricsTimeoutSeconds * 1000, maxBytes: t.metricsMaxBytes }, keyMetrics: ctx.config.keyMetrics } : null,
+    metricsOff: 'not sampled (--no-metrics)',
+    historyFile: null,
+  });
   o.progress('census before…');
-  const before = await takeCensus(host, ctx.classify);
-  const gpuBefore = await collectGpu(host, {});
-  const thermalBefore = await collectThermal(host);
-  const gpuB = gpuBefore.status === 'ok' ? gpuBefore.value : null;
-  result.gpuBeforeMiB = totalGpuMiB(gpuB);
+  const before = await session.begin({ gpuBefore: true });
   const beforeKeys = new Set(before.processes.map((p) => `${p.pid}@${p.startKey}`));
   const runStart = host.now().getTime();
 
@@ -182,9 +178,7 @@ async function runCheckInner(ctx: Context, o: CheckOptions, onStarted: (s: Start
   result.readyMs = Date.now() - t0;
   o.progress(`ready in ${(result.readyMs / 1000).toFixed(1)} s`);
 
-  const t = ctx.config.thresholds;
-  const mw = o.metrics ? createMetricsSampler(host, o.metricsUrl, { timeoutMs: t.metricsTimeoutSeconds * 1000, maxBytes: t.metricsMaxBytes }, ctx.config.keyMetrics) : null;
-  if (mw) result.metricsBefore = await mw.sample();
+  result.metricsBefore = await session.sampleMetrics();
   const l0 = Date.now();
   if (o.loadCommand) {
     o.progress(`load: ${o.loadCommand}`);
@@ -201,7 +195,7 @@ async function runCheckInner(ctx: Context, o: CheckOptions, onStarted: (s: Start
     await sleep(o.holdMs);
   }
   result.loadMs = Date.now() - l0;
-  if (mw) result.metricsAfterLoad = await mw.sample();
+  result.metricsAfterLoad = await session.sampleMetrics();
 
   // Stop as the user does: Ctrl-C reaches the whole foreground group; `kill` and an IDE's stop
   // button reach the main process only. Escalate to SIGKILL of the main after the grace period.
@@ -220,37 +214,30 @@ async function runCheckInner(ctx: Context, o: CheckOptions, onStarted: (s: Start
   await sleep(o.settleMs);
 
   o.progress('census after…');
-  // Every process read in full (environment included): a leftover of the run need not look like
-  // a server or a worker to be one.
-  const after: Census = await takeCensus(host, ctx.classify, { enrichAll: true });
   const fresh = (p: Census['processes'][number]) => !beforeKeys.has(`${p.pid}@${p.startKey}`) && !p.zombie && Date.parse(p.startTime) >= runStart - 1000;
-  // The run's own: its process group, the marker every descendant inherits (Linux), and then
-  // everything the census ties to those (setsid'd workers, their tracker, torch_shm_manager).
-  const own = after.processes.filter((p) => fresh(p) && (p.pgid === pid || (p.env?.[RUN_ID_VAR] ?? '').split(',').includes(runId)));
-  const runs = new Set(own.map((p) => p.generation).filter((g): g is number => g !== null));
-  const ownPids = new Set(own.map((p) => p.pid));
-  result.leftBehind = after.processes
-    .filter((p) => fresh(p) && (ownPids.has(p.pid) || (p.generation !== null && runs.has(p.generation))))
-    .map((p) => ({ pid: p.pid, role: p.role, kind: p.kind, orphan: p.orphan, argv: p.argv }));
-  const gpuAfter = await collectGpu(host, { pids: result.leftBehind.map((p) => p.pid) });
-  result.gpuAfterMiB = gpuAfter.status === 'ok' ? totalGpuMiB(gpuAfter.value) : null;
-  const thermal = await collectThermal(host);
-  const thermalFirst = thermalBefore.status === 'ok' ? thermalBefore.value : null;
-  const full = diagnose({
-    census: after,
-    ports: portReports(after, ctx.config.ports, ctx.config.ports),
-    instances: ctx.config.instances,
-    history: { available: false, reason: 'a single check run' },
-    metrics:
-      result.metricsBefore?.ok && result.metricsAfterLoad?.ok
-        ? { available: true, value: [result.metricsBefore, result.metricsAfterLoad] }
-        : { available: false, reason: o.metrics ? `${o.metricsUrl} could not be read${result.metricsAfterLoad && !result.metricsAfterLoad.ok ? ` (${result.metricsAfterLoad.kind}: ${result.metricsAfterLoad.message})` : ''}` : 'not sampled (--no-metrics)' },
-    gpu: gpuAfter.status === 'ok' ? { available: true, value: gpuAfter.value } : { available: false, reason: gpuAfter.reason },
-    gpuBefore: gpuB,
-    thermal: thermal.status === 'ok' ? { available: true, value: { first: thermalFirst ?? thermal.value, last: thermal.value } } : { available: false, reason: thermal.reason },
+  const leftOf = (after: Census) => {
+    // The run's own: its process group, the marker every descendant inherits (Linux), and then
+    // everything the census ties to those (setsid'd workers, their tracker, torch_shm_manager).
+    const own = after.processes.filter((p) => fresh(p) && (p.pgid === pid || (p.env?.[RUN_ID_VAR] ?? '').split(',').includes(runId)));
+    const runs = new Set(own.map((p) => p.generation).filter((g): g is number => g !== null));
+    const ownPids = new Set(own.map((p) => p.pid));
+    return after.processes.filter((p) => fresh(p) && (ownPids.has(p.pid) || (p.generation !== null && runs.has(p.generation))));
+  };
+  // Every process read in full (environment included): a leftover of the run need not look like
+  // a server or a worker to be one. The window is the run itself, not the census before it.
+  const { evidence, census: after } = await session.finish({
+    fresh: true,
+    window: false,
+    enrichAll: true,
     // This run was stopped by us: what it left is left over, not running on purpose.
-    ownLeftovers: result.leftBehind.map((p) => p.pid),
+    leftovers: (c) => leftOf(c).map((p) => p.pid),
+    gpuPids: (c) => leftOf(c).map((p) => p.pid),
   });
+  result.leftBehind = leftOf(after).map((p) => ({ pid: p.pid, role: p.role, kind: p.kind, orphan: p.orphan, argv: p.argv }));
+  result.gpuBeforeMiB = totalGpuMiB(evidence.gpuBefore);
+  result.gpuAfterMiB = evidence.gpu.status === 'ok' ? totalGpuMiB(evidence.gpu.value) : null;
+  result.evidence = evidence;
+  const full = diagnose(evidence, { rules: o.rules });
   // Judge the run, not the machine: findings about processes that were there before it started
   // belong to \`rerun-doctor diagnose\`.
   const runPids = new Set([pid, ...result.leftBehind.map((p) => p.pid)]);

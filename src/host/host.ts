@@ -1,5 +1,5 @@
 // Host is the only code that touches the machine: roots, commands, clock, identity.
-import { hostname as osHostname } from 'node:os';
+import { arch as osArch, hostname as osHostname, release as osRelease, type as osType } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Platform } from '../model/snapshot.js';
 import { createRootedFs, type RootedFs } from './rooted-fs.js';
@@ -19,6 +19,8 @@ export interface Host {
   readonly clockTicks: number;
   readonly selfPid: number;
   hostname(): string;
+  /** The OS and the Node.js running us, for a bug report: `{ os: 'Linux 6.1.0 x64', node: 'v20.11.0' }`. */
+  system(): { os: string; node: string };
   now(): Date;
   run(argv: string[], opts?: Partial<RunCommandOptions>): Promise<CommandResult>;
   /** HTTP GET with a whole-request timeout and a body limit; failures are values. */
@@ -39,6 +41,7 @@ export interface HostOptions {
   selfPid?: number;
   now?: () => Date;
   hostname?: string;
+  system?: { os: string; node: string };
 }
 
 export function detectPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
@@ -65,6 +68,7 @@ export function createHost(opts: HostOptions = {}): Host {
     clockTicks: opts.clockTicks ?? 100,
     selfPid: opts.selfPid ?? process.pid,
     hostname: () => opts.hostname ?? osHostname(),
+    system: () => opts.system ?? { os: `${osType()} ${osRelease()} ${osArch()}`, node: process.version },
     now: opts.now ?? (() => new Date()),
     run: (argv, o) => runCommand(argv, { env: o?.env ?? env, timeoutMs: o?.timeoutMs, maxBuffer: o?.maxBuffer }),
     http: httpGet,

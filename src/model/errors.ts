@@ -4,3 +4,8 @@
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** The user stopped a command (Ctrl-C, SIGTERM) and it cleaned up after itself: exit status 130. */
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}

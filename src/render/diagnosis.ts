@@ -1,10 +1,10 @@
 // The diagnosis for people (text) and for sharing (Markdown): the verdict first, then each
 // finding with its evidence, the fix and the next command; then what could not be judged.
-import type { Diagnosis } from '../rules/diagnose.js';
-import type { Finding } from '../rules/types.js';
+import type { Diagnosis, Finding, Skipped } from '../model/diagnosis.js';
 import type { Style } from './style.js';
 
 const MARK = { error: '✖', warning: '!', info: 'i' } as const;
+const BECAUSE: Record<Skipped['because'], string> = { unavailable: 'evidence unavailable', failed: 'evidence could not be read', insufficient: 'not enough evidence' };
 
 function findingText(f: Finding, s: Style): string[] {
   const color = f.severity === 'error' ? s.red : f.severity === 'warning' ? s.yellow : s.dim;
@@ -26,9 +26,10 @@ export function renderDiagnosisText(d: Diagnosis, s: Style): string {
     for (const f of d.deferred) out.push('', ...findingText(f, s));
   }
   if (d.skipped.length > 0) {
-    out.push('', s.bold('Not judged (evidence unavailable):'));
-    for (const k of d.skipped) out.push(`  - ${k.id}: ${k.reason}`);
+    out.push('', s.bold('Not judged:'));
+    for (const k of d.skipped) out.push(`  - ${k.id} (${BECAUSE[k.because]}): ${k.reason}`);
   }
+  if (d.off.length > 0) out.push('', `${s.bold('Turned off in the config:')} ${d.off.join(', ')}`);
   return out.join('\n') + '\n';
 }
 
@@ -50,7 +51,8 @@ export function renderDiagnosisMarkdown(d: Diagnosis): string {
     for (const f of d.deferred) out.push(...findingMd(f));
   }
   if (d.skipped.length > 0) {
-    out.push('### Not judged', '', ...d.skipped.map((k) => `- \`${k.id}\`: ${k.reason}`), '');
+    out.push('### Not judged', '', ...d.skipped.map((k) => `- \`${k.id}\` (${BECAUSE[k.because]}): ${k.reason}`), '');
   }
+  if (d.off.length > 0) out.push('### Turned off in the config', '', ...d.off.map((id) => `- \`${id}\``), '');
   return out.join('\n');
 }

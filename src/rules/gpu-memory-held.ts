@@ -1,6 +1,8 @@
 // gpu-memory-held: GPU memory held by orphans, or still in use after the server stopped.
+import type { EvidenceItem } from '../model/diagnosis.js';
 import { sortNum } from './lib/evidence.js';
-import type { EvidenceItem, Finding, Rule } from './types.js';
+import { plural, report } from './lib/report.js';
+import type { Rule } from './types.js';
 
 export interface GpuMemoryOptions {
   /** Growth in used memory (MiB) after a stop that counts as held. */
@@ -8,9 +10,21 @@ export interface GpuMemoryOptions {
 }
 
 export const gpuMemoryHeld: Rule<GpuMemoryOptions> = {
-  meta: { id: 'gpu-memory-held', title: 'GPU memory held by orphans or after the server stopped', severity: 'error', requires: ['census', 'gpu'], stage: 'orphans', defaultOptions: { elevatedMiB: 256 } },
+  meta: {
+    id: 'gpu-memory-held',
+    title: 'GPU memory held by orphans or after the server stopped',
+    severity: 'error',
+    requires: ['census', 'gpu'],
+    stage: 'orphans',
+    messages: {
+      heldByOrphans: '{{orphans}} hold GPU memory',
+      stillInUse: 'GPU memory stays in use after the server stopped',
+    },
+    defaultOptions: { elevatedMiB: 256 },
+    schema: { type: 'object', properties: { elevatedMiB: { type: 'number', minimum: 0, description: 'growth in used GPU memory (MiB) from before a check to after its stop that counts as held' } }, additionalProperties: false },
+  },
   check(input, options) {
-    if (!input.gpu.available) return [];
+    if (input.gpu.status !== 'ok') return [];
     const gpu = input.gpu.value;
     const byPid = new Map(input.census.processes.map((p) => [p.pid, p]));
     const evidence: EvidenceItem[] = [];
@@ -37,17 +51,16 @@ export const gpuMemoryHeld: Rule<GpuMemoryOptions> = {
       }
     }
     if (evidence.length === 0) return [];
-    const finding: Finding = {
-      id: 'gpu-memory-held',
-      severity: 'error',
-      title: pids.length > 0 ? `${pids.length} orphaned process${pids.length === 1 ? '' : 'es'} hold GPU memory` : 'GPU memory stays in use after the server stopped',
-      pids: sortNum(pids),
-      ports: [],
-      evidence,
-      fix: 'End the orphans holding the GPU (the next run loads its model into what is left, or falls back to slower paths). In the server, make workers exit with their parent; on Apple MPS call torch.mps.empty_cache() on shutdown.',
-      next: ['rerun-doctor explain gpu-memory-held'],
-      confidence: 'high',
-    };
-    return [finding];
+    return [
+      report(gpuMemoryHeld.meta, pids.length > 0 ? 'heldByOrphans' : 'stillInUse', pids.length > 0 ? { orphans: plural(pids.length, 'orphaned process', 'orphaned processes') } : {}, {
+        severity: 'error',
+        pids: sortNum(pids),
+        ports: [],
+        evidence,
+        fix: 'End the orphans holding the GPU (the next run loads its model into what is left, or falls back to slower paths). In the server, make workers exit with their parent; on Apple MPS call torch.mps.empty_cache() on shutdown.',
+        next: ['rerun-doctor explain gpu-memory-held'],
+        confidence: 'high',
+      }),
+    ];
   },
 };

@@ -7,6 +7,7 @@ import { portShared } from './port-shared.js';
 import { processLeak } from './process-leak.js';
 import { thermalThrottling } from './thermal-throttling.js';
 import { tokenizerBottleneck } from './tokenizer-bottleneck.js';
+import type { AnyRule, Rule } from './types.js';
 import { zombies } from './zombies.js';
 
 export const RULES = {
@@ -20,5 +21,21 @@ export const RULES = {
   'tokenizer-bottleneck': tokenizerBottleneck,
 } as const;
 
+// Every entry is a rule (checked here, so a malformed one fails the build at its line).
+const _check: Record<string, { meta: Rule<unknown>['meta'] }> = RULES;
+void _check;
+
 export type RuleId = keyof typeof RULES;
 export const RULE_IDS = Object.keys(RULES) as RuleId[];
+
+export function isRuleId(id: string): id is RuleId {
+  return Object.hasOwn(RULES, id);
+}
+
+/**
+ * The rule behind an id, its options type erased: the engine passes it its own defaults merged with
+ * the config's options, which were checked against its own schema (src/rules/settings.ts).
+ */
+export function ruleOf(id: RuleId): AnyRule {
+  return RULES[id] as unknown as AnyRule;
+}

@@ -2,8 +2,11 @@
 // button, SIGTERM without a handler): workers, helpers, and fork copies of the dead server. One
 // finding per run. Another project's leftovers are named (info), never cleaned unasked.
 import type { ClassifiedProcess } from '../model/census.js';
-import { describeProc, procSource, sortNum } from './lib/evidence.js';
-import type { Finding, Rule } from './types.js';
+import type { Finding } from '../model/diagnosis.js';
+import { describeProc, sortNum } from './lib/evidence.js';
+import { report } from './lib/report.js';
+import { sourcesFor } from './lib/sources.js';
+import { NO_OPTIONS, type Rule } from './types.js';
 
 /** "2 orphaned workers and 1 helper", "1 orphaned helper": only what there is. */
 function counted(procs: ClassifiedProcess[]): string {
@@ -15,8 +18,21 @@ function counted(procs: ClassifiedProcess[]): string {
 }
 
 export const orphanWorkers: Rule = {
-  meta: { id: 'orphan-workers', title: 'workers and helpers left by a dead main process', severity: 'error', requires: ['census'], stage: 'orphans', defaultOptions: {} },
+  meta: {
+    id: 'orphan-workers',
+    title: 'workers and helpers left by a dead main process',
+    severity: 'error',
+    requires: ['census'],
+    stage: 'orphans',
+    messages: {
+      left: '{{what}} from run {{run}}{{holding}}',
+      foreign: "{{what}} from another project's run {{run}}{{cwd}}{{holding}}",
+    },
+    defaultOptions: {},
+    schema: NO_OPTIONS,
+  },
   check(input) {
+    const src = sourcesFor(input.platform);
     const findings: Finding[] = [];
     for (const run of input.census.generations) {
       if (run.status !== 'orphaned') continue;
@@ -26,25 +42,26 @@ export const orphanWorkers: Rule = {
       const pids = sortNum(procs.map((p) => p.pid));
       const ports = sortNum(procs.flatMap((p) => p.ports));
       const foreign = run.scope !== 'project';
-      findings.push({
-        id: 'orphan-workers',
-        severity: foreign ? 'info' : 'error',
-        title: `${counted(procs)} from ${foreign ? `another project's run ${run.id}${run.cwd ? ` (cwd ${run.cwd})` : ''}` : `run ${run.id}`}${ports.length ? `, still holding :${ports.join(', :')}` : ''}`,
-        pids,
-        ports,
-        evidence: [
-          ...procs.map((p) => ({ source: procSource(p.pid), text: `${describeProc(p)}: ${p.orphanReason ?? `left behind with run ${run.id}`}` })),
-          ...(run.linkedBy.length > 0 ? [{ source: '/proc (parents, groups, pipes, sockets)', text: `one run (${run.statusReason}), tied by ${run.linkedBy.join(', ')}` }] : []),
-          ...(foreign ? [{ source: 'project scope', text: `not this project's (${run.cwd ?? 'working directory not readable'}): rerun-doctor clean leaves it unless --all-projects or --pid` }] : []),
-          ...run.groupmates.map((pid) => {
-            const p = input.census.processes.find((x) => x.pid === pid);
-            return { source: procSource(pid), text: `also in its dead process group, not tied to it by a role, pipe or socket (clean leaves it; end it by pid if it is the run's): pid ${pid}${p ? ` ${p.argv.join(' ').slice(0, 120) || p.comm}` : ''}` };
-          }),
-        ],
-        fix: 'End these processes (they keep CPU, memory, GPU memory and semaphores, and the tracker keeps its pipe). In the server: terminate and join workers on SIGTERM/SIGINT with a timeout and a SIGKILL fallback, and let workers exit when their parent dies.',
-        next: foreign ? ['rerun-doctor procs', 'rerun-doctor explain orphan-workers'] : ['rerun-doctor clean', 'rerun-doctor explain orphan-workers'],
-        confidence: 'high',
-      });
+      const holding = ports.length ? `, still holding :${ports.join(', :')}` : '';
+      findings.push(
+        report(orphanWorkers.meta, foreign ? 'foreign' : 'left', foreign ? { what: counted(procs), run: run.id, cwd: run.cwd ? ` (cwd ${run.cwd})` : '', holding } : { what: counted(procs), run: run.id, holding }, {
+          severity: foreign ? 'info' : 'error',
+          pids,
+          ports,
+          evidence: [
+            ...procs.map((p) => ({ source: src.process(p.pid), text: `${describeProc(p)}: ${p.orphanReason ?? `left behind with run ${run.id}`}` })),
+            ...(run.linkedBy.length > 0 ? [{ source: src.kinship, text: `one run (${run.statusReason}), tied by ${run.linkedBy.join(', ')}` }] : []),
+            ...(foreign ? [{ source: 'project scope', text: `not this project's (${run.cwd ?? 'working directory not readable'}): rerun-doctor clean leaves it unless --all-projects or --pid` }] : []),
+            ...run.groupmates.map((pid) => {
+              const p = input.census.processes.find((x) => x.pid === pid);
+              return { source: src.process(pid), text: `also in its dead process group, not tied to it by a role, pipe or socket (clean leaves it; end it by pid if it is the run's): pid ${pid}${p ? ` ${p.argv.join(' ').slice(0, 120) || p.comm}` : ''}` };
+            }),
+          ],
+          fix: 'End these processes (they keep CPU, memory, GPU memory and semaphores, and the tracker keeps its pipe). In the server: terminate and join workers on SIGTERM/SIGINT with a timeout and a SIGKILL fallback, and let workers exit when their parent dies.',
+          next: foreign ? ['rerun-doctor procs', 'rerun-doctor explain orphan-workers'] : ['rerun-doctor clean', 'rerun-doctor explain orphan-workers'],
+          confidence: 'high',
+        }),
+      );
     }
     return findings;
   },

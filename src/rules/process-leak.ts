@@ -1,8 +1,11 @@
 // process-leak: the project's process count grows run after run (count history, runs left
 // behind), or exceeds 1 + N per running server plus its helpers.
 import { judgeCount, trend } from '../census/count.js';
+import type { EvidenceItem } from '../model/diagnosis.js';
 import { sortNum } from './lib/evidence.js';
-import type { EvidenceItem, Finding, Rule } from './types.js';
+import { report } from './lib/report.js';
+import { sourcesFor } from './lib/sources.js';
+import type { Rule } from './types.js';
 
 export interface ProcessLeakOptions {
   /** Orphaned runs present at once that make a leak (one is a single bad stop: orphan-workers). */
@@ -10,12 +13,25 @@ export interface ProcessLeakOptions {
 }
 
 export const processLeak: Rule<ProcessLeakOptions> = {
-  meta: { id: 'process-leak', title: 'the process count grows run after run', severity: 'error', requires: ['census'], stage: 'orphans', defaultOptions: { orphanedRuns: 2 } },
+  meta: {
+    id: 'process-leak',
+    title: 'the process count grows run after run',
+    severity: 'error',
+    requires: ['census'],
+    stage: 'orphans',
+    messages: {
+      runsLeft: '{{runs}} earlier runs left processes behind: a leak that grows with every run',
+      beyond: 'more processes than the running servers explain',
+    },
+    defaultOptions: { orphanedRuns: 2 },
+    schema: { type: 'object', properties: { orphanedRuns: { type: 'integer', minimum: 1, description: 'dead runs of the project present at once that make a leak (one is a single bad stop: orphan-workers)' } }, additionalProperties: false },
+  },
   check(input, options) {
+    const src = sourcesFor(input.platform);
     const evidence: EvidenceItem[] = [];
     const pids = new Set<number>();
     let severity: 'error' | 'warning' | null = null;
-    if (input.history.available) {
+    if (input.history.status === 'ok') {
       const t = trend(input.history.value);
       if (t.growing) {
         severity = 'error';
@@ -30,7 +46,7 @@ export const processLeak: Rule<ProcessLeakOptions> = {
       for (const g of orphanedRuns) {
         g.pids.forEach((p) => pids.add(p));
         const c = g.counts;
-        evidence.push({ source: '/proc (parents, sessions, groups, pipes)', text: `run ${g.id}, started ${g.startedAt}, left ${g.pids.length} process${g.pids.length === 1 ? '' : 'es'} (${c.worker} worker${c.worker === 1 ? '' : 's'}, ${c.helper} helper${c.helper === 1 ? '' : 's'}${c.server ? `, ${c.server} server` : ''}): ${g.statusReason}` });
+        evidence.push({ source: src.kinship, text: `run ${g.id}, started ${g.startedAt}, left ${g.pids.length} process${g.pids.length === 1 ? '' : 'es'} (${c.worker} worker${c.worker === 1 ? '' : 's'}, ${c.helper} helper${c.helper === 1 ? '' : 's'}${c.server ? `, ${c.server} server` : ''}): ${g.statusReason}` });
       }
     }
     if (input.instances !== null) {
@@ -39,21 +55,21 @@ export const processLeak: Rule<ProcessLeakOptions> = {
       if (extra.length > 0) {
         severity ??= 'warning';
         extra.forEach((u) => pids.add(u.pid));
-        evidence.push({ source: '/proc (census)', text: `${extra.length} process${extra.length === 1 ? '' : 'es'} beyond 1 + ${input.instances} per running server: ${extra.map((u) => `${u.pid} (${u.why})`).join('; ')}` });
+        evidence.push({ source: src.processTable, text: `${extra.length} process${extra.length === 1 ? '' : 'es'} beyond 1 + ${input.instances} per running server: ${extra.map((u) => `${u.pid} (${u.why})`).join('; ')}` });
       }
     }
     if (severity === null) return [];
-    const finding: Finding = {
-      id: 'process-leak',
-      severity,
-      title: orphanedRuns.length >= options.orphanedRuns ? `${orphanedRuns.length} earlier runs left processes behind: a leak that grows with every run` : 'more processes than the running servers explain',
-      pids: sortNum(pids),
-      ports: [],
-      evidence,
-      fix: 'Find what each run leaves (rerun-doctor procs shows them by run) and stop it at the source: terminate and join workers on shutdown, and start the server so its whole tree ends with it.',
-      next: ['rerun-doctor clean', 'rerun-doctor explain process-leak', 'rerun-doctor procs', 'rerun-doctor count history'],
-      confidence: 'high',
-    };
-    return [finding];
+    const many = orphanedRuns.length >= options.orphanedRuns;
+    return [
+      report(processLeak.meta, many ? 'runsLeft' : 'beyond', many ? { runs: orphanedRuns.length } : {}, {
+        severity,
+        pids: sortNum(pids),
+        ports: [],
+        evidence,
+        fix: 'Find what each run leaves (rerun-doctor procs shows them by run) and stop it at the source: terminate and join workers on shutdown, and start the server so its whole tree ends with it.',
+        next: ['rerun-doctor clean', 'rerun-doctor explain process-leak', 'rerun-doctor procs', 'rerun-doctor count history'],
+        confidence: 'high',
+      }),
+    ];
   },
 };

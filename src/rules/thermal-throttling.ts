@@ -1,8 +1,11 @@
 // thermal-throttling: throttle evidence; or, where the platform gives none, high CPU with rising
 // latency and no extra processes, said with its lower confidence.
 import type { IntervalSummary } from '../metrics/summarize.js';
+import type { EvidenceItem } from '../model/diagnosis.js';
 import { isCpuLimitingCoolingType } from '../model/thermal.js';
-import type { EvidenceItem, Rule } from './types.js';
+import { report } from './lib/report.js';
+import { sourcesFor } from './lib/sources.js';
+import type { Rule } from './types.js';
 
 export interface ThermalOptions {
   /** cur/max frequency ratio below which a CPU is slowed. */
@@ -22,30 +25,45 @@ export const thermalThrottling: Rule<ThermalOptions> = {
     severity: 'warning',
     requires: ['census'],
     stage: 'causes',
+    messages: {
+      throttled: 'the machine is slowed down by heat',
+      inferred: 'possibly thermal throttling: high CPU with rising latency and no extra processes (this platform gives no throttle counters)',
+    },
     defaultOptions: { freqRatio: 0.6, pressureLevel: 2, highCpuPercent: 150, latencyGrowth: 1.3 },
+    schema: {
+      type: 'object',
+      properties: {
+        freqRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'current/maximum CPU frequency below which a CPU counts as slowed (only beside a direct sign)' },
+        pressureLevel: { type: 'integer', minimum: 0, maximum: 4, description: 'Apple thermal pressure level that counts (when it rose, or at 3 and up)' },
+        highCpuPercent: { type: 'number', minimum: 0, description: "the project's CPU use (percent of one core, summed) that counts as high, for the indirect judgement" },
+        latencyGrowth: { type: 'number', exclusiveMinimum: 1, description: 'growth of the request latency p95 over the window (last / first interval) that counts as rising' },
+      },
+      additionalProperties: false,
+    },
     // Judged directly from thermal evidence, or indirectly from a metrics window; with neither,
     // it is "not judged", never "no throttling".
-    cannotJudge: (input) => (input.thermal.available || (input.metrics.available && input.censusBefore) ? null : `thermal: ${input.thermal.available ? '' : input.thermal.reason}; and no metrics window for the indirect judgement`),
+    cannotJudge: (input) => (input.thermal.status === 'ok' || (input.metrics.status === 'ok' && input.censusBefore) ? null : { because: input.thermal.status === 'failed' ? 'failed' : 'unavailable', reason: `thermal: ${input.thermal.reason}; and no metrics window for the indirect judgement` }),
   },
   check(input, options) {
+    const src = sourcesFor(input.platform);
     const evidence: EvidenceItem[] = [];
-    if (input.thermal.available) {
+    if (input.thermal.status === 'ok') {
       const { first, last } = input.thermal.value;
       for (const c of last.cpus) {
         const was = first.cpus.find((x) => x.cpu === c.cpu);
         const rose = (a: number | null | undefined, b: number | null | undefined) => a != null && b != null && b > a;
         if (rose(was?.packageThrottleCount, c.packageThrottleCount) || rose(was?.coreThrottleCount, c.coreThrottleCount)) {
-          evidence.push({ source: `/sys/devices/system/cpu/cpu${c.cpu}/thermal_throttle`, text: `cpu${c.cpu} throttle counters rose during the window (package ${was?.packageThrottleCount ?? '?'} → ${c.packageThrottleCount ?? '?'}, core ${was?.coreThrottleCount ?? '?'} → ${c.coreThrottleCount ?? '?'})` });
+          evidence.push({ source: src.cpuThrottle(c.cpu), text: `cpu${c.cpu} throttle counters rose during the window (package ${was?.packageThrottleCount ?? '?'} → ${c.packageThrottleCount ?? '?'}, core ${was?.coreThrottleCount ?? '?'} → ${c.coreThrottleCount ?? '?'})` });
         }
       }
       // Low clocks alone are an idle CPU saving power: they count only beside a direct sign.
       const slow = last.cpus.filter((c) => c.curFreqKHz != null && c.maxFreqKHz != null && c.curFreqKHz < c.maxFreqKHz * options.freqRatio);
       const slowEvidence: EvidenceItem[] = [];
       if (slow.length > 0 && slow.length >= last.cpus.length / 2) {
-        slowEvidence.push({ source: '/sys/devices/system/cpu/cpu*/cpufreq', text: `${slow.length} of ${last.cpus.length} CPUs run below ${Math.round(options.freqRatio * 100)} % of their maximum frequency (e.g. cpu${slow[0]!.cpu}: ${slow[0]!.curFreqKHz} of ${slow[0]!.maxFreqKHz} kHz)` });
+        slowEvidence.push({ source: src.cpuFrequency, text: `${slow.length} of ${last.cpus.length} CPUs run below ${Math.round(options.freqRatio * 100)} % of their maximum frequency (e.g. cpu${slow[0]!.cpu}: ${slow[0]!.curFreqKHz} of ${slow[0]!.maxFreqKHz} kHz)` });
       }
       const cooling = last.coolingDevices.filter((d) => d.curState != null && d.curState > 0 && isCpuLimitingCoolingType(d.type));
-      if (cooling.length > 0) evidence.push({ source: '/sys/class/thermal/cooling_device*', text: cooling.map((d) => `${d.name} (${d.type}) at state ${d.curState} of ${d.maxState ?? '?'}`).join('; ') });
+      if (cooling.length > 0) evidence.push({ source: src.cooling, text: cooling.map((d) => `${d.name} (${d.type}) at state ${d.curState} of ${d.maxState ?? '?'}`).join('; ') });
       if (last.cpuSpeedLimitPercent != null && last.cpuSpeedLimitPercent < 100) evidence.push({ source: 'pmset -g therm', text: `CPU_Speed_Limit = ${last.cpuSpeedLimitPercent} %` });
       // Level 2 can be normal on a fanless laptop: it counts when it rose, or at 3 and up.
       const rosePressure = first.thermalPressureLevel != null && last.thermalPressureLevel != null && last.thermalPressureLevel > first.thermalPressureLevel;
@@ -55,13 +73,13 @@ export const thermalThrottling: Rule<ThermalOptions> = {
       for (const g of last.gpuThermalSlowdown) evidence.push({ source: 'nvidia-smi clocks_event_reasons', text: `GPU ${g.index}: ${g.reasons.join(', ')}` });
       if (evidence.length > 0) evidence.push(...slowEvidence);
       if (evidence.length > 0) {
-        return [{ id: 'thermal-throttling', severity: 'warning', title: 'the machine is slowed down by heat', pids: [], ports: [], evidence, fix: 'Let it cool (airflow, power), or compare a rerun after it has cooled; do not mistake it for a code change. On laptops, plug in and raise the fan or power mode.', next: ['rerun-doctor explain thermal-throttling'], confidence: 'high' }];
+        return [report(thermalThrottling.meta, 'throttled', {}, { severity: 'warning', pids: [], ports: [], evidence, fix: 'Let it cool (airflow, power), or compare a rerun after it has cooled; do not mistake it for a code change. On laptops, plug in and raise the fan or power mode.', next: ['rerun-doctor explain thermal-throttling'], confidence: 'high' })];
       }
       const direct = last.cpus.length > 0 || last.thermalPressureLevel != null || last.cpuSpeedLimitPercent != null;
       if (direct) return [];
     }
     // No direct evidence on this platform: high CPU with rising latency and no extra processes.
-    if (!input.metrics.available || !input.censusBefore || !input.windowSeconds) return [];
+    if (input.metrics.status !== 'ok' || !input.censusBefore || !input.windowSeconds) return [];
     const samples = input.metrics.value.filter((s): s is Extract<typeof s, { ok: true }> => s.ok && s.seconds !== null);
     const latency = samples.map((s) => s.keys.find((k) => k.key === 'requestLatency')?.series[0] as IntervalSummary | undefined).filter((r): r is IntervalSummary => r?.p95 !== undefined && Number.isFinite(r.p95));
     if (latency.length < 2) return [];
@@ -74,21 +92,19 @@ export const thermalThrottling: Rule<ThermalOptions> = {
     }
     const extra = input.census.processes.some((p) => p.orphan);
     if (growth >= options.latencyGrowth && cpu >= options.highCpuPercent && !extra) {
-      return [{
-        id: 'thermal-throttling',
+      return [report(thermalThrottling.meta, 'inferred', {}, {
         severity: 'warning',
-        title: 'possibly thermal throttling: high CPU with rising latency and no extra processes (this platform gives no throttle counters)',
         pids: [],
         ports: [],
         evidence: [
           { source: 'GET /metrics (request latency, interval p95)', text: `request latency p95 rose ${growth.toFixed(2)}× over the window (${latency[0]!.p95!.toPrecision(3)} → ${latency[latency.length - 1]!.p95!.toPrecision(3)} ${latency[0]!.unit ?? ''})` },
-          { source: '/proc/PID/stat (utime + stime over the window)', text: `the project's processes used ${cpu.toFixed(0)} % CPU` },
-          { source: input.thermal.available ? 'thermal probe' : `thermal: ${input.thermal.reason}`, text: 'no throttle counters, frequencies or thermal pressure are readable here, so this is an inference' },
+          { source: src.cpuTime, text: `the project's processes used ${cpu.toFixed(0)} % CPU` },
+          { source: input.thermal.status === 'ok' ? 'thermal probe' : `thermal: ${input.thermal.reason}`, text: 'no throttle counters, frequencies or thermal pressure are readable here, so this is an inference' },
         ],
         fix: 'Check the machine\'s temperature and clocks with its own tools; rerun when cool and compare.',
         next: ['rerun-doctor explain thermal-throttling'],
         confidence: 'low',
-      }];
+      })];
     }
     return [];
   },

@@ -2,7 +2,9 @@
 // request latency (DOMAIN.md, Tokenizer: judge per interval from bucket deltas).
 import type { IntervalSummary } from '../metrics/summarize.js';
 import { toMs as unitToMs } from '../metrics/report.js';
-import type { EvidenceItem, Rule } from './types.js';
+import type { EvidenceItem } from '../model/diagnosis.js';
+import { report } from './lib/report.js';
+import type { Rule } from './types.js';
 
 const msOf = (family: string, v: number) => unitToMs(family, null, v) ?? v;
 
@@ -25,9 +27,18 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
     severity: 'warning',
     requires: ['metrics'],
     stage: 'causes',
+    messages: { bottleneck: 'tokenization is a bottleneck: tokenize_ms spikes or takes a large share of request latency' },
     defaultOptions: { spikeFactor: 3, share: 0.3 },
+    schema: {
+      type: 'object',
+      properties: {
+        spikeFactor: { type: 'number', exclusiveMinimum: 1, description: "an interval's tokenize p95 this many times the median of the rest of the window is a spike" },
+        share: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'tokenize time as a share of request latency (means over the window) that is a bottleneck' },
+      },
+      additionalProperties: false,
+    },
     cannotJudge: (input) => {
-      if (!input.metrics.available) return null;
+      if (input.metrics.status !== 'ok') return null;
       const ok = input.metrics.value.filter((s) => s.ok);
       if (ok.length > 0 && ok.every((s) => s.ok && !s.keys.some((k) => k.key === 'tokenize'))) return 'metrics: no tokenize-time metric found (name it in the config: key-metrics.tokenize)';
       if (!ok.some((s) => s.ok && s.seconds !== null)) return 'metrics: one sample gives no interval (run without --quick)';
@@ -35,7 +46,7 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
     },
   },
   check(input, options) {
-    if (!input.metrics.available) return [];
+    if (input.metrics.status !== 'ok') return [];
     const samples = input.metrics.value.filter((s): s is Extract<typeof s, { ok: true }> => s.ok && s.seconds !== null);
     const tok = samples.map((s) => ({ t: s.t, row: s.keys.find((k) => k.key === 'tokenize')?.series[0] as IntervalSummary | undefined, lat: s.keys.find((k) => k.key === 'requestLatency')?.series[0] as IntervalSummary | undefined }));
     const withData = tok.filter((x) => x.row && (x.row.count ?? 0) > 0 && x.row.p95 !== undefined && Number.isFinite(x.row.p95));
@@ -67,16 +78,14 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
       if (share >= options.share) evidence.push({ source: 'GET /metrics (tokenize and request latency means)', text: `tokenization takes ${(share * 100).toFixed(0)} % of request latency (${tokMean.toFixed(1)} of ${latMean.toFixed(1)} ms on average over the window)` });
     }
     if (evidence.length === 0) return [];
-    return [{
-      id: 'tokenizer-bottleneck',
+    return [report(tokenizerBottleneck.meta, 'bottleneck', {}, {
       severity: 'warning',
-      title: 'tokenization is a bottleneck: tokenize_ms spikes or takes a large share of request latency',
       pids: [],
       ports: [],
       evidence,
       fix: 'Cap threads per worker (TOKENIZERS_PARALLELISM=false, OMP_NUM_THREADS), use a fast (Rust) tokenizer, and wipe PROMETHEUS_MULTIPROC_DIR at start so earlier runs do not pollute the histogram.',
       next: ['rerun-doctor explain tokenizer-bottleneck', 'rerun-doctor watch metrics'],
       confidence: 'high',
-    }];
+    })];
   },
 };

@@ -1,72 +1,80 @@
 // The rule shape (ESLint's): meta + a pure check over the diagnosis input. No I/O, no clock.
-import type { HistoryEntry } from '../model/count.js';
 import type { Census, PortReport } from '../model/census.js';
+import type { HistoryEntry } from '../model/count.js';
+import type { Finding, Severity, Skipped } from '../model/diagnosis.js';
 import type { GpuEvidence } from '../model/gpu.js';
-import type { ThermalEvidence } from '../model/thermal.js';
+import type { ThermalWindow } from '../model/evidence.js';
+import type { Outcome } from '../model/outcome.js';
+import type { Platform } from '../model/snapshot.js';
 import type { MetricsSample } from '../watch/metrics-sample.js';
 
-export type Severity = 'error' | 'warning' | 'info';
+export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
+
 export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal';
 
-export interface EvidenceItem {
-  /** Where it came from: `/proc/4242/stat`, `/proc/net/tcp6`, `GET /metrics`, `nvidia-smi`, `count history`. */
-  source: string;
-  text: string;
-}
-
-export interface Finding {
-  id: string;
-  severity: Severity;
-  title: string;
-  pids: number[];
-  ports: number[];
-  evidence: EvidenceItem[];
-  /** What to do now, in one or two sentences; the rule's doc page has the code-level fix. */
-  fix: string;
-  /** The commands to run next. */
-  next: string[];
-  /** 'low' when the platform gives no direct evidence (thermal without throttle counters). */
-  confidence: 'high' | 'low';
-}
-
-/** Evidence that may be missing: available (with its value) or not, with the reason. */
-export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
-
+/**
+ * What the rules read: the evidence document (src/model/evidence.ts) with its census classified
+ * and its ports reported (src/diagnosis/input.ts builds it). Every part that may be missing is an
+ * Outcome, so a rule (and the diagnosis's "not judged" list) can tell unavailable from failed.
+ */
 export interface DiagnosisInput {
+  platform: Platform;
   census: Census;
   /** The watched ports' reports. */
   ports: PortReport[];
   instances: number | null;
-  history: Maybe<HistoryEntry[]>;
+  history: Outcome<HistoryEntry[]>;
   /** Metrics samples over the window (interval values from the second on). */
-  metrics: Maybe<MetricsSample[]>;
-  gpu: Maybe<GpuEvidence>;
+  metrics: Outcome<MetricsSample[]>;
+  gpu: Outcome<GpuEvidence>;
   /** GPU evidence taken before the server was started (check), when there is one. */
-  gpuBefore?: GpuEvidence | null;
+  gpuBefore: GpuEvidence | null;
   /** Thermal evidence at the start and the end of the window. */
-  thermal: Maybe<{ first: ThermalEvidence; last: ThermalEvidence }>;
-  /** Census at the start of the window, for CPU over the window. */
-  censusBefore?: Census | null;
+  thermal: Outcome<ThermalWindow>;
+  /** Census at the start of the window, for CPU over the window; null when no window passed. */
+  censusBefore: Census | null;
   /** Seconds between censusBefore and census. */
-  windowSeconds?: number;
+  windowSeconds: number | null;
   /** Pids that `check`/`rerun` found left by the run they started and stopped: their run is not running on purpose. */
-  ownLeftovers?: number[];
+  ownLeftovers: number[];
+}
+
+/** A JSON Schema (draft 2020-12 subset ajv checks) for a rule's options, as ESLint's `meta.schema`. */
+export interface OptionsSchema {
+  type: 'object';
+  properties: Record<string, { type: 'number' | 'integer' | 'boolean' | 'string'; minimum?: number; maximum?: number; exclusiveMinimum?: number; description: string }>;
+  additionalProperties: false;
 }
 
 export interface RuleMeta<O> {
   id: string;
+  /** What the rule looks for, in a few words (explain, the docs). */
   title: string;
+  /** The severity of its findings unless the config sets another (`rules` in the config). */
   severity: Severity;
   /** Evidence the rule cannot judge without; missing → the rule is skipped, never "all clear". */
   requires: EvidenceKind[];
   /** The decision tree: orphan/leak rules come first; causes are offered only when none fired. */
   stage: 'orphans' | 'causes';
+  /** The finding titles, by message id; `{{name}}` is filled from the finding's data. */
+  messages: Record<string, string>;
   defaultOptions: O;
-  /** Beyond `requires`: why this input cannot be judged (too few samples, no such metric), or null. */
-  cannotJudge?: (input: DiagnosisInput) => string | null;
+  /** Its options' schema: a config's `rules.<id>.options` is checked against it. */
+  schema: OptionsSchema;
+  /**
+   * Beyond `requires`: why this input cannot be judged (too few samples, no such metric), or null.
+   * A string is `insufficient` evidence; say `unavailable` or `failed` when that is the reason.
+   */
+  cannotJudge?: (input: DiagnosisInput) => string | { because: Skipped['because']; reason: string } | null;
 }
 
 export interface Rule<O = Record<string, never>> {
   meta: RuleMeta<O>;
   check(input: DiagnosisInput, options: O): Finding[];
 }
+
+/** A rule with its options type erased, for the registry and the engine. */
+export type AnyRule = Rule<Record<string, unknown>>;
+
+/** The schema of a rule without options. */
+export const NO_OPTIONS: OptionsSchema = { type: 'object', properties: {}, additionalProperties: false };

@@ -13,15 +13,20 @@ export const labelsText = (l: Record<string, string>) => (Object.keys(l).length 
 
 export interface MetricsSampler {
   sample(): Promise<MetricsSample>;
+  /** The first lines of the last body read (for the evidence bundle); null before one was read. */
+  lastHead(): string | null;
 }
 
 export function createMetricsSampler(host: Host, url: string, scrape: ScrapeOptions, keyMetrics: Partial<Record<KeyMetricName, string[]>>): MetricsSampler {
   const overrides = keyOverrides(keyMetrics);
   let prev: { exposition: Exposition; at: number } | null = null;
+  let head: string | null = null;
   return {
+    lastHead: () => head,
     async sample() {
       const r = await scrapeMetrics(host, url, scrape);
       if (!r.ok) return { ok: false, t: r.takenAt, url, kind: r.kind, message: r.message, line: r.line ?? null };
+      head = r.head;
       const at = Date.parse(r.takenAt);
       const seconds = prev ? (at - prev.at) / 1000 : null;
       const series: Row[] = prev && seconds && seconds > 0 ? intervalSummaries(prev.exposition, r.exposition, seconds) : snapshotSummaries(r.exposition);

@@ -1,6 +1,6 @@
 // evidence: one Markdown bundle of everything, with the secrets in argv and URLs redacted.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -43,7 +43,18 @@ test('evidence --out: every section, the secrets of an argv redacted, the run st
   assert.match(again.stderr, /--out ".*evidence\.md" exists: pass --force to overwrite it/);
   assert.ok(existsSync(out), 'the first bundle is untouched');
   const json = await runCli(['evidence', '--json', '--quick', '--no-metrics', '--port', String(port)]);
-  const j = JSON.parse(json.stdout) as { schemaVersion: number; versions: { tool: string }; diagnosis: { verdict: string } };
-  assert.equal(j.schemaVersion, 1);
+  const j = JSON.parse(json.stdout) as { schemaVersion: number; diagnosis: { verdict: string }; evidence: { kind: string; environment: { tool: string }; redacted: { values: number } } };
+  assert.equal(j.schemaVersion, 2);
+  assert.equal(j.evidence.kind, 'rerun-doctor-evidence');
+  assert.match(j.evidence.environment.tool, /^rerun-doctor \d/);
   assert.match(j.diagnosis.verdict, /problem/);
+  // The bundle replays: the Markdown file and the JSON give back the diagnosis they show.
+  const verdict = /^Verdict: \*\*(.*)\*\*$/m.exec(md)![1]!;
+  const fromMd = await runCli(['diagnose', '--from', out, '--json']);
+  assert.equal(fromMd.code, 1, fromMd.stderr);
+  assert.equal((JSON.parse(fromMd.stdout) as { verdict: string }).verdict, verdict, 'diagnose --from the bundle gives the verdict it shows');
+  const jsonFile = join(dir, 'evidence.json');
+  writeFileSync(jsonFile, json.stdout);
+  const fromJson = await runCli(['diagnose', '--from', jsonFile, '--json']);
+  assert.deepEqual(JSON.parse(fromJson.stdout), j.diagnosis, 'diagnose --from the JSON gives its diagnosis, exactly');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { diagnose } from '../../src/rules/diagnose.js';
+import { runRules as diagnose } from '../../src/rules/diagnose.js';
 import { RULES, RULE_IDS } from '../../src/rules/index.js';
 import type { HistoryEntry } from '../../src/model/count.js';
 import type { GpuEvidence } from '../../src/model/gpu.js';
@@ -13,7 +13,7 @@ import { classify } from '../../src/census/classify.js';
 import { portReports } from '../../src/census/ports.js';
 import { INIT, listen, OPTS, proc, PY, SERVER, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
 import { ROOT } from '../helpers/paths.js';
-import { inputFrom, runRule } from '../helpers/rule-tester.js';
+import { inputFrom, okValue, runRule } from '../helpers/rule-tester.js';
 
 // A terminal (session 900) runs the live server as a job; a killed run's pieces were re-parented to
 // init (session 1), still in session 900 and in the group of their dead main.
@@ -102,7 +102,7 @@ test("RULES['zombies']: an unreaped child of the server", () => {
 const hist = (totals: number[]): HistoryEntry[] => totals.map((total) => ({ schemaVersion: 1, kind: 'after', takenAt: '', summary: { total, byRole: { server: 0, worker: 0, helper: 0 }, orphans: 0, zombies: 0, runs: 0, liveServers: 0 }, expected: null, unexplained: null }));
 
 test("RULES['process-leak']: growing history, several orphaned runs, more than 1 + N", () => {
-  assert.deepEqual(runRule(RULES['process-leak'], inputFrom(live, [], { history: { available: true, value: hist([4, 4, 4]) } })), []);
+  assert.deepEqual(runRule(RULES['process-leak'], inputFrom(live, [], { history: okValue(hist([4, 4, 4])) })), []);
   assert.deepEqual(runRule(RULES['process-leak'], inputFrom([...live, ...orphanRun(1000, 1)])), [], 'one orphaned run is orphan-workers, not yet a leak');
   // One SIGKILLed run whose workers called setsid (each its own session and group) and its
   // torch_shm_manager: tied by the tracker's pipe, one run, not "a leak that grows with every run".
@@ -115,7 +115,7 @@ test("RULES['process-leak']: growing history, several orphaned runs, more than 1
   const one = inputFrom([...live, ...setsid]);
   assert.equal(one.census.generations.filter((g) => g.dead).length, 1, 'one dead run');
   assert.deepEqual(runRule(RULES['process-leak'], one), []);
-  const grown = runRule(RULES['process-leak'], inputFrom(live, [], { history: { available: true, value: hist([3, 6, 9]) } }));
+  const grown = runRule(RULES['process-leak'], inputFrom(live, [], { history: okValue(hist([3, 6, 9])) }));
   assert.match(grown[0]!.evidence[0]!.text, /3 → 6 → 9/);
   const runs = runRule(RULES['process-leak'], inputFrom([...live, ...orphanRun(1000, 1), ...orphanRun(1500, 100)]));
   assert.equal(runs[0]!.severity, 'error');
@@ -128,7 +128,7 @@ test("RULES['process-leak']: growing history, several orphaned runs, more than 1
 const gpu = (procs: GpuEvidence['processes'], used = 10000): GpuEvidence => ({ vendor: 'nvidia', devices: [{ index: 0, uuid: 'GPU-1', name: 'H100', memoryUsedMiB: used, memoryTotalMiB: 81559, utilizationPercent: 0, temperatureC: 40, activeEventReasons: [], eventReasonCounters: {} }], processes: procs, driverVersion: '550.54', sources: ['nvidia-smi'] });
 
 test("RULES['gpu-memory-held']: orphans holding GPU memory; memory up after a stop; skipped without a GPU tool", () => {
-  const input = (g: GpuEvidence, extra = {}) => inputFrom([...live, ...orphanRun(1000, 1)], [], { gpu: { available: true, value: g }, ...extra });
+  const input = (g: GpuEvidence, extra = {}) => inputFrom([...live, ...orphanRun(1000, 1)], [], { gpu: okValue(g), ...extra });
   assert.deepEqual(runRule(RULES['gpu-memory-held'], input(gpu([{ pid: 2002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }]))), [], 'the live run may use the GPU');
   const f = runRule(RULES['gpu-memory-held'], input(gpu([{ pid: 1002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }, { pid: 1003, usedMemoryMiB: null, gpuUuid: null, source: '/dev/nvidia*' }])));
   assert.deepEqual(f[0]!.pids, [1002, 1003]);
@@ -142,7 +142,7 @@ const thermal = (over: Partial<ThermalEvidence>): ThermalEvidence => ({ platform
 
 test("RULES['thermal-throttling']: rising counters, slow clocks, Apple pressure; nothing without evidence", () => {
   const cpu = (n: number, pkg: number, cur: number) => ({ cpu: n, coreThrottleCount: 0, packageThrottleCount: pkg, curFreqKHz: cur, maxFreqKHz: 4000000 });
-  const t = (first: ThermalEvidence, last: ThermalEvidence) => inputFrom(live, [], { thermal: { available: true, value: { first, last } } });
+  const t = (first: ThermalEvidence, last: ThermalEvidence) => inputFrom(live, [], { thermal: okValue({ first, last }) });
   assert.deepEqual(runRule(RULES['thermal-throttling'], t(thermal({ cpus: [cpu(0, 5, 3900000)] }), thermal({ cpus: [cpu(0, 5, 3900000)] }))), [], 'counters that did not move, clocks near max');
   const rising = runRule(RULES['thermal-throttling'], t(thermal({ cpus: [cpu(0, 5, 3900000)] }), thermal({ cpus: [cpu(0, 9, 1200000)] })));
   assert.equal(rising[0]!.confidence, 'high');
@@ -159,7 +159,7 @@ const latRow = (mean: number): IntervalSummary => ({ family: 'request_latency_se
 const msample = (tok: IntervalSummary, lat: IntervalSummary, t: string): MetricsSample => ({ ok: true, t, url: 'u', scrapeMs: 1, bytes: 1, seconds: 2, resets: [], keys: [{ key: 'tokenize', title: 'tokenize time', family: 'tokenize_ms', series: [tok] }, { key: 'requestLatency', title: 'request latency', family: 'request_latency_seconds', series: [lat] }], series: [tok, lat] });
 
 test("RULES['tokenizer-bottleneck']: a spike against the window's median; a large share of latency", () => {
-  const m = (samples: MetricsSample[]) => inputFrom(live, [], { metrics: { available: true, value: samples } });
+  const m = (samples: MetricsSample[]) => inputFrom(live, [], { metrics: okValue(samples) });
   assert.deepEqual(runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(9, 5), latRow(0.1), 'b'), msample(tokRow(8, 5), latRow(0.1), 'c')])), []);
   const spike = runRule(RULES['tokenizer-bottleneck'], m([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]));
   assert.match(spike[0]!.evidence[0]!.text, /at b the interval p95 of tokenize_ms was 190\.0 ms/);
@@ -170,7 +170,7 @@ test("RULES['tokenizer-bottleneck']: a spike against the window's median; a larg
 });
 
 test('diagnose: orphans first; causes deferred while orphans explain it; never "healthy" with evidence missing', () => {
-  const spiky = { available: true as const, value: [msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')] };
+  const spiky = okValue([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]);
   const withOrphans = diagnose(inputFrom([...live, ...orphanRun(1000, 1)], [], { metrics: spiky }));
   assert.equal(withOrphans.status, 'problems');
   assert.match(withOrphans.verdict, /^1 problem: 2 orphaned workers and 1 helper from run 1/);

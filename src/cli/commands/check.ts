@@ -1,12 +1,16 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runCheck, type CheckOptions, type CheckResult, type StopMode } from '../../actions/run-check.js';
-import { atOrAbove } from '../../rules/diagnose.js';
-import { renderDiagnosisText } from '../../render/diagnosis.js';
-import { makeStyle, type Style } from '../../render/style.js';
+import { runCheck, type CheckOptions, type StopMode } from '../../actions/run-check.js';
+import { atOrAbove } from '../../model/diagnosis.js';
+import { makeStyle } from '../../render/style.js';
 import { COMMON_OPTIONS, makeContext, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { withInterrupt } from '../interrupt.js';
+import { ruleSettingsOf } from '../rule-settings.js';
+import { writeNew } from '../write-file.js';
+import { checkJson, renderCheck } from '../../render/check.js';
 
 export const help = `Usage: rerun-doctor check [options] -- SERVER_CMD…
 
@@ -29,6 +33,8 @@ Options:
   --no-metrics           do not read the server's metrics
   --metrics-url URL      where they are (default "metrics-url" in the config)
   --fail-on LEVEL        error (default), warning or info
+  --save FILE            also write the evidence document the diagnosis was made from (JSON;
+                         replay it with diagnose --from FILE); refuses to overwrite
   --json                 machine-readable result
   --port P, --config FILE, --server-pattern RE   as for \`procs\` (the ports to wait for)
 
@@ -47,6 +53,7 @@ export const CHECK_OPTIONS = {
   'no-metrics': { type: 'boolean' },
   'metrics-url': { type: 'string' },
   'fail-on': { type: 'string' },
+  save: { type: 'string' },
 } as const;
 
 export function checkOptions(values: Record<string, unknown>, positionals: string[], ctx: Context, io: Io, progress: (l: string) => void): CheckOptions {
@@ -66,24 +73,9 @@ export function checkOptions(values: Record<string, unknown>, positionals: strin
     settleMs: values.settle !== undefined ? dur('settle', '2s') : ctx.config.thresholds.settleSeconds * 1000,
     metricsUrl: (values['metrics-url'] as string | undefined) ?? ctx.config.metricsUrl,
     metrics: values['no-metrics'] !== true,
+    rules: ruleSettingsOf(ctx, io),
     progress,
   };
-}
-
-export function renderCheck(r: CheckResult, s: Style, command: string[]): string {
-  const out: string[] = [];
-  out.push(s.bold(`check: ${command.join(' ')}${r.serverPid ? ` (pid ${r.serverPid})` : ''}`));
-  if (r.error) return [...out, s.red(`could not check: ${r.error}`), `server output: ${r.logFile}`].join('\n') + '\n';
-  out.push(`  ready in ${((r.readyMs ?? 0) / 1000).toFixed(1)} s; ${r.loadExit !== null ? `load took ${((r.loadMs ?? 0) / 1000).toFixed(1)} s (exit ${r.loadExit})` : `held ${((r.loadMs ?? 0) / 1000).toFixed(1)} s`}; stopped with ${r.stopSignals.join(', then ')}; it exited after ${((r.exitedAfterMs ?? 0) / 1000).toFixed(1)} s`);
-  if (r.leftBehind.length === 0) out.push(s.green('  left behind: nothing'));
-  else {
-    out.push(s.red(`  left behind: ${r.leftBehind.length} process${r.leftBehind.length === 1 ? '' : 'es'}`));
-    for (const p of r.leftBehind) out.push(`    ${p.pid} ${p.role ?? 'other'}/${p.kind ?? '-'}${p.orphan ? ' ORPHAN' : ''}  ${p.argv.join(' ').slice(0, 100)}`);
-  }
-  out.push(`  GPU memory: ${r.gpuBeforeMiB === null ? 'unavailable' : `${r.gpuBeforeMiB} MiB before, ${r.gpuAfterMiB ?? '?'} MiB after`}`);
-  out.push(`  server output: ${r.logFile}`, '');
-  if (r.diagnosis) out.push(renderDiagnosisText(r.diagnosis, s).trimEnd());
-  return out.join('\n') + '\n';
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -96,9 +88,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   const failOn = values['fail-on'] ?? 'error';
   if (!['error', 'warning', 'info'].includes(failOn)) throw new UsageError(`--fail-on "${failOn}": expected error, warning or info`);
   const o = checkOptions(values, positionals, ctx, io, (l) => (io.isTTY ? io.stderr(`\r\u001b[K${l}`) : undefined));
-  const r = await runCheck(ctx, o);
+  const save = values.save;
+  if (save !== undefined && existsSync(save)) throw new UsageError(`--save "${save}" exists: choose another file (it is never overwritten)`);
+  const r = await withInterrupt((signal) => runCheck(ctx, o, signal));
   if (io.isTTY) io.stderr('\r\u001b[K');
-  if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: 1, command: o.command, ...r }, null, 2) + '\n');
+  if (save !== undefined && r.evidence) writeNew(save, JSON.stringify(r.evidence, null, 2) + '\n', '--save');
+  if (ctx.json) io.stdout(JSON.stringify(checkJson(o.command, r), null, 2) + '\n');
   else io.stdout(renderCheck(r, makeStyle(useColor(io)), o.command));
   if (!r.ok) return EXIT.usage;
   return r.leftBehind.length > 0 || (r.diagnosis?.findings.some((f) => atOrAbove(f, failOn as 'error')) ?? false) ? EXIT.findings : EXIT.ok;

@@ -11,7 +11,7 @@ import type { Census } from '../../model/census.js';
 import { createHost } from '../../host/host.js';
 import { renderDiagnosisText } from '../../render/diagnosis.js';
 import { renderPorts } from '../../render/ports.js';
-import { diagnose } from '../../rules/diagnose.js';
+import { runRules } from '../../rules/diagnose.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -181,14 +181,20 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stdout(renderPorts(after, portReports(after, ports, ports), opts()));
     // The diagnosis on what the demo's run left (the census evidence; the demo reads no metrics,
     // GPU or thermal state, and says so).
-    const diagnosis = diagnose({
+    const notRead = (what: string) => ({ status: 'unavailable' as const, reason: `not ${what} in the demo`, source: 'demo' });
+    const diagnosis = runRules({
+      platform: after.snapshot.platform,
       census: after,
       ports: portReports(after, ports, ports),
       instances: workers,
-      history: { available: false, reason: 'the demo keeps no count history' },
-      metrics: { available: false, reason: 'not sampled in the demo' },
-      gpu: { available: false, reason: 'not read in the demo' },
-      thermal: { available: false, reason: 'not read in the demo' },
+      history: notRead('kept'),
+      metrics: notRead('sampled'),
+      gpu: notRead('read'),
+      gpuBefore: null,
+      thermal: notRead('read'),
+      censusBefore: null,
+      windowSeconds: null,
+      ownLeftovers: [],
     });
     io.stdout(`\n${style.bold('rerun-doctor diagnose says:')}\n`);
     io.stdout(renderDiagnosisText(diagnosis, style));

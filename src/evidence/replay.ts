@@ -1,0 +1,82 @@
+// Reading a saved evidence document back: the JSON `rerun-doctor evidence --json` or `diagnose
+// --save` wrote, or the Markdown bundle `rerun-doctor evidence` wrote (it embeds the document), so
+// a bug report replays to the same diagnosis (`diagnose --from FILE`).
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../model/errors.js';
+import { EVIDENCE_KIND, EVIDENCE_SCHEMA_VERSION, type Evidence } from '../model/evidence.js';
+
+/** The Markdown bundle's marker before its fenced JSON copy of the document. */
+export const EMBED_MARKER = '<!-- rerun-doctor-evidence: the document below replays with `rerun-doctor diagnose --from THIS_FILE` -->';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The embedded document of a Markdown bundle, or null when the text has none. */
+export function embeddedJson(text: string): string | null {
+  const at = text.indexOf(EMBED_MARKER);
+  if (at < 0) return null;
+  const m = /```json\n([\s\S]*?)\n```/.exec(text.slice(at));
+  return m?.[1] ?? null;
+}
+
+/** Parses and checks a document; `file` names it in every error. */
+export function parseEvidence(text: string, file: string): Evidence {
+  const body = text.trimStart().startsWith('{') ? text : embeddedJson(text);
+  if (body === null) throw new UsageError(`${file}: not an evidence file: expected the JSON of \`rerun-doctor evidence --json\` or \`diagnose --save\`, or a bundle written by \`rerun-doctor evidence\``);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch (e) {
+    throw new UsageError(`${file}: not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  // `evidence --json` wraps the document with its diagnosis.
+  if (isObject(doc) && doc.kind !== EVIDENCE_KIND && isObject(doc.evidence)) doc = doc.evidence;
+  return checkEvidence(doc, file);
+}
+
+export function readEvidenceFile(file: string): Evidence {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--from "${file}": ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an evidence file' : `cannot read it: ${code ?? (e as Error).message}`}`);
+  }
+  return parseEvidence(text, file);
+}
+
+/** The shape a replay relies on, each part checked with the key named; the rest is the rules' to read. */
+export function checkEvidence(doc: unknown, file: string): Evidence {
+  const bad = (key: string, what: string): never => {
+    throw new UsageError(`${file}: ${key} ${what}`);
+  };
+  if (!isObject(doc) || doc.kind !== EVIDENCE_KIND) bad('kind', `is not "${EVIDENCE_KIND}": this is not a rerun-doctor evidence document`);
+  const d = doc as Record<string, unknown>;
+  if (d.schemaVersion !== EVIDENCE_SCHEMA_VERSION) {
+    bad('schemaVersion', `is ${JSON.stringify(d.schemaVersion)}; this rerun-doctor reads version ${EVIDENCE_SCHEMA_VERSION}${typeof d.schemaVersion === 'number' && d.schemaVersion > EVIDENCE_SCHEMA_VERSION ? ' (the file is from a newer rerun-doctor: upgrade to replay it)' : ''}`);
+  }
+  const settings = d.settings;
+  if (!isObject(settings) || !isObject(settings.census)) bad('settings.census', 'is missing');
+  const census = (settings as Record<string, Record<string, unknown>>).census!;
+  if (!Array.isArray(census.ports) || !census.ports.every((p) => Number.isInteger(p))) bad('settings.census.ports', 'must be an array of port numbers');
+  if (typeof census.serverPattern !== 'string') bad('settings.census.serverPattern', 'must be a string');
+  if (!Array.isArray(census.workerPatterns)) bad('settings.census.workerPatterns', 'must be an array of strings');
+  if (typeof census.generationGapSeconds !== 'number') bad('settings.census.generationGapSeconds', 'must be a number');
+  const snapshot = (s: unknown, key: string) => {
+    if (!isObject(s)) bad(key, 'is missing');
+    const o = s as Record<string, unknown>;
+    if (o.platform !== 'linux' && o.platform !== 'darwin') bad(`${key}.platform`, 'must be "linux" or "darwin"');
+    for (const k of ['processes', 'sockets', 'probes', 'issues']) if (!Array.isArray(o[k])) bad(`${key}.${k}`, 'must be an array');
+  };
+  snapshot(d.snapshot, 'snapshot');
+  if (d.window !== null) {
+    if (!isObject(d.window) || typeof d.window.seconds !== 'number') bad('window', 'must be null or { before, seconds }');
+    snapshot((d.window as Record<string, unknown>).before, 'window.before');
+  }
+  for (const k of ['metrics', 'gpu', 'thermal', 'history']) {
+    const o = d[k];
+    if (!isObject(o) || !['ok', 'unavailable', 'failed'].includes(o.status as string)) bad(`${k}.status`, 'must be "ok", "unavailable" or "failed"');
+    if ((o as Record<string, unknown>).status !== 'ok' && typeof (o as Record<string, unknown>).reason !== 'string') bad(`${k}.reason`, 'must say why it is not ok');
+  }
+  if (d.ownLeftovers !== null && !Array.isArray(d.ownLeftovers)) bad('ownLeftovers', 'must be null or an array of pids');
+  return doc as Evidence;
+}

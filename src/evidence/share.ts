@@ -1,0 +1,84 @@
+// An evidence document fit to share: secrets redacted, and only the processes the diagnosis reads.
+//
+// Redaction works on the document's values, never on its serialised text (which could break the
+// JSON): every argv element by element (`--token VALUE`, `-pPW`), then every string through the
+// text rules (docs/evidence-redaction.md). Trimming keeps the processes with a role and everything
+// the census read in full around them (their groups and ancestors), the socket owners of the
+// watched ports and pid 1; the rest of the machine's process table plays no part in a diagnosis
+// and is nobody's business. The trim is checked, not assumed: the trimmed document must give the
+// same diagnosis as the whole one, or the whole table is kept.
+import { classify } from '../census/classify.js';
+import { classifyOptionsOf } from '../census/settings.js';
+import { diagnose } from '../diagnosis/diagnose.js';
+import type { Evidence } from '../model/evidence.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { redactArgv, redactText } from './redact.js';
+
+export interface Shared {
+  evidence: Evidence;
+  redactions: number;
+  /** Processes kept of those the census saw (the judged snapshot). */
+  kept: { processes: number; of: number };
+}
+
+function redactValues(value: unknown, count: { n: number }): unknown {
+  if (typeof value === 'string') {
+    const r = redactText(value);
+    count.n += r.redactions;
+    return r.text;
+  }
+  if (Array.isArray(value)) return value.map((v) => redactValues(v, count));
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValues(v, count)]));
+  return value;
+}
+
+function redactSnapshot(s: Snapshot, count: { n: number }): Snapshot {
+  return {
+    ...s,
+    processes: s.processes.map((p) => {
+      const r = redactArgv(p.argv);
+      count.n += r.redactions;
+      return r.redactions > 0 ? { ...p, argv: r.argv } : p;
+    }),
+  };
+}
+
+/** The processes a diagnosis of this snapshot can read. */
+function relevant(e: Evidence, s: Snapshot): Set<number> {
+  const census = classify(s, classifyOptionsOf(e.settings.census, 'the evidence'));
+  const keep = new Set<number>([1]);
+  const byPid = new Map(s.processes.map((p) => [p.pid, p]));
+  for (const p of census.processes) if (p.role !== null || p.generation !== null) keep.add(p.pid);
+  // What the census read in full (environment, fds) was read because it matters: groups, ancestors.
+  for (const p of s.processes) if (p.env !== undefined || p.pipes !== undefined) keep.add(p.pid);
+  const watched = new Set(e.settings.census.ports);
+  for (const sock of s.sockets) if (watched.has(sock.port)) for (const o of sock.owners) keep.add(o.pid);
+  for (const pid of [...keep]) for (let cur = byPid.get(byPid.get(pid)?.ppid ?? -1), n = 0; cur && !keep.has(cur.pid) && n < 256; cur = byPid.get(cur.ppid), n++) keep.add(cur.pid);
+  return keep;
+}
+
+function trim(e: Evidence, s: Snapshot, keep: Set<number>): Snapshot {
+  const watched = new Set(e.settings.census.ports);
+  return {
+    ...s,
+    processes: s.processes.filter((p) => keep.has(p.pid)),
+    sockets: s.sockets.filter((x) => watched.has(x.port) || x.owners.some((o) => keep.has(o.pid))).map((x) => ({ ...x, owners: x.owners.filter((o) => keep.has(o.pid)) })),
+  };
+}
+
+const sameDiagnosis = (a: Evidence, b: Evidence) => JSON.stringify(diagnose(a)) === JSON.stringify(diagnose(b));
+
+export function shareable(e: Evidence): Shared {
+  const count = { n: 0 };
+  const keepEnd = relevant(e, e.snapshot);
+  const keepStart = e.window ? relevant(e, e.window.before) : new Set<number>();
+  const keep = new Set([...keepEnd, ...keepStart]);
+  const trimmed: Evidence = { ...e, snapshot: trim(e, e.snapshot, keep), window: e.window ? { ...e.window, before: trim(e, e.window.before, keep) } : null };
+  const chosen = sameDiagnosis(e, trimmed) ? trimmed : e;
+  const argvDone: Evidence = { ...chosen, snapshot: redactSnapshot(chosen.snapshot, count), window: chosen.window ? { ...chosen.window, before: redactSnapshot(chosen.window.before, count) } : null };
+  // What the census was judged against (patterns, ports, the project) is configuration, not data:
+  // left as it is, so the replay judges the same way.
+  const { settings, ...rest } = argvDone;
+  const redacted = { ...(redactValues(rest, count) as Omit<Evidence, 'settings'>), settings };
+  return { evidence: { ...redacted, kind: e.kind, schemaVersion: e.schemaVersion, redacted: { values: count.n } }, redactions: count.n, kept: { processes: chosen.snapshot.processes.length, of: e.snapshot.processes.length } };
+}

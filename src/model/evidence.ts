@@ -1,0 +1,85 @@
+// The evidence document: everything a diagnosis reads, in one serialisable, versioned object. Saved
+// (`rerun-doctor evidence --json`, `diagnose --save FILE`), it replays to the same findings on
+// another machine (`diagnose --from FILE`), and the exporter and the HTML report read the same.
+// Each part is an Outcome: ok (with what could not be seen), unavailable (nothing to read here:
+// not an error) or failed (it exists and could not be read); the rules keep the difference.
+import type { HistoryEntry } from './count.js';
+import type { GpuEvidence } from './gpu.js';
+// TODO(merge i9-split): the sample types move into the model with the summary types.
+import type { MetricsSample } from '../watch/metrics-sample.js';
+import type { Outcome } from './outcome.js';
+import type { Snapshot } from './snapshot.js';
+import type { ThermalEvidence } from './thermal.js';
+
+export const EVIDENCE_SCHEMA_VERSION = 1;
+/** The `kind` of an evidence file, so a replay can tell one from any other JSON. */
+export const EVIDENCE_KIND = 'rerun-doctor-evidence';
+
+/** What a census is judged against: everything classify needs, as plain values (patterns as RegExp sources). */
+export interface CensusSettings {
+  /** The watched ports. */
+  ports: number[];
+  serverPattern: string;
+  workerPatterns: string[];
+  generationGapSeconds: number;
+  /** The project runs are scoped to (the config file's directory, --project, or the cwd). */
+  projectRoot: string | null;
+}
+
+export interface EvidenceSettings {
+  census: CensusSettings;
+  /** N in 1 + N (model-instance workers per server), when known. */
+  instances: number | null;
+}
+
+export interface MetricsWindow {
+  url: string;
+  /** One per scrape: interval values from the second on, or a gap with its reason. */
+  samples: MetricsSample[];
+  /** The first lines of the last body read, for people (the bundle shows them); null when none was read. */
+  head: string | null;
+}
+
+export interface ThermalWindow {
+  /** At the start of the window (the end's own reading when the start could not be read). */
+  first: ThermalEvidence;
+  /** At the end: this decides (it carries the GPU's thermal slowdown too). */
+  last: ThermalEvidence;
+}
+
+/** Versions for a bug report (the evidence bundle asks for them). */
+export interface EnvironmentInfo {
+  tool: string;
+  node: string;
+  os: string;
+  /** The server's interpreter (`Python 3.11.2 (/usr/bin/python3)`), or why not. */
+  python: string;
+  /** The GPU driver, or why not. */
+  driver: string;
+}
+
+export interface Evidence {
+  schemaVersion: typeof EVIDENCE_SCHEMA_VERSION;
+  kind: typeof EVIDENCE_KIND;
+  /** `rerun-doctor 0.1.0`: what collected it. */
+  tool: string;
+  /** When collection started (ISO). */
+  collectedAt: string;
+  settings: EvidenceSettings;
+  /** The census judged: at the end of the window. */
+  snapshot: Snapshot;
+  /** The census at the start of the window, for CPU over it; null when no window passed. */
+  window: { before: Snapshot; seconds: number } | null;
+  metrics: Outcome<MetricsWindow>;
+  gpu: Outcome<GpuEvidence>;
+  /** GPU state before the server was started (`check`), when there is one. */
+  gpuBefore: GpuEvidence | null;
+  thermal: Outcome<ThermalWindow>;
+  /** The project's count history (rerun-doctor count before/after keeps one). */
+  history: Outcome<HistoryEntry[]>;
+  /** `check`/`rerun`: what the run they started and stopped left behind (it is not running on purpose). */
+  ownLeftovers: number[] | null;
+  environment: EnvironmentInfo | null;
+  /** Set when secrets were redacted (the bundle): how many values were replaced. */
+  redacted: { values: number } | null;
+}

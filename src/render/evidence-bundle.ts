@@ -1,0 +1,95 @@
+// The evidence bundle: one Markdown file a person can read and a replay can read back. The diagnosis,
+// port holders, process trees, the project's ps lines, the head of the metrics, GPU and thermal
+// state and the versions, then the evidence document itself (redacted, trimmed to what the
+// diagnosis reads) so `rerun-doctor diagnose --from BUNDLE.md` gives the same diagnosis elsewhere.
+import type { Census, PortReport } from '../model/census.js';
+import type { Diagnosis } from '../model/diagnosis.js';
+import type { Evidence } from '../model/evidence.js';
+import { EMBED_MARKER } from '../evidence/replay.js';
+import { renderDiagnosisMarkdown } from './diagnosis.js';
+import { formatArgv, formatBytes } from './format.js';
+import { renderPorts } from './ports.js';
+import { renderProcs } from './procs.js';
+import { makeStyle } from './style.js';
+
+/** `evidence --json`: the document with its diagnosis (docs/json.md). */
+export const BUNDLE_SCHEMA_VERSION = 2;
+
+export interface BundleParts {
+  evidence: Evidence;
+  census: Census;
+  ports: PortReport[];
+  diagnosis: Diagnosis;
+  kept: { processes: number; of: number };
+  now: Date;
+}
+
+export function bundleJson(b: BundleParts) {
+  return { schemaVersion: BUNDLE_SCHEMA_VERSION, kind: 'rerun-doctor-bundle', diagnosis: b.diagnosis, evidence: b.evidence };
+}
+
+const fence = (t: string, lang = 'text') => ['```' + lang, t.trimEnd(), '```'];
+
+export function renderEvidenceBundle(b: BundleParts): string {
+  const { evidence: e, census, diagnosis: d } = b;
+  const plain = makeStyle(false);
+  const text = { style: plain, now: b.now, width: 200, wide: true };
+  const project = census.processes.filter((p) => p.role !== null);
+  const psLines = ['    PID    PPID    PGID USER     STARTED                  RSS       COMMAND', ...project.map((p) => `${String(p.pid).padStart(7)} ${String(p.ppid).padStart(7)} ${String(p.pgid).padStart(7)} ${(p.user ?? '?').padEnd(8)} ${p.startTime} ${formatBytes(p.rssBytes).padStart(9)} ${formatArgv(p.argv, p.comm)}`)];
+  const metricsHead = e.metrics.status === 'ok' ? (e.metrics.value.head ?? 'no body was read') : `${e.metrics.status}: ${e.metrics.reason}`;
+  const metricsUrl = e.metrics.status === 'ok' ? e.metrics.value.url : e.metrics.source.replace(/^GET /, '');
+  const gpu = e.gpu.status === 'ok' ? fence(JSON.stringify(e.gpu.value, null, 2), 'json') : fence(`${e.gpu.status}: ${e.gpu.reason}`);
+  const thermal = e.thermal.status === 'ok' ? fence(JSON.stringify(e.thermal.value.last, null, 2), 'json') : fence(`${e.thermal.status}: ${e.thermal.reason}`);
+  const versions = e.environment ? Object.entries(e.environment).map(([k, v]) => `- ${k}: ${v}`) : [`- tool: ${e.tool}`];
+  const redactions = e.redacted?.values ?? 0;
+  return [
+    `# rerun-doctor evidence: ${e.snapshot.hostname}, ${b.now.toISOString()}`,
+    '',
+    `Verdict: **${d.verdict}**`,
+    '',
+    '## Versions',
+    '',
+    ...versions,
+    '',
+    renderDiagnosisMarkdown(d),
+    '## Port holders',
+    '',
+    ...fence(renderPorts(census, b.ports, text)),
+    '',
+    '## Process trees',
+    '',
+    ...fence(renderProcs(census, { ...text, patternSource: e.settings.census.serverPattern, ports: e.settings.census.ports })),
+    '',
+    "## ps lines (the project's processes)",
+    '',
+    ...fence(psLines.join('\n')),
+    '',
+    `## Metrics (${metricsUrl}, first lines)`,
+    '',
+    ...fence(metricsHead),
+    '',
+    '## GPU',
+    '',
+    ...gpu,
+    '',
+    '## Thermal',
+    '',
+    ...thermal,
+    '',
+    '## The evidence document',
+    '',
+    `What the diagnosis above was made from (${b.kept.processes} of the ${b.kept.of} processes the census saw: the others play no part in it). Replay it with \`rerun-doctor diagnose --from THIS_FILE\`.`,
+    '',
+    '<details><summary>evidence.json</summary>',
+    '',
+    EMBED_MARKER,
+    '',
+    ...fence(JSON.stringify(e, null, 1), 'json'),
+    '',
+    '</details>',
+    '',
+    '---',
+    `${redactions} value${redactions === 1 ? '' : 's'} redacted (shown as [REDACTED]). Review this file before sharing it: a secret with no recognisable shape cannot be found.`,
+    '',
+  ].join('\n');
+}
