@@ -10,7 +10,7 @@ import { portReports } from '../census/ports.js';
 import type { Context } from '../cli/context.js';
 import type { Census } from '../model/census.js';
 import type { GpuEvidence } from '../model/gpu.js';
-import { checkGrpcHealth } from '../probes/grpc-health.js';
+import { checkGrpcHealth } from '../probes/grpc/health-check.js';
 import { collectGpu } from '../probes/gpu.js';
 import { collectThermal } from '../probes/thermal.js';
 import { diagnose, verdictOf, type Diagnosis } from '../rules/diagnose.js';

@@ -1,5 +1,5 @@
 // `metrics` for people: where it came from, gRPC health, key metrics first, then the rest.
-import type { GrpcHealth } from '../probes/grpc-health.js';
+import type { GrpcHealth } from '../probes/grpc/types.js';
 import type { MetricSummary } from '../metrics/types.js';
 import { keyEntries, type KeyEntry } from '../metrics/report.js';
 import type { Exposition } from '../model/metrics.js';
