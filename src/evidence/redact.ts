@@ -1,6 +1,7 @@
-// Redaction of secrets in evidence: argv, free text, environments and URLs. Pure: no I/O, no
-// clock, no module-level mutable state (the regular expressions below are constants, only ever
-// used through String.prototype.replace, which resets their lastIndex, or without the g flag).
+// Redaction of secrets in evidence: argv, and free text (ps lines, logs, environment dumps, URLs).
+// Pure: no I/O, no clock, no module-level mutable state (the regular expressions below are
+// constants, only ever used through String.prototype.replace, which resets their lastIndex, or
+// without the g flag).
 //
 // What is redacted, what is kept and why: docs/evidence-redaction.md. The corpus that pins every
 // decision down: test/fixtures/redaction/corpus.json.
@@ -556,30 +557,6 @@ export function redactText(text: string): { text: string; redactions: number } {
   const c = counter();
   const out = textRules(text, c);
   return { text: out, redactions: c.n };
-}
-
-/**
- * A URL: the userinfo password, secret query and fragment parameters, and well-known token
- * shapes anywhere in it (a token in the path, a Slack webhook). `https://user:pass@host` →
- * `https://user:[REDACTED]@host`.
- */
-export function redactUrl(url: string): string {
-  const c = counter();
-  return shapes(queryParams(urlUserinfo(url, c), c), c);
-}
-
-/**
- * An environment: a value under a secret name (see isSecretName) is replaced whole; every other
- * value goes through the text rules (`DATABASE_URL=postgres://u:p@h/db` keeps all but `p`,
- * `HTTPS_PROXY` likewise, a token shape anywhere is caught). Keys are never changed.
- */
-export function redactEnv(env: Readonly<Record<string, string>>): { env: Record<string, string>; redactions: number } {
-  const c = counter();
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) {
-    out[k] = named(c, k) ? (secretValue(v) ? hide(c) : v) : textRules(v, c);
-  }
-  return { env: out, redactions: c.n };
 }
 
 /** Programs whose short options carry credentials, where the generic rules cannot know it. */
