@@ -1,10 +1,13 @@
-// src/evidence/redact.ts against the corpus in test/fixtures/redaction/corpus.json (what must be
+// src/evidence/redact/ against the corpus in test/fixtures/redaction/corpus.json (what must be
 // redacted, what must stay intact, where each shape comes from) and against inputs built to make
 // a backtracking regular expression blow up.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { isSecretName, REDACTED, redactArgv, redactText } from '../../src/evidence/redact.js';
+import { redactArgv } from '../../src/evidence/redact/argv.js';
+import { REDACTED } from '../../src/evidence/redact/counter.js';
+import { isSecretName } from '../../src/evidence/redact/names.js';
+import { redactText } from '../../src/evidence/redact/text.js';
 import { fixture } from '../helpers/paths.js';
 
 type Case =

@@ -5,7 +5,8 @@ import type { Host } from '../../host/host.js';
 import { portReports } from '../../census/ports.js';
 import { looksLikePython } from '../../census/fingerprints.js';
 import { gather } from '../../diagnosis/gather.js';
-import { redactArgv, redactText } from '../../evidence/redact.js';
+import { redactArgv } from '../../evidence/redact/argv.js';
+import { redactText } from '../../evidence/redact/text.js';
 import { scrapeMetrics } from '../../probes/metrics.http.js';
 import { renderDiagnosisMarkdown } from '../../render/diagnosis.js';
 import { formatBytes, formatArgv } from '../../render/format.js';
@@ -135,7 +136,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     ].join('\n');
   }
   // Redact the whole bundle as text at the end: every argv, URL and environment value in it passes
-  // through one place (src/evidence/redact.ts, docs/evidence-redaction.md).
+  // through one place (src/evidence/redact/, docs/evidence-redaction.md).
   const red = redactText(body);
   red.redactions += argvRedactions;
   const note = ctx.json ? '' : `\n---\n${red.redactions} value${red.redactions === 1 ? '' : 's'} redacted (shown as [REDACTED]). Review this file before sharing it: a secret with no recognisable shape cannot be found.\n`;
