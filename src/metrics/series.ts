@@ -76,7 +76,7 @@ export function seriesOf(family: MetricFamily, companions: Companions): Series[]
  * exposition.generate_latest. They are folded back into their series here: they tell a restart
  * apart even when a counter has already grown past its old value, and they are not metrics to show.
  */
-export interface Companions {
+interface Companions {
   /** Owner family name → series key → `_created` value. */
   created: Map<string, Map<string, number>>;
   /** Names of the `_created` families folded in. */

@@ -12,7 +12,7 @@ function tidy(details: string): string {
 }
 
 /** What was seen of the call besides its status, for telling "not gRPC" and "hung" apart. */
-export interface CallFacts {
+interface CallFacts {
   /** The HTTP/2 connection was READY when the call ended. */
   connected: boolean;
   /** The content-type of the response headers, when headers (not trailers-only) came back. */

@@ -13,7 +13,7 @@ const CLIENT_PREFACE = Buffer.concat([
 const FRAME_HEADER_LENGTH = 9;
 const HTTP2_SETTINGS = 0x04;
 
-export type Handshake = { http2: true } | { http2: false; status: GrpcHealthStatus; detail: string };
+type Handshake = { http2: true } | { http2: false; status: GrpcHealthStatus; detail: string };
 
 /** What the first bytes from the peer are, when they are not an HTTP/2 SETTINGS frame. */
 function describeFirstBytes(buf: Buffer): string {
