@@ -18,7 +18,7 @@ import type { CheckResult } from '../model/check.js';
 import type { GpuEvidence } from '../model/gpu.js';
 
 export type { CheckResult } from '../model/check.js';
-import { checkGrpcHealth } from '../probes/grpc-health.js';
+import { checkGrpcHealth } from '../probes/grpc/health-check.js';
 import { verdictOf } from '../rules/diagnose.js';
 import type { RuleSettings } from '../rules/settings.js';
 import { createRunFinder, newRunId, readIdentity, RUN_ID_VAR, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from './process-control.js';

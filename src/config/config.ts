@@ -16,7 +16,7 @@ export interface Thresholds {
   watchIntervalSeconds: number;
 }
 
-/** The metrics the diagnosis needs, recognised by name (src/metrics/summarize.ts KEY_METRICS). */
+/** The metrics the diagnosis needs, recognised by name (src/metrics/key-metrics.ts KEY_METRICS). */
 export const KEY_METRIC_NAMES = ['tokenize', 'request-latency', 'queue-depth', 'worker-count', 'gpu-memory'] as const;
 export type KeyMetricName = (typeof KEY_METRIC_NAMES)[number];
 

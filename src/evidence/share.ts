@@ -12,7 +12,8 @@ import { classifyOptionsOf } from '../census/settings.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import type { Evidence } from '../model/evidence.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { redactArgv, redactText } from './redact.js';
+import { redactArgv } from './redact/argv.js';
+import { redactText } from './redact/text.js';
 
 export interface Shared {
   evidence: Evidence;

@@ -2,7 +2,10 @@
 // latency, queue depth, worker count, GPU memory), then the rest. Pure.
 import type { KeyMetricName } from '../config/config.js';
 import type { Exposition } from '../model/metrics.js';
-import { KEY_METRICS, recognize, summarizeFamilies, unitOf, type IntervalSummary, type KeyMetric, type MetricSummary } from './summarize.js';
+import { KEY_METRICS, recognize } from './key-metrics.js';
+import { summarizeFamilies } from './snapshot-summary.js';
+import type { KeyMetric, MetricSummary } from './types.js';
+import { unitOf } from './units.js';
 
 /** Config spelling (kebab-case, as in pyproject) → KEY_METRICS keys. */
 const CONFIG_TO_KEY: Record<KeyMetricName, KeyMetric> = {
@@ -49,5 +52,3 @@ export function toMs(family: string, unitField: string | null, v: number | undef
   const u = unitOf(family, unitField);
   return u.scaleToMs !== undefined ? v * u.scaleToMs : null;
 }
-
-export type { IntervalSummary, MetricSummary, KeyMetric };

@@ -1,6 +1,6 @@
 // `metrics` for people: where it came from, gRPC health, key metrics first, then the rest.
-import type { GrpcHealth } from '../probes/grpc-health.js';
-import type { MetricSummary } from '../metrics/summarize.js';
+import type { GrpcHealth } from '../probes/grpc/types.js';
+import type { MetricSummary } from '../metrics/types.js';
 import { keyEntries, type KeyEntry } from '../metrics/report.js';
 import type { Exposition } from '../model/metrics.js';
 import { formatBytes } from './format.js';

@@ -1,6 +1,5 @@
 // One watch metrics sample: interval values (or totals on the first), or a gap with its reason.
-import type { KeyMetric } from '../metrics/report.js';
-import type { IntervalSummary, MetricSummary } from '../metrics/summarize.js';
+import type { IntervalSummary, KeyMetric, MetricSummary } from '../metrics/types.js';
 import type { ScrapeFailureKind } from '../probes/metrics.http.js';
 
 export type Row = IntervalSummary | MetricSummary;

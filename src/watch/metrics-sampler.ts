@@ -4,7 +4,8 @@
 import type { KeyMetricName } from '../config/config.js';
 import type { Host } from '../host/host.js';
 import { keyEntries, keyOverrides, snapshotSummaries } from '../metrics/report.js';
-import { intervalSummaries, type IntervalSummary } from '../metrics/summarize.js';
+import { intervalSummaries } from '../metrics/interval-summary.js';
+import type { IntervalSummary } from '../metrics/types.js';
 import type { Exposition } from '../model/metrics.js';
 import { scrapeMetrics, type ScrapeOptions } from '../probes/metrics.http.js';
 import type { MetricsSample, Row } from './metrics-sample.js';

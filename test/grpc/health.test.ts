@@ -11,17 +11,10 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials, status as Code, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import {
-  checkGrpcHealth,
-  checkMany,
-  classifyGrpcError,
-  decodeHealthCheckResponse,
-  encodeHealthCheckRequest,
-  grpcAddress,
-  type GrpcHealth,
-  type GrpcHealthOptions,
-  type GrpcHealthTarget,
-} from '../../src/probes/grpc-health.js';
+import { classifyGrpcError } from '../../src/probes/grpc/call-errors.js';
+import { checkGrpcHealth, grpcAddress } from '../../src/probes/grpc/health-check.js';
+import { decodeHealthCheckResponse, encodeHealthCheckRequest } from '../../src/probes/grpc/health-proto.js';
+import type { GrpcHealth, GrpcHealthOptions, GrpcHealthTarget } from '../../src/probes/grpc/types.js';
 import { PYTHON, alive, cleanup, freePort } from '../helpers/live.js';
 import { ROOT, fixture } from '../helpers/paths.js';
 
@@ -353,46 +346,22 @@ describe('grpc health: real servers on loopback', () => {
     await expectStatus({ host: '::1', port: await startSilentTcp('::1') }, 'NO_ANSWER');
   });
 
-  it('checkMany runs the checks concurrently and keeps their order', async () => {
-    const silent = await startSilentTcp(V4);
-    const targets = [
-      { host: V4, port: py.serving!.port },
-      { host: V4, port: silent },
-      { host: V4, port: py.hang!.port },
-      { host: V4, port: py.noHealth!.port },
-      { host: V4, port: await freePort(V4) },
-    ];
-    const t0 = performance.now();
-    const rs = await checkMany(targets, { timeoutMs: TIMEOUT_MS });
-    const ms = performance.now() - t0;
-    assert.deepEqual(
-      rs.map((r) => [r.port, r.status]),
-      [
-        [targets[0]!.port, 'SERVING'],
-        [silent, 'NO_ANSWER'],
-        [py.hang!.port, 'NO_ANSWER'],
-        [py.noHealth!.port, 'UNIMPLEMENTED'],
-        [targets[4]!.port, 'REFUSED'],
-      ],
-    );
-    assert.ok(ms <= TIMEOUT_MS + SLACK_MS, `two hung targets checked together took ${Math.round(ms)} ms, not one deadline`);
-  });
-
   it('leaves no open handles or sockets: a child process that checks hung and broken servers exits by itself within the deadline + 2 s', async () => {
     const silent = await startSilentTcp(V4);
     const garbage = await startGarbageTcp(V4);
     const deadline = 1000;
-    const mod = pathToFileURL(`${ROOT}src/probes/grpc-health.ts`).href;
+    const mod = pathToFileURL(`${ROOT}src/probes/grpc/health-check.ts`).href;
     // No process.exit(): the child must end because nothing keeps its event loop alive. It also
     // counts its socket descriptors before and after (Linux /proc): an unref'd socket left to a
     // hung peer would not keep it alive but would still be a leak.
     const script = `
       import { readdirSync, readlinkSync, existsSync } from 'node:fs';
-      import { checkMany } from ${JSON.stringify(mod)};
+      import { checkGrpcHealth } from ${JSON.stringify(mod)};
       const sockets = () => existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').filter((f) => { try { return readlinkSync('/proc/self/fd/' + f).startsWith('socket:'); } catch { return false; } }).length : -1;
       const before = sockets();
       process.stdout.write('start\\n');
-      const results = await checkMany([{ host: '127.0.0.1', port: ${silent} }, { host: '127.0.0.1', port: ${py.hang!.port} }, { host: '127.0.0.1', port: ${garbage} }], { timeoutMs: ${deadline} });
+      const targets = [{ host: '127.0.0.1', port: ${silent} }, { host: '127.0.0.1', port: ${py.hang!.port} }, { host: '127.0.0.1', port: ${garbage} }];
+      const results = await Promise.all(targets.map((t) => checkGrpcHealth(t, { timeoutMs: ${deadline} })));
       await new Promise((r) => setTimeout(r, 100));
       process.stdout.write(JSON.stringify({ results, before, after: sockets() }) + '\\n');
     `;

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Exposition } from '../../src/model/metrics.js';
-import { histogramQuantile, intervalSummaries, KEY_METRICS, recognize, summarizeFamilies, unitOf, type Bucket, type IntervalSummary, type MetricSummary } from '../../src/metrics/summarize.js';
+import { histogramQuantile, type Bucket } from '../../src/metrics/histogram-quantile.js';
+import { intervalSummaries } from '../../src/metrics/interval-summary.js';
+import { KEY_METRICS, recognize } from '../../src/metrics/key-metrics.js';
+import { summarizeFamilies } from '../../src/metrics/snapshot-summary.js';
+import type { IntervalSummary, MetricSummary } from '../../src/metrics/types.js';
+import { unitOf } from '../../src/metrics/units.js';
 import { parseExposition } from '../../src/os/any/prom-text.js';
 import { fixture } from '../helpers/paths.js';
 

@@ -7,7 +7,7 @@ import { RULES, RULE_IDS } from '../../src/rules/index.js';
 import type { HistoryEntry } from '../../src/model/count.js';
 import type { GpuEvidence } from '../../src/model/gpu.js';
 import type { ThermalEvidence } from '../../src/model/thermal.js';
-import type { IntervalSummary } from '../../src/metrics/summarize.js';
+import type { IntervalSummary } from '../../src/metrics/types.js';
 import type { MetricsSample } from '../../src/watch/metrics-sample.js';
 import { classify } from '../../src/census/classify.js';
 import { portReports } from '../../src/census/ports.js';

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
 import type { ExpositionFormat } from '../../model/metrics.js';
-import { checkGrpcHealth, type GrpcHealth } from '../../probes/grpc-health.js';
+import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
+import type { GrpcHealth } from '../../probes/grpc/types.js';
 import { SCRAPE_EXIT, scrapeMetrics } from '../../probes/metrics.http.js';
 import { renderMetrics } from '../../render/metrics.js';
 import { makeStyle } from '../../render/style.js';

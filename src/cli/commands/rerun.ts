@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runCheck, type CheckResult } from '../../actions/run-check.js';
-import type { IntervalSummary } from '../../metrics/summarize.js';
+import type { IntervalSummary } from '../../metrics/types.js';
 import { toMs } from '../../metrics/report.js';
 import { makeStyle } from '../../render/style.js';
 import { openRecorder } from '../../watch/record.js';

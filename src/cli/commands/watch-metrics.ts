@@ -1,5 +1,5 @@
 // watch metrics: scrape every interval, difference against the last good scrape, show and record.
-import type { IntervalSummary } from '../../metrics/summarize.js';
+import type { IntervalSummary } from '../../metrics/types.js';
 import { createMetricsSampler, labelsText } from '../../watch/metrics-sampler.js';
 import { withUnit } from '../../render/metrics.js';
 import { sparkline } from '../../render/sparkline.js';

@@ -1,0 +1,102 @@
+// The HTTP/2 connection preface, exchanged on a socket of our own before grpc-js dials: does
+// anything answer, and in HTTP/2? See http2Handshake for why this is not left to grpc-js.
+import { connect, type Socket } from 'node:net';
+import type { GrpcHealthStatus } from './types.js';
+
+// RFC 9113 §3.4: the client connection preface is this string followed by a SETTINGS frame; the
+// server's preface is a SETTINGS frame, which "MUST be the first frame the server sends".
+const CLIENT_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+  // An empty SETTINGS frame: length 0 (3 bytes), type 0x4, flags 0, stream 0 (4 bytes).
+  Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0]),
+]);
+const FRAME_HEADER_LENGTH = 9;
+const HTTP2_SETTINGS = 0x04;
+
+type Handshake = { http2: true } | { http2: false; status: GrpcHealthStatus; detail: string };
+
+/** What the first bytes from the peer are, when they are not an HTTP/2 SETTINGS frame. */
+function describeFirstBytes(buf: Buffer): string {
+  const text = buf.subarray(0, 64).toString('latin1');
+  if (text.startsWith('HTTP/')) return `an HTTP/1.x server answered "${text.split(/\r?\n/)[0]}"`;
+  // TLS record types 0x15 (alert) and 0x16 (handshake), version 3.x: a TLS-only port.
+  if ((buf[0] === 0x15 || buf[0] === 0x16) && buf[1] === 0x03) return 'a TLS server answered (this check speaks plaintext gRPC)';
+  const printable = text.replace(/[^\x20-\x7e]/g, '.');
+  return `the peer sent ${buf.length} byte(s) that are not an HTTP/2 SETTINGS frame: "${printable}"`;
+}
+
+/**
+ * Connects, sends the HTTP/2 client preface and waits for the server's SETTINGS frame, until
+ * `deadlineAt`. Always destroys its socket.
+ *
+ * Why, before handing the port to grpc-js: when the peer accepted TCP but never sends SETTINGS,
+ * closing a grpc-js (1.14) channel does not abandon the pending connection attempt (the subchannel
+ * goes IDLE without shutting its connector down), so the socket to a hung process stays open
+ * (unref'd, so the process can exit, but still an open connection) until the peer closes it. Likewise, after a peer writes non-HTTP/2
+ * bytes and closes, grpc-js leaves its side half-open. Deciding those cases on a socket we own and
+ * destroy means grpc-js only ever dials a peer that has shown it speaks HTTP/2, whose connection it
+ * does close. It also lets us say what the peer is (HTTP/1, TLS, other bytes, silence).
+ */
+export function http2Handshake(host: string, port: number, deadlineAt: number): Promise<Handshake> {
+  return new Promise<Handshake>((resolve) => {
+    let got = Buffer.alloc(0);
+    let connected = false;
+    let settled = false;
+    let socket: Socket | null = null;
+    const settle = (h: Handshake) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.destroy();
+      resolve(h);
+    };
+    const notGrpc = (detail: string) => settle({ http2: false, status: 'NOT_GRPC', detail });
+    const judge = (final: boolean) => {
+      if (got.length === 0) {
+        if (final) notGrpc('the peer closed the connection without an HTTP/2 handshake');
+        return;
+      }
+      // Decide as soon as the bytes cannot begin a SETTINGS frame header (an HTTP/1 status line
+      // or a TLS record shows in the first bytes), else when the whole header is in.
+      const header = got.subarray(0, FRAME_HEADER_LENGTH);
+      const looksLikeFrame = header.length < 4 || header[3] === HTTP2_SETTINGS;
+      if (got.length >= FRAME_HEADER_LENGTH || !looksLikeFrame || final) {
+        const streamZero = got.length >= FRAME_HEADER_LENGTH && got.readUInt32BE(5) % 0x80000000 === 0;
+        if (got.length >= FRAME_HEADER_LENGTH && header[3] === HTTP2_SETTINGS && streamZero) settle({ http2: true });
+        else notGrpc(describeFirstBytes(got));
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        settle({
+          http2: false,
+          status: 'NO_ANSWER',
+          detail: connected
+            ? 'the port accepted the connection but nothing answered the HTTP/2 handshake before the deadline (a hung process holding the port?)'
+            : 'the TCP connection did not complete before the deadline (a full listen backlog, or a filtered port)',
+        }),
+      Math.max(0, deadlineAt - performance.now()),
+    );
+    try {
+      const s = connect({ host, port, noDelay: true });
+      socket = s;
+      s.on('connect', () => {
+        connected = true;
+        s.write(CLIENT_PREFACE);
+      });
+      s.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        judge(false);
+      });
+      s.on('end', () => judge(true));
+      s.on('close', () => judge(true));
+      s.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ECONNREFUSED') settle({ http2: false, status: 'REFUSED', detail: `nothing listens there: ${e.message}` });
+        else if (connected && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) notGrpc(`the peer reset the connection without an HTTP/2 handshake: ${e.message}`);
+        else settle({ http2: false, status: 'ERROR', detail: `cannot connect: ${e.message}` });
+      });
+    } catch (e) {
+      settle({ http2: false, status: 'ERROR', detail: `cannot connect: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  });
+}
