@@ -21,7 +21,7 @@ import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectThermal } from '../probes/thermal.js';
 import { readNdjson, StateError } from '../state/store.js';
 import { version } from '../version.js';
-import type { MetricsSample } from '../watch/metrics-sample.js';
+import type { MetricsSample } from '../model/metrics-sample.js';
 import { createMetricsSampler, type MetricsSampler } from '../watch/metrics-sampler.js';
 import type { KeyMetricName } from '../config/config.js';
 import { environmentInfo } from './environment.js';

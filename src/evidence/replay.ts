@@ -3,10 +3,8 @@
 // a bug report replays to the same diagnosis (`diagnose --from FILE`).
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../model/errors.js';
-import { EVIDENCE_KIND, EVIDENCE_SCHEMA_VERSION, type Evidence } from '../model/evidence.js';
+import { EMBED_MARKER, EVIDENCE_KIND, EVIDENCE_SCHEMA_VERSION, type Evidence } from '../model/evidence.js';
 
-/** The Markdown bundle's marker before its fenced JSON copy of the document. */
-export const EMBED_MARKER = '<!-- rerun-doctor-evidence: the document below replays with `rerun-doctor diagnose --from THIS_FILE` -->';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

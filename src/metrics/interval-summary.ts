@@ -4,7 +4,7 @@
 import type { Exposition, MetricFamily } from '../model/metrics.js';
 import { histogramQuantile, type Bucket } from './histogram-quantile.js';
 import { companionsOf, countOf, labelsKey, seriesOf, setQuantiles, type Series } from './series.js';
-import type { IntervalSummary } from './types.js';
+import type { IntervalSummary } from '../model/metrics-summary.js';
 import { unitOf } from './units.js';
 
 function seriesIndex(exposition: Exposition): Map<string, { family: MetricFamily; series: Map<string, Series> }> {

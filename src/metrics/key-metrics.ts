@@ -1,6 +1,6 @@
 // Key-metric recognition: which families carry the metrics the diagnosis reads, by name. Pure.
 import type { MetricFamily, MetricType } from '../model/metrics.js';
-import type { KeyMetric } from './types.js';
+import type { KeyMetric } from '../model/metrics-summary.js';
 
 interface KeyMetricSpec {
   /** How a report names it. */

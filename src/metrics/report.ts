@@ -4,7 +4,7 @@ import type { KeyMetricName } from '../config/config.js';
 import type { Exposition } from '../model/metrics.js';
 import { KEY_METRICS, recognize } from './key-metrics.js';
 import { summarizeFamilies } from './snapshot-summary.js';
-import type { KeyMetric, MetricSummary } from './types.js';
+import type { KeyMetric, MetricSummary } from '../model/metrics-summary.js';
 import { unitOf } from './units.js';
 
 /** Config spelling (kebab-case, as in pyproject) → KEY_METRICS keys. */

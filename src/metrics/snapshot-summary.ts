@@ -3,7 +3,7 @@
 import type { Exposition } from '../model/metrics.js';
 import { histogramQuantile } from './histogram-quantile.js';
 import { companionsOf, countOf, seriesOf, setQuantiles } from './series.js';
-import type { MetricSummary } from './types.js';
+import type { MetricSummary } from '../model/metrics-summary.js';
 import { unitOf } from './units.js';
 
 /**

@@ -1,5 +1,5 @@
 // Units read from a metric's name or its OpenMetrics `# UNIT`, and their scale to ms or bytes. Pure.
-import type { Unit } from './types.js';
+import type { Unit } from '../model/metrics-summary.js';
 
 export interface UnitInfo {
   unit: Unit | null;

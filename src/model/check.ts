@@ -1,7 +1,7 @@
 // What `check` found about one run it started and stopped (src/actions/run-check.ts).
 import type { Diagnosis } from './diagnosis.js';
 import type { Evidence } from './evidence.js';
-import type { MetricsSample } from '../watch/metrics-sample.js';
+import type { MetricsSample } from './metrics-sample.js';
 
 export interface CheckResult {
   ok: boolean;

@@ -5,8 +5,7 @@
 // not an error) or failed (it exists and could not be read); the rules keep the difference.
 import type { HistoryEntry } from './count.js';
 import type { GpuEvidence } from './gpu.js';
-// TODO(merge i9-split): the sample types move into the model with the summary types.
-import type { MetricsSample } from '../watch/metrics-sample.js';
+import type { MetricsSample } from './metrics-sample.js';
 import type { Outcome } from './outcome.js';
 import type { Snapshot } from './snapshot.js';
 import type { ThermalEvidence } from './thermal.js';
@@ -14,6 +13,8 @@ import type { ThermalEvidence } from './thermal.js';
 export const EVIDENCE_SCHEMA_VERSION = 1;
 /** The `kind` of an evidence file, so a replay can tell one from any other JSON. */
 export const EVIDENCE_KIND = 'rerun-doctor-evidence';
+/** The Markdown bundle's marker before its fenced JSON copy of the document. */
+export const EMBED_MARKER = '<!-- rerun-doctor-evidence: the document below replays with `rerun-doctor diagnose --from THIS_FILE` -->';
 
 /** What a census is judged against: everything classify needs, as plain values (patterns as RegExp sources). */
 export interface CensusSettings {

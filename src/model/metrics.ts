@@ -39,3 +39,6 @@ export interface Exposition {
   format: ExpositionFormat;
   families: MetricFamily[];
 }
+
+/** Why a scrape gave no metrics (docs/metrics.md: each kind has its exit status). */
+export type ScrapeFailureKind = 'bad-url' | 'refused' | 'timeout' | 'network' | 'redirects' | 'too-large' | 'bad-encoding' | 'http-status' | 'not-metrics' | 'malformed';

@@ -15,7 +15,9 @@ const ACCEPT: Record<ExpositionFormat | 'any', string> = {
   'prometheus-0.0.4': 'text/plain;version=0.0.4,*/*;q=0.1',
 };
 
-export type ScrapeFailureKind = 'bad-url' | 'refused' | 'timeout' | 'network' | 'redirects' | 'too-large' | 'bad-encoding' | 'http-status' | 'not-metrics' | 'malformed';
+import type { ScrapeFailureKind } from '../model/metrics.js';
+
+export type { ScrapeFailureKind } from '../model/metrics.js';
 
 export type ScrapeResult =
   | {

@@ -4,8 +4,7 @@
 // diagnosis reads) so `rerun-doctor diagnose --from BUNDLE.md` gives the same diagnosis elsewhere.
 import type { Census, PortReport } from '../model/census.js';
 import type { Diagnosis } from '../model/diagnosis.js';
-import type { Evidence } from '../model/evidence.js';
-import { EMBED_MARKER } from '../evidence/replay.js';
+import { EMBED_MARKER, type Evidence } from '../model/evidence.js';
 import { renderDiagnosisMarkdown } from './diagnosis.js';
 import { formatArgv, formatBytes } from './format.js';
 import { renderPorts } from './ports.js';

@@ -1,6 +1,6 @@
 // The JSON outputs: stable, documented contracts (docs/json.md), versioned by schemaVersion.
 import type { Census, ClassifiedProcess, PortReport } from '../model/census.js';
-import type { GrpcHealth } from '../probes/grpc/types.js';
+import type { GrpcHealth } from '../model/grpc.js';
 
 // 2: runs have status running | detached | orphaned with `current`, scope, cwd, tops and
 // startedBy; processes carry `adopted`; roles include `launcher` (docs/json.md).

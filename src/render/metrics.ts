@@ -1,6 +1,6 @@
 // `metrics` for people: where it came from, gRPC health, key metrics first, then the rest.
-import type { GrpcHealth } from '../probes/grpc/types.js';
-import type { MetricSummary } from '../metrics/types.js';
+import type { GrpcHealth } from '../model/grpc.js';
+import type { MetricSummary } from '../model/metrics-summary.js';
 import { keyEntries, type KeyEntry } from '../metrics/report.js';
 import type { Exposition } from '../model/metrics.js';
 import { formatBytes } from './format.js';

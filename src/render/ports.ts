@@ -2,7 +2,7 @@
 import { splitsTraffic } from '../census/ports.js';
 import type { Census, PortReport } from '../model/census.js';
 import { formatAddress, formatAge, formatArgv, formatStart, truncate } from './format.js';
-import type { GrpcHealth } from '../probes/grpc/types.js';
+import type { GrpcHealth } from '../model/grpc.js';
 import { grpcText } from './metrics.js';
 import { renderIssues, type TextOptions } from './procs.js';
 

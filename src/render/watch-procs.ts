@@ -1,6 +1,6 @@
 // watch procs for people: one greppable line per sample off a terminal; a live view on one.
 import type { Role } from '../model/census.js';
-import type { ProcSample, ProcSampleResult } from '../watch/proc-sampler.js';
+import type { ProcSample, ProcSampleResult } from '../model/proc-sample.js';
 import { formatBytes } from './format.js';
 import { sparkline } from './sparkline.js';
 import type { Style } from './style.js';

@@ -1,6 +1,6 @@
 // thermal-throttling: throttle evidence; or, where the platform gives none, high CPU with rising
 // latency and no extra processes, said with its lower confidence.
-import type { IntervalSummary } from '../metrics/types.js';
+import type { IntervalSummary } from '../model/metrics-summary.js';
 import type { EvidenceItem } from '../model/diagnosis.js';
 import { isCpuLimitingCoolingType } from '../model/thermal.js';
 import { report } from './lib/report.js';

@@ -1,6 +1,6 @@
 // tokenizer-bottleneck: tokenize_ms spikes in the interval data, and tokenize time as a share of
 // request latency (DOMAIN.md, Tokenizer: judge per interval from bucket deltas).
-import type { IntervalSummary } from '../metrics/types.js';
+import type { IntervalSummary } from '../model/metrics-summary.js';
 import { toMs as unitToMs } from '../metrics/report.js';
 import type { EvidenceItem } from '../model/diagnosis.js';
 import { report } from './lib/report.js';

@@ -6,7 +6,7 @@ import type { GpuEvidence } from '../model/gpu.js';
 import type { ThermalWindow } from '../model/evidence.js';
 import type { Outcome } from '../model/outcome.js';
 import type { Platform } from '../model/snapshot.js';
-import type { MetricsSample } from '../watch/metrics-sample.js';
+import type { MetricsSample } from '../model/metrics-sample.js';
 
 export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
 

@@ -5,10 +5,10 @@ import type { KeyMetricName } from '../config/config.js';
 import type { Host } from '../host/host.js';
 import { keyEntries, keyOverrides, snapshotSummaries } from '../metrics/report.js';
 import { intervalSummaries } from '../metrics/interval-summary.js';
-import type { IntervalSummary } from '../metrics/types.js';
+import type { IntervalSummary } from '../model/metrics-summary.js';
 import type { Exposition } from '../model/metrics.js';
 import { scrapeMetrics, type ScrapeOptions } from '../probes/metrics.http.js';
-import type { MetricsSample, Row } from './metrics-sample.js';
+import type { MetricsSample, Row } from '../model/metrics-sample.js';
 
 export const labelsText = (l: Record<string, string>) => (Object.keys(l).length === 0 ? '' : `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',')}}`);
 

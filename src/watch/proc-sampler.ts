@@ -7,34 +7,10 @@ import { classify, assignRoles, type ClassifyOptions } from '../census/classify.
 import { takeCensus } from '../census/census.js';
 import type { Host } from '../host/host.js';
 import type { Census, ClassifiedProcess, Role } from '../model/census.js';
+import type { ProcRef, ProcSampleResult } from '../model/proc-sample.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProcessInfo, type Snapshot } from '../model/snapshot.js';
 import { enrichProcess, listPids, readBootTime, readPageSize, readProcess, readUserNames } from '../probes/processes.linux.js';
 import { linuxSockets } from '../probes/sockets.linux.js';
-
-export interface ProcRef {
-  pid: number;
-  role: Role;
-  kind: string | null;
-  orphan: boolean;
-}
-
-export interface ProcSample {
-  ok: true;
-  t: string;
-  counts: Record<Role, number>;
-  orphans: number;
-  zombies: number;
-  runs: number;
-  /** CPU over the interval, percent of one core, summed per role (null on the first sample). */
-  cpuPercent: Record<Role, number> | null;
-  rssBytes: Record<Role, number>;
-  appeared: ProcRef[];
-  vanished: ProcRef[];
-  /** What this sample cost, in-process. */
-  costMs: number;
-}
-
-export type ProcSampleResult = ProcSample | { ok: false; t: string; error: string; costMs: number };
 
 export interface ProcSampler {
   sample(): Promise<ProcSampleResult>;

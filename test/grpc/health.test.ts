@@ -14,7 +14,8 @@ import { Server, ServerCredentials, status as Code, type sendUnaryData, type Ser
 import { classifyGrpcError } from '../../src/probes/grpc/call-errors.js';
 import { checkGrpcHealth, grpcAddress } from '../../src/probes/grpc/health-check.js';
 import { decodeHealthCheckResponse, encodeHealthCheckRequest } from '../../src/probes/grpc/health-proto.js';
-import type { GrpcHealth, GrpcHealthOptions, GrpcHealthTarget } from '../../src/probes/grpc/types.js';
+import type { GrpcHealth } from '../../src/model/grpc.js';
+import type { GrpcHealthOptions, GrpcHealthTarget } from '../../src/probes/grpc/types.js';
 import { PYTHON, alive, cleanup, freePort } from '../helpers/live.js';
 import { ROOT, fixture } from '../helpers/paths.js';
 

@@ -11,7 +11,7 @@ import client from 'prom-client';
 import { makeContext } from '../../src/cli/context.js';
 import { metricsWatcher, type MetricsSample } from '../../src/cli/commands/watch-metrics.js';
 import { histogramQuantile } from '../../src/metrics/histogram-quantile.js';
-import type { IntervalSummary } from '../../src/metrics/types.js';
+import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 import { makeStyle } from '../../src/render/style.js';
 import { cleanup, freePort, runCli } from '../helpers/live.js';
 import { startMetricsServer } from '../helpers/metrics-server.js';

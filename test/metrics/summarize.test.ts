@@ -6,7 +6,7 @@ import { histogramQuantile, type Bucket } from '../../src/metrics/histogram-quan
 import { intervalSummaries } from '../../src/metrics/interval-summary.js';
 import { KEY_METRICS, recognize } from '../../src/metrics/key-metrics.js';
 import { summarizeFamilies } from '../../src/metrics/snapshot-summary.js';
-import type { IntervalSummary, MetricSummary } from '../../src/metrics/types.js';
+import type { IntervalSummary, MetricSummary } from '../../src/model/metrics-summary.js';
 import { unitOf } from '../../src/metrics/units.js';
 import { parseExposition } from '../../src/os/any/prom-text.js';
 import { fixture } from '../helpers/paths.js';

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createHost } from '../../src/host/host.js';
-import { createProcSampler, type ProcSample, type ProcSampleResult } from '../../src/watch/proc-sampler.js';
+import type { ProcSample, ProcSampleResult } from '../../src/model/proc-sample.js';
+import { createProcSampler } from '../../src/watch/proc-sampler.js';
 import { procLine } from '../../src/render/watch-procs.js';
 import { cleanup, freePort, killAndReap, startServer, waitListening } from '../helpers/live.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { metricsLine, metricsView, type MetricsSample } from '../../src/cli/commands/watch-metrics.js';
 import { makeStyle } from '../../src/render/style.js';
-import type { IntervalSummary } from '../../src/metrics/types.js';
+import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 
 const tok = (p95: number, reset = false): IntervalSummary => ({ family: 'tokenize_ms', type: 'histogram', labels: {}, unit: 'ms', seconds: 2, isNew: false, reset, count: 10, sum: p95 * 5, mean: p95 / 2, rate: 5, p50: p95 / 2, p95, p99: p95 });
 const sample = (p95: number, t: string, extra: Partial<Extract<MetricsSample, { ok: true }>> = {}): MetricsSample => ({

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
 import type { ExpositionFormat } from '../../model/metrics.js';
 import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
-import type { GrpcHealth } from '../../probes/grpc/types.js';
+import type { GrpcHealth } from '../../model/grpc.js';
 import { SCRAPE_EXIT, scrapeMetrics } from '../../probes/metrics.http.js';
 import { renderMetrics } from '../../render/metrics.js';
 import { makeStyle } from '../../render/style.js';

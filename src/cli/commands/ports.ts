@@ -5,7 +5,7 @@ import { portsJson } from '../../render/json.js';
 import { renderPorts } from '../../render/ports.js';
 import { makeStyle } from '../../render/style.js';
 import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
-import type { GrpcHealth } from '../../probes/grpc/types.js';
+import type { GrpcHealth } from '../../model/grpc.js';
 import { COMMON_OPTIONS, makeContext, parsePortList } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT } from '../errors.js';

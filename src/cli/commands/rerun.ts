@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { runCheck, type CheckResult } from '../../actions/run-check.js';
-import type { IntervalSummary } from '../../metrics/types.js';
+import type { IntervalSummary } from '../../model/metrics-summary.js';
 import { toMs } from '../../metrics/report.js';
 import { makeStyle } from '../../render/style.js';
 import { openRecorder } from '../../watch/record.js';
-import type { MetricsSample } from '../../watch/metrics-sample.js';
+import type { MetricsSample } from '../../model/metrics-sample.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';

@@ -1,5 +1,5 @@
 // watch metrics: scrape every interval, difference against the last good scrape, show and record.
-import type { IntervalSummary } from '../../metrics/types.js';
+import type { IntervalSummary } from '../../model/metrics-summary.js';
 import { createMetricsSampler, labelsText } from '../../watch/metrics-sampler.js';
 import { withUnit } from '../../render/metrics.js';
 import { sparkline } from '../../render/sparkline.js';
@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { version } from '../../version.js';
 import { scrapeSettings } from './metrics.js';
 
-import type { KeyValue, MetricsSample, Row } from '../../watch/metrics-sample.js';
+import type { KeyValue, MetricsSample, Row } from '../../model/metrics-sample.js';
 
 export type { KeyValue, MetricsSample };
 

@@ -1,7 +1,7 @@
 // Classifies a failed health call from what grpc-js reports: its status code and details, and
 // what was seen of the connection and the response headers.
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
-import type { GrpcHealthStatus } from './types.js';
+import type { GrpcHealthStatus } from '../../model/grpc.js';
 
 /** grpc-js's connection errors end in an ISO time and an empty "Resolution note"; drop both. */
 function tidy(details: string): string {

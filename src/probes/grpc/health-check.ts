@@ -18,7 +18,8 @@ import { Client, Metadata, connectivityState, credentials } from '@grpc/grpc-js'
 import { classifyGrpcError } from './call-errors.js';
 import { decodeHealthCheckResponse, encodeHealthCheckRequest, GRPC_HEALTH_CHECK_METHOD, SERVING_STATUS, type DecodedHealthResponse } from './health-proto.js';
 import { http2Handshake } from './http2-handshake.js';
-import type { GrpcHealth, GrpcHealthOptions, GrpcHealthStatus, GrpcHealthTarget } from './types.js';
+import type { GrpcHealth, GrpcHealthStatus } from '../../model/grpc.js';
+import type { GrpcHealthOptions, GrpcHealthTarget } from './types.js';
 
 const DEFAULT_GRPC_HEALTH_TIMEOUT_MS = 2000;
 

@@ -9,7 +9,7 @@
 //
 // One string field and one enum field, so neither @grpc/proto-loader nor protobufjs is needed at
 // run time. The wire format: https://protobuf.dev/programming-guides/encoding/. Pure.
-import type { GrpcHealthStatus } from './types.js';
+import type { GrpcHealthStatus } from '../../model/grpc.js';
 
 export const GRPC_HEALTH_CHECK_METHOD = '/grpc.health.v1.Health/Check';
 

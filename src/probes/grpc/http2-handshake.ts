@@ -1,7 +1,7 @@
 // The HTTP/2 connection preface, exchanged on a socket of our own before grpc-js dials: does
 // anything answer, and in HTTP/2? See http2Handshake for why this is not left to grpc-js.
 import { connect, type Socket } from 'node:net';
-import type { GrpcHealthStatus } from './types.js';
+import type { GrpcHealthStatus } from '../../model/grpc.js';
 
 // RFC 9113 §3.4: the client connection preface is this string followed by a SETTINGS frame; the
 // server's preface is a SETTINGS frame, which "MUST be the first frame the server sends".

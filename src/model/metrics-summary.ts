@@ -1,7 +1,6 @@
-// The rows the metrics summaries produce, and the names of the key metrics: read by the watch,
-// the rules, the renderers and the CLI. Types only (no code), so that they can move to src/model/
-// as they are.
-import type { Labels, MetricType } from '../model/metrics.js';
+// The rows the metrics summaries produce (src/metrics/), and the names of the key metrics: read by
+// the watch, the rules, the renderers and the CLI.
+import type { Labels, MetricType } from './metrics.js';
 
 /**
  * Units a name can tell. Times: `ms`, `s`, `us`; sizes: `bytes`, `mib` (DCGM's framebuffer

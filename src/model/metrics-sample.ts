@@ -1,6 +1,6 @@
 // One watch metrics sample: interval values (or totals on the first), or a gap with its reason.
-import type { IntervalSummary, KeyMetric, MetricSummary } from '../metrics/types.js';
-import type { ScrapeFailureKind } from '../probes/metrics.http.js';
+import type { ScrapeFailureKind } from './metrics.js';
+import type { IntervalSummary, KeyMetric, MetricSummary } from './metrics-summary.js';
 
 export type Row = IntervalSummary | MetricSummary;
 
