@@ -24,6 +24,7 @@ import {
 } from '../../src/probes/grpc-health.js';
 import { PYTHON, alive, cleanup, freePort } from '../helpers/live.js';
 import { ROOT, fixture } from '../helpers/paths.js';
+import { requirePython } from '../helpers/requirements.js';
 
 const TIMEOUT_MS = 1500;
 const SLACK_MS = 1000;
@@ -61,6 +62,7 @@ interface PyServer {
 
 /** The Python fixture as a process-group leader; resolves on its JSON ready line. */
 async function startPython(args: string[]): Promise<PyServer> {
+  await requirePython(['grpc']);
   const child = spawn(PYTHON, [SCRIPT, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
   if (child.pid === undefined) throw new Error(`cannot start ${SCRIPT}`);
   tracked.add(child.pid);
