@@ -1,7 +1,7 @@
 // `clean`'s plan for people, by run: each run to clean with why it is dead, each target with its
 // own evidence (servers and workers first, then the helpers); the runs and processes left alone,
 // each with why. Shown by `clean` (and `--dry-run`) and by the demo.
-import type { CleanupPlan } from '../actions/plan-cleanup.js';
+import type { CleanupPlan } from '../model/cleanup-plan.js';
 import { formatArgv, truncate } from './format.js';
 import type { Style } from './style.js';
 
