@@ -8,7 +8,7 @@
 // the same way, for a few rounds.
 import type { Host } from '../host/host.js';
 import { describeProgress, terminatePhases, type TerminateOutcome } from './process-control.js';
-import type { CleanupPlan, Target } from './plan-cleanup.js';
+import type { CleanupPlan, Target } from '../model/cleanup-plan.js';
 
 export type TargetOutcome = TerminateOutcome;
 

@@ -2,46 +2,10 @@
 // construction: it reads the census's runs, not the diagnosis, and every target must pass checks
 // of its own (defence in depth) before it is planned. docs/clean.md, docs/attribution.md.
 import { under } from '../census/scope.js';
-import type { Census, ClassifiedProcess, Generation, Role } from '../model/census.js';
+import type { Census, ClassifiedProcess, Generation } from '../model/census.js';
+import type { CleanupPlan, Excluded, RunDecision, Target } from '../model/cleanup-plan.js';
 
 export const PLAN_SCHEMA_VERSION = 2;
-
-export interface Target {
-  pid: number;
-  /** Identity at planning time: the process is re-read before every signal and skipped on a mismatch. */
-  startKey: number;
-  uid: number | null;
-  role: Role | null;
-  kind: string | null;
-  argv: string[];
-  ports: number[];
-  why: string;
-  /** The run (census generation id) it was left behind by. */
-  run: number;
-  /** Ended in this order: `processes` (servers, workers, launchers) first, then `helpers` (trackers), which get their grace to unlink what they track. */
-  phase: 'processes' | 'helpers';
-}
-
-export interface Excluded {
-  pid: number;
-  argv: string[];
-  why: string;
-}
-
-export interface RunDecision {
-  id: number;
-  status: Generation['status'];
-  scope: Generation['scope'];
-  cwd: string | null;
-  decision: 'clean' | 'leave';
-  why: string;
-}
-
-export interface CleanupPlan {
-  targets: Target[];
-  excluded: Excluded[];
-  runs: RunDecision[];
-}
 
 export interface PlanOptions {
   selfPid: number;

@@ -189,3 +189,28 @@ export async function collectEvidence(host: Host, plan: EvidencePlan): Promise<E
   }
   return (await s.finish()).evidence;
 }
+
+/**
+ * A document with the census only (the demo's: it reads no metrics, GPU or thermal state, and says
+ * so, each as unavailable with `why`).
+ */
+export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, instances: number | null, why: string): Evidence {
+  const none = <T>(what: string): Outcome<T> => unavailable(`${what} ${why}`, 'demo');
+  return {
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    kind: EVIDENCE_KIND,
+    tool: `rerun-doctor ${version()}`,
+    collectedAt: snapshot.takenAt,
+    settings: { census: censusSettingsOf(census), instances },
+    snapshot,
+    window: null,
+    metrics: none('not sampled'),
+    gpu: none('not read'),
+    gpuBefore: null,
+    thermal: none('not read'),
+    history: none('no count history kept'),
+    ownLeftovers: null,
+    environment: null,
+    redacted: null,
+  };
+}

@@ -18,6 +18,7 @@ import type { GrpcHealth } from '../../src/model/grpc.js';
 import type { GrpcHealthOptions, GrpcHealthTarget } from '../../src/probes/grpc/types.js';
 import { PYTHON, alive, cleanup, freePort } from '../helpers/live.js';
 import { ROOT, fixture } from '../helpers/paths.js';
+import { requirePython } from '../helpers/requirements.js';
 
 const TIMEOUT_MS = 1500;
 const SLACK_MS = 1000;
@@ -55,6 +56,7 @@ interface PyServer {
 
 /** The Python fixture as a process-group leader; resolves on its JSON ready line. */
 async function startPython(args: string[]): Promise<PyServer> {
+  await requirePython(['grpc']);
   const child = spawn(PYTHON, [SCRIPT, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
   if (child.pid === undefined) throw new Error(`cannot start ${SCRIPT}`);
   tracked.add(child.pid);

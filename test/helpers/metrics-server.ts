@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fixture } from './paths.js';
 import { PYTHON } from './live.js';
+import { requirePython } from './requirements.js';
 
 export interface MetricsServer {
   port: number;
@@ -15,6 +16,7 @@ export interface MetricsServer {
 }
 
 export async function startMetricsServer(tracked: Set<number>, port = 0): Promise<MetricsServer> {
+  await requirePython(['prometheus_client']);
   const child = spawn(PYTHON, [fixture('bin', 'metrics_server.py'), '--port', String(port)], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   tracked.add(child.pid!);
   let err = '';

@@ -19,6 +19,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assertCleanedExactly, assertHealthy, assertPlansNothing, assertServer, brief, cleanJson, serious, targets } from '../helpers/cleanup-contract.js';
+import { requireProgram } from '../helpers/requirements.js';
 import { sandboxSkipReason, startSandbox, type SandboxResult, type SandboxSpec } from '../helpers/sandbox.js';
 
 const skip = sandboxSkipReason();
@@ -29,8 +30,12 @@ const serverArgs = (m: Method) => `-m src.main --workers 2 --worker-port 50051 -
 /** The server as a shell word list (cwd = the project: `python -m src.main`). */
 const server = (m: Method) => `"$PY" ${serverArgs(m)}`;
 
+/** Programs a scenario runs beyond bash, coreutils and python3: program → its Debian package. */
+type Programs = Record<string, string>;
+
 interface Launcher {
   id: string;
+  programs?: Programs;
   /** bash: starts the server so that its stdout is logs/srv.out. */
   start(m: Method): string;
   /** bash, after the ready line: records `wrapper` (and other launcher pids) when a wrapper process stays. */
@@ -63,6 +68,7 @@ const LAUNCHERS: Launcher[] = [
   },
   {
     id: '/usr/bin/time',
+    programs: { '/usr/bin/time': 'time' },
     start: (m) => `start srv /usr/bin/time ${server(m)}`,
     after: 'record wrapper "$(pid srv)"',
     ctrlC: 'sig_group INT "$(pid srv)"',
@@ -82,6 +88,7 @@ const LAUNCHERS: Launcher[] = [
   {
     // GNU make execs a recipe line without shell metacharacters itself: python is make's child.
     id: 'make run',
+    programs: { make: 'make' },
     start: () => 'start srv make run',
     files: (m) => ({ Makefile: `run:\n\t$(PY) ${serverArgs(m)}\n` }),
     after: 'record wrapper "$(pid srv)"',
@@ -99,6 +106,7 @@ const LAUNCHERS: Launcher[] = [
     // the pane's shell, the pty's session leader, exits after it, and the kernel hangs up the
     // pane's foreground group (the workers and the tracker). Ctrl-C is send-keys C-c.
     id: 'tmux new -d',
+    programs: { tmux: 'tmux' },
     start: (m) => `${TMUX} new-session -d -s run '${server(m)} >"$OUT/logs/srv.out" 2>"$OUT/logs/srv.err"'`,
     after: `record wrapper "$(${TMUX} display -p '#{pid}')"\nrecord pane "$(${TMUX} display -p '#{pane_pid}')"`,
     ctrlC: `${TMUX} send-keys -t run C-c`,
@@ -147,13 +155,15 @@ const leftAfter = (l: Launcher, waitAll: boolean) =>
   `${l.wrapperExits || waitAll ? 'wait_gone "$(pid wrapper)"\n' : ''}${waitAll ? 'wait_gone $(pids srv.run)\n' : 'settle 0.3\n'}alive left $(pids srv.run)\n`;
 const NEWER = 'start new "$PY" -m src.main --workers 2 --worker-port 50051 --metrics-port 8081\nwait_ready new\nwait_port 8081\n';
 
-function spec(name: string, l: Launcher, m: Method, script: string): SandboxSpec {
-  return { name, script, files: l.files?.(m) };
+type Scenario = SandboxSpec & { programs?: Programs };
+
+function spec(name: string, l: Launcher, m: Method, script: string): Scenario {
+  return { name, script, files: l.files?.(m), programs: l.programs };
 }
 
-function run(s: SandboxSpec): Promise<SandboxResult> {
-  if (!skip) return startSandbox(s);
-  const p = Promise.reject(new Error(skip));
+/** Starts the scenario now, once its programs are found (missing, each test fails with what to install). */
+function run({ programs = {}, ...s }: Scenario): Promise<SandboxResult> {
+  const p = skip ? Promise.reject(new Error(skip)) : Promise.all(Object.entries(programs).map(([name, pkg]) => requireProgram(name, pkg))).then(() => startSandbox(s));
   p.catch(() => undefined);
   return p;
 }
@@ -332,7 +342,7 @@ const pid1Server = ['/usr/bin/python3', '-m', 'src.main', '--workers', '2', '--w
 const P1 = 'bystander by\nwait_ready pid1\nwait_port 50051 8080\n';
 
 describe('class 5: subreapers and container inits', { skip }, () => {
-  const tini1 = run({ name: 'tini as pid 1', pid1: { argv: ['/usr/bin/tini', '--', ...pid1Server] }, script: `${P1}${HEALTHY}` });
+  const tini1 = run({ name: 'tini as pid 1', programs: { '/usr/bin/tini': 'tini' }, pid1: { argv: ['/usr/bin/tini', '--', ...pid1Server] }, script: `${P1}${HEALTHY}` });
   test('tini as pid 1, the server its direct child (pid 2): healthy, and the server is not dropped', async () => {
     const r = await tini1;
     assert.equal(r.pid('pid1.main'), 2, 'the server is pid 2');
@@ -342,7 +352,7 @@ describe('class 5: subreapers and container inits', { skip }, () => {
   // (SIGKILL of tini's child ends the container: tini exits with it and the kernel ends the
   // namespace; nothing is left to judge, so the broken case is tini -s below.)
 
-  const dumb1 = run({ name: 'dumb-init as pid 1', pid1: { argv: ['/usr/bin/dumb-init', ...pid1Server] }, script: `${P1}${HEALTHY}` });
+  const dumb1 = run({ name: 'dumb-init as pid 1', programs: { '/usr/bin/dumb-init': 'dumb-init' }, pid1: { argv: ['/usr/bin/dumb-init', ...pid1Server] }, script: `${P1}${HEALTHY}` });
   test('dumb-init as pid 1, the server its direct child (pid 2, its own session): healthy, and the server is not dropped', async () => {
     const r = await dumb1;
     assert.equal(r.pid('pid1.main'), 2, 'the server is pid 2');
@@ -375,6 +385,7 @@ describe('class 5: subreapers and container inits', { skip }, () => {
   // Subreapers started from the terminal: the server is the subreaper's direct child.
   interface Reaper {
     id: string;
+    programs?: Programs;
     start: string;
     /** The reaper outlives the server (a service manager) or exits with it (tini, dumb-init). */
     survives: boolean;
@@ -383,9 +394,9 @@ describe('class 5: subreapers and container inits', { skip }, () => {
     leaves: 'workers' | 'nothing';
   }
   const reapers: Reaper[] = [
-    { id: 'tini -s (a subreaper, not pid 1)', start: `start srv tini -s -- ${server('spawn')}\nrecord reaper "$(pid srv)"`, survives: false, leaves: 'workers' },
-    { id: 'dumb-init (not pid 1, setsid mode)', start: `start srv dumb-init ${server('spawn')}\nrecord reaper "$(pid srv)"`, survives: false, leaves: 'nothing' },
-    { id: 'dumb-init -c (single-child mode)', start: `start srv dumb-init -c ${server('spawn')}\nrecord reaper "$(pid srv)"`, survives: false, leaves: 'workers' },
+    { id: 'tini -s (a subreaper, not pid 1)', programs: { tini: 'tini' }, start: `start srv tini -s -- ${server('spawn')}\nrecord reaper "$(pid srv)"`, survives: false, leaves: 'workers' },
+    { id: 'dumb-init (not pid 1, setsid mode)', programs: { 'dumb-init': 'dumb-init' }, start: `start srv dumb-init ${server('spawn')}\nrecord reaper "$(pid srv)"`, survives: false, leaves: 'nothing' },
+    { id: 'dumb-init -c (single-child mode)', programs: { 'dumb-init': 'dumb-init' }, start: `start srv dumb-init -c ${server('spawn')}\nrecord reaper "$(pid srv)"`, survives: false, leaves: 'workers' },
     {
       id: 'a Python PR_SET_CHILD_SUBREAPER (systemd --user stand-in)',
       start: `start reaper "$PY" ${LAUNCH}/subreaper.py "$OUT/logs/srv.out" "$OUT/logs/srv.err" ${server('spawn')}`,
@@ -396,7 +407,7 @@ describe('class 5: subreapers and container inits', { skip }, () => {
   for (const x of reapers) {
     const readyName = 'srv';
     const script = `bystander by\n${x.start}\nwait_ready srv\nwait_port 50051 8080\n${HEALTHY}sig KILL "$(pid srv.main)"\nwait_gone "$(pid srv.main)"\n${x.survives ? '' : 'wait_gone "$(pid reaper)"\n'}settle 0.3\nalive left $(pids srv.run)\nalive reaper_alive "$(pid reaper)"\n${BROKEN}${clean()}`;
-    const s = run({ name: x.id, script });
+    const s = run({ name: x.id, programs: x.programs, script });
     test(`${x.id}: healthy, the server (the reaper's direct child) is role server, the reaper is not`, async () => {
       const r = await s;
       const main = r.pid(`${readyName}.main`);

@@ -28,6 +28,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fixture } from '../helpers/paths.js';
+import { requirePython } from '../helpers/requirements.js';
 import { runSandbox, sandboxSkipReason, type ProcRow, type SandboxResult, type SandboxSpec } from '../helpers/sandbox.js';
 
 const skip = sandboxSkipReason();
@@ -274,11 +275,14 @@ function assertWorkers(r: SandboxResult, what: string, workers: number[], tag: s
   }
 }
 
-/** Lazily started, once: every test of a scenario awaits the same namespace. */
-function scenario(spec: SandboxSpec): () => Promise<SandboxResult> {
+/**
+ * Lazily started, once: every test of a scenario awaits the same namespace. `python`: the modules
+ * its programs import beyond the standard library (missing, each test fails with what to install).
+ */
+function scenario({ python = [], ...spec }: SandboxSpec & { python?: string[] }): () => Promise<SandboxResult> {
   let p: Promise<SandboxResult> | undefined;
   const files = { 'tools/bystander.py': src('mp_pool.py'), ...spec.files };
-  return () => (p ??= runSandbox({ timeoutMs: 180_000, ...spec, files, script: WAIT_CHILDREN + spec.script }));
+  return () => (p ??= requirePython(python).then(() => runSandbox({ timeoutMs: 180_000, ...spec, files, script: WAIT_CHILDREN + spec.script })));
 }
 
 const opts = { skip, timeout: TEST_TIMEOUT };
@@ -291,6 +295,8 @@ describe('the attribution matrix: pools and third-party servers', { concurrency:
     file: string;
     args: string;
     what: string;
+    /** Modules it imports beyond the standard library. */
+    python?: string[];
     /** Ready-line keys whose pids a SIGKILL of the main must leave (the fixture's own promise). */
     leaves: string[];
     /**
@@ -306,10 +312,10 @@ describe('the attribution matrix: pools and third-party servers', { concurrency:
     { id: 'pool-spawn', file: 'mp_pool.py', args: '--method spawn --busy', what: 'class 1: a spawn multiprocessing.Pool', leaves: ['workers', 'tracker'] },
     { id: 'pool-forkserver', file: 'mp_pool.py', args: '--method forkserver --busy', what: 'class 1: a forkserver multiprocessing.Pool', leaves: ['workers', 'tracker', 'forkserver'] },
     // Workers that ignore SIGINT: torch arms PR_SET_PDEATHSIG(SIGINT), so others exit on their own.
-    { id: 'torch-mp', file: 'torch_mp.py', args: '--ignore-sigint', what: 'class 1: torch.multiprocessing.spawn', leaves: ['workers', 'tracker'] },
+    { id: 'torch-mp', file: 'torch_mp.py', args: '--ignore-sigint', what: 'class 1: torch.multiprocessing.spawn', python: ['torch'], leaves: ['workers', 'tracker'] },
     { id: 'manager', file: 'mp_manager.py', args: '', what: 'class 1: a multiprocessing.Manager() with spawn workers', leaves: ['workers', 'tracker'], reportedOnly: ['manager'] },
     { id: 'executor-spawn', file: 'pool_executor.py', args: '--method spawn', what: 'class 1: a spawn ProcessPoolExecutor', leaves: ['workers', 'tracker'] },
-    { id: 'joblib-loky', file: 'joblib_loky.py', args: '', what: 'class 1: joblib.Parallel (loky workers and the loky resource tracker)', leaves: ['workers', 'tracker'] },
+    { id: 'joblib-loky', file: 'joblib_loky.py', args: '', what: 'class 1: joblib.Parallel (loky workers and the loky resource tracker)', python: ['joblib'], leaves: ['workers', 'tracker'] },
     { id: 'shared-memory', file: 'shm_user.py', args: '', what: 'class 1: a multiprocessing.shared_memory user', leaves: ['workers', 'tracker'] },
   ];
 
@@ -319,6 +325,7 @@ describe('the attribution matrix: pools and third-party servers', { concurrency:
     // (the sandbox's: 2 spawn workers and a tracker under a live main) runs in the project.
     const run = scenario({
       name: `c1-${prog.id}`,
+      python: prog.python,
       files: { [tool]: src(prog.file) },
       files2: { [tool]: src(prog.file) },
       script: `
@@ -522,6 +529,7 @@ ${broken(['srv.main'], how, '', { twice: true })}
 
   const torchShm = scenario({
     name: 'c6-torch-shm-manager',
+    python: ['torch'],
     files: { 'src/main.py': src('torch_mp.py') },
     script: `
 bystander_pool by
@@ -573,14 +581,15 @@ ${broken(['srv.main'], 'KILL')}
 
   // --- class 6: fork workers carry the server's command line; once the main is gone they still
   // match the server pattern, and are the dead server's workers, not servers ----------------
-  const forkCases: { id: string; file: string; args: string; what: string }[] = [
+  const forkCases: { id: string; file: string; args: string; what: string; python?: string[] }[] = [
     { id: 'fork-pool', file: 'mp_pool.py', args: '--method fork --busy', what: 'a fork multiprocessing.Pool' },
     { id: 'fork-executor', file: 'pool_executor.py', args: '--method fork', what: 'a fork ProcessPoolExecutor' },
-    { id: 'dataloader', file: 'dataloader.py', args: '--hang-after 3', what: 'a torch DataLoader(num_workers=2) iterating forever' },
+    { id: 'dataloader', file: 'dataloader.py', args: '--hang-after 3', what: 'a torch DataLoader(num_workers=2) iterating forever', python: ['torch'] },
   ];
   for (const fc of forkCases) {
     const run = scenario({
       name: `c6-${fc.id}`,
+      python: fc.python,
       files: { 'src/main.py': src(fc.file) },
       script: `
 bystander_pool by
@@ -619,6 +628,8 @@ ${broken(['srv.main'], 'KILL')}
   const GU = '--server-pattern gunicorn';
   const gunicorn = scenario({
     name: 'c6-gunicorn',
+    // setproctitle: gunicorn renames its workers with it ("gunicorn: worker [app:app]").
+    python: ['gunicorn', 'setproctitle'],
     files: { 'app.py': src('wsgi_app.py'), 'tools/hold_requests.py': src('hold_requests.py') },
     script: `
 bystander_pool by
@@ -753,6 +764,7 @@ snapshot left
   for (const how of ['KILL', 'INT'] as const) {
     const uvicorn = scenario({
       name: `tp-uvicorn-${how.toLowerCase()}`,
+      python: ['uvicorn'],
       files: { 'app.py': src('asgi_app.py') },
       script: `
 bystander_pool by
@@ -789,6 +801,7 @@ ${broken(['uv'], how, UV)}
   const CE = '--server-pattern celery';
   const celery = scenario({
     name: 'tp-celery',
+    python: ['celery'],
     files: { 'tasks.py': src('celery_tasks.py') },
     script: `
 bystander_pool by
@@ -812,6 +825,7 @@ ${broken(['ce'], 'KILL', CE, { settleS: 1 })}
   const GR = "--server-pattern 'grpc_mp_server'";
   const grpcMp = scenario({
     name: 'tp-grpc-multiprocessing',
+    python: ['grpc'],
     files: { 'grpc_mp_server.py': src('grpc_mp_server.py') },
     script: `
 bystander_pool by

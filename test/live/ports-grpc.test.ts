@@ -5,11 +5,13 @@ import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { cleanup, PYTHON, runCli } from '../helpers/live.js';
 import { fixture } from '../helpers/paths.js';
+import { requirePython } from '../helpers/requirements.js';
 
 const tracked = new Set<number>();
 after(() => cleanup(tracked, [...tracked]));
 
 async function grpcServer(args: string[]): Promise<{ port: number; pid: number }> {
+  await requirePython(['grpc']);
   const child = spawn(PYTHON, [fixture('bin', 'grpc_health_server.py'), '--port', '0', ...args], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
   tracked.add(child.pid!);
   const line = await new Promise<string>((resolve, reject) => {

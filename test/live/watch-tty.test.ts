@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { CLI, cleanup, freePort, sleep, startServer, waitFor, waitListening } from '../helpers/live.js';
+import { requireProgram } from '../helpers/requirements.js';
 
 const tracked = new Set<number>();
 const groups: number[] = [];
@@ -23,6 +24,7 @@ after(async () => {
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
 async function runInTmux(name: string, command: string): Promise<{ screen: (escapes?: boolean) => string; keys: (k: string) => void }> {
+  await requireProgram('tmux', 'tmux');
   sessions.push(name);
   tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', '/bin/sh');
   tmux('send-keys', '-t', name, `${command}; echo EXIT=$?`, 'Enter');

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { executeCleanup } from '../../actions/execute-cleanup.js';
-import { PLAN_SCHEMA_VERSION, planCleanup, type CleanupPlan } from '../../actions/plan-cleanup.js';
+import { PLAN_SCHEMA_VERSION, planCleanup } from '../../actions/plan-cleanup.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
 import { ancestry } from '../../census/classify.js';
 import { collectGpu } from '../../probes/gpu.js';
-import { formatArgv, truncate } from '../../render/format.js';
-import { makeStyle, type Style } from '../../render/style.js';
+import { renderPlan } from '../../render/clean-plan.js';
+import { makeStyle } from '../../render/style.js';
 import { COMMON_OPTIONS, makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -43,37 +43,6 @@ Options:
 The project is the directory of the config file, or the current directory.
 Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived, 2 usage error.
 `;
-
-function renderPlan(plan: CleanupPlan, s: Style): string {
-  const out: string[] = [];
-  if (plan.targets.length === 0) out.push(s.green('Nothing to clean: no process of this project was left behind by a dead run.'));
-  else {
-    out.push(s.bold(`Plan: end ${plan.targets.length} process${plan.targets.length === 1 ? '' : 'es'}`));
-    for (const r of plan.runs.filter((x) => x.decision === 'clean')) {
-      const ts = plan.targets.filter((t) => t.run === r.id);
-      if (ts.length === 0) continue;
-      out.push(`run ${r.id} (${r.status}${r.cwd ? `, ${r.cwd}` : ''}): ${r.why}`);
-      for (const phase of ['processes', 'helpers'] as const) {
-        const inPhase = ts.filter((t) => t.phase === phase);
-        if (inPhase.length > 0 && phase === 'helpers' && inPhase.length < ts.length) out.push(s.dim('  then, once those are gone, the helpers:'));
-        for (const t of inPhase) out.push(`  ${s.bold(String(t.pid))} ${t.role ?? '?'}/${t.kind ?? '-'}${t.ports.length ? ` :${t.ports.join(' :')}` : ''}  ${truncate(formatArgv(t.argv, '?'), 90)}`, `      ${s.dim(`why: ${t.why}`)}`);
-      }
-    }
-  }
-  const left = plan.runs.filter((r) => r.decision === 'leave');
-  if (left.length > 0) {
-    out.push(s.bold(`Runs left alone (${left.length}):`));
-    for (const r of left) out.push(`  run ${r.id} (${r.status}${r.cwd ? `, ${r.cwd}` : ''}): ${r.why}`);
-  }
-  // Processes of runs left alone are covered by their run's line; list the others.
-  const leftRuns = new Set(left.map((r) => r.id));
-  const single = plan.excluded.filter((e) => !/^run (\d+) is left alone/.exec(e.why) || !leftRuns.has(Number(/^run (\d+)/.exec(e.why)![1])));
-  if (single.length > 0) {
-    out.push(s.bold(`Processes left alone (${single.length}):`));
-    for (const e of single) out.push(`  ${e.pid}  ${truncate(formatArgv(e.argv, '?'), 70)}`, `      ${s.dim(`why not: ${e.why}`)}`);
-  }
-  return out.join('\n') + '\n';
-}
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({

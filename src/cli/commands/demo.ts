@@ -1,17 +1,25 @@
 // The built-in default: start the sample server shipped in demo/server, kill its main process
-// the way an IDE stop button does (SIGKILL), show what rerun-doctor finds, end everything.
+// the way an IDE stop button does (SIGKILL), then show the main job on what it left: the
+// diagnosis, and the plan `clean --dry-run` makes for it; end everything.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { planCleanup } from '../../actions/plan-cleanup.js';
 import { createRunFinder, newRunId, readIdentity, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from '../../actions/process-control.js';
-import { takeCensus } from '../../census/census.js';
-import { portReports } from '../../census/ports.js';
+import { censusSnapshot } from '../../census/census.js';
+import { ancestry, classify as classifySnapshot, type ClassifyOptions } from '../../census/classify.js';
+import { diagnose } from '../../diagnosis/diagnose.js';
+import { diagnosisInput } from '../../diagnosis/input.js';
+import { censusEvidence } from '../../evidence/collect.js';
 import type { Census } from '../../model/census.js';
+import type { Evidence } from '../../model/evidence.js';
+import type { Host } from '../../host/host.js';
 import { createHost } from '../../host/host.js';
+import { renderPlan } from '../../render/clean-plan.js';
 import { renderDiagnosisText } from '../../render/diagnosis.js';
-import { renderPorts } from '../../render/ports.js';
-import { runRules } from '../../rules/diagnose.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -20,10 +28,12 @@ import { useColor, type Io } from '../io.js';
 export const help = `Usage: rerun-doctor demo [--python PATH] [--workers N] [--start-method spawn|forkserver]
 
 Starts the sample server shipped with rerun-doctor (python -m src.main: a main process with N
-workers holding a gRPC-like port with SO_REUSEPORT, and a metrics port), kills its main process
-with SIGKILL as an IDE stop button does, shows what rerun-doctor finds (the orphaned workers and
-their resource tracker, the port they still hold), then ends every process it started.
-It uses two free ports picked at random, so it never touches a server of yours.
+workers holding a gRPC-like port with SO_REUSEPORT, and a metrics port), shows it healthy, kills
+its main process with SIGKILL as an IDE stop button does, then shows what rerun-doctor makes of
+what is left: the diagnosis (the orphaned workers and their resource tracker, the port they still
+hold) and the plan of \`clean --dry-run\` (what clean would end, and why). Then it ends every
+process it started. It uses two free ports picked at random and judges only its own processes,
+so it never touches a server of yours.
 
 Options:
   --python PATH          the Python interpreter (default: python3 on PATH)
@@ -82,16 +92,25 @@ function waitReady(child: ChildProcess, timeoutMs: number): Promise<Ready> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Only what the demo started: the run (by kinship, however its pieces are grouped) holding the
- * processes it started, even when older runs of the sample server exist beside it.
+ * The evidence of what the demo started, and nothing else: the runs (by kinship, however their
+ * pieces are grouped) holding the processes it started, with their parents up to pid 1, even when
+ * older runs of the sample server exist beside it. Its census numbers the demo's runs among
+ * themselves. The demo reads no metrics, GPU or thermal state, and its document says so.
  */
-function onlyDemo(census: Census, started: Set<number>): Census {
-  const runs = new Set(census.processes.filter((p) => started.has(p.pid) && p.generation !== null).map((p) => p.generation!));
-  // Numbered among themselves: the demo shows its own runs only.
-  const id = new Map([...runs].sort((a, b) => a - b).map((g, i) => [g, i + 1]));
-  const processes = census.processes.map((p) => (p.generation !== null && runs.has(p.generation) ? { ...p, generation: id.get(p.generation)! } : { ...p, role: null, generation: null }));
-  const generations = census.generations.filter((g) => runs.has(g.id)).map((g) => ({ ...g, id: id.get(g.id)! }));
-  return { ...census, processes, generations };
+async function demoEvidence(host: Host, opts: ClassifyOptions, started: Set<number>, workers: number): Promise<{ evidence: Evidence; census: Census }> {
+  const whole = await censusSnapshot(host, opts);
+  const full = classifySnapshot(whole, opts);
+  const runs = new Set(full.processes.filter((p) => started.has(p.pid) && p.generation !== null).map((p) => p.generation!));
+  const keep = new Set(full.processes.filter((p) => p.generation !== null && runs.has(p.generation)).map((p) => p.pid));
+  const byPid = new Map(whole.processes.map((p) => [p.pid, p]));
+  for (const pid of [...keep]) for (let cur = byPid.get(byPid.get(pid)?.ppid ?? -1); cur && !keep.has(cur.pid); cur = byPid.get(cur.ppid)) keep.add(cur.pid);
+  const snapshot = {
+    ...whole,
+    processes: whole.processes.filter((p) => keep.has(p.pid)),
+    sockets: whole.sockets.filter((x) => opts.ports.includes(x.port)).map((x) => ({ ...x, owners: x.owners.filter((o) => keep.has(o.pid)) })),
+  };
+  const evidence = censusEvidence(snapshot, opts, workers, 'in the demo');
+  return { evidence, census: diagnosisInput(evidence).census };
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -108,13 +127,15 @@ export async function run(args: string[], io: Io): Promise<number> {
   const style = makeStyle(useColor(io));
   const host = createHost({ env: io.env });
   if (host.platform !== 'linux' && host.platform !== 'darwin') throw new UsageError('demo: Linux or macOS only');
+  // Shipped beside dist/ (package.json "files"), so an installed rerun-doctor finds it too.
   const serverDir = fileURLToPath(new URL('../../../demo/server', import.meta.url));
+  if (!existsSync(join(serverDir, 'src', 'main.py'))) throw new UsageError(`demo: the sample server is missing (expected ${join(serverDir, 'src', 'main.py')}): reinstall rerun-doctor`);
   const grpcPort = await freePort();
   let metricsPort = await freePort();
   while (metricsPort === grpcPort) metricsPort = await freePort();
   const ports = [grpcPort, metricsPort];
   const classify = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30, projectRoot: serverDir };
-  const step = (n: number, text: string) => io.stdout(`\n${style.bold(`[${n}/5] ${text}`)}\n`);
+  const step = (n: number, text: string) => io.stdout(`\n${style.bold(`[${n}/6] ${text}`)}\n`);
   const opts = () => ({ style, now: host.now(), width: io.columns ?? 120, wide: false });
 
   step(1, `Starting the sample server: ${python} -m src.main with ${workers} ${method} workers (gRPC-like port ${grpcPort}, metrics port ${metricsPort})`);
@@ -160,10 +181,10 @@ export async function run(args: string[], io: Io): Promise<number> {
 
     // The workers bind the gRPC-like port after the ready line (each in its own start-up): wait
     // until every one of them listens, as a client would, so the picture is the running server's.
-    let healthy = onlyDemo(await takeCensus(host, classify), started);
+    let healthy = (await demoEvidence(host, classify, started, workers)).census;
     for (let i = 0; i < 100 && !ready.workers.every((w) => healthy.processes.find((p) => p.pid === w)?.ports.includes(grpcPort)); i++) {
       await sleep(100);
-      healthy = onlyDemo(await takeCensus(host, classify), started);
+      healthy = (await demoEvidence(host, classify, started, workers)).census;
     }
     step(2, 'While it runs, rerun-doctor procs shows one healthy run:');
     io.stdout(renderProcs(healthy, { ...opts(), patternSource: classify.serverPattern.source, ports }));
@@ -174,34 +195,27 @@ export async function run(args: string[], io: Io): Promise<number> {
     started.delete(ready.main); // its pid may be reused from now on: never judge or signal it again
     await sleep(300);
 
-    step(4, 'What rerun-doctor finds now (rerun-doctor procs; rerun-doctor ports; the diagnosis):');
-    const after = onlyDemo(await takeCensus(host, classify), started);
-    io.stdout(renderProcs(after, { ...opts(), patternSource: classify.serverPattern.source, ports }));
-    io.stdout('\n');
-    io.stdout(renderPorts(after, portReports(after, ports, ports), opts()));
-    // The diagnosis on what the demo's run left (the census evidence; the demo reads no metrics,
-    // GPU or thermal state, and says so).
-    const notRead = (what: string) => ({ status: 'unavailable' as const, reason: `not ${what} in the demo`, source: 'demo' });
-    const diagnosis = runRules({
-      platform: after.snapshot.platform,
-      census: after,
-      ports: portReports(after, ports, ports),
-      instances: workers,
-      history: notRead('kept'),
-      metrics: notRead('sampled'),
-      gpu: notRead('read'),
-      gpuBefore: null,
-      thermal: notRead('read'),
-      censusBefore: null,
-      windowSeconds: null,
-      ownLeftovers: [],
-    });
-    io.stdout(`\n${style.bold('rerun-doctor diagnose says:')}\n`);
+    step(4, 'What is left, diagnosed (rerun-doctor, the default command):');
+    // The one pipeline, as the default command runs it: an evidence document, then diagnose().
+    const { evidence, census: after } = await demoEvidence(host, classify, started, workers);
+    const diagnosis = diagnose(evidence);
     io.stdout(renderDiagnosisText(diagnosis, style));
-    const orphans = after.processes.filter((p) => p.orphan);
+    const orphans = after.processes.filter((p) => p.orphan && p.generation !== null);
     io.stdout(`\n${style.bold('In short:')} the main process is gone, but ${orphans.length} of its processes live on as orphans and still hold port ${grpcPort}: a rerun would bind it again (SO_REUSEPORT) and share traffic with them.\n`);
+
+    step(5, 'What rerun-doctor clean would end, and why (rerun-doctor clean --dry-run):');
+    // clean's own planner on the same census, with clean's defaults (this user, this project).
+    const byPid = new Map(after.processes.map((p) => [p.pid, p]));
+    const plan = planCleanup(after, {
+      selfPid: host.selfPid,
+      ancestors: ancestry(host.selfPid, byPid).map((a) => a.pid),
+      uid: typeof process.getuid === 'function' ? process.getuid() : null,
+      allUsers: false,
+      sudoUid: null,
+    });
+    io.stdout(renderPlan(plan, style));
   } finally {
-    step(5, 'Ending everything the demo started (by its process group and run marker, never by name)');
+    step(6, 'Ending everything the demo started (by its process group and run marker, never by name)');
     survivors = await cleanup();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -210,6 +224,6 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
     return EXIT.findings;
   }
-  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor (the diagnosis), then rerun-doctor clean to end what a run left;\nrerun-doctor procs, ports, metrics and watch show the details.\n`);
+  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor (the diagnosis), then rerun-doctor clean --dry-run and\nrerun-doctor clean to end what a run left; rerun-doctor procs, ports, metrics and watch show the details.\n`);
   return EXIT.ok;
 }

@@ -1,0 +1,156 @@
+// The package as users install it. `npm pack` runs on a copy of the repository's files, which
+// has no dist/ (the prepack script must build it: a stale dist cannot hide a missing build step);
+// the tarball is installed into a temporary prefix as a user installs it; and the installed CLI
+// and library run from another directory, so nothing of the checkout can stand in for them.
+// Everything lives under one temp dir: the demo's processes run with their cwd in it (the
+// installed demo/server), which is how a leftover is known to be ours if the demo failed.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { alive } from '../helpers/live.js';
+import { fixture, ROOT } from '../helpers/paths.js';
+import { requireProgram } from '../helpers/requirements.js';
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+  pid: number | undefined;
+}
+
+function exec(file: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<Ran> {
+  return new Promise((resolve) => {
+    // npm's update check would ask the registry about npm itself: noise, not the package.
+    const env = { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' };
+    const child = execFile(file, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
+      resolve({ code, stdout, stderr, pid: child.pid });
+    });
+  });
+}
+
+/** What went wrong, in the few lines that say it (npm's own error lines when there are any). */
+function why(r: Ran): string {
+  const lines = `${r.stderr}\n${r.stdout}`.split('\n');
+  const npm = lines.filter((l) => l.startsWith('npm error'));
+  return (npm.length > 0 ? npm : lines.filter(Boolean).slice(-8)).slice(0, 8).join('\n');
+}
+
+function walk(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+}
+
+const base = mkdtempSync(join(tmpdir(), 'rd-package-'));
+const checkout = join(base, 'checkout');
+const prefix = join(base, 'prefix');
+const elsewhere = join(base, 'elsewhere');
+const installed = join(prefix, 'node_modules', 'rerun-doctor');
+const bin = join(prefix, 'node_modules', '.bin', 'rerun-doctor');
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+before(
+  async () => {
+    await requireProgram('git', 'git');
+    await requireProgram('npm', 'npm');
+    for (const d of [checkout, prefix, elsewhere, join(base, 'out')]) mkdirSync(d, { recursive: true });
+    // The files a clone has (and new ones not yet committed), never what is ignored (dist/).
+    const ls = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT);
+    assert.equal(ls.code, 0, `git ls-files in ${ROOT}: ${why(ls)}`);
+    for (const f of ls.stdout.split('\0')) {
+      if (f === '' || f.split('/')[0] === 'node_modules' || !existsSync(join(ROOT, f)) || !lstatSync(join(ROOT, f)).isFile()) continue;
+      mkdirSync(dirname(join(checkout, f)), { recursive: true });
+      copyFileSync(join(ROOT, f), join(checkout, f));
+    }
+    // The dev dependencies prepack builds with, as `npm ci` leaves them in a clone.
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+    const pack = await exec('npm', ['pack', '--pack-destination', join(base, 'out')], checkout);
+    assert.equal(pack.code, 0, `npm pack: ${why(pack)}`);
+    const tarballs = readdirSync(join(base, 'out')).filter((f) => f.endsWith('.tgz'));
+    assert.deepEqual(tarballs, [`rerun-doctor-${version}.tgz`], 'npm pack made one tarball');
+    // --prefer-offline, not --offline: `npm ci` caches the tarballs its lockfile names but not the
+    // registry's metadata, and installing a tarball resolves its dependencies' version ranges,
+    // which needs that metadata. With --prefer-offline npm takes whatever is cached (the tarballs)
+    // and asks the registry only for the rest, so this needs the registry reachable, as CI has it.
+    const install = await exec('npm', ['install', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(base, 'out', tarballs[0]!)], elsewhere);
+    assert.equal(install.code, 0, `npm install of the packed tarball: ${why(install)}`);
+  },
+  { timeout: 300_000 },
+);
+
+after(() => rmSync(base, { recursive: true, force: true }));
+
+test('the tarball ships the built CLI and library, the demo server, docs, README and LICENSE, and nothing else', () => {
+  const files = walk(installed);
+  assert.deepEqual([...new Set(files.map((f) => f.split('/')[0]!))].sort(), ['LICENSE', 'README.md', 'demo', 'dist', 'docs', 'package.json']);
+  // Built by prepack from this checkout: every module, the CLI's entry, the library's types.
+  const missing = walk(join(ROOT, 'src'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `dist/${f.replace(/\.ts$/, '.js')}`)
+    .filter((f) => !files.includes(f));
+  assert.deepEqual(missing, [], 'every module of src/ is built into dist/');
+  for (const f of ['dist/cli/bin.js', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md']) assert.ok(files.includes(f), `ships ${f}`);
+  const unwanted = files.filter((f) => /\.map$|__pycache__|\.pyc$|\.test\.|(^|\/)test\//.test(f));
+  assert.deepEqual(unwanted, [], 'no source maps, bytecode or tests');
+  assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} rerun-doctor contributors\n/);
+  const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { repository: { url: string }; homepage: string; bugs: { url: string } };
+  assert.equal(pkg.repository.url, 'git+https://github.com/rerun-doctor/rerun-doctor.git');
+  assert.equal(pkg.homepage, 'https://github.com/rerun-doctor/rerun-doctor#readme');
+  assert.equal(pkg.bugs.url, 'https://github.com/rerun-doctor/rerun-doctor/issues');
+});
+
+test('the installed rerun-doctor --version prints the package version', async () => {
+  const r = await exec(bin, ['--version'], elsewhere);
+  assert.equal(r.code, 0, why(r));
+  assert.equal(r.stdout, `${version}\n`);
+});
+
+test('the installed rerun-doctor --help lists the commands and points a newcomer to the demo', async () => {
+  const r = await exec(bin, ['--help'], elsewhere);
+  assert.equal(r.code, 0, why(r));
+  assert.match(r.stdout, /^rerun-doctor: why did my inference server's rerun get slow\?\n\nUsage: rerun-doctor <command> \[options\]\n/);
+  for (const c of ['diagnose', 'clean', 'procs', 'ports', 'demo']) assert.match(r.stdout, new RegExp(`^  ${c} +\\S`, 'm'), `lists ${c}`);
+  assert.match(r.stdout, /New here\? Run "rerun-doctor demo"/);
+});
+
+test("the library example (the README's) runs against the installed package and finds its own process", async () => {
+  // In the prefix, as in a user's project that installed rerun-doctor; run from elsewhere.
+  const example = join(prefix, 'library-example.mjs');
+  copyFileSync(fixture('package', 'library-example.mjs'), example);
+  const r = await exec(process.execPath, [example], elsewhere);
+  assert.equal(r.code, 0, why(r));
+  assert.equal(r.stderr, '');
+  assert.match(r.stdout.split('\n')[0]!, new RegExp(`^\\d+ processes; this one is ${r.pid} \\(${basename(process.execPath).slice(0, 15)}\\)$`));
+});
+
+test("README's library section quotes the example verbatim", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const code = readFileSync(fixture('package', 'library-example.mjs'), 'utf8');
+  assert.ok(readme.includes('```js\n' + code + '```\n'), 'README.md holds test/fixtures/package/library-example.mjs in a ```js block, unchanged');
+});
+
+test('the installed rerun-doctor demo finds its sample server, diagnoses the SIGKILLed run, shows the plan, and leaves nothing running', async () => {
+  await requireProgram('python3', 'python3');
+  const r = await exec(bin, ['demo'], elsewhere, 120_000);
+  const m = /main (\d+), workers (\d+), (\d+), resource tracker (\d+)/.exec(r.stdout);
+  const pids = m ? m.slice(1).map(Number) : [];
+  try {
+    assert.equal(r.code, 0, why(r));
+    assert.ok(m, `the demo names its processes:\n${r.stdout}`);
+    assert.match(r.stdout, /\[4\/6\][^\n]*\nVerdict: 1 problem: 2 orphaned workers and 1 helper from run 1, still holding :\d+\n/);
+    assert.match(r.stdout, new RegExp(`\\[5/6\\][^\\n]*\\nPlan: end 3 processes\\nrun 1 \\(orphaned, ${installed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/demo/server\\): left behind`));
+    assert.match(r.stdout, /Done: 3 processes ended, nothing left behind\./);
+    assert.deepEqual(pids.filter(alive), [], 'nothing the demo started is alive');
+  } finally {
+    // Had the demo failed: what runs with its cwd in this test's temp dir is provably ours.
+    for (const p of pids) {
+      try {
+        if (readlinkSync(`/proc/${p}/cwd`).startsWith(`${base}/`)) process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+});
