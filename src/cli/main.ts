@@ -2,6 +2,7 @@
 import { ConfigError } from '../config/config.js';
 import { StateError } from '../state/store.js';
 import { Unavailable } from '../host/errors.js';
+import { Interrupted } from '../model/errors.js';
 import { EXIT, UsageError } from './errors.js';
 import type { Io } from './io.js';
 import { version } from '../version.js';
@@ -73,6 +74,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 function reportError(e: unknown, command: string, io: Io): number {
   const err = e as Error & { code?: string };
+  // Stopped by the user after cleaning up what it started: 128 + SIGINT, as a shell reports it.
+  if (e instanceof Interrupted) {
+    io.stderr(`rerun-doctor ${command}: ${err.message}\n`);
+    return 130;
+  }
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof StateError || e instanceof Unavailable) {
     io.stderr(`rerun-doctor: ${err.message}\n`);
     return EXIT.usage;

@@ -2,7 +2,8 @@
 // would carry out for them, then leaves nothing behind.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alive, cleanup, freePort, killAndReap, PYTHON, runCli, startServer, waitListening } from '../helpers/live.js';
+import { spawn } from 'node:child_process';
+import { alive, cleanup, CLI, freePort, killAndReap, PYTHON, runCli, startServer, waitFor, waitListening } from '../helpers/live.js';
 
 /** The demo's output of step N (from its "[N/6]" header to the next one). */
 function step(stdout: string, n: number): string {
@@ -61,5 +62,26 @@ test('rerun-doctor demo judges and plans only its own run when an older, orphane
     for (const p of [...older.workers, older.tracker!]) assert.equal(alive(p), true, `the demo left the older run's ${p} alone`);
   } finally {
     await cleanup(tracked, [older.pgid]);
+  }
+});
+
+test('Ctrl-C during the demo ends every process it started, stops the walk-through and exits 130', async () => {
+  const child = spawn(process.execPath, [CLI, 'demo', '--python', PYTHON], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitFor(() => /main (\d+), workers \d+, \d+/.test(out), 'the demo started its server', 20_000);
+  const pids = /main (\d+), workers (\d+), (\d+)(?:, resource tracker (\d+))?/.exec(out)!.slice(1).filter((x) => x !== undefined).map(Number);
+  try {
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, `exit status\n${out}\n${err}`);
+    assert.match(err, /rerun-doctor demo: interrupted: ended every process the demo started/);
+    assert.match(out, /\[6\/6\] Ending everything the demo started/);
+    assert.doesNotMatch(out.slice(out.indexOf('[6/6]')), /\[[2-5]\/6\]/, 'no step of the walk-through comes after the clean-up');
+    await waitFor(() => pids.every((p) => !alive(p)), 'every process the demo started is gone', 5_000);
+  } finally {
+    await cleanup(new Set(pids), []);
   }
 });

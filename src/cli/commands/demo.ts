@@ -23,6 +23,7 @@ import { renderDiagnosisText } from '../../render/diagnosis.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
 import { EXIT, UsageError } from '../errors.js';
+import { Interrupted } from '../../model/errors.js';
 import { useColor, type Io } from '../io.js';
 
 export const help = `Usage: rerun-doctor demo [--python PATH] [--workers N] [--start-method spawn|forkserver]
@@ -135,7 +136,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   while (metricsPort === grpcPort) metricsPort = await freePort();
   const ports = [grpcPort, metricsPort];
   const classify = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30, projectRoot: serverDir };
-  const step = (n: number, text: string) => io.stdout(`\n${style.bold(`[${n}/6] ${text}`)}\n`);
+  const ac = new AbortController();
+  const step = (n: number, text: string) => {
+    // Once interrupted, the walk-through stops at its next step; only the clean-up (6) goes on.
+    if (ac.signal.aborted && n < 6) throw new Interrupted('interrupted');
+    io.stdout(`\n${style.bold(`[${n}/6] ${text}`)}\n`);
+  };
   const opts = () => ({ style, now: host.now(), width: io.columns ?? 120, wide: false });
 
   step(1, `Starting the sample server: ${python} -m src.main with ${workers} ${method} workers (gRPC-like port ${grpcPort}, metrics port ${metricsPort})`);
@@ -162,13 +168,28 @@ export async function run(args: string[], io: Io): Promise<number> {
     const report = await terminate(host, () => finder.sweep(), { graceMs: 500, pollMs: 50 });
     return report.survivors.map((t) => t.pid);
   };
-  const onSignal = () => {
-    void cleanup().then(() => process.exit(130));
-  };
+  // Ctrl-C ends the demo's run, then the demo (exit 130); it never leaves its processes behind.
+  const onSignal = () => ac.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const interrupted = new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => void cleanup().finally(() => reject(new Interrupted('interrupted: ended every process the demo started'))), { once: true }));
   let survivors: number[];
   try {
+    await Promise.race([show(), interrupted]);
+  } finally {
+    step(6, 'Ending everything the demo started (by its process group and run marker, never by name)');
+    survivors = await cleanup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  if (survivors.length > 0) {
+    io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
+    return EXIT.findings;
+  }
+  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor (the diagnosis), then rerun-doctor clean --dry-run and\nrerun-doctor clean to end what a run left; rerun-doctor procs, ports, metrics and watch show the details.\n`);
+  return EXIT.ok;
+
+  async function show(): Promise<void> {
     let ready: Ready;
     try {
       ready = await waitReady(child, 20_000);
@@ -214,16 +235,5 @@ export async function run(args: string[], io: Io): Promise<number> {
       sudoUid: null,
     });
     io.stdout(renderPlan(plan, style));
-  } finally {
-    step(6, 'Ending everything the demo started (by its process group and run marker, never by name)');
-    survivors = await cleanup();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
   }
-  if (survivors.length > 0) {
-    io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
-    return EXIT.findings;
-  }
-  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor (the diagnosis), then rerun-doctor clean --dry-run and\nrerun-doctor clean to end what a run left; rerun-doctor procs, ports, metrics and watch show the details.\n`);
-  return EXIT.ok;
 }
