@@ -95,10 +95,12 @@ def main():
     args = ap.parse_args()
 
     ctx = mp.get_context(args.start_method)
-    stopping = threading.Event()
+    # Set by the SIGTERM handler. A plain list, not a threading.Event: Event.set() in a handler can
+    # deadlock when the signal lands while wait() holds the Event's lock.
+    stopping = []
 
     if args.handle_sigterm:
-        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
 
     main_sockets = []
     if args.inherit:
@@ -145,8 +147,8 @@ def main():
                       "tracker": tracker, "forkserver": forkserver, "ports": ports}), flush=True)
 
     try:
-        while not stopping.is_set():
-            stopping.wait(0.5)
+        while not stopping:
+            time.sleep(0.2)
     except KeyboardInterrupt:
         pass
     # Clean shutdown: what the fix recipes teach (terminate, join with a timeout, then kill).

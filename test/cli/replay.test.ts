@@ -1,0 +1,68 @@
+// `diagnose --from` and `explain --from` on a captured evidence document, as a user replays a bug
+// report: the same diagnosis, the config's rules applied, and one clear line for a wrong input.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { runCli } from '../helpers/live.js';
+import { fixture } from '../helpers/paths.js';
+
+const KILLED = fixture('evidence', 'killed-main', 'evidence.json');
+const dir = mkdtempSync(join(tmpdir(), 'rd-replay-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('diagnose --from FILE gives the captured diagnosis and exits 1 for its error', async () => {
+  const r = await runCli(['diagnose', '--from', KILLED, '--json'], { cwd: dir });
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), JSON.parse(readFileSync(fixture('evidence', 'killed-main', 'diagnosis.json'), 'utf8')));
+  const text = await runCli(['diagnose', '--from', KILLED], { cwd: dir });
+  assert.match(text.stdout, /^Verdict: 1 problem: 2 orphaned workers and 1 helper from run 1/);
+});
+
+test("diagnose --from applies this project's rule settings: orphan-workers off, then at warning", async () => {
+  writeFileSync(join(dir, 'rerun-doctor.json'), JSON.stringify({ rules: { 'orphan-workers': 'off' } }));
+  const off = await runCli(['diagnose', '--from', KILLED, '--json'], { cwd: dir });
+  assert.equal(off.code, 0, off.stderr);
+  const d = JSON.parse(off.stdout) as { findings: unknown[]; off: string[]; verdict: string };
+  assert.deepEqual(d.off, ['orphan-workers']);
+  assert.match(d.verdict, /turned off in the config: orphan-workers/);
+  writeFileSync(join(dir, 'rerun-doctor.json'), JSON.stringify({ rules: { 'orphan-workers': { severity: 'warning' } } }));
+  const warn = await runCli(['diagnose', '--from', KILLED], { cwd: dir });
+  assert.equal(warn.code, 0, 'a warning is below --fail-on error');
+  assert.match(warn.stdout, /! warning {2}orphan-workers/);
+  const failOn = await runCli(['diagnose', '--from', KILLED, '--fail-on', 'warning'], { cwd: dir });
+  assert.equal(failOn.code, 1);
+  writeFileSync(join(dir, 'rerun-doctor.json'), JSON.stringify({ rules: { 'orphan-worker': 'off' } }));
+  const bad = await runCli(['diagnose', '--from', KILLED], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^rerun-doctor: rerun-doctor\.json: "rules\.orphan-worker" is not a rule \(did you mean "orphan-workers"\?\)/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line');
+  rmSync(join(dir, 'rerun-doctor.json'));
+});
+
+test('diagnose --from: a flag that shapes collection, a missing file, a file that is not evidence: one line, exit 2', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--from', KILLED, '--samples', '5'], /^rerun-doctor: --samples cannot be used with --from: the evidence in ".*evidence\.json" was collected already$/],
+    [['--from', KILLED, '--port', '1234'], /^rerun-doctor: --port cannot be used with --from/],
+    [['--from', join(dir, 'nope.json')], /^rerun-doctor: --from ".*nope\.json": no such file$/],
+    [['--from', fixture('evidence', 'SOURCE.md')], /^rerun-doctor: .*SOURCE\.md: not an evidence file: expected the JSON of `rerun-doctor evidence --json`/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await runCli(['diagnose', ...args], { cwd: dir });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('diagnose --save writes the document it diagnosed, which replays to the same diagnosis; never over a file', async () => {
+  const saved = join(dir, 'saved.json');
+  const r = await runCli(['diagnose', '--no-metrics', '--save', saved, '--json', '--port', '1'], { cwd: dir });
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  const replay = await runCli(['diagnose', '--from', saved, '--json'], { cwd: dir });
+  assert.deepEqual(JSON.parse(replay.stdout), JSON.parse(r.stdout), 'the saved document replays exactly');
+  const again = await runCli(['diagnose', '--no-metrics', '--save', saved], { cwd: dir });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /--save ".*saved\.json" exists: choose another file \(it is never overwritten\)/);
+});
