@@ -90,6 +90,18 @@ export function readPageSize(host: Host): number {
 }
 
 /** status, exe, cwd, cgroup, environment markers, pipe and socket inodes: the costlier reads, only where needed. */
+/** What could not be read, as issues: the snapshot says so instead of showing a partial row as whole. */
+export function accessIssues(deniedBasic: readonly number[], denied: ReadonlySet<number>): SnapshotIssue[] {
+  const issues: SnapshotIssue[] = [];
+  if (deniedBasic.length > 0) {
+    issues.push({ probe: PROBE, kind: 'access-denied', message: `command line of ${deniedBasic.length} process(es) not readable`, pids: [...deniedBasic] });
+  }
+  if (denied.size > 0) {
+    issues.push({ probe: PROBE, kind: 'access-denied', message: `status, exe, cwd or fd table of ${denied.size} process(es) not readable (other users' processes need root)`, pids: [...denied].sort((a, b) => a - b) });
+  }
+  return issues;
+}
+
 export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, users: Map<number, string>): void {
   try {
     const st = parseProcStatus(host.proc.read(`${p.pid}/status`));
@@ -180,11 +192,6 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
   const want = opts.enrich?.(rows) ?? new Set<number>();
   const denied = new Set<number>();
   for (const p of rows) if (want.has(p.pid)) enrichProcess(host, p, denied, users);
-  if (deniedBasic.length > 0) {
-    issues.push({ probe: PROBE, kind: 'access-denied', message: `command line of ${deniedBasic.length} process(es) not readable`, pids: deniedBasic });
-  }
-  if (denied.size > 0) {
-    issues.push({ probe: PROBE, kind: 'access-denied', message: `status, exe, cwd or fd table of ${denied.size} process(es) not readable (other users' processes need root)`, pids: [...denied].sort((a, b) => a - b) });
-  }
+  issues.push(...accessIssues(deniedBasic, denied));
   return ok(rows, source, issues);
 };

@@ -8,8 +8,8 @@ import { takeCensus } from '../census/census.js';
 import type { Host } from '../host/host.js';
 import type { Census, ClassifiedProcess, Role } from '../model/census.js';
 import type { ProcRef, ProcSampleResult } from '../model/proc-sample.js';
-import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProcessInfo, type Snapshot } from '../model/snapshot.js';
-import { enrichProcess, listPids, readBootTime, readPageSize, readProcess, readUserNames } from '../probes/processes.linux.js';
+import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProcessInfo, type Snapshot, type SnapshotIssue } from '../model/snapshot.js';
+import { accessIssues, enrichProcess, listPids, readBootTime, readPageSize, readProcess, readUserNames } from '../probes/processes.linux.js';
 import { linuxSockets } from '../probes/sockets.linux.js';
 
 export interface ProcSampler {
@@ -93,6 +93,10 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
   const rows = new Map<number, ProcessInfo>();
   const enriched = new Set<string>();
   let sockets: ListeningSocket[] = [];
+  let socketIssues: SnapshotIssue[] = [];
+  // Denied reads stay denied between samples (the rows are kept): they are said on every sample.
+  const deniedBasic = new Set<number>();
+  const deniedEnrich = new Set<number>();
   let bootTime = 0;
   let pageSize = 4096;
   let users = new Map<number, string>();
@@ -105,7 +109,10 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       pageSize = readPageSize(host);
       users = readUserNames(host);
       const s = await linuxSockets(host);
-      if (s.status === 'ok') sockets = s.value;
+      if (s.status === 'ok') {
+        sockets = s.value;
+        socketIssues = s.issues;
+      }
     }
     const denied: number[] = [];
     const pids = listPids(host);
@@ -115,6 +122,8 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       if (!present.has(pid)) {
         rows.delete(pid);
         enriched.delete(keyOf(row));
+        deniedBasic.delete(pid);
+        deniedEnrich.delete(pid);
         changed = true;
       }
     }
@@ -146,6 +155,7 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       }
       rows.set(pid, p);
     }
+    for (const pid of denied) deniedBasic.add(pid);
     if (!changed && previous) {
       const prev: Census = previous;
       const processes = prev.processes.map((c) => {
@@ -157,7 +167,6 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
     }
     const list = [...rows.values()];
     const now = assignRoles(list, sockets, opts, host.selfPid, host.platform);
-    const deniedEnrich = new Set<number>();
     for (const p of list) {
       if (!now.has(p.pid)) continue;
       const k = keyOf(p);
@@ -176,8 +185,8 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       bootTime: new Date(bootTime * 1000).toISOString(),
       processes: list,
       sockets,
-      probes: [],
-      issues: [],
+      probes: [{ probe: 'processes.linux', status: 'ok', source: '/proc (incremental: new pids and the project\'s re-read each sample)' }],
+      issues: [...accessIssues([...deniedBasic], deniedEnrich), ...socketIssues],
     };
     previous = classify(snapshot, opts);
     roles = new Map(previous.processes.filter((p) => p.role !== null).map((p) => [p.pid, p.role]));

@@ -6,6 +6,7 @@ import { AccessDenied, ProcessGone } from '../../src/host/errors.js';
 import { createHost, type Host } from '../../src/host/host.js';
 import type { RootedFs } from '../../src/host/rooted-fs.js';
 import { censusSnapshot } from '../../src/census/census.js';
+import { createProcSampler } from '../../src/watch/proc-sampler.js';
 import { linuxProcesses } from '../../src/probes/processes.linux.js';
 import { linuxSockets } from '../../src/probes/sockets.linux.js';
 import { OPTS, procTree, PY, SPAWN, tcpTable, TRACKER, type FakeProc } from '../helpers/builders.js';
@@ -177,4 +178,17 @@ test('user names come from the passwd beside --proc-root (a host inspected from 
   const o = await linuxProcesses(host, { enrich: () => new Set([1002]) });
   assert.equal(o.status, 'ok');
   if (o.status === 'ok') assert.equal(o.value.find((p) => p.pid === 1002)?.user, 'alice');
+});
+
+test('the watch sampler says what it could not read, as the census does (it never drops the issues)', async () => {
+  const host = faulty(tree(SERVER_PROCS, NET), (op, rel) => (rel === '1002/cmdline' || rel === '1002/fd' || rel === '1002/exe' ? new AccessDenied(rel) : null));
+  const census = await censusSnapshot(host, OPTS);
+  const sampler = createProcSampler(host, OPTS, { fullEvery: 2 });
+  for (let i = 0; i < 3; i++) {
+    const r = await sampler.sample();
+    assert.ok(r.ok, JSON.stringify(r));
+    const issues = sampler.latest()!.snapshot.issues.filter((x) => x.kind === 'access-denied');
+    assert.deepEqual(issues.map((x) => x.message).sort(), census.issues.filter((x) => x.kind === 'access-denied').map((x) => x.message).sort(), `sample ${i + 1}: the same issues as a full census`);
+    assert.ok(issues.some((x) => x.pids?.includes(1002)), `sample ${i + 1} names 1002`);
+  }
 });
