@@ -1,7 +1,9 @@
 // Which processes `clean` may end, each with the reason it is in or out. Pure, and safe by
 // construction: it reads the census's runs, not the diagnosis, and every target must pass checks
 // of its own (defence in depth) before it is planned. docs/clean.md, docs/attribution.md.
+import { ancestry } from '../census/classify.js';
 import { under } from '../census/scope.js';
+import type { Host } from '../host/host.js';
 import type { Census, ClassifiedProcess, Generation } from '../model/census.js';
 import type { CleanupPlan, Excluded, RunDecision, Target } from '../model/cleanup-plan.js';
 
@@ -70,6 +72,24 @@ function foreignEvidence(p: ClassifiedProcess, root: string): string | null {
   const pwd = p.env.PWD;
   if (pwd === undefined || under(pwd, root)) return null;
   return `its working directory ${p.cwd} and the directory it was started from (${pwd}) are outside the project ${root}`;
+}
+
+/**
+ * What `clean` plans with by default, for this process on this machine: ourselves and our
+ * ancestors never signalled, our uid's processes only (root's: everyone's only with allUsers), the
+ * user who ran sudo counted as us.
+ */
+export function cleanupOptions(census: Census, host: Pick<Host, 'selfPid' | 'env'>, more: Partial<PlanOptions> = {}): PlanOptions {
+  const byPid = new Map(census.processes.map((p) => [p.pid, p]));
+  const sudo = host.env.SUDO_UID;
+  return {
+    selfPid: host.selfPid,
+    ancestors: ancestry(host.selfPid, byPid).map((a) => a.pid),
+    uid: typeof process.getuid === 'function' ? process.getuid() : null,
+    allUsers: false,
+    sudoUid: sudo && /^\d+$/.test(sudo) ? Number(sudo) : null,
+    ...more,
+  };
 }
 
 export function planCleanup(census: Census, o: PlanOptions): CleanupPlan {

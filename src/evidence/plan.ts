@@ -1,7 +1,7 @@
 // An evidence plan from the configuration: what to read, where, and how long the window is.
 import { join } from 'node:path';
 import type { ClassifyOptions } from '../census/classify.js';
-import type { Config } from '../config/config.js';
+import { DEFAULT_CONFIG, type Config } from '../config/config.js';
 import { projectStateDir, stateBaseDir } from '../state/store.js';
 import type { EvidencePlan } from './collect.js';
 
@@ -32,5 +32,38 @@ export function evidencePlan(config: Config, root: string, census: ClassifyOptio
     historyFile: historyFileOf(config, root, env),
     environment: c.environment,
     progress: c.progress,
+  };
+}
+
+/** For library users: the defaults (DEFAULT_CONFIG), with what they name. */
+export interface EvidencePlanChoices {
+  /** The project runs are scoped to (default: none, every run counts as the project's). */
+  projectRoot?: string | null;
+  ports?: number[];
+  serverPattern?: RegExp;
+  workerPatterns?: RegExp[];
+  instances?: number | null;
+  /** Metrics samples over the window (default 3, 2 s apart); false: none. */
+  metrics?: false | { url?: string; samples?: number; intervalMs?: number };
+  /** The count history file to read (default: none). */
+  historyFile?: string | null;
+}
+
+export function evidencePlanFor(c: EvidencePlanChoices = {}): EvidencePlan {
+  const d = DEFAULT_CONFIG;
+  const census: ClassifyOptions = {
+    serverPattern: c.serverPattern ?? new RegExp(d.serverPattern),
+    workerPatterns: c.workerPatterns ?? [],
+    ports: c.ports ?? [...d.ports],
+    generationGapSeconds: d.thresholds.generationGapSeconds,
+    projectRoot: c.projectRoot ?? null,
+  };
+  const m = c.metrics === false ? null : (c.metrics ?? {});
+  return {
+    census,
+    instances: c.instances ?? null,
+    metrics: m === null ? null : { url: m.url ?? d.metricsUrl, samples: m.samples ?? 3, intervalMs: m.intervalMs ?? d.thresholds.watchIntervalSeconds * 1000, scrape: { timeoutMs: d.thresholds.metricsTimeoutSeconds * 1000, maxBytes: d.thresholds.metricsMaxBytes }, keyMetrics: {} },
+    metricsOff: 'not sampled (metrics: false)',
+    historyFile: c.historyFile ?? null,
   };
 }

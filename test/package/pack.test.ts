@@ -122,7 +122,11 @@ test("the library example (the README's) runs against the installed package and 
   const r = await exec(process.execPath, [example], elsewhere);
   assert.equal(r.code, 0, why(r));
   assert.equal(r.stderr, '');
-  assert.match(r.stdout.split('\n')[0]!, new RegExp(`^\\d+ processes; this one is ${r.pid} \\(${basename(process.execPath).slice(0, 15)}\\)$`));
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, new RegExp(`^\\d+ processes; this one is ${r.pid} \\(${basename(process.execPath).slice(0, 15)}\\)$`));
+  // The diagnosis of this machine (no sample server runs here) and clean's plan for it.
+  assert.match(lines[1]!, /^(healthy: |no problem found|\d+ problems?: )/, 'the verdict');
+  assert.match(lines[lines.length - 1]!, /^clean would end \d+ process(es)?$/, "clean's plan");
 });
 
 test("README's library section quotes the example verbatim", () => {

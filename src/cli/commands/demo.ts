@@ -7,10 +7,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { planCleanup } from '../../actions/plan-cleanup.js';
+import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { createRunFinder, newRunId, readIdentity, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from '../../actions/process-control.js';
 import { censusSnapshot } from '../../census/census.js';
-import { ancestry, classify as classifySnapshot, type ClassifyOptions } from '../../census/classify.js';
+import { classify as classifySnapshot, type ClassifyOptions } from '../../census/classify.js';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { diagnosisInput } from '../../diagnosis/input.js';
 import { censusEvidence } from '../../evidence/collect.js';
@@ -226,14 +226,7 @@ export async function run(args: string[], io: Io): Promise<number> {
 
     step(5, 'What rerun-doctor clean would end, and why (rerun-doctor clean --dry-run):');
     // clean's own planner on the same census, with clean's defaults (this user, this project).
-    const byPid = new Map(after.processes.map((p) => [p.pid, p]));
-    const plan = planCleanup(after, {
-      selfPid: host.selfPid,
-      ancestors: ancestry(host.selfPid, byPid).map((a) => a.pid),
-      uid: typeof process.getuid === 'function' ? process.getuid() : null,
-      allUsers: false,
-      sudoUid: null,
-    });
+    const plan = planCleanup(after, cleanupOptions(after, host, { sudoUid: null }));
     io.stdout(renderPlan(plan, style));
   }
 }
