@@ -8,24 +8,11 @@
 // the same way, for a few rounds.
 import type { Host } from '../host/host.js';
 import { describeProgress, terminatePhases, type TerminateOutcome } from './process-control.js';
-import type { CleanupPlan, Target } from '../model/cleanup-plan.js';
+import type { CleanupPlan, CleanupReport, Target, TargetResult } from '../model/cleanup-plan.js';
+
+export type { CleanupReport, TargetResult } from '../model/cleanup-plan.js';
 
 export type TargetOutcome = TerminateOutcome;
-
-export interface TargetResult {
-  pid: number;
-  outcome: TargetOutcome;
-  detail: string;
-  /** The round (1 = the plan shown) that found it. */
-  round: number;
-}
-
-export interface CleanupReport {
-  results: TargetResult[];
-  survivors: number[];
-  /** Rounds taken: the plan, then one more for each re-census that found more of the dead runs. */
-  rounds: number;
-}
 
 export interface ExecuteOptions {
   graceMs: number;

@@ -7,7 +7,7 @@ import type { Host } from '../host/host.js';
 import type { Census, ClassifiedProcess, Generation } from '../model/census.js';
 import type { CleanupPlan, Excluded, RunDecision, Target } from '../model/cleanup-plan.js';
 
-export const PLAN_SCHEMA_VERSION = 2;
+export { PLAN_SCHEMA_VERSION } from '../model/cleanup-plan.js';
 
 export interface PlanOptions {
   selfPid: number;

@@ -2,7 +2,8 @@
 import type { Census, ClassifiedProcess, Role } from '../model/census.js';
 import type { CountComparison, CountedRole, CountSummary, Expectation, HistoryEntry, SavedCensus, SavedProcess } from '../model/count.js';
 
-export const COUNT_SCHEMA_VERSION = 1;
+export { COUNT_SCHEMA_VERSION } from '../model/count.js';
+import { COUNT_SCHEMA_VERSION } from '../model/count.js';
 
 /** The project's own processes that count: in a run of the project, alive, not a launcher (a wrapper is never one of the 1 + N). */
 function projectRuns(census: Census): Set<number> {

@@ -1,6 +1,10 @@
 // The cleanup plan (docs/clean.md, its JSON in docs/json.md): made by actions/plan-cleanup.ts,
 // carried out by actions/execute-cleanup.ts, shown by render/clean-plan.ts.
+import type { TerminateOutcome } from './process-ref.js';
 import type { Generation, Role } from './census.js';
+
+/** `clean --json` (docs/clean.md): 2 since runs carry their decision and reason. */
+export const PLAN_SCHEMA_VERSION = 2;
 
 export interface Target {
   pid: number;
@@ -37,4 +41,19 @@ export interface CleanupPlan {
   targets: Target[];
   excluded: Excluded[];
   runs: RunDecision[];
+}
+
+export interface TargetResult {
+  pid: number;
+  outcome: TerminateOutcome;
+  detail: string;
+  /** The round (1 = the plan shown) that found it. */
+  round: number;
+}
+
+export interface CleanupReport {
+  results: TargetResult[];
+  survivors: number[];
+  /** Rounds taken: the plan, then one more for each re-census that found more of the dead runs. */
+  rounds: number;
 }

@@ -1,6 +1,9 @@
 // The count before / after a run, and the history across runs (src/census/count.ts judges them).
 import type { Role } from './census.js';
 
+/** Saved censuses, the history lines and `count --json`. */
+export const COUNT_SCHEMA_VERSION = 1;
+
 /** Launchers (wrappers) are part of a run but never one of its 1 + N. */
 export type CountedRole = Exclude<Role, 'launcher'>;
 

@@ -18,3 +18,20 @@ export function refKey(ref: ProcessRef): string {
 export function sameRef(a: ProcessRef, b: ProcessRef): boolean {
   return a.pid === b.pid && a.startKey === b.startKey;
 }
+
+/** How one process's end went (src/actions/process/terminate.ts). */
+export type TerminateOutcome =
+  /** Exited after the first signal (or by itself, in a phase without one), within the grace period. */
+  | 'terminated'
+  /** Needed SIGKILL, and is gone. */
+  | 'killed'
+  /** Gone before the first signal reached it. */
+  | 'already-gone'
+  /** Its pid belonged to another process when it was to be signalled: nothing sent. */
+  | 'identity-changed'
+  /** Its identity could not be read (hidepid, EACCES; a failed ps) or the signal was refused (EPERM): nothing more sent. */
+  | 'denied'
+  /** Still the same process ~2 s after SIGKILL (uninterruptible sleep, a kernel hold). */
+  | 'survived'
+  /** pid ≤ 1, this process, an ancestor, or in `protect`: never signalled. */
+  | 'refused';

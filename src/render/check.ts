@@ -1,15 +1,8 @@
-// check's result, for people and as JSON (docs/json.md): how the run went, what it left behind, the
-// diagnosis of what it left. The evidence document is not in the JSON (check --save writes it).
+// check's result, for people: how the run went, what it left behind, the diagnosis of what it left
+// (its JSON is checkJson in json.ts).
 import type { CheckResult } from '../model/check.js';
 import { renderDiagnosisText } from './diagnosis.js';
 import type { Style } from './style.js';
-
-export const CHECK_SCHEMA_VERSION = 1;
-
-export function checkJson(command: string[], r: CheckResult) {
-  const { evidence: _evidence, ...rest } = r;
-  return { schemaVersion: CHECK_SCHEMA_VERSION, command, ...rest };
-}
 
 export function renderCheck(r: CheckResult, s: Style, command: string[]): string {
   const out: string[] = [];

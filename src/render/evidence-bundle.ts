@@ -11,9 +11,6 @@ import { renderPorts } from './ports.js';
 import { renderProcs } from './procs.js';
 import { makeStyle } from './style.js';
 
-/** `evidence --json`: the document with its diagnosis (docs/json.md). */
-export const BUNDLE_SCHEMA_VERSION = 2;
-
 export interface BundleParts {
   evidence: Evidence;
   census: Census;
@@ -21,10 +18,6 @@ export interface BundleParts {
   diagnosis: Diagnosis;
   kept: { processes: number; of: number };
   now: Date;
-}
-
-export function bundleJson(b: BundleParts) {
-  return { schemaVersion: BUNDLE_SCHEMA_VERSION, kind: 'rerun-doctor-bundle', diagnosis: b.diagnosis, evidence: b.evidence };
 }
 
 const fence = (t: string, lang = 'text') => ['```' + lang, t.trimEnd(), '```'];

@@ -1,5 +1,11 @@
 // The JSON outputs: stable, documented contracts (docs/json.md), versioned by schemaVersion.
+import type { CheckResult } from '../model/check.js';
+import { PLAN_SCHEMA_VERSION, type CleanupPlan, type CleanupReport } from '../model/cleanup-plan.js';
+import { COUNT_SCHEMA_VERSION, type CountComparison, type CountSummary, type HistoryEntry } from '../model/count.js';
 import type { Census, ClassifiedProcess, PortReport } from '../model/census.js';
+import { DIAGNOSIS_SCHEMA_VERSION, type Diagnosis } from '../model/diagnosis.js';
+import type { Evidence } from '../model/evidence.js';
+import type { MetricSummary } from '../model/metrics-summary.js';
 import type { GrpcHealth } from '../model/grpc.js';
 
 // 2: runs have status running | detached | orphaned with `current`, scope, cwd, tops and
@@ -58,4 +64,64 @@ export function portsJson(census: Census, reports: PortReport[], grpc: Map<numbe
     ports: reports.map((r) => ({ ...r, grpc: grpc.get(r.port) ?? null })),
     issues: census.snapshot.issues.filter((i) => i.probe.startsWith('sockets.')),
   };
+}
+
+// ---- every other JSON output, each with its schemaVersion, built here (docs/json.md lists them) ----
+
+/** The schema version of each command's JSON; bumped here, documented in docs/json.md. */
+export const CHECK_SCHEMA_VERSION = 1;
+/** `evidence --json`: 2 since it is the evidence document with its diagnosis. */
+export const BUNDLE_SCHEMA_VERSION = 2;
+
+export const SCHEMA_VERSIONS = {
+  procs: JSON_SCHEMA_VERSION,
+  ports: JSON_SCHEMA_VERSION,
+  count: COUNT_SCHEMA_VERSION,
+  diagnose: DIAGNOSIS_SCHEMA_VERSION,
+  evidence: BUNDLE_SCHEMA_VERSION,
+  check: CHECK_SCHEMA_VERSION,
+  rerun: 1,
+  clean: PLAN_SCHEMA_VERSION,
+  metrics: 1,
+} as const;
+
+export function diagnosisJson(d: Diagnosis): Diagnosis {
+  return d;
+}
+
+export function countHistoryJson(x: { root: string; file: string; entries: HistoryEntry[]; trend: unknown; badLines: number[] }) {
+  return { schemaVersion: SCHEMA_VERSIONS.count, ...x };
+}
+
+export function countSavedJson(saved: string, summary: CountSummary) {
+  return { schemaVersion: SCHEMA_VERSIONS.count, saved, summary };
+}
+
+export function countCompareJson(c: CountComparison): CountComparison {
+  return c;
+}
+
+export function metricsFailureJson(x: { url: string; takenAt: string; kind: string; message: string; line: number | null; grpc: GrpcHealth | null }) {
+  return { schemaVersion: SCHEMA_VERSIONS.metrics, url: x.url, takenAt: x.takenAt, ok: false, error: { kind: x.kind, message: x.message, line: x.line }, grpc: x.grpc };
+}
+
+export function metricsJson(x: { url: string; takenAt: string; format: string; redirects: string[]; bytes: number; durationMs: number; grpc: GrpcHealth | null; key: unknown; metrics: MetricSummary[] }) {
+  return { schemaVersion: SCHEMA_VERSIONS.metrics, url: x.url, takenAt: x.takenAt, ok: true, format: x.format, redirects: x.redirects, bytes: x.bytes, durationMs: Math.round(x.durationMs * 10) / 10, grpc: x.grpc, key: x.key, metrics: x.metrics };
+}
+
+export function checkJson(command: string[], r: CheckResult) {
+  const { evidence: _evidence, ...rest } = r;
+  return { schemaVersion: SCHEMA_VERSIONS.check, command, ...rest };
+}
+
+export function rerunJson(x: { command: string[]; runs: CheckResult[]; leftBehindInAll: number[]; leaked: boolean; slower: boolean; error: string | null }) {
+  return { schemaVersion: SCHEMA_VERSIONS.rerun, command: x.command, runs: x.runs.map((r) => checkJson(x.command, r)).map(({ schemaVersion: _v, command: _c, ...r }) => r), leftBehindInAll: x.leftBehindInAll, leaked: x.leaked, slower: x.slower, error: x.error };
+}
+
+export function cleanJson(x: { plan: CleanupPlan; report: CleanupReport | null; ports?: Array<{ port: number; free: boolean; heldByTargets: number[]; heldByOthers: number[] }>; gpuStillHeldBy?: number[] | null }) {
+  return x.report === null ? { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, report: null } : { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, report: x.report, ports: x.ports ?? [], gpuStillHeldBy: x.gpuStillHeldBy ?? null };
+}
+
+export function bundleJson(b: { diagnosis: Diagnosis; evidence: Evidence }) {
+  return { schemaVersion: SCHEMA_VERSIONS.evidence, kind: 'rerun-doctor-bundle', diagnosis: b.diagnosis, evidence: b.evidence };
 }

@@ -12,21 +12,8 @@ import { refKey, type ProcessRef } from '../../model/process-ref.js';
 import { checkMany, type ControlHost, type Sameness } from './identity.js';
 import { protectedPids, signalIfSame, type SignalResult } from './signal.js';
 
-export type TerminateOutcome =
-  /** Exited after the first signal (or by itself, in a phase without one), within the grace period. */
-  | 'terminated'
-  /** Needed SIGKILL, and is gone. */
-  | 'killed'
-  /** Gone before the first signal reached it. */
-  | 'already-gone'
-  /** Its pid belonged to another process when it was to be signalled: nothing sent. */
-  | 'identity-changed'
-  /** Its identity could not be read (hidepid, EACCES; a failed ps) or the signal was refused (EPERM): nothing more sent. */
-  | 'denied'
-  /** Still the same process ~2 s after SIGKILL (uninterruptible sleep, a kernel hold). */
-  | 'survived'
-  /** pid ≤ 1, this process, an ancestor, or in `protect`: never signalled. */
-  | 'refused';
+export type { TerminateOutcome } from '../../model/process-ref.js';
+import type { TerminateOutcome } from '../../model/process-ref.js';
 
 /** A fixed list, or a finder re-run between rounds (whatever it returns that is new joins in). */
 export type TargetSource<T extends ProcessRef> = readonly T[] | (() => Promise<readonly T[]> | readonly T[]);

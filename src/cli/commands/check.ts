@@ -10,7 +10,8 @@ import { useColor, type Io } from '../io.js';
 import { withInterrupt } from '../interrupt.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { writeNew } from '../write-file.js';
-import { checkJson, renderCheck } from '../../render/check.js';
+import { renderCheck } from '../../render/check.js';
+import { checkJson } from '../../render/json.js';
 
 export const help = `Usage: rerun-doctor check [options] -- SERVER_CMD…
 
