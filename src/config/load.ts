@@ -4,16 +4,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import {
-  cloneConfig,
-  configFromTable,
-  ConfigError,
-  DEFAULT_CONFIG,
-  describe,
-  isPlainTable,
-  type Config,
-  type TableContext,
-} from './config.js';
+import { cloneConfig, configFromTable, DEFAULT_CONFIG, type Config } from './config.js';
+import { ConfigError, describe, isPlainTable, type TableContext } from './errors.js';
 
 export const JSON_CONFIG_NAME = 'rerun-doctor.json';
 export const PYPROJECT_NAME = 'pyproject.toml';

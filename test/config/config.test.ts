@@ -49,6 +49,8 @@ const json = (v: unknown): string => JSON.stringify(v, null, 2);
 
 // The metrics keys (issue 3) at their defaults, for the whole-config comparisons below.
 const METRICS_DEFAULTS = { metricsUrl: 'http://127.0.0.1:8080/metrics', grpcPort: 50051, keyMetrics: {} };
+// The rules key (issue 9) at its default.
+const RULES_DEFAULT = { rules: {} };
 const T = { metricsTimeoutSeconds: 2, metricsMaxBytes: 32 * 1024 * 1024, watchIntervalSeconds: 2 };
 
 // ---- defaults and search ----
@@ -61,6 +63,7 @@ test('DEFAULT_CONFIG has the documented values and is frozen', () => {
     instances: null,
     stateDir: null,
     ...METRICS_DEFAULTS,
+    ...RULES_DEFAULT,
     thresholds: { settleSeconds: 2, generationGapSeconds: 30, ...T },
   });
   assert.ok(Object.isFrozen(DEFAULT_CONFIG), 'DEFAULT_CONFIG frozen');
@@ -107,6 +110,7 @@ test('rerun-doctor.json in cwd: all keys, partial thresholds merged over default
         instances: 4,
         stateDir: '/var/tmp/rd',
         ...METRICS_DEFAULTS,
+        ...RULES_DEFAULT,
         thresholds: { settleSeconds: 0.5, generationGapSeconds: 30, ...T },
       });
     },
@@ -389,7 +393,7 @@ test('unknown key with a "did you mean" suggestion', () => {
   assert.match(nested.message, /"thresholds\.settle-second" is not a known key \(did you mean "settle-seconds"\?\); known keys: settle-seconds, generation-gap-seconds, metrics-timeout-seconds, metrics-max-bytes, watch-interval-seconds$/);
 
   const far = loadError(json({ banana: 1 }));
-  assert.equal(far.message, 'rerun-doctor.json: "banana" is not a known key; known keys: ports, server-pattern, worker-patterns, instances, state-dir, metrics-url, grpc-port, key-metrics, thresholds');
+  assert.equal(far.message, 'rerun-doctor.json: "banana" is not a known key; known keys: ports, server-pattern, worker-patterns, instances, state-dir, metrics-url, grpc-port, key-metrics, thresholds, rules');
 });
 
 test('TOML syntax error names the line and column', () => {
@@ -467,6 +471,7 @@ test('applyOverrides: undefined leaves values, defined ones replace, a new objec
     instances: null,
     stateDir: '/s',
     ...METRICS_DEFAULTS,
+    ...RULES_DEFAULT,
     thresholds: { settleSeconds: 5, generationGapSeconds: 30, ...T },
   });
   assert.equal(withInstances.instances, 4, 'input not mutated');
