@@ -104,7 +104,7 @@ export const CONFIG_SCHEMA = {
     check: checkPorts,
     default: [50051, 8080],
     help: 'the ports the server listens on (gRPC and HTTP): the watched ports',
-    flags: [{ name: 'port', value: 'P', multiple: true, common: true, help: 'watched ports (repeatable or comma-separated)', parse: (values) => parsePortList(values, '--port') }],
+    flags: [{ name: 'port', value: 'P', multiple: true, common: true, help: 'watched ports, repeatable or comma-separated', parse: (values) => parsePortList(values, '--port') }],
   }),
   serverPattern: key({
     key: 'server-pattern',
@@ -124,7 +124,7 @@ export const CONFIG_SCHEMA = {
     check: checkPatternList,
     default: [],
     help: 'extra patterns (matched the same way) for renamed worker processes, on top of the built-in ones',
-    flags: [{ name: 'worker-pattern', value: 'RE', multiple: true, common: true, help: 'a pattern for renamed worker processes (repeatable)' }],
+    flags: [{ name: 'worker-pattern', value: 'RE', multiple: true, common: true, help: 'a pattern for renamed worker processes, repeatable' }],
   }),
   instances: key({
     key: 'instances',
@@ -225,7 +225,7 @@ export const CONFIG_SCHEMA = {
         check: seconds({ zero: false }),
         default: 2,
         help: "time between `watch` samples, and between the diagnosis's metrics samples",
-        flags: [{ name: 'interval', value: 'D', help: 'time between samples (e.g. 500ms, 5s)', defaultText: '2s' }],
+        flags: [{ name: 'interval', value: 'D', help: 'time between samples, e.g. 500ms or 5s', defaultText: '2s' }],
       }),
     },
   }),
@@ -235,9 +235,9 @@ export const CONFIG_SCHEMA = {
     check: checkRules,
     default: {},
     defaultDoc: 'none: every rule at its own severity and options',
-    help: "a rule's severity (`off` turns it off) and its options; each rule's options: see docs/rules/<id>.md",
+    help: "a rule's severity (`off` turns it off) and its options; each rule's options: see `docs/rules/<id>.md`",
     doc:
-      'Only the shape is checked when the file is read; the rule ids and each rule\'s options are checked against the rule\'s own schema by the diagnosis. ' +
+      'Only the shape is checked when the file is read; the rule ids, and each rule\'s options against that rule\'s own schema, are checked by the rules (`src/rules/`). ' +
       'JSON: `"rules": { "zombies": "off", "process-leak": { "severity": "warning", "options": { … } } }`; ' +
       'TOML: `[tool.rerun-doctor.rules]` with `zombies = "off"`, and `[tool.rerun-doctor.rules.process-leak]` with `severity = "warning"` and an `options` table.',
     flags: [],

@@ -14,28 +14,38 @@ import { renderPorts } from '../../render/ports.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
 import { diagnose } from '../../rules/diagnose.js';
-import { COMMON_OPTIONS, makeContext } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { version } from '../main.js';
+import { NO_METRICS, QUICK } from '../shared-flags.js';
 
-export const help = `Usage: rerun-doctor evidence [--out FILE] [--json] [options]
-
-The quick reference's "share evidence" step, as one Markdown file: the diagnosis, port holders,
+export const spec = defineCommand({
+  name: 'evidence',
+  usage: ['evidence [--out FILE] [--json] [options]'],
+  about: `The quick reference's "share evidence" step, as one Markdown file: the diagnosis, port holders,
 process trees, the relevant ps lines, the head of the metrics, GPU and thermal state, and the
 tool, OS, Python and driver versions. Secrets are redacted wherever they appear (argv,
 environment, URLs: --api-key=…, HF_TOKEN=…, https://user:pass@…, bearer tokens, …); the bundle
-says how many values were redacted. Review it before you share it.
-
-Options:
-  --out FILE             write the bundle to FILE (refuses to overwrite it without --force)
-  --force                overwrite FILE
-  --json                 the same evidence as one JSON object
-  --quick, --no-metrics, --metrics-url URL   as for \`diagnose\`
-  --port P, --config FILE, --server-pattern RE, --proc-root DIR   as for \`procs\`
-
-Exit status: 0 written, 2 usage error (for example FILE exists).
-`;
+says how many values were redacted. Review it before you share it. With --json, the same
+evidence as one JSON object.`,
+  flags: {
+    out: { type: 'string', value: 'FILE', help: 'write the bundle to FILE, never over an existing one without --force', defaultText: 'stdout' },
+    force: { type: 'boolean', help: 'overwrite FILE' },
+    quick: QUICK,
+    'no-metrics': NO_METRICS,
+    'metrics-url': configFlag('metrics-url'),
+  },
+  common: true,
+  examples: [
+    { run: 'rerun-doctor evidence --out evidence.md', does: 'the bundle, redacted, to attach to a bug report' },
+    { run: 'rerun-doctor evidence --quick --no-metrics --out evidence.md --force', does: 'quicker, without the metrics, over the last one' },
+    { run: 'rerun-doctor evidence --json > evidence.json', does: 'the same evidence as one JSON object' },
+  ],
+  exit: 'Exit status: 0 written, 2 usage error (for example FILE exists).',
+});
 
 /** The server's interpreter's version, asked through the host (argv, a timeout): "Python 3.11.2 (/usr/bin/python3.11)". */
 async function pythonVersion(host: Host, python: string | null): Promise<string> {
@@ -49,13 +59,9 @@ async function pythonVersion(host: Host, python: string | null): Promise<string>
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { ...COMMON_OPTIONS, out: { type: 'string' }, force: { type: 'boolean' }, quick: { type: 'boolean' }, 'no-metrics': { type: 'boolean' }, 'metrics-url': { type: 'string' } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args, options: spec.options, strict: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   if (values.out && existsSync(values.out) && !values.force) throw new UsageError(`--out "${values.out}" exists: pass --force to overwrite it`);
