@@ -78,7 +78,7 @@ export function applyOverrides(config: Readonly<Config>, flags: ConfigOverrides)
   const given = flags as Record<string, unknown>;
   for (const [field, spec] of ENTRIES) {
     const value = given[field];
-    if (value === undefined || value === null && isSection(spec)) continue;
+    if (value === undefined || (value === null && isSection(spec))) continue;
     if (!isSection(spec)) {
       out[field] = spec.check(value, COMMAND_LINE, spec.key);
       continue;
