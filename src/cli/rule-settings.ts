@@ -7,7 +7,7 @@ import type { Context } from './context.js';
 import type { Io } from './io.js';
 
 export function ruleSettingsOf(ctx: Context, io: Io): RuleSettings {
-  const raw = (ctx.config as { rules?: RawRules }).rules ?? {};
+  const raw: RawRules = ctx.config.rules;
   if (Object.keys(raw).length === 0) return {};
   const file = ctx.configSource ? displayPath(io.cwd, ctx.configSource) : 'config';
   const section = ctx.configSource && basename(ctx.configSource) === 'pyproject.toml' ? '[tool.rerun-doctor] ' : '';

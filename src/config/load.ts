@@ -4,16 +4,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import {
-  cloneConfig,
-  configFromTable,
-  ConfigError,
-  DEFAULT_CONFIG,
-  describe,
-  isPlainTable,
-  type Config,
-  type TableContext,
-} from './config.js';
+import { cloneConfig, configFromTable, DEFAULT_CONFIG, type Config } from './config.js';
+import { ConfigError, describe, isPlainTable, type TableContext } from './errors.js';
+import { parseJson } from './json.js';
 
 export const JSON_CONFIG_NAME = 'rerun-doctor.json';
 export const PYPROJECT_NAME = 'pyproject.toml';
@@ -104,15 +97,12 @@ function readText(file: string, shown: string): string {
 }
 
 function fromJson(text: string, file: string, shown: string): Config {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    const raw = err instanceof Error ? err.message : String(err);
-    const offset = findJsonErrorOffset(text) ?? offsetFromMessage(raw);
-    const where = offset === null ? '' : ` at ${lineColumn(text, offset)}`;
-    throw new ConfigError(shown, null, `${shown}: invalid JSON${where}: ${jsonReason(raw)}`);
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    const { line, column, reason } = parsed.error;
+    throw new ConfigError(shown, null, `${shown}: invalid JSON${line === null ? '' : ` at line ${line} column ${column}`}: ${reason}`);
   }
+  const doc = parsed.value;
   const ctx: TableContext = { file: shown, section: '', tableWord: 'an object', baseDir: dirname(file) };
   if (!isPlainTable(doc)) {
     throw new ConfigError(shown, null, `${shown}: must hold a JSON object at the top level, got ${describe(doc, ctx)}`);
@@ -143,136 +133,4 @@ function fromPyproject(text: string, file: string, shown: string, required: bool
     throw new ConfigError(shown, `tool.${TOOL_KEY}`, `${shown}: "tool.${TOOL_KEY}" must be a table, got ${describe(table, ctx)}`);
   }
   return configFromTable(table, ctx);
-}
-
-// ---- JSON error positions ----
-
-/** "line L column C" (both 1-based) of a UTF-16 offset into text. */
-function lineColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
-  return `line ${line} column ${column}`;
-}
-
-/** V8 says "at position N" for most errors (Node 20), not for "Unexpected token". */
-function offsetFromMessage(msg: string): number | null {
-  const m = /at position (\d+)/.exec(msg);
-  return m?.[1] === undefined ? null : Number(m[1]);
-}
-
-/** V8's reason without the position and without its copy of the document. */
-function jsonReason(msg: string): string {
-  return msg
-    .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
-    .replace(/ in JSON at position \d+.*$/s, '')
-    .replace(/^(Unexpected token )'(\s)'/, (_m, p: string, ch: string) => `${p}${JSON.stringify(ch)}`)
-    .trim();
-}
-
-class JsonSyntax {
-  constructor(readonly offset: number) {}
-}
-
-/**
- * Offset of the first JSON syntax error in text, or null if there is none (or
- * it is too deep to scan). Used because Node 20's JSON.parse gives no position
- * for "Unexpected token" errors, the commonest kind in hand-written files.
- */
-export function findJsonErrorOffset(text: string): number | null {
-  let i = 0;
-  const bad = (): never => {
-    throw new JsonSyntax(i);
-  };
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
-  };
-  const expect = (word: string): void => {
-    for (const ch of word) {
-      if (text[i] !== ch) bad();
-      i++;
-    }
-  };
-  const string = (): void => {
-    i++; // opening quote
-    for (;;) {
-      if (i >= text.length) bad();
-      const ch = text.charCodeAt(i);
-      if (ch === 0x22) {
-        i++;
-        return;
-      }
-      if (ch < 0x20) bad();
-      if (ch === 0x5c) {
-        i++;
-        const esc = text[i];
-        if (esc === 'u') {
-          i++;
-          for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) bad();
-        } else if (esc !== undefined && '"\\/bfnrt'.includes(esc)) i++;
-        else bad();
-      } else i++;
-    }
-  };
-  const numberRe = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  const value = (): void => {
-    ws();
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') bad();
-        string();
-        ws();
-        if (text[i] !== ':') bad();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return;
-        } else bad();
-      }
-    } else if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return;
-        } else bad();
-      }
-    } else if (ch === '"') string();
-    else if (ch === 't') expect('true');
-    else if (ch === 'f') expect('false');
-    else if (ch === 'n') expect('null');
-    else {
-      numberRe.lastIndex = i;
-      if (!numberRe.test(text)) bad();
-      i = numberRe.lastIndex;
-    }
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) bad();
-    return null;
-  } catch (err) {
-    if (err instanceof JsonSyntax) return err.offset;
-    return null; // RangeError from absurd nesting: no position
-  }
 }

@@ -15,7 +15,8 @@ import {
   editDistance,
   suggestKey,
 } from '../../src/config/config.js';
-import { findJsonErrorOffset, loadConfig } from '../../src/config/load.js';
+import { parseJson } from '../../src/config/json.js';
+import { loadConfig } from '../../src/config/load.js';
 
 /** A temp dir holding `files` (path → content), removed after `fn`. */
 function withTree(files: Record<string, string>, fn: (root: string) => void): void {
@@ -49,6 +50,8 @@ const json = (v: unknown): string => JSON.stringify(v, null, 2);
 
 // The metrics keys (issue 3) at their defaults, for the whole-config comparisons below.
 const METRICS_DEFAULTS = { metricsUrl: 'http://127.0.0.1:8080/metrics', grpcPort: 50051, keyMetrics: {} };
+// The rules key (issue 9) at its default.
+const RULES_DEFAULT = { rules: {} };
 const T = { metricsTimeoutSeconds: 2, metricsMaxBytes: 32 * 1024 * 1024, watchIntervalSeconds: 2 };
 
 // ---- defaults and search ----
@@ -61,6 +64,7 @@ test('DEFAULT_CONFIG has the documented values and is frozen', () => {
     instances: null,
     stateDir: null,
     ...METRICS_DEFAULTS,
+    ...RULES_DEFAULT,
     thresholds: { settleSeconds: 2, generationGapSeconds: 30, ...T },
   });
   assert.ok(Object.isFrozen(DEFAULT_CONFIG), 'DEFAULT_CONFIG frozen');
@@ -107,6 +111,7 @@ test('rerun-doctor.json in cwd: all keys, partial thresholds merged over default
         instances: 4,
         stateDir: '/var/tmp/rd',
         ...METRICS_DEFAULTS,
+        ...RULES_DEFAULT,
         thresholds: { settleSeconds: 0.5, generationGapSeconds: 30, ...T },
       });
     },
@@ -389,7 +394,7 @@ test('unknown key with a "did you mean" suggestion', () => {
   assert.match(nested.message, /"thresholds\.settle-second" is not a known key \(did you mean "settle-seconds"\?\); known keys: settle-seconds, generation-gap-seconds, metrics-timeout-seconds, metrics-max-bytes, watch-interval-seconds$/);
 
   const far = loadError(json({ banana: 1 }));
-  assert.equal(far.message, 'rerun-doctor.json: "banana" is not a known key; known keys: ports, server-pattern, worker-patterns, instances, state-dir, metrics-url, grpc-port, key-metrics, thresholds');
+  assert.equal(far.message, 'rerun-doctor.json: "banana" is not a known key; known keys: ports, server-pattern, worker-patterns, instances, state-dir, metrics-url, grpc-port, key-metrics, thresholds, rules');
 });
 
 test('TOML syntax error names the line and column', () => {
@@ -400,23 +405,26 @@ test('TOML syntax error names the line and column', () => {
 });
 
 test('JSON syntax errors name the line and column', () => {
-  // trailing comma: V8 gives a position
+  // trailing comma
   const trailing = loadError('{\n  "ports": [8080],\n  "instances": 2,\n}\n');
   assert.equal(trailing.key, null);
-  assert.match(trailing.message, /^rerun-doctor\.json: invalid JSON at line 4 column 1: \S/);
-  assert.ok(!trailing.message.includes('position'), trailing.message);
+  assert.equal(trailing.message, 'rerun-doctor.json: invalid JSON at line 4 column 1: property name expected, found "}"');
 
-  // unexpected token: Node 20's V8 gives no position, the scanner finds it
+  // unexpected token: Node 20's JSON.parse gives no position, jsonc-parser does (at the token's start)
   const token = loadError('{\n  "ports": [8080],\n  "instances": tru\n}\n');
-  assert.equal(token.message, 'rerun-doctor.json: invalid JSON at line 3 column 19: Unexpected token "\\n"');
+  assert.equal(token.message, 'rerun-doctor.json: invalid JSON at line 3 column 16: invalid symbol, found "tru"');
   const tokenLong = loadError(`{\n  "ports": [8080],\n  "server-pattern": "${'x'.repeat(40)}",\n  "instances": @\n}\n`);
-  assert.equal(tokenLong.message, 'rerun-doctor.json: invalid JSON at line 4 column 16: Unexpected token \'@\'');
+  assert.equal(tokenLong.message, 'rerun-doctor.json: invalid JSON at line 4 column 16: invalid symbol, found "@"');
 
   const single = loadError("{\n  'ports': [1]\n}");
   assert.match(single.message, /invalid JSON at line 2 column 3: /);
 
   const empty = loadError('', 'rerun-doctor.json');
-  assert.equal(empty.message, 'rerun-doctor.json: invalid JSON at line 1 column 1: Unexpected end of JSON input');
+  assert.equal(empty.message, 'rerun-doctor.json: invalid JSON at line 1 column 1: value expected, found the end of the file');
+
+  // strict JSON: no comments
+  const comment = loadError('{\n  "instances": 2 // two workers\n}\n');
+  assert.equal(comment.message, 'rerun-doctor.json: invalid JSON at line 2 column 18: invalid comment token, found "// two workers"');
 });
 
 test('a leading BOM in JSON is accepted', () => {
@@ -433,15 +441,32 @@ test('messages name a parent file by its shorter relative path', () => {
   });
 });
 
-test('findJsonErrorOffset agrees with valid JSON and points at the first error', () => {
+test("parseJson: JSON.parse's value, the first error's line and column", () => {
   for (const ok of ['{}', '[]', ' {"a": [1, -2.5e3, true, false, null, "x\\u00e9\\n"]} ', '"s"', '0']) {
-    assert.equal(findJsonErrorOffset(ok), null, ok);
+    const r = parseJson(ok);
+    assert.ok(r.ok, ok);
+    assert.deepEqual(r.value, JSON.parse(ok));
   }
-  assert.equal(findJsonErrorOffset('{"a": 1,}'), 8);
-  assert.equal(findJsonErrorOffset('[1 2]'), 3);
-  assert.equal(findJsonErrorOffset('{"a": 01}'), 7);
-  assert.equal(findJsonErrorOffset('{"a": "\t"}'), 7);
-  assert.equal(findJsonErrorOffset('{"a"'), 4);
+  const at = (text: string) => {
+    const r = parseJson(text);
+    assert.ok(!r.ok, `${text} is not JSON`);
+    return `${r.error.line}:${r.error.column} ${r.error.reason}`;
+  };
+  assert.equal(at('{"a": 1,}'), '1:9 property name expected, found "}"');
+  assert.equal(at('[1 2]'), '1:4 comma expected, found "2"');
+  assert.equal(at('{"a": 01}'), '1:8 comma expected, found "1"');
+  assert.match(at('{"a": "\t"}'), /^1:7 invalid character/);
+  assert.equal(at('{"a"'), '1:5 colon expected, found the end of the file');
+  assert.equal(at('{\r\n  "a": 1,\r\n}'), '3:1 property name expected, found "}"');
+  // a no-break space is not JSON whitespace
+  assert.equal(at('{\u00a0"a": 1}'), '1:2 invalid symbol, found "\u00a0"');
+  // "__proto__" is a key, as JSON.parse keeps it
+  const proto = parseJson('{"__proto__": {"x": 1}}');
+  assert.ok(proto.ok && Object.hasOwn(proto.value as object, '__proto__'), 'own __proto__ key');
+  // nested too deep for jsonc-parser's recursion: V8's reason, with no position
+  const deep = parseJson('['.repeat(200_000));
+  assert.ok(!deep.ok && deep.error.line === null, 'no position for absurd nesting');
+  assert.ok(!deep.ok && deep.error.reason.length > 0 && !deep.error.reason.includes('[['), deep.ok ? '' : deep.error.reason);
 });
 
 // ---- overrides and compiled patterns ----
@@ -467,6 +492,7 @@ test('applyOverrides: undefined leaves values, defined ones replace, a new objec
     instances: null,
     stateDir: '/s',
     ...METRICS_DEFAULTS,
+    ...RULES_DEFAULT,
     thresholds: { settleSeconds: 5, generationGapSeconds: 30, ...T },
   });
   assert.equal(withInstances.instances, 4, 'input not mutated');

@@ -3,59 +3,56 @@ import { parseArgs } from 'node:util';
 import { runCheck, type CheckOptions, type StopMode } from '../../actions/run-check.js';
 import { atOrAbove } from '../../model/diagnosis.js';
 import { makeStyle } from '../../render/style.js';
-import { COMMON_OPTIONS, makeContext, type Context } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
+import type { FlagTable } from '../flags.js';
 import { useColor, type Io } from '../io.js';
+import { FAIL_ON, NO_METRICS } from '../shared-flags.js';
 import { withInterrupt } from '../interrupt.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { writeNew } from '../write-file.js';
 import { renderCheck } from '../../render/check.js';
 import { checkJson } from '../../render/json.js';
 
-export const help = `Usage: rerun-doctor check [options] -- SERVER_CMD…
+/** check's own flags; rerun takes them too. */
+export const CHECK_FLAGS = {
+  load: { type: 'string', value: 'CMD', help: 'a load command, run by /bin/sh while the server is ready' },
+  hold: { type: 'string', value: 'D', help: 'without --load, how long to keep it running', defaultText: '5s' },
+  stop: { type: 'string', value: 'HOW', choices: ['int', 'term', 'kill'], help: 'how to stop it: SIGINT to its process group, or SIGTERM or SIGKILL to its main process', defaultText: 'int' },
+  grace: { type: 'string', value: 'D', help: 'before SIGKILL', defaultText: '10s' },
+  'ready-timeout': { type: 'string', value: 'D', help: 'how long to wait for the ports', defaultText: '60s' },
+  settle: configFlag('settle'),
+  'no-metrics': NO_METRICS,
+  'metrics-url': configFlag('metrics-url'),
+  'fail-on': FAIL_ON,
+} as const satisfies FlagTable;
 
-The quick reference's Step 1, done for you: a census before; start SERVER_CMD; wait until the
-watched ports listen (and the gRPC port answers); run --load CMD, or hold --hold; stop the
-server the way you do (--stop int: SIGINT to its process group, as Ctrl-C; term or kill: to its
-main process, as kill or an IDE's stop button), escalating to SIGKILL after --grace; let it
-settle; a census after; then diagnose what the run left behind (processes, ports, GPU memory
-before and after). Leftovers are reported, not killed.
-
-Options:
-  --instances N          model-instance workers per server: ready waits for N workers too, and
-                         the diagnosis counts against 1 + N
-  --load CMD             a load command, run by /bin/sh while the server is ready
-  --hold D               without --load, how long to keep it running (default 5s)
-  --stop int|term|kill   how to stop it (default int)
-  --grace D              before SIGKILL (default 10s)
-  --ready-timeout D      how long to wait for the ports (default 60s)
-  --settle D             after it exits, before the census (default "settle-seconds" in the config, 2s)
-  --no-metrics           do not read the server's metrics
-  --metrics-url URL      where they are (default "metrics-url" in the config)
-  --fail-on LEVEL        error (default), warning or info
-  --save FILE            also write the evidence document the diagnosis was made from (JSON;
-                         replay it with diagnose --from FILE); refuses to overwrite
-  --json                 machine-readable result
-  --port P, --config FILE, --server-pattern RE   as for \`procs\` (the ports to wait for)
-
-Exit status: 0 clean, 1 it left processes behind or findings at or above --fail-on, 2 usage
-error or the server could not be checked (it exited early or never got ready).
-`;
-
-export const CHECK_OPTIONS = {
-  ...COMMON_OPTIONS,
-  load: { type: 'string' },
-  hold: { type: 'string' },
-  stop: { type: 'string' },
-  grace: { type: 'string' },
-  'ready-timeout': { type: 'string' },
-  settle: { type: 'string' },
-  'no-metrics': { type: 'boolean' },
-  'metrics-url': { type: 'string' },
-  'fail-on': { type: 'string' },
-  save: { type: 'string' },
-} as const;
+export const spec = defineCommand({
+  name: 'check',
+  usage: ['check [options] -- SERVER_CMD…'],
+  about: `The quick reference's Step 1, done for you: a census before; start SERVER_CMD; wait until the
+watched ports listen (and the gRPC port answers; with --instances N, until N workers have started
+too); run --load CMD, or hold --hold; stop the server the way you do (--stop int: SIGINT to its
+process group, as Ctrl-C; term or kill: to its main process, as kill or an IDE's stop button),
+escalating to SIGKILL after --grace; let it settle; a census after; then diagnose what the run
+left behind (processes, ports, GPU memory before and after), counting against 1 + N with
+--instances. Leftovers are reported, not killed; Ctrl-C ends the server's whole run and exits 130.
+--proc-root cannot be used: check starts and stops a server on this machine.`,
+  flags: { ...CHECK_FLAGS, save: { type: 'string', value: 'FILE', help: 'also write the evidence document the diagnosis was made from (JSON: diagnose --from FILE replays it); never overwrites' } },
+  common: true,
+  positionals: { command: true },
+  examples: [
+    { run: 'rerun-doctor check -- python -m src.main', does: 'start it, hold it 5 s, stop it with Ctrl-C, diagnose what it left' },
+    { run: "rerun-doctor check --instances 4 --load 'python bench.py --requests 200' -- python -m src.main --workers 4", does: 'wait for 4 workers, run a load, then stop' },
+    { run: 'rerun-doctor check --stop kill --port 50051 -- python -m src.main', does: "stop it as an IDE's stop button does (SIGKILL to the main process)" },
+    { run: 'rerun-doctor check --json --fail-on warning -- ./start.sh', does: 'for CI: the result as JSON, exit 1 on warnings too' },
+  ],
+  exit: `Exit status: 0 clean, 1 it left processes behind or findings at or above --fail-on, 2 usage
+error or the server could not be checked (it exited early or never got ready).`,
+});
 
 export function checkOptions(values: Record<string, unknown>, positionals: string[], ctx: Context, io: Io, progress: (l: string) => void): CheckOptions {
   if (positionals.length === 0) throw new UsageError('expected the server command after --, e.g. rerun-doctor check -- python -m src.main');
@@ -80,9 +77,9 @@ export function checkOptions(values: Record<string, unknown>, positionals: strin
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: CHECK_OPTIONS, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const ctx = makeContext(values, io);

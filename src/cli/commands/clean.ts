@@ -6,14 +6,16 @@ import { ancestry } from '../../census/classify.js';
 import { collectGpu } from '../../probes/gpu.js';
 import { renderPlan } from '../../render/clean-plan.js';
 import { makeStyle } from '../../render/style.js';
-import { COMMON_OPTIONS, makeContext } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 
-export const help = `Usage: rerun-doctor clean [--dry-run | --yes] [--grace 5s] [--include-detached] [--pid N]… [--all-projects] [--all-users] [options]
-
-Ends what dead runs of this project left behind, and nothing else. A run is dead when nothing
+export const spec = defineCommand({
+  name: 'clean',
+  usage: ['clean [--dry-run | --yes] [--grace 5s] [--include-detached] [--pid N]… [--all-projects] [--all-users] [options]'],
+  about: `Ends what dead runs of this project left behind, and nothing else. A run is dead when nothing
 that started it is alive (judged by evidence: docs/attribution.md); \`clean\` ends the whole dead
 run (the orphaned server's subtree and its setsid'd kin), servers and workers first, then the
 resource tracker, after giving it its grace to unlink what it tracks. It shows the plan first
@@ -29,29 +31,31 @@ daemon), detached runs (a server whose launcher is gone, with nothing newer of t
 beside it: it may run on purpose, as with nohup), other projects' runs, pid 1, rerun-doctor
 itself and its parents, zombies (their parent must reap them), other users' processes.
 
-Options:
-  --dry-run              show the plan and stop
-  --yes                  do it without asking (needed when not on a terminal)
-  --grace D              between SIGTERM and SIGKILL, and a helper's time to exit (default 5s)
-  --include-detached     end detached runs too (you stopped your server; its launcher is gone)
-  --pid N                end the dead run that holds pid N, whatever its project or status
-                         (repeatable); a running run is never ended
-  --all-projects         dead runs of other projects too
-  --all-users            as root, include other users' processes
-  --port P, --server-pattern RE, --worker-pattern RE, --config FILE   as for \`procs\`
-
-The project is the directory of the config file, or the current directory.
-Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived, 2 usage error.
-`;
+The project is the directory of the config file, or the current directory (or --project).
+--proc-root cannot be used: clean signals processes of this machine.`,
+  flags: {
+    'dry-run': { type: 'boolean', help: 'show the plan and stop' },
+    yes: { type: 'boolean', short: 'y', help: 'do it without asking (needed when not on a terminal)' },
+    grace: { type: 'string', value: 'D', help: "between SIGTERM and SIGKILL, and a helper's time to exit", defaultText: '5s' },
+    'include-detached': { type: 'boolean', help: 'end detached runs too (you stopped your server; its launcher is gone)' },
+    pid: { type: 'string', value: 'N', multiple: true, help: 'end the dead run that holds pid N, whatever its project or status (repeatable); a running run is never ended' },
+    'all-projects': { type: 'boolean', help: 'dead runs of other projects too' },
+    'all-users': { type: 'boolean', help: "as root, include other users' processes" },
+  },
+  common: true,
+  examples: [
+    { run: 'rerun-doctor clean --dry-run', does: 'the plan: what would be ended and why, what is left alone and why' },
+    { run: 'rerun-doctor clean', does: 'the plan, then ask before ending anything (on a terminal)' },
+    { run: 'rerun-doctor clean --yes --include-detached --grace 10s', does: 'without asking, detached runs too, with 10 s to exit before SIGKILL' },
+    { run: 'rerun-doctor clean --yes --pid 4242 --json', does: 'the dead run that holds pid 4242, the plan and report as JSON (docs/clean.md)' },
+  ],
+  exit: 'Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived, 2 usage error.',
+});
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, grace: { type: 'string' }, 'all-users': { type: 'boolean' }, 'include-detached': { type: 'boolean' }, 'all-projects': { type: 'boolean' }, pid: { type: 'string', multiple: true } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args, options: spec.options, strict: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   // Signals go to pids of this machine's namespace: a plan made from another /proc could hit the wrong process.

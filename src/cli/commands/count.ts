@@ -6,35 +6,38 @@ import type { HistoryEntry, SavedCensus } from '../../model/count.js';
 import { renderCompare, renderHistory } from '../../render/count.js';
 import { makeStyle } from '../../render/style.js';
 import { appendNdjson, projectStateDir, readJsonFile, readNdjson, stateBaseDir, writeJsonFile } from '../../state/store.js';
-import { COMMON_OPTIONS, makeContext } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 
-export const help = `Usage: rerun-doctor count before
-       rerun-doctor count after [--instances N]
-       rerun-doctor count history
-
-Count the project's processes around a run, the quick reference's "count before/after":
+export const spec = defineCommand({
+  name: 'count',
+  usage: ['count before', 'count after [--instances N]', 'count history'],
+  about: `Count the project's processes around a run, the quick reference's "count before/after":
   before    save a census of the project's processes now (before you start or stop the server)
   after     compare against the saved census: what survived, what is new, what is gone, and
             the count against the expected 1 + N per running server; helper processes
             (resource tracker, forkserver) are explained, not counted as a leak
   history   every count taken for this project, and whether the count grows run after run
 
-Options:
-  --instances N          model-instance workers per server (or "instances" in the config)
-  --json                 machine-readable output (docs/json.md)
-  --state-dir DIR        where counts are kept (default $XDG_STATE_HOME/rerun-doctor or ~/.local/state/rerun-doctor)
-  --port, --server-pattern, --worker-pattern, --config, --proc-root, --sys-root   as for \`procs\`
-
-Exit status: 0 as expected, 1 more processes than the running servers explain (or a growing count
-in history), 2 usage error (for example \`after\` with no saved \`before\`).
-`;
+Counts are kept under --state-dir, one directory per project.`,
+  flags: {},
+  common: true,
+  positionals: { choices: ['before', 'after', 'history'] },
+  examples: [
+    { run: 'rerun-doctor count before', does: 'save the census before you stop and start the server' },
+    { run: 'rerun-doctor count after --instances 4', does: 'then compare: 1 main + 4 workers expected per running server' },
+    { run: 'rerun-doctor count history --json', does: 'every count of this project and the trend, as JSON (docs/json.md)' },
+  ],
+  exit: `Exit status: 0 as expected, 1 more processes than the running servers explain (or a growing count
+in history), 2 usage error (for example \`after\` with no saved \`before\`).`,
+});
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const [sub, ...rest] = positionals;

@@ -22,25 +22,35 @@ import { renderPlan } from '../../render/clean-plan.js';
 import { renderDiagnosisText } from '../../render/diagnosis.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
+import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import { Interrupted } from '../../model/errors.js';
 import { useColor, type Io } from '../io.js';
 
-export const help = `Usage: rerun-doctor demo [--python PATH] [--workers N] [--start-method spawn|forkserver]
-
-Starts the sample server shipped with rerun-doctor (python -m src.main: a main process with N
+export const spec = defineCommand({
+  name: 'demo',
+  usage: ['demo [--python PATH] [--workers N] [--start-method spawn|forkserver]'],
+  about: `Starts the sample server shipped with rerun-doctor (python -m src.main: a main process with N
 workers holding a gRPC-like port with SO_REUSEPORT, and a metrics port), shows it healthy, kills
 its main process with SIGKILL as an IDE stop button does, then shows what rerun-doctor makes of
 what is left: the diagnosis (the orphaned workers and their resource tracker, the port they still
 hold) and the plan of \`clean --dry-run\` (what clean would end, and why). Then it ends every
-process it started. It uses two free ports picked at random and judges only its own processes,
-so it never touches a server of yours.
-
-Options:
-  --python PATH          the Python interpreter (default: python3 on PATH)
-  --workers N            workers to start (default 2)
-  --start-method M       spawn (default) or forkserver
-`;
+process it started (also on Ctrl-C, which then exits 130). It uses two free ports picked at random
+and judges only its own processes, so it never touches a server of yours.`,
+  flags: {
+    python: { type: 'string', value: 'PATH', help: 'the Python interpreter', defaultText: 'python3 on PATH' },
+    workers: { type: 'string', value: 'N', help: 'workers to start, 1-16', defaultText: '2' },
+    'start-method': { type: 'string', value: 'M', choices: ['spawn', 'forkserver'], help: "the workers' multiprocessing start method", defaultText: 'spawn' },
+  },
+  common: false,
+  examples: [
+    { run: 'rerun-doctor demo', does: 'the whole story in a few seconds, on a sample server of its own' },
+    { run: 'rerun-doctor demo --workers 4 --start-method forkserver', does: 'the forkserver variant: its forkserver outlives the main process too' },
+    { run: 'rerun-doctor demo --python /usr/bin/python3.11', does: 'with another interpreter' },
+  ],
+  exit: `Exit status: 0 done and nothing left behind, 1 a process it started could not be ended, 2 usage
+error or the sample server did not start, 130 interrupted (after ending what it started).`,
+});
 
 interface Ready {
   main: number;
@@ -115,9 +125,9 @@ async function demoEvidence(host: Host, opts: ClassifyOptions, started: Set<numb
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { python: { type: 'string' }, workers: { type: 'string' }, 'start-method': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({ args, options: spec.options, strict: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const workers = Number(values.workers ?? '2');

@@ -8,71 +8,63 @@ import { atOrAbove, type Severity } from '../../model/diagnosis.js';
 import type { Evidence } from '../../model/evidence.js';
 import { renderDiagnosisMarkdown, renderDiagnosisText } from '../../render/diagnosis.js';
 import { makeStyle } from '../../render/style.js';
-import { COMMON_OPTIONS, makeContext } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { ruleSettingsOf } from '../rule-settings.js';
-import { METRICS_OPTIONS, scrapeSettings } from './metrics.js';
+import { FAIL_ON, NO_METRICS, QUICK, SCRAPE_FLAGS } from '../shared-flags.js';
+import { scrapeSettings } from './metrics.js';
 
-export const help = `Usage: rerun-doctor diagnose [options]      (also: rerun-doctor with no command)
-       rerun-doctor diagnose --from FILE [--format F] [--fail-on LEVEL]
-
-Why did the rerun get slow? Collects the census (processes and ports), samples the server's
+export const spec = defineCommand({
+  name: 'diagnose',
+  usage: ['diagnose [options]      (also: rerun-doctor with no command)', 'diagnose --from FILE [--format F] [--fail-on LEVEL]'],
+  about: `Why did the rerun get slow? Collects the census (processes and ports), samples the server's
 metrics over a short window (3 samples, 2 s apart), reads GPU and thermal state and the count
 history, and runs the decision tree: orphaned servers, orphaned workers, a process leak, GPU
 memory held, a shared port, zombies first; thermal throttling and a tokenizer bottleneck are
 offered as the cause only when none of those is found. Evidence that cannot be read (metrics
 unreachable, no nvidia-smi, a VM without thermal files) is reported as not judged, never as
 healthy. Prints the verdict in one line, then each finding with its evidence, fix and next command.
-
 With --from, it diagnoses a saved evidence document instead of this machine (the JSON of
-\`rerun-doctor evidence --json\` or \`diagnose --save\`, or a bundle written by \`rerun-doctor
-evidence\`): the same document gives the same diagnosis anywhere. The config's \`rules\` (levels and
-options) apply to both.
+\`rerun-doctor evidence --json\`, \`diagnose --save\` or \`check --save\`, or a bundle written by
+\`rerun-doctor evidence\`): the same document gives the same diagnosis anywhere. The config's
+\`rules\` (levels and options, docs/diagnose.md) apply to both.
 
-Options:
-  --quick                one metrics sample, no window (interval values need two)
-  --samples N            metrics samples (default 3)
-  --interval D           between samples (default 2s)
-  --no-metrics           do not read metrics
-  --fail-on LEVEL        exit 1 for findings at or above error (default), warning or info
-  --format F             text (default), markdown or json
-  --json                 the same as --format json (docs/json.md)
-  --from FILE            diagnose a saved evidence document (no census is taken)
-  --save FILE            also write the evidence document collected here to FILE (JSON, not
-                         redacted: share \`rerun-doctor evidence\` instead); refuses to overwrite
-  --instances N          model-instance workers per server, for the 1 + N count
-  --metrics-url URL      where the metrics are (default "metrics-url" in the config)
-  --timeout D, --max-bytes N      for the scrapes, as for \`metrics\`
-  --port P, --server-pattern RE, --config FILE, --proc-root DIR, --sys-root DIR   as for \`procs\`
-
-Exit status: 0 nothing at or above --fail-on, 1 findings, 2 usage or internal error.
-`;
+--json is the same as --format json (docs/diagnose.md).`,
+  flags: {
+    quick: QUICK,
+    samples: { type: 'string', value: 'N', help: 'metrics samples, 1-100', defaultText: '3; 1 with --quick' },
+    interval: configFlag('interval', 'between metrics samples'),
+    'no-metrics': NO_METRICS,
+    'metrics-url': configFlag('metrics-url'),
+    timeout: SCRAPE_FLAGS.timeout,
+    'max-bytes': SCRAPE_FLAGS['max-bytes'],
+    'fail-on': FAIL_ON,
+    format: { type: 'string', value: 'F', choices: ['text', 'markdown', 'json'], help: 'how to print the diagnosis', defaultText: 'text' },
+    from: { type: 'string', value: 'FILE', help: 'diagnose a saved evidence document (no census is taken)' },
+    save: { type: 'string', value: 'FILE', help: 'also write the evidence collected here to FILE (JSON, not redacted: share `evidence` instead); never overwrites' },
+  },
+  common: true,
+  examples: [
+    { run: 'rerun-doctor', does: 'the diagnosis of this project, with the evidence and the fix' },
+    { run: 'rerun-doctor diagnose --quick --no-metrics', does: 'processes, ports, GPU and thermal state only: no metrics window' },
+    { run: 'rerun-doctor diagnose --fail-on warning --format markdown > diagnosis.md', does: 'for CI: exit 1 on warnings too, the report as Markdown' },
+    { run: 'rerun-doctor diagnose --metrics-url http://127.0.0.1:9100/metrics --samples 5 --interval 1s', does: 'a longer metrics window, from another endpoint' },
+    { run: 'rerun-doctor diagnose --from bug-report.md', does: "the diagnosis of a bundle someone sent (or of a saved --save FILE), as on their machine" },
+  ],
+  exit: 'Exit status: 0 nothing at or above --fail-on, 1 findings, 2 usage or internal error.',
+});
 
 /** Flags that shape what is collected: meaningless for a document collected already. */
 const COLLECTION_FLAGS = ['quick', 'samples', 'interval', 'no-metrics', 'metrics-url', 'timeout', 'max-bytes', 'port', 'server-pattern', 'worker-pattern', 'instances', 'proc-root', 'sys-root', 'project', 'save'] as const;
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...COMMON_OPTIONS,
-      ...METRICS_OPTIONS,
-      quick: { type: 'boolean' },
-      samples: { type: 'string' },
-      interval: { type: 'string' },
-      'no-metrics': { type: 'boolean' },
-      'fail-on': { type: 'string' },
-      'metrics-url': { type: 'string' },
-      from: { type: 'string' },
-      save: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const failOn = (values['fail-on'] ?? 'error') as Severity;

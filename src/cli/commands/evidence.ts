@@ -8,41 +8,48 @@ import { readEvidenceFile } from '../../evidence/replay.js';
 import { shareable } from '../../evidence/share.js';
 import { renderEvidenceBundle } from '../../render/evidence-bundle.js';
 import { bundleJson } from '../../render/json.js';
-import { COMMON_OPTIONS, makeContext } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { ruleSettingsOf } from '../rule-settings.js';
+import { NO_METRICS, QUICK } from '../shared-flags.js';
 
-export const help = `Usage: rerun-doctor evidence [--out FILE] [--json] [options]
-
-The quick reference's "share evidence" step, as one Markdown file: the diagnosis, port holders,
+export const spec = defineCommand({
+  name: 'evidence',
+  usage: ['evidence [--out FILE] [--json] [options]', 'evidence --from FILE [--out FILE] [--json]'],
+  about: `The quick reference's "share evidence" step, as one Markdown file: the diagnosis, port holders,
 process trees, the relevant ps lines, the head of the metrics, GPU and thermal state, and the
 tool, OS, Python and driver versions; then the evidence document itself, so that
 \`rerun-doctor diagnose --from FILE\` replays the same diagnosis on another machine. Only the
 processes the diagnosis reads are kept (the project's runs, their groups and parents, the owners
 of the watched ports). Secrets are redacted wherever they appear (argv, environment, URLs:
 --api-key=…, HF_TOKEN=…, https://user:pass@…, bearer tokens, …); the bundle says how many values
-were redacted. Review it before you share it.
-
-Options:
-  --out FILE             write the bundle to FILE (refuses to overwrite it without --force)
-  --force                overwrite FILE
-  --json                 the evidence document and its diagnosis as one JSON object (docs/json.md)
-  --from FILE            make the bundle from a saved evidence document instead of this machine
-  --quick, --no-metrics, --metrics-url URL   as for \`diagnose\`
-  --port P, --config FILE, --server-pattern RE, --proc-root DIR   as for \`procs\`
-
-Exit status: 0 written, 2 usage error (for example FILE exists).
-`;
+were redacted. Review it before you share it. With --json, the evidence document and its
+diagnosis as one JSON object (docs/diagnose.md).`,
+  flags: {
+    out: { type: 'string', value: 'FILE', help: 'write the bundle to FILE, never over an existing one without --force', defaultText: 'stdout' },
+    force: { type: 'boolean', help: 'overwrite FILE' },
+    quick: QUICK,
+    'no-metrics': NO_METRICS,
+    'metrics-url': configFlag('metrics-url'),
+    from: { type: 'string', value: 'FILE', help: 'make the bundle from a saved evidence document instead of this machine' },
+  },
+  common: true,
+  examples: [
+    { run: 'rerun-doctor evidence --out evidence.md', does: 'the bundle, redacted, to attach to a bug report' },
+    { run: 'rerun-doctor evidence --quick --no-metrics --out evidence.md --force', does: 'quicker, without the metrics, over the last one' },
+    { run: 'rerun-doctor evidence --json > evidence.json', does: 'the evidence document and its diagnosis as one JSON object' },
+    { run: 'rerun-doctor diagnose --from evidence.md', does: 'what the receiver of the bundle runs: the same diagnosis, from the file' },
+  ],
+  exit: 'Exit status: 0 written, 2 usage error (for example FILE exists).',
+});
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { ...COMMON_OPTIONS, out: { type: 'string' }, force: { type: 'boolean' }, quick: { type: 'boolean' }, 'no-metrics': { type: 'boolean' }, 'metrics-url': { type: 'string' }, from: { type: 'string' } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args, options: spec.options, strict: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   if (values.out && existsSync(values.out) && !values.force) throw new UsageError(`--out "${values.out}" exists: pass --force to overwrite it`);

@@ -2,43 +2,45 @@ import { parseArgs } from 'node:util';
 import { createRunFinder, listenersOf, needsTracking, readIdentity, trackRun, type ControlHost, type Listener, type ProcessIdentity } from '../../actions/process-control.js';
 import { describeLeftovers, endRun, escapeNotes, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, type Leftover } from '../../actions/supervise.js';
 import { createHost } from '../../host/host.js';
+import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 
-export const help = `Usage: rerun-doctor guard [--allow PATTERN]… [--clean] -- CMD…
-
-For CI and test suites (goleak, for processes): runs CMD in its own process group with the
+export const spec = defineCommand({
+  name: 'guard',
+  usage: ['guard [--allow PATTERN]… [--clean] -- CMD…'],
+  about: `For CI and test suites (goleak, for processes): runs CMD in its own process group with the
 environment variable RERUN_DOCTOR_RUN_ID, waits for it to exit, then fails if it left processes
 or listening ports behind: every process still carrying the variable or in CMD's group. A process
 that is exiting anyway is not reported: the check is retried for up to --settle. Each leftover is
 listed with its parents, its command line and how it got away (new session, orphaned).
-
-Options:
-  --allow PATTERN   a regular expression on a process's command line (argv joined by spaces):
-                    matching processes are not reported nor ended (repeatable)
-  --clean           end the leftovers: SIGTERM, then SIGKILL after --grace
-  --grace D         with --clean (default 5s)
-  --settle D        how long a leftover may take to exit by itself (default 3s)
-
-Exit status: 1 when anything was left behind (also with --clean: the leak is the failure);
-otherwise CMD's own status (128 + the signal's number when a signal ended it); 2 for a usage
-error or when CMD could not be started. Nothing is printed when nothing was left.
 On macOS the variable cannot be read back: the run is CMD's process group and its descendants,
-watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.md, Limits).
-`;
+watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.md, Limits).`,
+  flags: {
+    allow: { type: 'string', value: 'PATTERN', multiple: true, help: "a regular expression on a process's command line (argv joined by spaces): matching processes are not reported nor ended (repeatable)" },
+    clean: { type: 'boolean', help: 'end the leftovers: SIGTERM, then SIGKILL after --grace' },
+    grace: { type: 'string', value: 'D', help: 'with --clean', defaultText: '5s' },
+    settle: { type: 'string', value: 'D', help: 'how long a leftover may take to exit by itself', defaultText: '3s' },
+  },
+  common: false,
+  positionals: { command: true },
+  examples: [
+    { run: 'rerun-doctor guard -- npm test', does: 'fail the job if the tests leave a process or a listening port behind' },
+    { run: "rerun-doctor guard --allow 'sccache' -- pytest -x", does: 'the same, except for a compiler cache server you keep on purpose' },
+    { run: 'rerun-doctor guard --clean --grace 2s -- make integration', does: 'fail, and end the leftovers too' },
+  ],
+  exit: `Exit status: 1 when anything was left behind (also with --clean: the leak is the failure);
+otherwise CMD's own status (128 + the signal's number when a signal ended it); 2 for a usage
+error or when CMD could not be started. Nothing is printed when nothing was left.`,
+});
 
 const SETTLE_POLL_MS = 100;
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { allow: { type: 'string', multiple: true }, clean: { type: 'boolean' }, grace: { type: 'string' }, settle: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   if (positionals.length === 0) throw new UsageError('guard: expected the command after --, e.g. rerun-doctor guard -- npm test');

@@ -6,46 +6,44 @@ import type { GrpcHealth } from '../../model/grpc.js';
 import { SCRAPE_EXIT, scrapeMetrics } from '../../probes/metrics.http.js';
 import { renderMetrics } from '../../render/metrics.js';
 import { makeStyle } from '../../render/style.js';
-import { COMMON_OPTIONS, makeContext, parsePortList, type Context } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext, parsePortList, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { SCRAPE_FLAGS } from '../shared-flags.js';
 
-export const help = `Usage: rerun-doctor metrics [URL] [options]
-
-Read the server's Prometheus metrics once and summarise them: the metrics a diagnosis needs
+export const spec = defineCommand({
+  name: 'metrics',
+  usage: ['metrics [URL] [options]'],
+  about: `Read the server's Prometheus metrics once and summarise them: the metrics a diagnosis needs
 first (tokenize time, request latency, queue depth, worker count, GPU memory), then the rest.
 Histograms and summaries as count, sum, mean, p50/p95/p99 (interpolated as Prometheus'
 histogram_quantile does); counters; gauges; units from the names (_ms, _seconds, _bytes).
 Also asks the gRPC port whether it answers grpc.health.v1.Health/Check.
 
 URL defaults to "metrics-url" in the config, else http://127.0.0.1:8080/metrics. Both
-Prometheus text 0.0.4 and OpenMetrics 1.0 are read (negotiated as Prometheus does).
-
-Options:
-  --json                 machine-readable output (docs/metrics.md)
-  --all                  list every series, not the first 30 of the rest
-  --timeout D            for the scrape and the gRPC check (default 2s)
-  --max-bytes N          largest body read, after gunzip (default 33554432: 32 MiB)
-  --format F             ask for openmetrics or prometheus only (default: either)
-  --grpc-port P          the gRPC port to check (default "grpc-port" in the config, else 50051)
-  --no-grpc              skip the gRPC health check
-  --config FILE          config file
-
-Exit status: 0 read and parsed; 2 usage error; 3 the server could not be reached (refused,
+Prometheus text 0.0.4 and OpenMetrics 1.0 are read (negotiated as Prometheus does). --json
+is documented in docs/metrics.md.`,
+  flags: {
+    all: { type: 'boolean', help: 'list every series, not the first 30 of the rest' },
+    ...SCRAPE_FLAGS,
+    timeout: configFlag('timeout', 'for the scrape and the gRPC health check'),
+    'grpc-port': configFlag('grpc-port'),
+    'no-grpc': configFlag('no-grpc'),
+  },
+  common: true,
+  examples: [
+    { run: 'rerun-doctor metrics', does: 'the key metrics first (tokenize time, request latency…), then the rest' },
+    { run: 'rerun-doctor metrics http://127.0.0.1:9100/metrics --no-grpc', does: 'metrics on another port, without asking a gRPC port' },
+    { run: 'rerun-doctor metrics --all --timeout 5s', does: 'every series, from a slow server' },
+    { run: 'rerun-doctor metrics --json --format openmetrics', does: 'ask for OpenMetrics only; the summaries as JSON (docs/metrics.md)' },
+  ],
+  exit: `Exit status: 0 read and parsed; 2 usage error; 3 the server could not be reached (refused,
 timeout, network); 4 it answered but not with metrics (HTTP status, redirect loop, HTML or JSON,
-too large, bad encoding); 5 the metrics are malformed (the message names the line).
-`;
-
-export const METRICS_OPTIONS = {
-  ...COMMON_OPTIONS,
-  all: { type: 'boolean' },
-  timeout: { type: 'string' },
-  'max-bytes': { type: 'string' },
-  format: { type: 'string' },
-  'grpc-port': { type: 'string' },
-  'no-grpc': { type: 'boolean' },
-} as const;
+too large, bad encoding); 5 the metrics are malformed (the message names the line).`,
+});
 
 export interface ScrapeSettings {
   timeoutMs: number;
@@ -83,9 +81,9 @@ export function grpcTarget(url: string, port: number): { host: string; port: num
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: METRICS_OPTIONS, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   if (positionals.length > 1) throw new UsageError(`metrics: expected at most one URL, got "${positionals.join(' ')}"`);

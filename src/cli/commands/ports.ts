@@ -6,39 +6,43 @@ import { renderPorts } from '../../render/ports.js';
 import { makeStyle } from '../../render/style.js';
 import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
 import type { GrpcHealth } from '../../model/grpc.js';
-import { COMMON_OPTIONS, makeContext, parsePortList } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext, parsePortList } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { WIDE } from '../shared-flags.js';
 
-export const help = `Usage: rerun-doctor ports [PORT…] [options]
-
-Who holds each port: every listening socket (IPv4 and IPv6) and every owning process, since when,
+export const spec = defineCommand({
+  name: 'ports',
+  usage: ['ports [PORT…] [options]'],
+  about: `Who holds each port: every listening socket (IPv4 and IPv6) and every owning process, since when,
 their parents, orphaned or not. Two sockets on one address (SO_REUSEPORT: an old server still takes
 part of the traffic) are told apart from one socket shared by several processes (inherited).
-Without PORT, the watched ports (default 50051 and 8080, or "ports" in the config).
-
-Options:
-  --json                 machine-readable output (docs/json.md)
-  --wide                 do not cut command lines
-  --grpc-port P          the port to ask grpc.health.v1.Health/Check (default "grpc-port" in the config,
-                         else 50051) when something listens on it; --no-grpc skips it
-  --timeout D            for the gRPC health check (default 2s)
-  --port P, --server-pattern RE, --worker-pattern RE, --config FILE, --proc-root DIR, --sys-root DIR
-                         as for \`procs\`
-
-Exit status: 0 no watched port held by an orphan, 1 a watched port is held by an orphan, 2 usage or internal error.
-`;
+Without PORT, the watched ports (default 50051 and 8080, or "ports" in the config). When something
+listens on the gRPC port, it is asked grpc.health.v1.Health/Check.`,
+  flags: {
+    wide: WIDE,
+    'grpc-port': configFlag('grpc-port'),
+    'no-grpc': configFlag('no-grpc'),
+    timeout: configFlag('timeout', 'for the gRPC health check'),
+  },
+  common: true,
+  examples: [
+    { run: 'rerun-doctor ports', does: 'the watched ports: who holds them, and whether an orphan does' },
+    { run: 'rerun-doctor ports 50051 8080 --wide', does: 'these two ports, command lines not cut' },
+    { run: 'rerun-doctor ports 9000 --grpc-port 9000 --timeout 500ms', does: 'a gRPC server on port 9000, asked for its health with a short timeout' },
+    { run: 'rerun-doctor ports --no-grpc --json', does: 'the port holders as JSON (docs/json.md), without the health check' },
+  ],
+  exit: `Exit status: 0 no watched port held by an orphan, 1 a watched port is held by an orphan, 2 usage
+or internal error.`,
+});
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { ...COMMON_OPTIONS, wide: { type: 'boolean' }, 'grpc-port': { type: 'string' }, 'no-grpc': { type: 'boolean' }, timeout: { type: 'string' } },
-    strict: true,
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const asked = parsePortList(positionals, 'port');

@@ -3,35 +3,35 @@ import { censusFailure, takeCensus } from '../../census/census.js';
 import { procsJson } from '../../render/json.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
-import { COMMON_OPTIONS, makeContext } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { makeContext } from '../context.js';
 import { EXIT } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { WIDE } from '../shared-flags.js';
 
-export const help = `Usage: rerun-doctor procs [options]
-
-The server, worker and helper processes as trees, grouped by run (generation), orphans marked.
-
-Options:
-  --json                 machine-readable output (docs/json.md)
-  --all                  every process, not only the project's (role "other" in text)
-  --wide                 do not cut command lines to the terminal width
-  --port P               watched ports (repeatable or comma-separated; default 50051,8080)
-  --server-pattern RE    what a server's command line looks like (default "python.*-m src\\.main")
-  --worker-pattern RE    extra pattern for renamed worker processes (repeatable)
-  --config FILE          config file (default: rerun-doctor.json or pyproject.toml, from the cwd up)
-  --project DIR          the project runs are judged against (default: the config file's
-                         directory, else the cwd); other projects' runs are marked as such
-  --proc-root DIR        read processes from DIR instead of /proc (a host's /proc in a container)
-  --sys-root DIR         read /sys from DIR
-
-Exit status: 0 no orphans of this project, 1 orphans found (in a dead run of the project), 2 usage or
-internal error. Other projects' runs are shown, marked, and do not change the exit status.
-`;
+export const spec = defineCommand({
+  name: 'procs',
+  usage: ['procs [options]'],
+  about: 'The server, worker and helper processes as trees, grouped by run (generation), orphans marked.',
+  flags: {
+    all: { type: 'boolean', help: 'every process, not only the project\'s (role "other" in text)' },
+    wide: WIDE,
+  },
+  common: true,
+  examples: [
+    { run: 'rerun-doctor procs', does: "the project's servers, workers and helpers, by run, with why each orphan is one" },
+    { run: 'rerun-doctor procs --all --wide', does: 'every process, command lines not cut' },
+    { run: 'rerun-doctor procs --proc-root /host/proc --json', does: "from a container: the host's processes, as JSON (docs/json.md)" },
+    { run: "rerun-doctor procs --server-pattern 'uvicorn .*app:main' --port 8000", does: 'a server that is not python -m src.main, on another port' },
+  ],
+  exit: `Exit status: 0 no orphans of this project, 1 orphans found (in a dead run of the project), 2
+usage or internal error. Other projects' runs are shown, marked, and do not change the exit status.`,
+});
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...COMMON_OPTIONS, all: { type: 'boolean' }, wide: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const ctx = makeContext(values, io);

@@ -5,24 +5,38 @@ import { toMs } from '../../metrics/report.js';
 import { makeStyle } from '../../render/style.js';
 import { openRecorder } from '../../watch/record.js';
 import type { MetricsSample } from '../../model/metrics-sample.js';
+import { defineCommand } from '../command-spec.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { version } from '../../version.js';
-import { CHECK_OPTIONS, checkOptions } from './check.js';
+import { CHECK_FLAGS, checkOptions } from './check.js';
 
-export const help = `Usage: rerun-doctor rerun -n K [options] -- SERVER_CMD…
+// check's flags but --fail-on: the verdict here is the trend, not the findings.
+const { 'fail-on': _failOn, ...RUN_FLAGS } = CHECK_FLAGS;
 
-K \`check\` runs in a row, with progress, then a table per run: time to ready, load time, p95
+export const spec = defineCommand({
+  name: 'rerun',
+  usage: ['rerun -n K [options] -- SERVER_CMD…'],
+  about: `K \`check\` runs in a row, with progress, then a table per run: time to ready, load time, p95
 request latency and tokenize time from the metrics, processes left behind (in all, so far), GPU
-memory. The trend is the verdict: processes leaked per run, slowdown per run.
-
-Options: -n K (runs, 2-50), --record FILE.ndjson (every run's result), --json (the runs and the
-trend as one object), and every \`check\` option.
-
-Exit status: 0 no leak and no slowdown, 1 processes leaked or reruns got slower, 2 usage error
-or a run could not be checked.
-`;
+memory. The trend is the verdict: processes leaked per run, slowdown per run. Every \`check\`
+option but --fail-on applies to each run.`,
+  flags: {
+    n: { type: 'string', value: 'K', short: 'n', help: 'how many runs, 2-50' },
+    record: { type: 'string', value: 'FILE', help: "append every run's result to FILE as NDJSON" },
+    ...RUN_FLAGS,
+  },
+  common: true,
+  positionals: { command: true },
+  examples: [
+    { run: 'rerun-doctor rerun -n 5 -- python -m src.main', does: 'five checks in a row: does each run leave something behind, or start slower?' },
+    { run: "rerun-doctor rerun -n 10 --stop kill --load 'python bench.py' --record reruns.ndjson -- python -m src.main", does: 'ten runs stopped as an IDE does, under load, each result kept' },
+    { run: 'rerun-doctor rerun -n 3 --json -- ./start.sh', does: 'the runs and the trend as one JSON object' },
+  ],
+  exit: `Exit status: 0 no leak and no slowdown, 1 processes leaked or reruns got slower, 2 usage error
+or a run could not be checked.`,
+});
 
 function p95Of(s: MetricsSample | null, key: string): number | null {
   if (!s || !s.ok) return null;
@@ -32,9 +46,9 @@ function p95Of(s: MetricsSample | null, key: string): number | null {
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...CHECK_OPTIONS, n: { type: 'string', short: 'n' }, record: { type: 'string' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const k = Number(values.n ?? 'x');

@@ -2,31 +2,39 @@ import { parseArgs } from 'node:util';
 import { createRunFinder, needsTracking, trackRun } from '../../actions/process-control.js';
 import { cleanedLine, describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, startWatchdog } from '../../actions/supervise.js';
 import { createHost } from '../../host/host.js';
+import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 
-export const help = `Usage: rerun-doctor run [--grace D] -- CMD…
-
-Runs CMD so that its whole process tree dies with it. CMD gets its own process group and the
+export const spec = defineCommand({
+  name: 'run',
+  usage: ['run [--grace D] -- CMD…'],
+  about: `Runs CMD so that its whole process tree dies with it. CMD gets its own process group and the
 environment variable RERUN_DOCTOR_RUN_ID, which every descendant inherits (also one that called
 setsid or double-forked). SIGINT, SIGTERM and SIGHUP are forwarded to the group. When CMD exits,
 or rerun-doctor is stopped, every process of the run still alive gets SIGTERM, then SIGKILL after
 --grace. A watchdog process does the same within about 2 s if rerun-doctor itself is killed.
-
-Options:
-  --grace D     between SIGTERM and SIGKILL (default 5s)
-
-Exit status: CMD's own (128 + the signal's number when a signal ended it); 2 for a usage error
-or when CMD could not be started. One line on stderr says what was ended, if anything.
 On macOS the variable cannot be read back: the run is CMD's process group and its descendants,
-watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.md, Limits).
-`;
+watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.md, Limits).`,
+  flags: {
+    grace: { type: 'string', value: 'D', help: 'between SIGTERM and SIGKILL', defaultText: '5s' },
+  },
+  common: false,
+  positionals: { command: true },
+  examples: [
+    { run: 'rerun-doctor run -- python -m src.main', does: 'your server, as usual; when it stops, nothing it started outlives it' },
+    { run: 'rerun-doctor run --grace 15s -- python -m src.main --workers 4', does: 'give the workers 15 s to finish before SIGKILL' },
+    { run: 'rerun-doctor run -- bash start.sh', does: 'a start script: everything it launches is ended with it' },
+  ],
+  exit: `Exit status: CMD's own (128 + the signal's number when a signal ended it); 2 for a usage error
+or when CMD could not be started. One line on stderr says what was ended, if anything.`,
+});
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { grace: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   if (positionals.length === 0) throw new UsageError('run: expected the command after --, e.g. rerun-doctor run -- python -m src.main');

@@ -4,16 +4,19 @@ import { makeStyle } from '../../render/style.js';
 import { procLine, procView } from '../../render/watch-procs.js';
 import { openRecorder, type Recorder } from '../../watch/record.js';
 import { createProcSampler } from '../../watch/proc-sampler.js';
-import { COMMON_OPTIONS, makeContext, type Context } from '../context.js';
+import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { version } from '../../version.js';
+import { SCRAPE_FLAGS } from '../shared-flags.js';
 
-export const help = `Usage: rerun-doctor watch metrics [URL] [options]
-       rerun-doctor watch procs [options]
-
-Sample the server's metrics, or its processes, every 2 seconds until Ctrl-C.
+export const spec = defineCommand({
+  name: 'watch',
+  usage: ['watch metrics [URL] [options]', 'watch procs [options]'],
+  about: `Sample the server's metrics, or its processes, every 2 seconds until Ctrl-C.
 
   metrics   per-interval values, not totals since start: counter rates, the interval mean and
             p95 of histograms from bucket deltas (tokenize time, request latency first); a
@@ -24,22 +27,25 @@ Sample the server's metrics, or its processes, every 2 seconds until Ctrl-C.
 
 On a terminal the view is redrawn in place, with sparklines; otherwise one line per sample
 (key=value, easy to grep). A failed sample (server down, restarting) is shown as a gap with
-its reason, and watching goes on.
-
-Options:
-  --interval D           time between samples (default 2s; e.g. 500ms, 5s)
-  --count N              stop after N samples
-  --duration D           stop after D (e.g. 30s, 5m)
-  --record FILE          append every sample to FILE as NDJSON (docs/watch.md)
-  --json                 print those records on stdout instead of lines or the live view
-  --timeout D            per-scrape timeout for metrics (default 2s)
-  --max-bytes N          largest metrics body read (default 32 MiB)
-  --format F             ask for openmetrics or prometheus only (default: either)
-  --config FILE, --port P, --server-pattern RE, --worker-pattern RE, --proc-root DIR
-                         as for \`procs\`
-
-Exit status: 0 when stopped (Ctrl-C, --count, --duration), 2 usage error.
-`;
+its reason, and watching goes on. With --json, the records --record writes are printed on
+stdout instead of lines or the live view (NDJSON, docs/watch.md).`,
+  flags: {
+    interval: configFlag('interval'),
+    count: { type: 'string', value: 'N', help: 'stop after N samples' },
+    duration: { type: 'string', value: 'D', help: 'stop after D (e.g. 30s, 5m)' },
+    record: { type: 'string', value: 'FILE', help: 'append every sample to FILE as NDJSON (docs/watch.md)' },
+    ...SCRAPE_FLAGS,
+  },
+  common: true,
+  positionals: { choices: ['metrics', 'procs'] },
+  examples: [
+    { run: 'rerun-doctor watch metrics', does: 'tokenize time, request latency and the rest, live, every 2 s' },
+    { run: 'rerun-doctor watch procs --interval 500ms --record procs.ndjson', does: 'the processes twice a second, every sample kept for a later look' },
+    { run: 'rerun-doctor watch metrics http://127.0.0.1:9100/metrics --duration 5m | grep p95', does: 'five minutes of one line per sample, filtered' },
+    { run: 'rerun-doctor watch procs --count 10 --json', does: 'ten samples as NDJSON records' },
+  ],
+  exit: 'Exit status: 0 when stopped (Ctrl-C, --count, --duration), 2 usage error.',
+});
 
 /** The project's processes of a census, as recorded (docs/watch.md). */
 function censusRecord(c: Census | null) {
@@ -56,21 +62,10 @@ interface Watcher<R> {
   record(r: R): object;
 }
 
-const WATCH_OPTIONS = {
-  ...COMMON_OPTIONS,
-  interval: { type: 'string' },
-  count: { type: 'string' },
-  duration: { type: 'string' },
-  record: { type: 'string' },
-  timeout: { type: 'string' },
-  'max-bytes': { type: 'string' },
-  format: { type: 'string' },
-} as const;
-
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: WATCH_OPTIONS, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
   if (values.help) {
-    io.stdout(help);
+    io.stdout(spec.help);
     return EXIT.ok;
   }
   const [what, ...rest] = positionals;

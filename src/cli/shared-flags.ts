@@ -1,0 +1,18 @@
+// Flags that several commands take with one meaning, declared once for their flag tables.
+import { configFlag } from './config-flags.js';
+import type { FlagSpec, FlagTable } from './flags.js';
+
+export const FAIL_ON = { type: 'string', value: 'LEVEL', choices: ['error', 'warning', 'info'], help: 'exit 1 for findings at or above this severity', defaultText: 'error' } as const satisfies FlagSpec;
+
+export const NO_METRICS = { type: 'boolean', help: "do not read the server's metrics" } as const satisfies FlagSpec;
+
+export const QUICK = { type: 'boolean', help: 'one metrics sample, no window (interval values need two)' } as const satisfies FlagSpec;
+
+export const WIDE = { type: 'boolean', help: 'do not cut command lines to the terminal width' } as const satisfies FlagSpec;
+
+/** A metrics scrape's flags, as metrics and watch metrics take them (diagnose takes the first two). */
+export const SCRAPE_FLAGS = {
+  timeout: configFlag('timeout', 'for each scrape'),
+  'max-bytes': configFlag('max-bytes'),
+  format: { type: 'string', value: 'F', choices: ['openmetrics', 'prometheus', 'any'], help: 'ask for OpenMetrics or Prometheus text only', defaultText: 'any: either' },
+} as const satisfies FlagTable;
