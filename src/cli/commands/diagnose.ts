@@ -52,7 +52,6 @@ With --from, it diagnoses a saved evidence document instead of this machine (the
     { run: 'rerun-doctor', does: 'the diagnosis of this project, with the evidence and the fix' },
     { run: 'rerun-doctor diagnose --quick --no-metrics', does: 'processes, ports, GPU and thermal state only: no metrics window' },
     { run: 'rerun-doctor diagnose --fail-on warning --format markdown > diagnosis.md', does: 'for CI: exit 1 on warnings too, the report as Markdown' },
-    { run: 'rerun-doctor diagnose --metrics-url http://127.0.0.1:9100/metrics --samples 5 --interval 1s', does: 'a longer metrics window, from another endpoint' },
     { run: 'rerun-doctor diagnose --from bug-report.md', does: "the diagnosis of a bundle someone sent (or of a saved --save FILE), as on their machine" },
   ],
   exit: 'Exit status: 0 nothing at or above --fail-on, 1 findings, 2 usage or internal error.',

@@ -39,9 +39,8 @@ diagnosis as one JSON object (docs/diagnose.md).`,
   common: true,
   examples: [
     { run: 'rerun-doctor evidence --out evidence.md', does: 'the bundle, redacted, to attach to a bug report' },
-    { run: 'rerun-doctor evidence --quick --no-metrics --out evidence.md --force', does: 'quicker, without the metrics, over the last one' },
     { run: 'rerun-doctor evidence --json > evidence.json', does: 'the evidence document and its diagnosis as one JSON object' },
-    { run: 'rerun-doctor diagnose --from evidence.md', does: 'what the receiver of the bundle runs: the same diagnosis, from the file' },
+    { run: 'rerun-doctor evidence --from saved.json --out bundle.md', does: 'a bundle from a saved document (diagnose --save, check --save); its receiver runs rerun-doctor diagnose --from bundle.md' },
   ],
   exit: 'Exit status: 0 written, 2 usage error (for example FILE exists).',
 });
