@@ -6,7 +6,8 @@ import type { Style } from './style.js';
 const MARK = { error: '✖', warning: '!', info: 'i' } as const;
 const BECAUSE: Record<Skipped['because'], string> = { unavailable: 'evidence unavailable', failed: 'evidence could not be read', insufficient: 'not enough evidence' };
 
-function findingText(f: Finding, s: Style): string[] {
+/** One finding, for people: its level, id and title, its evidence, the fix, what to run next. */
+export function renderFindingText(f: Finding, s: Style): string[] {
   const color = f.severity === 'error' ? s.red : f.severity === 'warning' ? s.yellow : s.dim;
   const out = [`${color(`${MARK[f.severity]} ${f.severity}`)}  ${s.bold(f.id)}  ${f.title}${f.confidence === 'low' ? s.yellow(' (low confidence)') : ''}`];
   out.push('    evidence:');
@@ -20,10 +21,10 @@ export function renderDiagnosisText(d: Diagnosis, s: Style): string {
   const out: string[] = [];
   const head = d.status === 'problems' ? s.red(d.verdict) : d.status === 'no-problems' ? s.green(d.verdict) : s.yellow(d.verdict);
   out.push(`${s.bold('Verdict:')} ${head}`);
-  for (const f of d.findings) out.push('', ...findingText(f, s));
+  for (const f of d.findings) out.push('', ...renderFindingText(f, s));
   if (d.deferred.length > 0) {
     out.push('', s.bold('Also seen (the decision tree offers these only when no orphan or leak explains the slowdown):'));
-    for (const f of d.deferred) out.push('', ...findingText(f, s));
+    for (const f of d.deferred) out.push('', ...renderFindingText(f, s));
   }
   if (d.skipped.length > 0) {
     out.push('', s.bold('Not judged:'));

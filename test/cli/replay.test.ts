@@ -66,3 +66,22 @@ test('diagnose --save writes the document it diagnosed, which replays to the sam
   assert.equal(again.code, 2);
   assert.match(again.stderr, /--save ".*saved\.json" exists: choose another file \(it is never overwritten\)/);
 });
+
+test('explain --from FILE: each finding of the document with its evidence, then its page; an ID picks one', async () => {
+  const r = await runCli(['explain', '--from', KILLED], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Verdict: 1 problem: 2 orphaned workers and 1 helper from run 1/);
+  assert.match(r.stdout, /━━ orphan-workers: what was found in .*killed-main\/evidence\.json\n\n✖ error {2}orphan-workers/);
+  assert.match(r.stdout, /\n# orphan-workers\n/, "then the rule's page");
+  assert.match(r.stdout, /## Fix recipes \(docs\/fixes\/\)/, 'and its tested fixes');
+  const picked = await runCli(['explain', 'orphan-workers', '--from', KILLED], { cwd: dir });
+  assert.equal(picked.stdout, r.stdout, 'the ID of its only finding explains the same');
+  const none = await runCli(['explain', 'zombies', '--from', KILLED], { cwd: dir });
+  assert.equal(none.code, 0);
+  assert.match(none.stdout, /^No zombies finding in .*evidence\.json; its verdict: 1 problem: /);
+  const page = await runCli(['explain', 'zombies'], { cwd: dir });
+  assert.match(page.stdout, /^# zombies\n/, 'an ID alone prints its page, collecting nothing');
+  const bad = await runCli(['explain', '--from', KILLED, '--quick'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--quick cannot be used with --from/);
+});

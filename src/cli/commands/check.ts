@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCheck, type CheckOptions, type StopMode } from '../../actions/run-check.js';
 import { atOrAbove } from '../../model/diagnosis.js';
@@ -87,7 +86,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (!['error', 'warning', 'info'].includes(failOn)) throw new UsageError(`--fail-on "${failOn}": expected error, warning or info`);
   const o = checkOptions(values, positionals, ctx, io, (l) => (io.isTTY ? io.stderr(`\r\u001b[K${l}`) : undefined));
   const save = values.save;
-  if (save !== undefined && existsSync(save)) throw new UsageError(`--save "${save}" exists: choose another file (it is never overwritten)`);
+  if (save !== undefined) writeNew.check(save, '--save');
   const r = await withInterrupt((signal) => runCheck(ctx, o, signal));
   if (io.isTTY) io.stderr('\r\u001b[K');
   if (save !== undefined && r.evidence) writeNew(save, JSON.stringify(r.evidence, null, 2) + '\n', '--save');

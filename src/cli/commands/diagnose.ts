@@ -1,22 +1,16 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { diagnose } from '../../diagnosis/diagnose.js';
-import { collectEvidence } from '../../evidence/collect.js';
-import { evidencePlan } from '../../evidence/plan.js';
-import { readEvidenceFile } from '../../evidence/replay.js';
 import { atOrAbove, type Severity } from '../../model/diagnosis.js';
-import type { Evidence } from '../../model/evidence.js';
 import { renderDiagnosisMarkdown, renderDiagnosisText } from '../../render/diagnosis.js';
 import { makeStyle } from '../../render/style.js';
 import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
 import { makeContext } from '../context.js';
-import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { FAIL_ON, NO_METRICS, QUICK, SCRAPE_FLAGS } from '../shared-flags.js';
-import { scrapeSettings } from './metrics.js';
 
 export const spec = defineCommand({
   name: 'diagnose',
@@ -57,9 +51,6 @@ With --from, it diagnoses a saved evidence document instead of this machine (the
   exit: 'Exit status: 0 nothing at or above --fail-on, 1 findings, 2 usage or internal error.',
 });
 
-/** Flags that shape what is collected: meaningless for a document collected already. */
-const COLLECTION_FLAGS = ['quick', 'samples', 'interval', 'no-metrics', 'metrics-url', 'timeout', 'max-bytes', 'port', 'server-pattern', 'worker-pattern', 'instances', 'proc-root', 'sys-root', 'project', 'save'] as const;
-
 export async function run(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
   if (values.help) {
@@ -70,41 +61,10 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (!['error', 'warning', 'info'].includes(failOn)) throw new UsageError(`--fail-on "${values['fail-on']}": expected error, warning or info`);
   const format = values.json ? 'json' : (values.format ?? 'text');
   if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format "${format}": expected text, markdown or json`);
-  if (values.from !== undefined) {
-    const clash = COLLECTION_FLAGS.find((f) => values[f] !== undefined);
-    if (clash) throw new UsageError(`--${clash} cannot be used with --from: the evidence in "${values.from}" was collected already`);
-  }
-  if (values.save !== undefined && existsSync(values.save)) throw new UsageError(`--save "${values.save}" exists: choose another file (it is never overwritten)`);
-  let samples = values.quick ? 1 : 3;
-  if (values.samples !== undefined) {
-    samples = Number(values.samples);
-    if (!Number.isInteger(samples) || samples < 1 || samples > 100) throw new UsageError(`--samples "${values.samples}" is not a sample count: expected an integer 1-100`);
-  }
+  checkEvidenceFlags(values);
   const ctx = makeContext(values, io);
   const rules = ruleSettingsOf(ctx, io);
-  let evidence: Evidence;
-  if (values.from !== undefined) evidence = readEvidenceFile(values.from);
-  else {
-    const intervalMs = values.interval !== undefined ? parseDuration(values.interval, '--interval', { minMs: 100 }) : ctx.config.thresholds.watchIntervalSeconds * 1000;
-    const progress = io.isTTY && format === 'text' ? (l: string) => io.stderr(`\r${l}`) : undefined;
-    evidence = await collectEvidence(ctx.host, evidencePlan(ctx.config, ctx.root, ctx.classify, ctx.host.env, {
-      samples,
-      intervalMs,
-      metrics: values['no-metrics'] !== true,
-      metricsUrl: values['metrics-url'],
-      // --timeout and --max-bytes as for `metrics` (the diagnosis asks gRPC nothing itself).
-      scrape: scrapeSettings({ timeout: values.timeout, 'max-bytes': values['max-bytes'] }, ctx),
-      progress,
-    }));
-    if (progress) io.stderr('\r\u001b[K');
-    if (values.save !== undefined) {
-      try {
-        writeFileSync(values.save, JSON.stringify(evidence, null, 2) + '\n', { flag: 'wx' });
-      } catch (e) {
-        throw new UsageError(`--save "${values.save}": cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
-  }
+  const evidence = await evidenceFor(values, ctx, io, { progress: format === 'text' });
   const d = diagnose(evidence, { rules, where: values.from });
   if (format === 'json') io.stdout(JSON.stringify(d, null, 2) + '\n');
   else if (format === 'markdown') io.stdout(renderDiagnosisMarkdown(d));

@@ -2,9 +2,6 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { diagnosisInput } from '../../diagnosis/input.js';
-import { collectEvidence } from '../../evidence/collect.js';
-import { evidencePlan } from '../../evidence/plan.js';
-import { readEvidenceFile } from '../../evidence/replay.js';
 import { shareable } from '../../evidence/share.js';
 import { renderEvidenceBundle } from '../../render/evidence-bundle.js';
 import { bundleJson } from '../../render/json.js';
@@ -13,6 +10,7 @@ import { configFlag } from '../config-flags.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { NO_METRICS, QUICK } from '../shared-flags.js';
 
@@ -52,11 +50,10 @@ export async function run(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (values.out && existsSync(values.out) && !values.force) throw new UsageError(`--out "${values.out}" exists: pass --force to overwrite it`);
+  checkEvidenceFlags(values);
   const ctx = makeContext(values, io);
   const rules = ruleSettingsOf(ctx, io);
-  const collected = values.from !== undefined
-    ? readEvidenceFile(values.from)
-    : await collectEvidence(ctx.host, evidencePlan(ctx.config, ctx.root, ctx.classify, ctx.host.env, { samples: values.quick ? 1 : 3, intervalMs: 2000, metrics: values['no-metrics'] !== true, metricsUrl: values['metrics-url'], environment: true }));
+  const collected = await evidenceFor(values, ctx, io, { progress: false, environment: true });
   // Redacted and trimmed first; the diagnosis shown is the shared document's, so a replay of the
   // file gives exactly what the file says.
   const shared = shareable(collected);

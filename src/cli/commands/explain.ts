@@ -1,29 +1,61 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { diagnose } from '../../diagnosis/diagnose.js';
+import { renderExplanation, renderRulePage, type RulePage } from '../../render/explain.js';
+import { makeStyle } from '../../render/style.js';
 import { RULE_IDS, type RuleId } from '../../rules/index.js';
 import { defineCommand } from '../command-spec.js';
+import { configFlag } from '../config-flags.js';
+import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
+import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { wrap } from '../flags.js';
-import type { Io } from '../io.js';
+import { useColor, type Io } from '../io.js';
+import { ruleSettingsOf } from '../rule-settings.js';
+import { NO_METRICS, QUICK } from '../shared-flags.js';
 
 export const spec = defineCommand({
   name: 'explain',
-  usage: ['explain ID'],
-  about: `Prints a finding's page (what it detects, the evidence it uses, how to fix it in the server's
-code, what to run now, its known false positives), then the tested fix recipes for it. IDs:
+  usage: ['explain ID', 'explain [ID] --from FILE', 'explain [options]'],
+  about: `With an ID, prints that finding's page (what it detects, the evidence it uses, how to fix it
+in the server's code, what to run now, its known false positives), then the tested fix recipes for
+it. Without one, it diagnoses this machine (as \`diagnose\` does) and explains every finding: the
+finding with its evidence, then its page. With --from FILE it does the same for a saved evidence
+document (a bundle someone sent, a \`diagnose --save\` file), as on the machine it came from; an ID
+then picks that finding only. IDs:
 ${wrap(RULE_IDS.join(', '), 96)
     .map((l) => `  ${l}`)
     .join('\n')}`,
-  flags: {},
-  common: false,
+  flags: {
+    from: { type: 'string', value: 'FILE', help: 'explain the findings of a saved evidence document' },
+    quick: QUICK,
+    'no-metrics': NO_METRICS,
+    'metrics-url': configFlag('metrics-url'),
+  },
+  common: true,
   positionals: { choices: RULE_IDS },
   examples: [
     { run: 'rerun-doctor explain orphan-workers', does: 'why workers outlive their main process, and the tested fixes' },
+    { run: 'rerun-doctor explain --quick', does: 'diagnose this machine and explain each finding' },
+    { run: 'rerun-doctor explain --from bug-report.md', does: "each finding of a bundle someone sent, with its page" },
     { run: 'rerun-doctor explain port-shared | less', does: 'what SO_REUSEPORT does to a rerun, page by page' },
   ],
-  exit: 'Exit status: 0, or 2 for an unknown ID.',
+  exit: 'Exit status: 0, or 2 for an unknown ID or an unreadable evidence file.',
 });
+
+const doc = (rel: string) => readFileSync(fileURLToPath(new URL(`../../../docs/${rel}`, import.meta.url)), 'utf8');
+
+/** A rule's page, and its rows of the recipes' index (docs/fixes/README.md): the tested code-level fixes. */
+function rulePage(id: RuleId): RulePage {
+  const rows = doc('fixes/README.md').split('\n').filter((l) => l.startsWith('|') && l.split('|')[1]!.split(',').map((x) => x.trim()).some((x) => x === id || x.startsWith(`${id} `)));
+  const recipes = rows.map((r) => {
+    const [, , recipe = '', covers = '', tested = ''] = r.split('|').map((c) => c.trim());
+    const m = /\[([^\]]+)\]\(([^)]+)\)(.*)/.exec(recipe);
+    return `${m ? `${m[1]} (docs/fixes/${m[2]})${m[3]}` : recipe}. Covers: ${covers}. Tested: ${tested}.`;
+  });
+  return { id, page: doc(`rules/${id}.md`), recipes };
+}
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
@@ -32,21 +64,19 @@ export async function run(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const [id, ...rest] = positionals;
-  if (id === undefined) throw new UsageError(`explain: expected a finding id: one of ${RULE_IDS.join(', ')}`);
   if (rest.length > 0) throw new UsageError(`explain: unexpected argument "${rest[0]}"`);
-  if (!(RULE_IDS as string[]).includes(id)) throw new UsageError(`explain: unknown finding "${id}": expected one of ${RULE_IDS.join(', ')}`);
-  const page = fileURLToPath(new URL(`../../../docs/rules/${id as RuleId}.md`, import.meta.url));
-  io.stdout(readFileSync(page, 'utf8'));
-  // Then the tested code-level fixes for this finding, from the recipes' index (docs/fixes/README.md).
-  const index = readFileSync(fileURLToPath(new URL('../../../docs/fixes/README.md', import.meta.url)), 'utf8');
-  const rows = index.split('\n').filter((l) => l.startsWith('|') && l.split('|')[1]!.split(',').map((x) => x.trim()).some((x) => x === id || x.startsWith(`${id} `)));
-  if (rows.length > 0) {
-    io.stdout(`\n## Fix recipes (docs/fixes/)\n\n`);
-    for (const r of rows) {
-      const [, , recipe = '', covers = '', tested = ''] = r.split('|').map((c) => c.trim());
-      const m = /\[([^\]]+)\]\(([^)]+)\)(.*)/.exec(recipe);
-      io.stdout(`- ${m ? `${m[1]} (docs/fixes/${m[2]})${m[3]}` : recipe}. Covers: ${covers}. Tested: ${tested}.\n`);
-    }
+  if (id !== undefined && !(RULE_IDS as string[]).includes(id)) throw new UsageError(`explain: unknown finding "${id}": expected one of ${RULE_IDS.join(', ')}`);
+  // An ID alone: its page, nothing collected.
+  if (id !== undefined && values.from === undefined) {
+    io.stdout(renderRulePage(rulePage(id as RuleId)));
+    return EXIT.ok;
   }
+  checkEvidenceFlags(values);
+  const ctx = makeContext(values, io);
+  const rules = ruleSettingsOf(ctx, io);
+  const evidence = await evidenceFor(values, ctx, io, { progress: true });
+  const d = diagnose(evidence, { rules, where: values.from });
+  const ids = [...new Set([...d.findings, ...d.deferred].map((f) => f.id as RuleId))].filter((r) => id === undefined || r === id);
+  io.stdout(renderExplanation(d, new Map(ids.map((r) => [r, rulePage(r)])), makeStyle(useColor(io)), values.from ?? 'this machine', id));
   return EXIT.ok;
 }

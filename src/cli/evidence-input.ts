@@ -1,0 +1,68 @@
+// The evidence a judging command works on, from its flags: a saved document (--from FILE), or
+// this machine's, collected through the one pipeline (--samples/--quick, --interval, --no-metrics,
+// --metrics-url, --timeout, --max-bytes), and written to --save FILE when asked.
+import { collectEvidence } from '../evidence/collect.js';
+import { evidencePlan } from '../evidence/plan.js';
+import { readEvidenceFile } from '../evidence/replay.js';
+import type { Evidence } from '../model/evidence.js';
+import { scrapeSettings } from './commands/metrics.js';
+import type { Context } from './context.js';
+import { parseDuration } from './duration.js';
+import { UsageError } from './errors.js';
+import type { Io } from './io.js';
+import { writeNew } from './write-file.js';
+
+export interface EvidenceFlags {
+  from?: string;
+  save?: string;
+  quick?: boolean;
+  samples?: string;
+  interval?: string;
+  'no-metrics'?: boolean;
+  'metrics-url'?: string;
+  timeout?: string;
+  'max-bytes'?: string;
+  port?: string[];
+  'server-pattern'?: string;
+  'worker-pattern'?: string[];
+  instances?: string;
+  'proc-root'?: string;
+  'sys-root'?: string;
+  project?: string;
+}
+
+/** Flags that shape what is collected: meaningless for a document collected already. */
+const COLLECTION_FLAGS = ['quick', 'samples', 'interval', 'no-metrics', 'metrics-url', 'timeout', 'max-bytes', 'port', 'server-pattern', 'worker-pattern', 'instances', 'proc-root', 'sys-root', 'project', 'save'] as const;
+
+/** Before any work: --from with a collection flag, or --save over a file, is a usage error. */
+export function checkEvidenceFlags(values: EvidenceFlags): void {
+  if (values.from !== undefined) {
+    const clash = COLLECTION_FLAGS.find((f) => values[f] !== undefined);
+    if (clash) throw new UsageError(`--${clash} cannot be used with --from: the evidence in "${values.from}" was collected already`);
+  }
+  if (values.save !== undefined) writeNew.check(values.save, '--save');
+}
+
+export async function evidenceFor(values: EvidenceFlags, ctx: Context, io: Io, o: { progress: boolean; environment?: boolean }): Promise<Evidence> {
+  if (values.from !== undefined) return readEvidenceFile(values.from);
+  let samples = values.quick ? 1 : 3;
+  if (values.samples !== undefined) {
+    samples = Number(values.samples);
+    if (!Number.isInteger(samples) || samples < 1 || samples > 100) throw new UsageError(`--samples "${values.samples}" is not a sample count: expected an integer 1-100`);
+  }
+  const intervalMs = values.interval !== undefined ? parseDuration(values.interval, '--interval', { minMs: 100 }) : ctx.config.thresholds.watchIntervalSeconds * 1000;
+  const progress = o.progress && io.isTTY ? (l: string) => io.stderr(`\r${l}`) : undefined;
+  const evidence = await collectEvidence(ctx.host, evidencePlan(ctx.config, ctx.root, ctx.classify, ctx.host.env, {
+    samples,
+    intervalMs,
+    metrics: values['no-metrics'] !== true,
+    metricsUrl: values['metrics-url'],
+    // --timeout and --max-bytes as for `metrics` (the diagnosis asks gRPC nothing itself).
+    scrape: scrapeSettings({ timeout: values.timeout, 'max-bytes': values['max-bytes'] }, ctx),
+    environment: o.environment,
+    progress,
+  }));
+  if (progress) io.stderr('\r\u001b[K');
+  if (values.save !== undefined) writeNew(values.save, JSON.stringify(evidence, null, 2) + '\n', '--save');
+  return evidence;
+}
