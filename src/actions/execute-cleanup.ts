@@ -6,9 +6,12 @@
 // now belongs to another process is skipped (PID reuse; anchors.md §2.2). Then the census is
 // taken again and what the dead runs still hold (a process forked meanwhile) is planned and ended
 // the same way, for a few rounds.
+import { takeCensus } from '../census/census.js';
+import type { ClassifyOptions } from '../census/classify.js';
 import type { Host } from '../host/host.js';
+import { collectGpu } from '../probes/gpu.js';
 import { describeProgress, terminatePhases, type TerminateOutcome } from './process-control.js';
-import type { CleanupPlan, CleanupReport, Target, TargetResult } from '../model/cleanup-plan.js';
+import type { CleanupCheck, CleanupPlan, CleanupReport, Target, TargetResult } from '../model/cleanup-plan.js';
 
 export type { CleanupReport, TargetResult } from '../model/cleanup-plan.js';
 
@@ -61,4 +64,15 @@ export async function executeCleanup(host: Host, plan: CleanupPlan, o: ExecuteOp
   }
   const survivors = results.filter((r) => r.outcome === 'survived' || r.outcome === 'denied' || r.outcome === 'refused').map((r) => r.pid);
   return { results, survivors, rounds };
+}
+
+export async function checkCleanup(host: Host, classify: ClassifyOptions, plan: CleanupPlan, report: CleanupReport): Promise<CleanupCheck> {
+  const after = await takeCensus(host, classify);
+  const targetPids = new Set(report.results.map((t) => t.pid));
+  const ports = [...new Set(plan.targets.flatMap((t) => t.ports))].sort((a, b) => a - b).map((port) => {
+    const holders = after.snapshot.sockets.filter((x) => x.port === port).flatMap((x) => x.owners.map((o) => o.pid));
+    return { port, free: holders.length === 0, heldByTargets: holders.filter((p) => targetPids.has(p)), heldByOthers: holders.filter((p) => !targetPids.has(p)) };
+  });
+  const gpu = await collectGpu(host, { pids: [...targetPids] });
+  return gpu.status === 'ok' ? { ports, gpuStillHeldBy: gpu.value.processes.filter((p) => targetPids.has(p.pid)).map((p) => p.pid), gpuReason: null } : { ports, gpuStillHeldBy: null, gpuReason: gpu.reason };
 }

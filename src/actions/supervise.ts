@@ -6,6 +6,9 @@
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { Leftover } from '../model/supervision.js';
+
+export type { Leftover } from '../model/supervision.js';
 import {
   readIdentity,
   signalOwnChild,
@@ -20,17 +23,6 @@ import {
 
 export { newRunId, RUN_ID_VAR } from './process-control.js';
 
-export interface Leftover extends ProcessIdentity {
-  /** Left the command's session (setsid or a daemon's double fork). Linux only: macOS shows no session. */
-  newSession: boolean;
-  /** In the session but another process group (setpgid). Linux only. */
-  newGroup: boolean;
-  /** macOS: in another process group than the command's (setsid or setpgid: the session is not shown). */
-  leftGroup: boolean;
-  /** Its parent is no longer a process of the run (re-parented to init, launchd or a subreaper). */
-  orphaned: boolean;
-}
-
 export function describeLeftovers(targets: readonly ProcessIdentity[], childPid: number): Leftover[] {
   const pids = new Set(targets.map((t) => t.pid));
   return targets.map((t) => ({
@@ -42,36 +34,6 @@ export function describeLeftovers(targets: readonly ProcessIdentity[], childPid:
   }));
 }
 
-/** How it got away, as the leftover lists say it. */
-export function escapeNotes(l: Leftover): string[] {
-  return [
-    l.newSession ? 'new session (setsid)' : null,
-    l.newGroup ? 'new process group' : null,
-    l.leftGroup ? 'left the process group (setsid or setpgid)' : null,
-    l.orphaned ? 'orphaned' : null,
-  ].filter((s): s is string => s !== null);
-}
-
-const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
-
-/** "…; 1 still alive (pid 9: survived SIGKILL)" for what could not be ended, or ''. */
-function notEndedNote(notEnded: ReadonlyArray<TerminateResult<ProcessIdentity>>): string {
-  if (notEnded.length === 0) return '';
-  return `; ${notEnded.length} not ended (${notEnded.map((r) => `pid ${r.target.pid}: ${r.outcome}`).join(', ')})`;
-}
-
-/** "ended 3 leftover processes (pids 1, 2, 3; 2 in a new session (setsid), 2 orphaned (double fork))". */
-export function cleanedLine(prefix: string, ended: Leftover[], killed: number, notEnded: ReadonlyArray<TerminateResult<ProcessIdentity>> = []): string {
-  const n = ended.length;
-  const parts: string[] = [];
-  const c = (f: (l: Leftover) => boolean) => ended.filter(f).length;
-  if (c((l) => l.newSession)) parts.push(`${c((l) => l.newSession)} in a new session (setsid)`);
-  if (c((l) => l.newGroup)) parts.push(`${c((l) => l.newGroup)} in a new process group`);
-  if (c((l) => l.leftGroup)) parts.push(`${c((l) => l.leftGroup)} out of the process group (setsid or setpgid)`);
-  if (c((l) => l.orphaned)) parts.push(`${c((l) => l.orphaned)} orphaned (double fork or parent gone)`);
-  if (killed > 0) parts.push(`${killed} needed SIGKILL`);
-  return `${prefix}: ended ${n} leftover ${plural(n, 'process', 'processes')} (${plural(n, 'pid', 'pids')} ${ended.map((l) => l.pid).join(', ')}${parts.length ? `; ${parts.join(', ')}` : ''})${notEndedNote(notEnded)}\n`;
-}
 
 export interface EndResult {
   /** Ended by us (SIGTERM or SIGKILL). */
@@ -187,4 +149,23 @@ export async function startWatchdog(host: ControlHost, runId: string, env: NodeJ
       void signalOwnChild(host, wd, 'SIGTERM');
     },
   };
+}
+
+/** For each leftover whose parent is not a leftover: "1234 bash ← 1 init", who holds it now (after re-parenting, init or a subreaper). */
+export async function parentChains(host: ControlHost, leftovers: readonly Leftover[]): Promise<Map<number, string>> {
+  const pids = new Set(leftovers.map((l) => l.pid));
+  const out = new Map<number, string>();
+  for (const root of leftovers.filter((l) => !pids.has(l.ppid))) {
+    const parts: string[] = [];
+    let pid = root.ppid;
+    for (let i = 0; i < 8 && pid > 0; i++) {
+      const t = await readIdentity(host, pid, { argv: false });
+      if (!t || t === 'denied') break;
+      parts.push(`${t.pid} ${t.comm}`);
+      if (pid === 1) break;
+      pid = t.ppid;
+    }
+    out.set(root.pid, parts.length > 0 ? parts.join(' ← ') : `${root.ppid} (gone)`);
+  }
+  return out;
 }

@@ -57,3 +57,11 @@ export interface CleanupReport {
   /** Rounds taken: the plan, then one more for each re-census that found more of the dead runs. */
   rounds: number;
 }
+
+/** After a cleanup: whether the ports the targets held are free, and whether they still hold GPU memory. */
+export interface CleanupCheck {
+  ports: Array<{ port: number; free: boolean; heldByTargets: number[]; heldByOthers: number[] }>;
+  /** null when GPU state could not be read (`gpuReason` says why). */
+  gpuStillHeldBy: number[] | null;
+  gpuReason: string | null;
+}

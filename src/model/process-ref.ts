@@ -35,3 +35,16 @@ export type TerminateOutcome =
   | 'survived'
   /** pid ≤ 1, this process, an ancestor, or in `protect`: never signalled. */
   | 'refused';
+
+/** A process as it is now: its ref plus what the actions show and group by. */
+export interface ProcessIdentity extends ProcessRef {
+  ppid: number;
+  pgid: number;
+  /** Session id; null on macOS, whose ps has no session id (its `sess` is a kernel pointer). */
+  sid: number | null;
+  /** One-letter state (R, S, D, T, I, U…). Never Z: a zombie reads as gone. */
+  state: string;
+  comm: string;
+  /** Linux: exact argv; macOS: ps's joined command split on spaces (src/os/darwin/ps.ts, PsRow). Empty when unreadable or not asked for. */
+  argv: string[];
+}

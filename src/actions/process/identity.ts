@@ -7,7 +7,7 @@
 import { AccessDenied, ProcessGone } from '../../host/errors.js';
 import type { Host } from '../../host/host.js';
 import { describeCommandFailure } from '../../host/run-command.js';
-import type { ProcessRef } from '../../model/process-ref.js';
+import type { ProcessRef, ProcessIdentity } from '../../model/process-ref.js';
 import { parsePs, type PsRow } from '../../os/darwin/ps.js';
 import { parseCmdline, parseProcStat } from '../../os/linux/proc-pid.js';
 import { PS_ARGV } from '../../probes/processes.darwin.js';
@@ -16,18 +16,7 @@ import { listPids } from '../../probes/processes.linux.js';
 /** What process control needs of a Host (the watchdog and the tests build just this much). */
 export type ControlHost = Pick<Host, 'platform' | 'proc' | 'run' | 'env' | 'selfPid' | 'kill' | 'sleep' | 'now'>;
 
-/** A process as it is now: its ref plus what the actions show and group by. */
-export interface ProcessIdentity extends ProcessRef {
-  ppid: number;
-  pgid: number;
-  /** Session id; null on macOS, whose ps has no session id (its `sess` is a kernel pointer). */
-  sid: number | null;
-  /** One-letter state (R, S, D, T, I, U…). Never Z: a zombie reads as gone. */
-  state: string;
-  comm: string;
-  /** Linux: exact argv; macOS: ps's joined command split on spaces (src/os/darwin/ps.ts, PsRow). Empty when unreadable or not asked for. */
-  argv: string[];
-}
+export type { ProcessIdentity } from '../../model/process-ref.js';
 
 /**
  * A pid's identity now: the process, `null` when it is gone (no such pid, or a zombie: it is dead

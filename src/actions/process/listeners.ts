@@ -3,11 +3,8 @@
 import type { Host } from '../../host/host.js';
 import { PROBES } from '../../probes/index.js';
 
-export interface Listener {
-  pid: number;
-  address: string;
-  port: number;
-}
+export type { Listener } from '../../model/supervision.js';
+import type { Listener } from '../../model/supervision.js';
 
 export interface ListenersResult {
   listeners: Listener[];

@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
-import { executeCleanup } from '../../actions/execute-cleanup.js';
-import { PLAN_SCHEMA_VERSION, planCleanup } from '../../actions/plan-cleanup.js';
+import { checkCleanup, executeCleanup } from '../../actions/execute-cleanup.js';
+import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
-import { ancestry } from '../../census/classify.js';
-import { collectGpu } from '../../probes/gpu.js';
-import { renderPlan } from '../../render/clean-plan.js';
+import { renderCleanResult, renderPlan } from '../../render/clean-plan.js';
+import { cleanJson } from '../../render/json.js';
 import { makeStyle } from '../../render/style.js';
 import { defineCommand } from '../command-spec.js';
 import { makeContext } from '../context.js';
@@ -68,23 +67,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   });
   const ctx = makeContext(values, io);
   const s = makeStyle(useColor(io));
-  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
   const makePlan = async () => {
     const census = await takeCensus(ctx.host, ctx.classify);
     const failure = censusFailure(census);
     // Without the process list nothing can be judged: say so, never "nothing to clean".
     if (failure) throw new UsageError(failure);
-    const byPid = new Map(census.processes.map((p) => [p.pid, p]));
-    return planCleanup(census, {
-      selfPid: ctx.host.selfPid,
-      ancestors: ancestry(ctx.host.selfPid, byPid).map((a) => a.pid),
-      uid,
-      allUsers: values['all-users'] === true,
-      sudoUid: io.env.SUDO_UID && /^\d+$/.test(io.env.SUDO_UID) ? Number(io.env.SUDO_UID) : null,
-      includeDetached: values['include-detached'] === true,
-      allProjects: values['all-projects'] === true,
-      pids,
-    });
+    return planCleanup(census, cleanupOptions(census, ctx.host, { allUsers: values['all-users'] === true, includeDetached: values['include-detached'] === true, allProjects: values['all-projects'] === true, pids }));
   };
   const plan = await makePlan();
   // A pid the user named that is not left behind is an answer, not a silent no-op.
@@ -94,7 +82,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (!ctx.json) io.stderr(`rerun-doctor clean: --pid ${pid} is not ended: ${why}\n`);
   }
   if (ctx.json && (values['dry-run'] || plan.targets.length === 0)) {
-    io.stdout(JSON.stringify({ schemaVersion: PLAN_SCHEMA_VERSION, plan, report: null }, null, 2) + '\n');
+    io.stdout(JSON.stringify(cleanJson({ plan, report: null }), null, 2) + '\n');
     return EXIT.ok;
   }
   if (!ctx.json) io.stdout(renderPlan(plan, s));
@@ -109,27 +97,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const report = await executeCleanup(ctx.host, plan, { graceMs, progress: (l) => (ctx.json ? undefined : io.stdout(`${l}\n`)), replan: makePlan });
   // Verify: processes gone (above), the ports they held, GPU memory.
-  const after = await takeCensus(ctx.host, ctx.classify);
-  const targetPids = new Set(report.results.map((t) => t.pid));
-  const ports = [...new Set(plan.targets.flatMap((t) => t.ports))].sort((a, b) => a - b).map((port) => {
-    const holders = after.snapshot.sockets.filter((x) => x.port === port).flatMap((x) => x.owners.map((o) => o.pid));
-    const stale = holders.filter((p) => targetPids.has(p));
-    return { port, free: holders.length === 0, heldByTargets: stale, heldByOthers: holders.filter((p) => !targetPids.has(p)) };
-  });
-  const gpu = await collectGpu(ctx.host, { pids: [...targetPids] });
-  const gpuHeld = gpu.status === 'ok' ? gpu.value.processes.filter((p) => targetPids.has(p.pid)).map((p) => p.pid) : null;
-  if (ctx.json) {
-    io.stdout(JSON.stringify({ schemaVersion: PLAN_SCHEMA_VERSION, plan, report, ports, gpuStillHeldBy: gpuHeld }, null, 2) + '\n');
-  } else {
-    const out: string[] = [];
-    for (const r of report.results) {
-      const color = r.outcome === 'survived' || r.outcome === 'denied' ? s.red : r.outcome === 'identity-changed' ? s.yellow : s.green;
-      out.push(`  ${r.pid}: ${color(r.outcome)} (${r.detail})${r.round > 1 ? ` [round ${r.round}]` : ''}`);
-    }
-    for (const p of ports) out.push(`  :${p.port} ${p.free ? s.green('is free') : p.heldByTargets.length ? s.red(`still held by ${p.heldByTargets.join(', ')}`) : `now held by ${p.heldByOthers.join(', ')} (not a target)`}`);
-    out.push(gpuHeld === null ? `  GPU: not checked (${gpu.status === 'ok' ? '' : gpu.reason})` : gpuHeld.length ? s.red(`  GPU memory still held by ${gpuHeld.join(', ')}`) : s.green('  GPU: no target holds GPU memory'));
-    out.push(report.survivors.length ? s.red(`${report.survivors.length} target${report.survivors.length === 1 ? '' : 's'} survived: ${report.survivors.join(', ')}`) : s.green(`Done: ${report.results.filter((r) => r.outcome !== 'identity-changed').length} ended, ${report.results.filter((r) => r.outcome === 'identity-changed').length} skipped (pid reused).`));
-    io.stdout(out.join('\n') + '\n');
-  }
+  const check = await checkCleanup(ctx.host, ctx.classify, plan, report);
+  if (ctx.json) io.stdout(JSON.stringify(cleanJson({ plan, report, ports: check.ports, gpuStillHeldBy: check.gpuStillHeldBy }), null, 2) + '\n');
+  else io.stdout(renderCleanResult(report, check, s));
   return report.survivors.length > 0 ? EXIT.findings : EXIT.ok;
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { createRunFinder, listenersOf, needsTracking, readIdentity, trackRun, type ControlHost, type Listener, type ProcessIdentity } from '../../actions/process-control.js';
-import { describeLeftovers, endRun, escapeNotes, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, type Leftover } from '../../actions/supervise.js';
+import { createRunFinder, listenersOf, needsTracking, trackRun, type ProcessIdentity } from '../../actions/process-control.js';
+import { describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, parentChains, startMarked } from '../../actions/supervise.js';
+import { renderLeftovers } from '../../render/supervise.js';
 import { createHost } from '../../host/host.js';
 import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
@@ -88,7 +89,7 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const leftovers = describeLeftovers(left, started.pid);
   const { listeners, unknown } = await listenersOf(host, left.map((t) => t.pid));
-  io.stderr(await renderLeftovers(host, positionals, status, leftovers, listeners));
+  io.stderr(renderLeftovers(positionals, status, leftovers, listeners, await parentChains(host, leftovers)));
   if (unknown) io.stderr(`rerun-doctor guard: listening ports unknown (${unknown})\n`);
   if (values.clean) {
     const { ended, killed, notEnded } = await endRun(host, find, graceMs);
@@ -98,35 +99,4 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stderr('rerun-doctor guard: end them with --clean, or by pid as listed\n');
   }
   return EXIT.findings;
-}
-
-async function renderLeftovers(host: ControlHost, command: string[], status: number, leftovers: Leftover[], listeners: Listener[]): Promise<string> {
-  const n = leftovers.length;
-  const out = [`rerun-doctor guard: ${command.join(' ')} exited ${status} and left ${n} process${n === 1 ? '' : 'es'} behind${listeners.length > 0 ? `, listening on ${listeners.map((l) => `${l.address}:${l.port}`).join(', ')}` : ''}:`];
-  const byPid = new Map(leftovers.map((l) => [l.pid, l]));
-  const line = (l: Leftover, depth: number) => {
-    const ports = listeners.filter((x) => x.pid === l.pid).map((x) => `listening ${x.address}:${x.port}`);
-    const notes = [escapeNotes(l).join(', '), ...ports].filter((s) => s).join('; ');
-    out.push(`${'  '.repeat(depth + 1)}${l.pid} ${l.argv.length > 0 ? l.argv.join(' ') : `[${l.comm}]`}${notes ? `  (${notes})` : ''}`);
-    for (const c of leftovers) if (c.ppid === l.pid && c.pid !== l.pid) line(c, depth + 1);
-  };
-  for (const root of leftovers.filter((l) => !byPid.has(l.ppid))) {
-    line(root, 0);
-    out.push(`    parents: ${await parentChain(host, root.ppid)}`);
-  }
-  return out.join('\n') + '\n';
-}
-
-/** "1234 bash ← 1 init": who holds it now (after re-parenting, init or a subreaper). */
-async function parentChain(host: ControlHost, ppid: number): Promise<string> {
-  const parts: string[] = [];
-  let pid = ppid;
-  for (let i = 0; i < 8 && pid > 0; i++) {
-    const t = await readIdentity(host, pid, { argv: false });
-    if (!t || t === 'denied') break;
-    parts.push(`${t.pid} ${t.comm}`);
-    if (pid === 1) break;
-    pid = t.ppid;
-  }
-  return parts.length > 0 ? parts.join(' ← ') : `${ppid} (gone)`;
 }

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createRunFinder, needsTracking, trackRun } from '../../actions/process-control.js';
-import { cleanedLine, describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, startWatchdog } from '../../actions/supervise.js';
+import { describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, startWatchdog } from '../../actions/supervise.js';
 import { createHost } from '../../host/host.js';
+import { cleanedLine } from '../../render/supervise.js';
 import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
