@@ -109,13 +109,18 @@ export function metricsJson(x: { url: string; takenAt: string; format: string; r
   return { schemaVersion: SCHEMA_VERSIONS.metrics, url: x.url, takenAt: x.takenAt, ok: true, format: x.format, redirects: x.redirects, bytes: x.bytes, durationMs: Math.round(x.durationMs * 10) / 10, grpc: x.grpc, key: x.key, metrics: x.metrics };
 }
 
-export function checkJson(command: string[], r: CheckResult) {
+/** A check's result as JSON: everything but the evidence document (check --save writes that). */
+export function checkResultJson(r: CheckResult): Omit<CheckResult, 'evidence'> {
   const { evidence: _evidence, ...rest } = r;
-  return { schemaVersion: SCHEMA_VERSIONS.check, command, ...rest };
+  return rest;
+}
+
+export function checkJson(command: string[], r: CheckResult) {
+  return { schemaVersion: SCHEMA_VERSIONS.check, command, ...checkResultJson(r) };
 }
 
 export function rerunJson(x: { command: string[]; runs: CheckResult[]; leftBehindInAll: number[]; leaked: boolean; slower: boolean; error: string | null }) {
-  return { schemaVersion: SCHEMA_VERSIONS.rerun, command: x.command, runs: x.runs.map((r) => checkJson(x.command, r)).map(({ schemaVersion: _v, command: _c, ...r }) => r), leftBehindInAll: x.leftBehindInAll, leaked: x.leaked, slower: x.slower, error: x.error };
+  return { schemaVersion: SCHEMA_VERSIONS.rerun, command: x.command, runs: x.runs.map(checkResultJson), leftBehindInAll: x.leftBehindInAll, leaked: x.leaked, slower: x.slower, error: x.error };
 }
 
 export function cleanJson(x: { plan: CleanupPlan; report: CleanupReport | null; ports?: Array<{ port: number; free: boolean; heldByTargets: number[]; heldByOthers: number[] }>; gpuStillHeldBy?: number[] | null }) {

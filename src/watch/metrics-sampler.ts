@@ -8,9 +8,9 @@ import { intervalSummaries } from '../metrics/interval-summary.js';
 import type { IntervalSummary } from '../model/metrics-summary.js';
 import type { Exposition } from '../model/metrics.js';
 import { scrapeMetrics, type ScrapeOptions } from '../probes/metrics.http.js';
+import { labelsText } from '../model/metrics.js';
 import type { MetricsSample, Row } from '../model/metrics-sample.js';
 
-export const labelsText = (l: Record<string, string>) => (Object.keys(l).length === 0 ? '' : `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',')}}`);
 
 export interface MetricsSampler {
   sample(): Promise<MetricsSample>;

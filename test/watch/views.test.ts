@@ -1,7 +1,8 @@
 // The watch renderers: lines and live views from sample histories (pure).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { metricsLine, metricsView, type MetricsSample } from '../../src/cli/commands/watch-metrics.js';
+import type { MetricsSample } from '../../src/model/metrics-sample.js';
+import { metricsLine, metricsView } from '../../src/render/watch-metrics.js';
 import { makeStyle } from '../../src/render/style.js';
 import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 

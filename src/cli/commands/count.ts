@@ -4,6 +4,7 @@ import { censusFailure, takeCensus } from '../../census/census.js';
 import { compare, COUNT_SCHEMA_VERSION, censusSummary, judgeCount, saveable, trend } from '../../census/count.js';
 import type { HistoryEntry, SavedCensus } from '../../model/count.js';
 import { renderCompare, renderHistory } from '../../render/count.js';
+import { countCompareJson, countHistoryJson, countSavedJson } from '../../render/json.js';
 import { makeStyle } from '../../render/style.js';
 import { appendNdjson, projectStateDir, readJsonFile, readNdjson, stateBaseDir, writeJsonFile } from '../../state/store.js';
 import { defineCommand } from '../command-spec.js';
@@ -53,7 +54,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (sub === 'history') {
     const { entries, bad } = readNdjson<HistoryEntry>(historyPath);
     const t = trend(entries);
-    if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: COUNT_SCHEMA_VERSION, root: ctx.root, file: historyPath, entries, trend: t, badLines: bad }, null, 2) + '\n');
+    if (ctx.json) io.stdout(JSON.stringify(countHistoryJson({ root: ctx.root, file: historyPath, entries, trend: t, badLines: bad }), null, 2) + '\n');
     else io.stdout(renderHistory(entries, t, { style, now: ctx.host.now(), file: historyPath, bad }));
     return t.growing ? EXIT.findings : EXIT.ok;
   }
@@ -71,7 +72,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     const summary = censusSummary(census);
     const judged = judgeCount(census, instances);
     appendNdjson(historyPath, { schemaVersion: COUNT_SCHEMA_VERSION, kind: 'before', takenAt: saved.takenAt, summary, expected: judged.expected, unexplained: judged.unexplained.length } satisfies HistoryEntry);
-    if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: COUNT_SCHEMA_VERSION, saved: beforePath, summary }, null, 2) + '\n');
+    if (ctx.json) io.stdout(JSON.stringify(countSavedJson(beforePath, summary), null, 2) + '\n');
     else {
       const r = summary.byRole;
       io.stdout(`Saved the census: ${summary.total} project process${summary.total === 1 ? '' : 'es'} (${r.server} server, ${r.worker} worker${r.worker === 1 ? '' : 's'}, ${r.helper} helper${r.helper === 1 ? '' : 's'}${summary.orphans ? `, ${summary.orphans} orphaned` : ''}) in ${beforePath}\nNow run or stop the server, then: rerun-doctor count after${instances === null ? ' --instances N' : ''}\n`);
@@ -85,7 +86,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const cmp = compare(before, census, instances);
   appendNdjson(historyPath, { schemaVersion: COUNT_SCHEMA_VERSION, kind: 'after', takenAt: cmp.after.takenAt, summary: cmp.after.summary, expected: cmp.expectation.expected, unexplained: cmp.expectation.unexplained.length } satisfies HistoryEntry);
-  if (ctx.json) io.stdout(JSON.stringify(cmp, null, 2) + '\n');
+  if (ctx.json) io.stdout(JSON.stringify(countCompareJson(cmp), null, 2) + '\n');
   else io.stdout(renderCompare(cmp, { style, now: ctx.host.now() }));
   return cmp.expectation.verdict === 'leak' ? EXIT.findings : EXIT.ok;
 }

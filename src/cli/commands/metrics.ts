@@ -4,6 +4,7 @@ import type { ExpositionFormat } from '../../model/metrics.js';
 import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
 import type { GrpcHealth } from '../../model/grpc.js';
 import { SCRAPE_EXIT, scrapeMetrics } from '../../probes/metrics.http.js';
+import { metricsFailureJson, metricsJson } from '../../render/json.js';
 import { renderMetrics } from '../../render/metrics.js';
 import { makeStyle } from '../../render/style.js';
 import { defineCommand } from '../command-spec.js';
@@ -95,7 +96,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     settings.grpcPort === null ? Promise.resolve<GrpcHealth | null>(null) : checkGrpcHealth(grpcTarget(url, settings.grpcPort), { timeoutMs: settings.timeoutMs }),
   ]);
   if (!scrape.ok) {
-    if (ctx.json) io.stdout(JSON.stringify({ schemaVersion: 1, url, takenAt: scrape.takenAt, ok: false, error: { kind: scrape.kind, message: scrape.message, line: scrape.line ?? null }, grpc }, null, 2) + '\n');
+    if (ctx.json) io.stdout(JSON.stringify(metricsFailureJson({ url, takenAt: scrape.takenAt, kind: scrape.kind, message: scrape.message, line: scrape.line ?? null, grpc }), null, 2) + '\n');
     io.stderr(`rerun-doctor: metrics ${url}: ${scrape.message}\n`);
     return SCRAPE_EXIT[scrape.kind];
   }
@@ -108,7 +109,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   if (ctx.json) {
     const key = Object.fromEntries(keys.map((k) => [k.key, k.family === null ? null : { family: k.family, series: k.series }]));
-    io.stdout(JSON.stringify({ schemaVersion: 1, url: scrape.url, takenAt: scrape.takenAt, ok: true, format: scrape.format, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: Math.round(scrape.durationMs * 10) / 10, grpc, key, metrics: summaries }, null, 2) + '\n');
+    io.stdout(JSON.stringify(metricsJson({ url: scrape.url, takenAt: scrape.takenAt, format: scrape.format, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, key, metrics: summaries }), null, 2) + '\n');
   } else {
     io.stdout(renderMetrics(scrape.exposition, summaries, keys, { style: makeStyle(useColor(io)), url: scrape.url, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, all: values.all === true }));
   }

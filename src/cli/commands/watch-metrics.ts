@@ -1,87 +1,12 @@
 // watch metrics: scrape every interval, difference against the last good scrape, show and record.
-import type { IntervalSummary } from '../../model/metrics-summary.js';
-import { createMetricsSampler, labelsText } from '../../watch/metrics-sampler.js';
-import { withUnit } from '../../render/metrics.js';
-import { sparkline } from '../../render/sparkline.js';
+import { createMetricsSampler } from '../../watch/metrics-sampler.js';
+import { metricsLine, metricsView } from '../../render/watch-metrics.js';
 import type { Style } from '../../render/style.js';
 import type { Context } from '../context.js';
 import { version } from '../../version.js';
 import { scrapeSettings } from './metrics.js';
 
-import type { KeyValue, MetricsSample, Row } from '../../model/metrics-sample.js';
-
-export type { KeyValue, MetricsSample };
-
-
-/** The one number a key metric is watched by: p95 for timings, a rate for counters, else the value. */
-export function headline(r: Row): { value: number | undefined; text: string } {
-  const isInterval = 'seconds' in r;
-  if (r.type === 'histogram' || r.type === 'summary' || r.type === 'gaugehistogram') {
-    const rate = isInterval && (r as IntervalSummary).rate !== undefined ? `${(r as IntervalSummary).rate!.toFixed(1)}/s ` : '';
-    return { value: r.p95, text: `${rate}mean ${withUnit(r.mean, r.unit)} p95 ${withUnit(r.p95, r.unit)}` };
-  }
-  if (r.type === 'counter') {
-    if (isInterval) return { value: (r as IntervalSummary).rate, text: `${((r as IntervalSummary).rate ?? 0).toFixed(2)}/s` };
-    return { value: r.value, text: `total ${withUnit(r.value, null)}` };
-  }
-  return { value: r.value, text: withUnit(r.value, r.unit) };
-}
-
-/** key=value pairs for one series, for the one-line form. */
-function pairs(name: string, r: Row): string[] {
-  const out: string[] = [];
-  const isInterval = 'seconds' in r;
-  const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'NaN' : r.unit === 's' ? (v * 1000).toFixed(2) + 'ms' : r.unit === 'ms' ? v.toFixed(2) + 'ms' : String(Number(v.toFixed(4))));
-  if (r.type === 'histogram' || r.type === 'summary' || r.type === 'gaugehistogram') {
-    if (isInterval) out.push(`${name}.rate=${((r as IntervalSummary).rate ?? 0).toFixed(2)}/s`);
-    out.push(`${name}.count=${r.count ?? 0}`, `${name}.mean=${ms(r.mean)}`, `${name}.p95=${ms(r.p95)}`);
-  } else if (r.type === 'counter') {
-    out.push(isInterval ? `${name}.rate=${((r as IntervalSummary).rate ?? 0).toFixed(2)}/s` : `${name}.total=${r.value}`);
-  } else {
-    out.push(`${name}=${r.value === undefined ? 'NaN' : Number(r.value.toFixed(4))}`);
-  }
-  return out;
-}
-
-export function metricsLine(s: MetricsSample): string {
-  if (!s.ok) return `${s.t} metrics GAP ${s.kind} ${JSON.stringify(s.message)}`;
-  const parts = [`${s.t} metrics ok`, `scrape=${s.scrapeMs.toFixed(0)}ms`];
-  if (s.seconds === null) parts.push('first=totals');
-  if (s.resets.length > 0) parts.push(`reset=${s.resets.join(',')}`);
-  for (const k of s.keys) {
-    const first = k.series[0];
-    if (!first) continue;
-    parts.push(...pairs(k.family + labelsText(first.labels), first));
-  }
-  return parts.join(' ');
-}
-
-export function metricsView(history: MetricsSample[], o: { style: Style; width: number; intervalMs: number; url: string }): string {
-  const s = o.style;
-  const last = history[history.length - 1];
-  const out = [s.bold(`rerun-doctor watch metrics ${o.url} · every ${o.intervalMs / 1000}s · ${history.length} sample${history.length === 1 ? '' : 's'} · Ctrl-C to stop`)];
-  if (!last) return out.join('\n') + '\n';
-  if (!last.ok) out.push(s.red(`last sample failed (${last.kind}): ${last.message}; still watching`));
-  const good = [...history].reverse().find((h): h is Extract<MetricsSample, { ok: true }> => h.ok);
-  if (!good) return out.join('\n') + '\n';
-  if (good.seconds === null) out.push(s.dim('first sample: totals since the server started; interval values from the next one'));
-  if (good.resets.length > 0) out.push(s.yellow(`counter reset (server restarted?): ${good.resets.join(', ')}`));
-  const w = Math.max(10, Math.min(40, o.width - 70));
-  const nameW = Math.max(...good.keys.map((k) => k.title.length));
-  for (const k of good.keys) {
-    const first = k.series[0];
-    if (!first) continue;
-    const h = headline(first);
-    const trail = history.map((x) => {
-      if (!x.ok || x.seconds === null) return null;
-      const row = x.keys.find((y) => y.key === k.key)?.series[0];
-      return row ? (headline(row).value ?? null) : null;
-    });
-    out.push(`${k.title.padEnd(nameW)}  ${(k.family + labelsText(first.labels)).padEnd(28).slice(0, 40)}  ${h.text.padEnd(34)} ${sparkline(trail, w)}`);
-  }
-  out.push(s.dim(`scrape ${good.scrapeMs.toFixed(0)} ms, ${good.bytes} bytes`));
-  return out.join('\n') + '\n';
-}
+import type { MetricsSample } from '../../model/metrics-sample.js';
 
 export function metricsWatcher(ctx: Context, url: string, values: Record<string, unknown>, o: { style: Style; width: number; intervalMs: number }) {
   const settings = scrapeSettings(values as never, ctx);
