@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { alive, cleanup, freePort, PYTHON, runCli, SERVER_DIR } from '../helpers/live.js';
+import { spawn } from 'node:child_process';
+import { alive, cleanup, CLI, freePort, PYTHON, runCli, SERVER_DIR, waitFor } from '../helpers/live.js';
 
 const tracked = new Set<number>();
 after(() => cleanup(tracked, [...tracked]));
@@ -81,4 +82,48 @@ test('rerun -n 3 with a leaky stop: the table and the leak per run', async () =>
   const third = runs.find((x) => x.run === 3)!;
   assert.ok(third.diagnosis!.findings.some((f) => f.id === 'process-leak'), JSON.stringify(third.diagnosis!.findings.map((f) => f.id)));
   rmSync(rec, { force: true });
+});
+
+test('check --save writes the evidence its diagnosis was made from: diagnose --from gives that diagnosis', async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'rd-check-save-'));
+  try {
+    const saved = join(dir, 'check.json');
+    const r = await runCli(['check', '--json', '--stop', 'kill', '--save', saved, ...common(port), ...server(port)], { cwd: SERVER_DIR, env: { PYTHONDONTWRITEBYTECODE: '1' } });
+    const j = JSON.parse(r.stdout) as CheckJson & { evidence?: unknown };
+    j.leftBehind.forEach((p) => tracked.add(p.pid));
+    assert.equal(j.evidence, undefined, 'the JSON leaves the document out');
+    const doc = JSON.parse(readFileSync(saved, 'utf8')) as { kind: string; ownLeftovers: number[] };
+    assert.equal(doc.kind, 'rerun-doctor-evidence');
+    assert.deepEqual([...doc.ownLeftovers].sort(), j.leftBehind.map((p) => p.pid).sort(), 'what the run left, as the check found it');
+    const replay = await runCli(['diagnose', '--from', saved, '--json']);
+    const d = JSON.parse(replay.stdout) as CheckJson['diagnosis'];
+    // The replay judges the whole machine as it was (check's own report keeps to its run).
+    assert.ok(d.findings.some((f) => f.id === 'orphan-workers' && j.leftBehind.every((p) => f.pids.includes(p.pid))), `the replay finds the run's orphans: ${replay.stdout}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C during check ends the whole run it started (setsid workers too) and exits 130', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'check', '--port', String(port), '--no-metrics', '--hold', '60s', ...server(port)], { cwd: SERVER_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // Held: the server and its workers listen; find them by the port, as the user would.
+  let pids: number[] = [];
+  await waitFor(async () => {
+    const ports = await runCli(['ports', String(port), '--json']);
+    // The workers hold the port; their parent is the server's main (never further up: that is
+    // the check itself, and this test).
+    const owners = ports.code === 0 ? (JSON.parse(ports.stdout) as { ports: Array<{ sockets: Array<{ owners: Array<{ pid: number; ancestry: Array<{ pid: number }> }> }> }> }).ports.flatMap((p) => p.sockets.flatMap((s) => s.owners)) : [];
+    pids = [...new Set(owners.flatMap((o) => [o.pid, o.ancestry[0]?.pid ?? 0]))].filter((p) => p > 1 && p !== child.pid && p !== process.pid);
+    return pids.length >= 2;
+  }, 'the checked server listens', 30_000);
+  pids.forEach((p) => tracked.add(p));
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, err);
+  assert.match(err, /rerun-doctor check: interrupted: the server the check started was ended/);
+  await waitFor(() => pids.every((p) => !alive(p)), `every process of the checked run is gone (${pids.join(', ')})`, 5_000);
 });
