@@ -4,6 +4,9 @@
 import { collectEvidence } from '../evidence/collect.js';
 import { evidencePlan } from '../evidence/plan.js';
 import { readEvidenceFile } from '../evidence/replay.js';
+import { censusFailure, takeCensus } from '../census/census.js';
+import { diagnosisInput } from '../diagnosis/input.js';
+import type { Census } from '../model/census.js';
 import type { Evidence } from '../model/evidence.js';
 import { scrapeSettings } from './commands/metrics.js';
 import type { Context } from './context.js';
@@ -65,4 +68,26 @@ export async function evidenceFor(values: EvidenceFlags, ctx: Context, io: Io, o
   if (progress) io.stderr('\r\u001b[K');
   if (values.save !== undefined) writeNew(values.save, JSON.stringify(evidence, null, 2) + '\n', '--save');
   return evidence;
+}
+
+/** What procs and ports show: this machine's census, or the census of a saved document (--from). */
+export interface ShownCensus {
+  census: Census;
+  ports: number[];
+  patternSource: string;
+  /** The time the census was taken: ages are shown against it (a replay's, not today's). */
+  now: Date;
+  from: string | null;
+}
+
+export async function censusFor(values: EvidenceFlags, ctx: Context, o: { enrichAll?: boolean } = {}): Promise<ShownCensus> {
+  if (values.from !== undefined) {
+    const e = readEvidenceFile(values.from);
+    const { census } = diagnosisInput(e, values.from);
+    return { census, ports: e.settings.census.ports, patternSource: e.settings.census.serverPattern, now: new Date(e.snapshot.takenAt), from: values.from };
+  }
+  const census = await takeCensus(ctx.host, ctx.classify, { enrichAll: o.enrichAll });
+  const failure = censusFailure(census);
+  if (failure) throw new UsageError(failure);
+  return { census, ports: ctx.classify.ports, patternSource: ctx.classify.serverPattern.source, now: ctx.host.now(), from: null };
 }

@@ -85,3 +85,23 @@ test('explain --from FILE: each finding of the document with its evidence, then 
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--quick cannot be used with --from/);
 });
+
+test('procs --from and ports --from show the census of a saved document, as on its machine, asking nothing', async () => {
+  const rerun = fixture('evidence', 'rerun-after-kill', 'evidence.json');
+  const procs = await runCli(['procs', '--from', rerun], { cwd: dir });
+  assert.equal(procs.code, 1, 'orphans of the project: exit 1, as live');
+  assert.match(procs.stdout, /^7 project processes in 2 runs, 3 orphans/);
+  assert.match(procs.stdout, /run 1 of 2 .* ORPHANED: its main process is gone/);
+  const json = JSON.parse((await runCli(['procs', '--from', rerun, '--json'], { cwd: dir })).stdout) as { watch: { ports: number[] }; processes: Array<{ orphan: boolean }> };
+  const doc = JSON.parse(readFileSync(rerun, 'utf8')) as { settings: { census: { ports: number[] } } };
+  assert.deepEqual(json.watch.ports, doc.settings.census.ports, "the document's watched ports, not this project's");
+  assert.equal(json.processes.filter((p) => p.orphan).length, 3);
+  const ports = await runCli(['ports', '--from', rerun, '--json'], { cwd: dir });
+  assert.equal(ports.code, 1, 'a watched port held by an orphan');
+  const pj = JSON.parse(ports.stdout) as { ports: Array<{ topology: string; heldByOrphan: boolean; grpc: unknown }> };
+  assert.equal(pj.ports[0]!.topology, 'duplicated');
+  assert.equal(pj.ports[0]!.grpc, null, 'no health check of a replay');
+  const bad = await runCli(['ports', '--from', rerun, '--grpc-port', '50051'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--grpc-port cannot be used with --from/);
+});

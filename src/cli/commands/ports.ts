@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { censusFailure, takeCensus } from '../../census/census.js';
 import { portReports } from '../../census/ports.js';
 import { portsJson } from '../../render/json.js';
 import { renderPorts } from '../../render/ports.js';
@@ -10,19 +9,22 @@ import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
 import { makeContext, parsePortList } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { EXIT } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
+import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
 import { WIDE } from '../shared-flags.js';
 
 export const spec = defineCommand({
   name: 'ports',
-  usage: ['ports [PORT…] [options]'],
+  usage: ['ports [PORT…] [options]', 'ports [PORT…] --from FILE [--wide] [--json]'],
   about: `Who holds each port: every listening socket (IPv4 and IPv6) and every owning process, since when,
 their parents, orphaned or not. Two sockets on one address (SO_REUSEPORT: an old server still takes
 part of the traffic) are told apart from one socket shared by several processes (inherited).
 Without PORT, the watched ports (default 50051 and 8080, or "ports" in the config). When something
-listens on the gRPC port, it is asked grpc.health.v1.Health/Check.`,
+listens on the gRPC port, it is asked grpc.health.v1.Health/Check. With --from, the port holders of
+a saved evidence document (nothing is asked: it is not this machine).`,
   flags: {
+    from: { type: 'string', value: 'FILE', help: 'show the port holders of a saved evidence document instead of this machine' },
     wide: WIDE,
     'grpc-port': configFlag('grpc-port'),
     'no-grpc': configFlag('no-grpc'),
@@ -32,7 +34,7 @@ listens on the gRPC port, it is asked grpc.health.v1.Health/Check.`,
   examples: [
     { run: 'rerun-doctor ports', does: 'the watched ports: who holds them, and whether an orphan does' },
     { run: 'rerun-doctor ports 50051 8080 --wide', does: 'these two ports, command lines not cut' },
-    { run: 'rerun-doctor ports 9000 --grpc-port 9000 --timeout 500ms', does: 'a gRPC server on port 9000, asked for its health with a short timeout' },
+    { run: 'rerun-doctor ports --from bug-report.md', does: 'who held the watched ports on the machine a bundle came from' },
     { run: 'rerun-doctor ports --no-grpc --json', does: 'the port holders as JSON (docs/json.md), without the health check' },
   ],
   exit: `Exit status: 0 no watched port held by an orphan, 1 a watched port is held by an orphan, 2 usage
@@ -46,24 +48,23 @@ export async function run(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const asked = parsePortList(positionals, 'port');
+  checkEvidenceFlags(values);
+  if (values.from !== undefined && values['grpc-port'] !== undefined) throw new UsageError('--grpc-port cannot be used with --from: a saved document cannot be asked for its health');
   const ctx = makeContext(values, io, asked);
-  const census = await takeCensus(ctx.host, ctx.classify);
-  const failure = censusFailure(census);
-  if (failure) {
-    io.stderr(`rerun-doctor: ${failure}\n`);
-    return EXIT.usage;
-  }
+  const shown = await censusFor(values, ctx);
+  const { census } = shown;
   const sockProbe = census.snapshot.probes.find((p) => p.probe.startsWith('sockets.'));
   if (sockProbe && sockProbe.status !== 'ok') {
     io.stderr(`rerun-doctor: cannot list listening sockets (${sockProbe.source}): ${sockProbe.message ?? sockProbe.status}\n`);
     return EXIT.usage;
   }
-  const ports = asked.length > 0 ? asked : ctx.config.ports;
-  const reports = portReports(census, ports, ctx.config.ports.concat(asked));
+  const ports = asked.length > 0 ? asked : shown.ports;
+  const reports = portReports(census, ports, shown.ports.concat(asked));
   // An old server still answering, or a hung process holding the port: ask the gRPC port.
   let grpcPort = ctx.config.grpcPort;
   if (values['grpc-port'] !== undefined) grpcPort = parsePortList([values['grpc-port']], '--grpc-port')[0]!;
-  if (values['no-grpc']) grpcPort = null;
+  // A replay is not this machine: nothing is asked.
+  if (values['no-grpc'] || shown.from !== null) grpcPort = null;
   const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, '--timeout', { minMs: 10 }) : ctx.config.thresholds.metricsTimeoutSeconds * 1000;
   const grpc = new Map<number, GrpcHealth>();
   const grpcReport = reports.find((r) => r.port === grpcPort && r.sockets.length > 0);
@@ -73,6 +74,6 @@ export async function run(args: string[], io: Io): Promise<number> {
     grpc.set(grpcReport.port, await checkGrpcHealth({ host, port: grpcReport.port }, { timeoutMs }));
   }
   if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports, grpc), null, 2) + '\n');
-  else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: ctx.host.now(), width: io.columns ?? 120, wide: values.wide === true }, grpc));
+  else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: shown.now, width: io.columns ?? 120, wide: values.wide === true }, grpc));
   return reports.some((r) => r.watched && r.heldByOrphan) ? EXIT.findings : EXIT.ok;
 }
