@@ -207,9 +207,13 @@ export function buildRuns(input: RunInput): Generation[] {
     mark(g[0]!.pid, pick[0]!.pid, 'environment');
   }
 
+  // Runs in the order they started: by their first process that is not a launcher. A launcher may
+  // be far older than the run it holds now (a restart loop, a supervisor script that started the
+  // killed run too), and is not when the run began.
+  const began = (ms: ClassifiedProcess[]) => ms.find((m) => m.role !== 'launcher') ?? ms[0]!;
   const ordered = groupsOf()
     .map((ms) => ms.sort((a, b) => startSec(a) - startSec(b) || a.pid - b.pid))
-    .sort((a, b) => startSec(a[0]!) - startSec(b[0]!) || a[0]!.pid - b[0]!.pid);
+    .sort((a, b) => startSec(began(a)) - startSec(began(b)) || began(a).pid - began(b).pid);
 
   const runs: Generation[] = ordered.map((ms, i) => {
     const id = i + 1;
@@ -271,7 +275,7 @@ export function buildRuns(input: RunInput): Generation[] {
       ...scopeOf(ms, input.projectRoot, server),
       shadowed: false,
       evidence: ms.every((m) => DAEMONISING_HELPERS.has(m.kind ?? '')) && !how.has('pipe') && !how.has('socket') && !how.has('marker') && !how.has('pgid') ? 'weak' : 'strong',
-      startedAt: ms[0]!.startTime,
+      startedAt: began(ms).startTime,
       serverPid: server?.pid ?? null,
       tops: tops.map((t) => t.pid).sort((a, b) => a - b),
       startedBy: starter ? { pid: starter.pid, comm: starter.comm } : null,
