@@ -14,7 +14,7 @@ export const LAYERS = {
   os: ['model', 'host'],
   probes: ['model', 'host', 'os'],
   config: ['model'],
-  state: ['model'],
+  state: ['model', 'host'],
   metrics: ['model', 'config'],
   census: ['model', 'host', 'probes'],
   watch: ['model', 'host', 'probes', 'census', 'metrics', 'config'],

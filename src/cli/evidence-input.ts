@@ -64,6 +64,7 @@ export async function evidenceFor(values: EvidenceFlags, ctx: Context, io: Io, o
     scrape: scrapeSettings({ timeout: values.timeout, 'max-bytes': values['max-bytes'] }, ctx),
     environment: o.environment,
     progress,
+    warn: (line) => io.stderr(`${progress ? '\r\u001b[K' : ''}rerun-doctor: warning: ${line}\n`),
   }));
   if (progress) io.stderr('\r\u001b[K');
   if (values.save !== undefined) writeNew(values.save, JSON.stringify(evidence, null, 2) + '\n', '--save');

@@ -19,7 +19,8 @@ import type { ThermalEvidence } from '../model/thermal.js';
 import { collectGpu } from '../probes/gpu.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectThermal } from '../probes/thermal.js';
-import { readNdjson, StateError } from '../state/store.js';
+import { historyEntryProblem } from '../state/records.js';
+import { readNdjson, skippedNote, StateError, type Skipped } from '../state/store.js';
 import { version } from '../version.js';
 import type { MetricsSample } from '../model/metrics-sample.js';
 import { createMetricsSampler, type MetricsSampler } from '../watch/metrics-sampler.js';
@@ -50,6 +51,8 @@ export interface EvidencePlan {
   /** Ask the versions a bug report needs (the server's Python, the driver). */
   environment?: boolean;
   progress?: (line: string) => void;
+  /** Told once per collection what was skipped as invalid in a file read (the count history's lines). */
+  warn?: (line: string) => void;
 }
 
 export interface FinishOptions {
@@ -93,17 +96,20 @@ function metricsOutcome(plan: EvidencePlan, samples: MetricsSample[], head: stri
   return ok({ url, samples, head }, `GET ${url}`, issues);
 }
 
-function historyOutcome(file: string | null): Outcome<HistoryEntry[]> {
+function historyOutcome(file: string | null, warn?: (line: string) => void): Outcome<HistoryEntry[]> {
   if (file === null) return unavailable('no count history is kept here', 'count history');
-  let read: { entries: HistoryEntry[]; bad: number[] };
+  let read: { entries: HistoryEntry[]; skipped: Skipped[] };
   try {
-    read = readNdjson<HistoryEntry>(file);
+    read = readNdjson<HistoryEntry>(file, historyEntryProblem);
   } catch (e) {
     if (e instanceof StateError) return failed(e.message, file);
     throw e;
   }
-  if (read.entries.length === 0) return unavailable(`no count history for this project (${file}); rerun-doctor count before/after keeps one`, file);
-  const issues: SnapshotIssue[] = read.bad.length > 0 ? [{ probe: 'history', kind: 'parse', message: `${file}: ${read.bad.length} unreadable line${read.bad.length === 1 ? '' : 's'} skipped (${read.bad.slice(0, 5).join(', ')})` }] : [];
+  // Invalid lines are skipped (each checked field by field), never the whole history: said once.
+  const note = skippedNote(file, read.skipped);
+  if (note) warn?.(note);
+  if (read.entries.length === 0) return unavailable(note ? `no valid count history: ${note}` : `no count history for this project (${file}); rerun-doctor count before/after keeps one`, file);
+  const issues: SnapshotIssue[] = note ? [{ probe: 'history', kind: 'parse', message: note }] : [];
   return ok(read.entries, file, issues);
 }
 
@@ -167,7 +173,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         gpu,
         gpuBefore,
         thermal,
-        history: historyOutcome(plan.historyFile),
+        history: historyOutcome(plan.historyFile, plan.warn),
         ownLeftovers: o.leftovers ? o.leftovers(end.census) : null,
         environment,
         redacted: null,

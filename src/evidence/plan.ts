@@ -15,6 +15,7 @@ export interface PlanChoices {
   scrape?: { timeoutMs: number; maxBytes: number };
   environment?: boolean;
   progress?: (line: string) => void;
+  warn?: (line: string) => void;
 }
 
 /** The count history `rerun-doctor count` keeps for the project. */
@@ -32,6 +33,7 @@ export function evidencePlan(config: Config, root: string, census: ClassifyOptio
     historyFile: historyFileOf(config, root, env),
     environment: c.environment,
     progress: c.progress,
+    warn: c.warn,
   };
 }
 

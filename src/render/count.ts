@@ -37,7 +37,7 @@ export function renderCompare(c: CountComparison, o: { style: Style; now: Date }
   return out.join('\n') + '\n';
 }
 
-export function renderHistory(entries: HistoryEntry[], t: { counts: number[]; tail: number[]; growing: boolean; perRun: number }, o: { style: Style; now: Date; file: string; bad: number[] }): string {
+export function renderHistory(entries: HistoryEntry[], t: { counts: number[]; tail: number[]; growing: boolean; perRun: number }, o: { style: Style; now: Date; file: string }): string {
   const s = o.style;
   if (entries.length === 0) return `No counts yet (${o.file}). Run "rerun-doctor count before", then "rerun-doctor count after".\n`;
   const out: string[] = [];
@@ -50,6 +50,5 @@ export function renderHistory(entries: HistoryEntry[], t: { counts: number[]; ta
   if (t.growing) out.push(s.red(`GROWING: the project's process count after each run went ${t.tail.join(' → ')} (+${t.perRun.toFixed(1)} per run that grew): a process leak`));
   else if (t.counts.length >= 2) out.push(s.green(`Not growing: ${t.counts.slice(-5).join(' → ')} after the last runs`));
   else out.push('Too few "count after" entries to see a trend (3 needed).');
-  if (o.bad.length > 0) out.push(s.yellow(`! ${o.file}: unreadable line(s) ${o.bad.join(', ')} skipped`));
   return out.join('\n') + '\n';
 }

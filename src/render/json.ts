@@ -89,7 +89,7 @@ export function diagnosisJson(d: Diagnosis): Diagnosis {
   return d;
 }
 
-export function countHistoryJson(x: { root: string; file: string; entries: HistoryEntry[]; trend: unknown; badLines: number[] }) {
+export function countHistoryJson(x: { root: string; file: string; entries: HistoryEntry[]; trend: unknown; badLines: number[]; skipped: Array<{ line: number; problem: string }> }) {
   return { schemaVersion: SCHEMA_VERSIONS.count, ...x };
 }
 

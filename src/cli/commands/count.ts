@@ -6,7 +6,8 @@ import type { HistoryEntry, SavedCensus } from '../../model/count.js';
 import { renderCompare, renderHistory } from '../../render/count.js';
 import { countCompareJson, countHistoryJson, countSavedJson } from '../../render/json.js';
 import { makeStyle } from '../../render/style.js';
-import { appendNdjson, projectStateDir, readJsonFile, readNdjson, stateBaseDir, writeJsonFile } from '../../state/store.js';
+import { historyEntryProblem, savedCensusProblem } from '../../state/records.js';
+import { appendNdjson, projectStateDir, readJsonFile, readNdjson, skippedNote, stateBaseDir, writeJsonFile } from '../../state/store.js';
 import { defineCommand } from '../command-spec.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -52,10 +53,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   const style = makeStyle(useColor(io));
 
   if (sub === 'history') {
-    const { entries, bad } = readNdjson<HistoryEntry>(historyPath);
+    const { entries, bad, skipped } = readNdjson<HistoryEntry>(historyPath, historyEntryProblem);
+    const note = skippedNote(historyPath, skipped);
+    if (note) io.stderr(`rerun-doctor: warning: ${note}\n`);
     const t = trend(entries);
-    if (ctx.json) io.stdout(JSON.stringify(countHistoryJson({ root: ctx.root, file: historyPath, entries, trend: t, badLines: bad }), null, 2) + '\n');
-    else io.stdout(renderHistory(entries, t, { style, now: ctx.host.now(), file: historyPath, bad }));
+    if (ctx.json) io.stdout(JSON.stringify(countHistoryJson({ root: ctx.root, file: historyPath, entries, trend: t, badLines: bad, skipped }), null, 2) + '\n');
+    else io.stdout(renderHistory(entries, t, { style, now: ctx.host.now(), file: historyPath }));
     return t.growing ? EXIT.findings : EXIT.ok;
   }
 
@@ -79,11 +82,9 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     return EXIT.ok;
   }
-  const before = readJsonFile<SavedCensus>(beforePath);
+  // Checked field by field (src/state/records.ts): a wrong file is one line naming it and what is wrong.
+  const before = readJsonFile<SavedCensus>(beforePath, savedCensusProblem, 'run "rerun-doctor count before" again');
   if (!before) throw new UsageError(`count after: no saved census in ${dir}: run "rerun-doctor count before" first`);
-  if (before.schemaVersion !== COUNT_SCHEMA_VERSION || !Array.isArray(before.processes)) {
-    throw new UsageError(`count after: ${beforePath} has schemaVersion ${String(before.schemaVersion)}, expected ${COUNT_SCHEMA_VERSION}: run "rerun-doctor count before" again`);
-  }
   const cmp = compare(before, census, instances);
   appendNdjson(historyPath, { schemaVersion: COUNT_SCHEMA_VERSION, kind: 'after', takenAt: cmp.after.takenAt, summary: cmp.after.summary, expected: cmp.expectation.expected, unexplained: cmp.expectation.unexplained.length } satisfies HistoryEntry);
   if (ctx.json) io.stdout(JSON.stringify(countCompareJson(cmp), null, 2) + '\n');

@@ -1,4 +1,3 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { diagnosisInput } from '../../diagnosis/input.js';
@@ -8,11 +7,12 @@ import { bundleJson } from '../../render/json.js';
 import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
 import { makeContext } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import type { Io } from '../io.js';
 import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { NO_METRICS, QUICK } from '../shared-flags.js';
+import { writeNew } from '../write-file.js';
 
 export const spec = defineCommand({
   name: 'evidence',
@@ -49,7 +49,8 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stdout(spec.help);
     return EXIT.ok;
   }
-  if (values.out && existsSync(values.out) && !values.force) throw new UsageError(`--out "${values.out}" exists: pass --force to overwrite it`);
+  const outOptions = { force: values.force === true, forceFlag: true };
+  if (values.out !== undefined) writeNew.check(values.out, '--out', outOptions);
   checkEvidenceFlags(values);
   const ctx = makeContext(values, io);
   const rules = ruleSettingsOf(ctx, io);
@@ -60,13 +61,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { census, input } = diagnosisInput(shared.evidence, values.from);
   const parts = { evidence: shared.evidence, census, ports: input.ports, diagnosis: diagnose(shared.evidence, { rules, where: values.from }), kept: shared.kept, now: ctx.host.now() };
   const out = ctx.json ? JSON.stringify(bundleJson(parts), null, 2) + '\n' : renderEvidenceBundle(parts);
-  if (values.out) {
-    try {
-      writeFileSync(values.out, out, { flag: values.force ? 'w' : 'wx' });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UsageError(`--out "${values.out}": ${code === 'EEXIST' ? 'exists: pass --force to overwrite it' : `cannot write: ${code ?? (e as Error).message}`}`);
-    }
+  if (values.out !== undefined) {
+    writeNew(values.out, out, '--out', outOptions);
     io.stderr(`rerun-doctor: evidence written to ${values.out} (${shared.redactions} value${shared.redactions === 1 ? '' : 's'} redacted); verdict: ${parts.diagnosis.verdict}\n`);
   } else io.stdout(out);
   return EXIT.ok;
