@@ -23,7 +23,7 @@ const cases: Array<[string, string[], RegExp]> = [
   ['watch bad interval', ['watch', 'procs', '--interval', 'soon'], /--interval "soon" is not a duration/],
   ['watch too short an interval', ['watch', 'procs', '--interval', '10ms'], /--interval "10ms" is too short: at least 100 ms/],
   ['watch bad count', ['watch', 'procs', '--count', '0'], /--count "0" is not a sample count/],
-  ['watch record into a missing directory', ['watch', 'procs', '--count', '1', '--record', '/nonexistent/dir/x.ndjson'], /--record "\/nonexistent\/dir\/x\.ndjson": cannot open for writing: ENOENT/],
+  ['watch record into a missing directory', ['watch', 'procs', '--count', '1', '--record', '/nonexistent/dir/x.ndjson'], /--record "\/nonexistent\/dir\/x\.ndjson": the directory "\/nonexistent\/dir" does not exist/],
   ['metrics bad URL', ['metrics', 'localhost:8080', '--no-grpc'], /"localhost:8080": expected an http:\/\/ or https:\/\/ URL/],
   ['metrics bad format', ['metrics', '--format', 'json'], /--format "json": expected openmetrics, prometheus or any/],
   ['metrics bad max-bytes', ['metrics', '--max-bytes', '12'], /--max-bytes "12" is not a size/],
