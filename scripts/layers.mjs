@@ -13,7 +13,7 @@ export const LAYERS = {
   host: ['model'],
   os: ['model', 'host'],
   probes: ['model', 'host', 'os'],
-  config: ['model'],
+  config: ['model', 'host'],
   state: ['model', 'host'],
   metrics: ['model', 'config'],
   census: ['model', 'host', 'probes'],

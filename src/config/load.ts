@@ -1,7 +1,8 @@
 // Finding and reading the config file: rerun-doctor.json or the
 // [tool.rerun-doctor] table of pyproject.toml, searched from a start directory
 // up to the filesystem root. Synchronous: this runs once, at startup.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { FileProblem, readRegularFile } from '../host/files.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { cloneConfig, configFromTable, DEFAULT_CONFIG, type Config } from './config.js';
@@ -78,21 +79,23 @@ function isFile(path: string): boolean {
 }
 
 function readText(file: string, shown: string): string {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(file, 'utf8');
+    // Never blocks: a FIFO or a device given as --config is refused, not read (src/host/files.ts).
+    text = readRegularFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (!(err instanceof FileProblem)) throw err;
     const why =
-      code === 'ENOENT'
-        ? 'config file not found'
-        : code === 'EISDIR'
-          ? 'is a directory, not a config file'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'cannot read config file: permission denied'
-            : `cannot read config file: ${err instanceof Error ? err.message : String(err)}`;
+      err.code === 'EISDIR' || /is a directory/.test(err.problem)
+        ? 'is a directory, not a config file'
+        : err.code === 'EACCES' || err.code === 'EPERM'
+          ? 'cannot read config file: permission denied'
+          : err.code === 'ENOTREG'
+            ? `${err.problem.replace(/not a regular file$/, 'not a config file')}`
+            : `cannot read config file: ${err.problem}`;
     throw new ConfigError(shown, null, `${shown}: ${why}`);
   }
+  if (text === null) throw new ConfigError(shown, null, `${shown}: config file not found`);
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

@@ -1,7 +1,7 @@
 // Reading a saved evidence document back: the JSON `rerun-doctor evidence --json` or `diagnose
 // --save` wrote, or the Markdown bundle `rerun-doctor evidence` wrote (it embeds the document), so
 // a bug report replays to the same diagnosis (`diagnose --from FILE`).
-import { readFileSync } from 'node:fs';
+import { FileProblem, readRegularFile } from '../host/files.js';
 import { UsageError } from '../model/errors.js';
 import { EMBED_MARKER, EVIDENCE_KIND, EVIDENCE_SCHEMA_VERSION, type Evidence } from '../model/evidence.js';
 
@@ -32,13 +32,15 @@ export function parseEvidence(text: string, file: string): Evidence {
 }
 
 export function readEvidenceFile(file: string): Evidence {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(file, 'utf8');
+    // Never blocks: a FIFO or a device is refused, not read (src/host/files.ts).
+    text = readRegularFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`--from "${file}": ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an evidence file' : `cannot read it: ${code ?? (e as Error).message}`}`);
+    if (!(e instanceof FileProblem)) throw e;
+    throw new UsageError(`--from "${file}": ${e.code === 'EISDIR' || /is a directory/.test(e.problem) ? 'is a directory, not an evidence file' : e.problem}`);
   }
+  if (text === null) throw new UsageError(`--from "${file}": no such file`);
   return parseEvidence(text, file);
 }
 

@@ -272,3 +272,20 @@ test('state files that are FIFOs: refused with one line, never waited on', async
   const a = await cli(['count', 'after'], { ...p, timeoutMs: 20_000 });
   oneLine(a, /before\.json: is a FIFO, not a regular file/, 'count after');
 });
+
+test('files read as input that are FIFOs or directories: --from and --config refused with one line, never waited on', async () => {
+  const d = fresh('inputs');
+  const f = join(d, 'pipe.json');
+  fifo(f);
+  oneLine(await cli(['diagnose', '--from', f], { timeoutMs: 20_000 }), /^rerun-doctor: --from ".*pipe\.json": is a FIFO, not a regular file$/, 'diagnose --from FIFO');
+  oneLine(await cli(['explain', '--from', f], { timeoutMs: 20_000 }), /--from ".*pipe\.json": is a FIFO/, 'explain --from FIFO');
+  oneLine(await cli(['diagnose', '--from', d], { timeoutMs: 20_000 }), /--from ".*inputs": is a directory, not an evidence file$/, 'diagnose --from DIR');
+  oneLine(await cli(['diagnose', '--from', join(d, 'none.json')], { timeoutMs: 20_000 }), /--from ".*none\.json": no such file$/, 'diagnose --from missing');
+  const c = await cli(['procs', '--config', f], { timeoutMs: 20_000 });
+  oneLine(c, /pipe\.json: is a FIFO, not a config file$/, 'procs --config FIFO');
+  oneLine(await cli(['procs', '--config', d], { timeoutMs: 20_000 }), /inputs: is a directory, not a config file$/, 'procs --config DIR');
+  // The regular file still reads.
+  const ok = await cli(['diagnose', '--from', HEALTHY], { timeoutMs: 20_000 });
+  assert.ok(!ok.hung);
+  assert.match(ok.stdout, /^Verdict:/);
+});
