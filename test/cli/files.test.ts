@@ -286,6 +286,6 @@ test('files read as input that are FIFOs or directories: --from and --config ref
   oneLine(await cli(['procs', '--config', d], { timeoutMs: 20_000 }), /inputs: is a directory, not a config file$/, 'procs --config DIR');
   // The regular file still reads.
   const ok = await cli(['diagnose', '--from', HEALTHY], { timeoutMs: 20_000 });
-  assert.ok(!ok.hung);
+  assert.ok(!ok.hung, 'diagnose --from a regular file: hung');
   assert.match(ok.stdout, /^Verdict:/);
 });
