@@ -77,6 +77,8 @@ export function assignments(text: string, c: Counter): string {
     const value = bare ?? '';
     // After a colon: YAML needs the space, and `|`/`>` open a block scalar (not followed).
     if (op === ':' && (ws2 === '' || BLOCK_SCALAR.test(value))) return all;
+    // `key == x`, `k.key === 'tokenize'`: a comparison, not an assignment.
+    if (op === '=' && ws2 === '' && value.startsWith('=')) return all;
     const next = whole[offset + all.length];
     if (next === '(' || next === '[' || next === '{' || !secretValue(value)) return all;
     // `OpenAI(api_key=api_key)`, `login(token=token)`: a variable passed under its own name.

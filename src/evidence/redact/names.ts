@@ -81,17 +81,20 @@ const SECRET_WORDS = new Set(['secret', 'password', 'passwd', 'passphrase', 'api
 const KEY_QUALIFIERS = new Set(['api', 'access', 'private', 'secret', 'account', 'signing', 'encryption', 'master', 'subscription', 'consumer', 'license']);
 
 /**
- * A last word `key` or `keys` after another word is a credential: `--openai-key`, `--wandb-key`,
- * `--mistral_key`, `COHERE_KEY`, `DD_APP_KEY`, `--api-keys a,b` (a vendor's key is passed under
- * the vendor's name, and the vendors are too many to list). Unless the word before says which
- * kind of key that is not a credential: the words below. `key` alone (`--key server.key`,
- * openssl's `-key FILE`) and `key` inside a name (`--key-metrics`, `--keyfile-format`) are not.
+ * A last word `key` after another word is a credential: `--openai-key`, `--wandb-key`,
+ * `--mistral_key`, `COHERE_KEY`, `DD_APP_KEY` (a vendor's key is passed under the vendor's name,
+ * and the vendors are too many to list). Unless the word before says which kind of key that is
+ * not a credential: the words below. `key` alone (`--key server.key`, openssl's `-key FILE`), an
+ * object's `key` (`spec.key`), `key` inside a name (`--key-metrics`, `--keyfile-format`) and the
+ * plural (`sort_keys`, `dict_keys`; only `api_keys` and the other KEY_QUALIFIERS pairs) are not.
  */
 const NOT_SECRET_KEY_QUALIFIERS = new Set([
   // data structures and databases: `--sort-key name`, `sort_keys=True`, `dict_keys([…])`, `--partition-key`
   'sort', 'cache', 'partition', 'foreign', 'unique', 'composite', 'object', 'shard', 'routing',
   'hash', 'range', 'row', 'group', 'lookup', 'idempotency', 'dedup', 'dedupe', 'join', 'index',
   'map', 'dict', 'json', 'sequence', 'order', 'bucket', 's3', 'blob', 'cluster', 'lock',
+  // bounds and cursors: `startKey` (this tool's own process identity), `end_key`, `next_key`
+  'start', 'end', 'begin', 'first', 'last', 'next', 'prev', 'previous', 'min', 'max', 'lower', 'upper',
   // dataset columns, as training and eval scripts name them: `--input-key prompt`, `--label_key`
   'input', 'output', 'prompt', 'response', 'label', 'labels', 'text', 'target', 'answer',
   'question', 'context', 'query', 'message', 'messages', 'chosen', 'rejected', 'image', 'audio',
@@ -148,11 +151,14 @@ export function isSecretName(name: string): boolean {
     if (SECRET_WORDS.has(x) || x.endsWith('password')) return true; // PGPASSWORD, dbpassword
     if (x === 'key' && i > 0 && KEY_QUALIFIERS.has(w[i - 1]!)) return true;
   }
-  const before = w[n - 2];
-  if (last === 'token' && (before === undefined || !TOKENIZER_WORDS.has(before))) return true;
+  if (last === 'token' && (n === 1 || !TOKENIZER_WORDS.has(w[n - 2]!))) return true;
+  if (last === 'keys' && KEY_QUALIFIERS.has(w[n - 2] ?? '')) return true; // --api-keys k1,k2
   if (SECRET_LAST.has(last)) return true;
+  // The word before the last, within the last dotted part: `spec.key`, `row.key` and
+  // `openai.pass` are an object's property, not a vendor's key.
+  const before = name.lastIndexOf('.') < 0 ? w[n - 2] : words(name.slice(name.lastIndexOf('.') + 1)).at(-2);
   if (before === undefined) return false;
-  if ((last === 'key' || last === 'keys') && !NOT_SECRET_KEY_QUALIFIERS.has(before)) return true;
+  if (last === 'key' && !NOT_SECRET_KEY_QUALIFIERS.has(before)) return true;
   if (last === 'pass' && !NOT_SECRET_PASS_QUALIFIERS.has(before)) return true;
   // `--db-pwd`, `DB_PWD`, `MYSQL_PWD`; plain `PWD` is the working directory (isSecretFlagName: `--pwd`).
   if (last === 'pwd') return true;
