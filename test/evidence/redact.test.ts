@@ -286,6 +286,10 @@ test('1 MB adversarial inputs stay linear (each under 1 s)', () => {
     const ms = bestOf3(() => redactText(text));
     assert.ok(ms < 1000, `${name}: ${ms.toFixed(1)} ms for 1 MB (guard: 1000 ms)`);
   }
+  for (const [name, el] of [['whole-value URL without @', `--db-url=http://u:${fill('p')}`], ['whole-value URL, @ after a slash', `x=http://u:${fill('p/@')}`], ['assignment prefix without ://', fill('a=')]] as const) {
+    const ms = bestOf3(() => redactArgv(['x', el]));
+    assert.ok(ms < 1000, `argv element: ${name}: ${ms.toFixed(1)} ms for 1 MB (guard: 1000 ms)`);
+  }
   const argv = Array.from({ length: 20000 }, (_, i) => (i % 2 === 0 ? '--token' : `value-${i}`));
   const ms = bestOf3(() => redactArgv(argv));
   assert.ok(ms < 1000, `20k-element argv: ${ms.toFixed(1)} ms (guard: 1000 ms)`);
