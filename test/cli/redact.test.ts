@@ -54,7 +54,7 @@ test('procs and ports show a real argv in clear, and redacted with --redact (tex
 
     // procs --json: argv in clear without --redact; redacted, and counted, with it.
     const json = JSON.parse((await runCli(['procs', '--json', ...census], { cwd: dir })).stdout) as { processes: Array<{ pid: number; argv: string[] }>; redacted?: unknown };
-    assert.ok(json.processes.find((p) => p.pid === pid)!.argv.includes(`--api-key=${API_KEY}`));
+    assert.ok(json.processes.find((p) => p.pid === pid)!.argv.includes(`--api-key=${API_KEY}`), 'procs --json shows argv as it is');
     assert.equal(json.redacted, undefined, 'no "redacted" key without --redact');
     const redJson = await runCli(['procs', '--json', '--redact', ...census], { cwd: dir });
     for (const s of SECRETS) assert.ok(!redJson.stdout.includes(s), `procs --json --redact hides ${s}`);
@@ -77,7 +77,7 @@ test('procs and ports show a real argv in clear, and redacted with --redact (tex
     const pj = JSON.parse(portsJson.stdout) as { ports: Array<{ port: number; sockets: Array<{ owners: Array<{ pid: number; argv: string[] }> }> }>; redacted: { values: number } };
     const owner = pj.ports.find((p) => p.port === port)!.sockets[0]!.owners.find((o) => o.pid === pid)!;
     assert.ok(owner.argv.includes('--api-key=[REDACTED]'), owner.argv.join(' '));
-    assert.ok(pj.redacted.values >= 3);
+    assert.ok(pj.redacted.values >= 3, `ports --json counts what it replaced: ${pj.redacted.values}`);
   } finally {
     process.kill(pid, 'SIGKILL');
     await waitFor(() => !alive(pid), `pid ${pid} to be gone`);

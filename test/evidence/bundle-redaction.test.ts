@@ -119,10 +119,10 @@ test('evidence --json from a document full of escaped secrets: valid JSON, no se
   assert.ok(p.argv.includes('postgres://mlflow:[REDACTED]@db:5432/runs'), p.argv.join(' '));
   assert.ok(p.argv.includes('--db-url=redis://:[REDACTED]@cache:6379/0'), p.argv.join(' '));
   assert.deepEqual(p.env, { PWD: '/srv/app', HF_TOKEN: '[REDACTED]', OPENAI_API_KEY: '[REDACTED]', DATABASE_URL: 'postgresql://ml:[REDACTED]@db/runs' });
-  assert.ok(e.metrics.status === 'ok');
+  assert.ok(e.metrics.status === 'ok', 'the metrics stay ok');
   assert.equal(e.metrics.value.url, 'http://scraper:[REDACTED]@127.0.0.1:8080/metrics');
   const s = e.metrics.value.samples[0]!;
-  assert.ok(s.ok);
+  assert.ok(s.ok, 'the sample stays a good one');
   assert.deepEqual(s.series.map((x) => x.labels), labelNames.map((name) => ({ [name]: '[REDACTED]', model: 'gpt2' })), 'a label under a secret name loses its value, whole');
   assert.deepEqual(e.metrics.value.head!.split('\n').slice(2), labelNames.map((name, i) => `requests_total{${name}="[REDACTED]",model="gpt2"} ${i + 1}`));
   assert.deepEqual(e.settings, document.settings, 'the settings are left as they are');

@@ -141,7 +141,7 @@ test('names: <vendor>_key, *_pass, *_pwd and credential(s) are secret; key kinds
     assert.ok(!isSecretName(n), `${n} is not a secret name`);
   }
   assert.ok(isSecretFlagName('pwd') && !isSecretName('pwd'), '--pwd is a password, $PWD the working directory');
-  assert.ok(!isSecretFlagName('secret-manager') && !isSecretFlagName('key-metrics') && !isSecretFlagName('keyfile-format'));
+  assert.ok(!isSecretFlagName('secret-manager') && !isSecretFlagName('key-metrics') && !isSecretFlagName('keyfile-format'), 'the non-secret flags of issue 10 stay');
   assert.deepEqual(redactArgv(['srv', '--pwd=hunter22', 'PWD=/srv/app']).argv, ['srv', `--pwd=${REDACTED}`, 'PWD=/srv/app']);
   assert.equal(redactText('mysqlsh --pwd hunter22 --user root\nPWD=/srv/app').text, `mysqlsh --pwd ${REDACTED} --user root\nPWD=/srv/app`);
 });
