@@ -130,7 +130,7 @@ const SECRET_NAMES = new Set([
  */
 const NOT_SECRET_NAMES = new Set(['google_application_credentials']);
 
-/** Last words that are a secret after any other word: `--db-pwd`, `--aws-credentials`, `credential`. */
+/** Last words that are a secret alone or after any other word: `--credentials`, `--aws-credentials`, `DB_CREDENTIAL`. */
 const SECRET_LAST = new Set(['credential', 'credentials']);
 
 /** Whether a key, flag (without its dashes), variable or header name holds a secret. */
