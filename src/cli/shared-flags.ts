@@ -10,6 +10,13 @@ export const QUICK = { type: 'boolean', help: 'one metrics sample, no window (in
 
 export const WIDE = { type: 'boolean', help: 'do not cut command lines to the terminal width' } as const satisfies FlagSpec;
 
+export const REDACT = { type: 'boolean', help: 'show secrets in command lines, paths and URLs as [REDACTED], by the rules of evidence (docs/evidence-redaction.md)' } as const satisfies FlagSpec;
+
+/** The help's note, for commands that print command lines in clear (procs, ports). */
+export const SHAREABLE_NOTE = `Command lines are shown as they are, secrets included (--api-key=…, HF_TOKEN=…, URLs with a
+password), unless --redact. To share what you see, use \`rerun-doctor evidence\`: the shareable
+output, redacted and trimmed to what the diagnosis reads.`;
+
 /** A metrics scrape's flags, as metrics and watch metrics take them (diagnose takes the first two). */
 export const SCRAPE_FLAGS = {
   timeout: configFlag('timeout', 'for each scrape'),

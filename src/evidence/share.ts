@@ -1,8 +1,9 @@
 // An evidence document fit to share: secrets redacted, and only the processes the diagnosis reads.
 //
-// Redaction works on the document's values, never on its serialised text (which could break the
-// JSON): every argv element by element (`--token VALUE`, `-pPW`), then every string through the
-// text rules (docs/evidence-redaction.md). Trimming keeps the processes with a role and everything
+// Redaction works on the document's values, never on its serialised text (where a `\"` in a value
+// would be taken for its end, leaking the rest and breaking the JSON): every argv element by
+// element (`--token VALUE`, `-pPW`), a string under a secret key (a metric's `api_key` label) whole,
+// every other string through the text rules (redact/tree.ts, docs/evidence-redaction.md). Trimming keeps the processes with a role and everything
 // the census read in full around them (their groups and ancestors), the socket owners of the
 // watched ports and pid 1; the rest of the machine's process table plays no part in a diagnosis
 // and is nobody's business. The trim is checked, not assumed: the trimmed document must give the
@@ -11,37 +12,15 @@ import { classify } from '../census/classify.js';
 import { classifyOptionsOf } from '../census/settings.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import type { Evidence } from '../model/evidence.js';
+import type { Census } from '../model/census.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { redactArgv } from './redact/argv.js';
-import { redactText } from './redact/text.js';
+import { redactTree } from './redact/tree.js';
 
 export interface Shared {
   evidence: Evidence;
   redactions: number;
   /** Processes kept of those the census saw (the judged snapshot). */
   kept: { processes: number; of: number };
-}
-
-function redactValues(value: unknown, count: { n: number }): unknown {
-  if (typeof value === 'string') {
-    const r = redactText(value);
-    count.n += r.redactions;
-    return r.text;
-  }
-  if (Array.isArray(value)) return value.map((v) => redactValues(v, count));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValues(v, count)]));
-  return value;
-}
-
-function redactSnapshot(s: Snapshot, count: { n: number }): Snapshot {
-  return {
-    ...s,
-    processes: s.processes.map((p) => {
-      const r = redactArgv(p.argv);
-      count.n += r.redactions;
-      return r.redactions > 0 ? { ...p, argv: r.argv } : p;
-    }),
-  };
 }
 
 /** The processes a diagnosis of this snapshot can read. */
@@ -70,16 +49,28 @@ function trim(e: Evidence, s: Snapshot, keep: Set<number>): Snapshot {
 const sameDiagnosis = (a: Evidence, b: Evidence) => JSON.stringify(diagnose(a)) === JSON.stringify(diagnose(b));
 
 export function shareable(e: Evidence): Shared {
-  const count = { n: 0 };
   const keepEnd = relevant(e, e.snapshot);
   const keepStart = e.window ? relevant(e, e.window.before) : new Set<number>();
   const keep = new Set([...keepEnd, ...keepStart]);
   const trimmed: Evidence = { ...e, snapshot: trim(e, e.snapshot, keep), window: e.window ? { ...e.window, before: trim(e, e.window.before, keep) } : null };
   const chosen = sameDiagnosis(e, trimmed) ? trimmed : e;
-  const argvDone: Evidence = { ...chosen, snapshot: redactSnapshot(chosen.snapshot, count), window: chosen.window ? { ...chosen.window, before: redactSnapshot(chosen.window.before, count) } : null };
   // What the census was judged against (patterns, ports, the project) is configuration, not data:
   // left as it is, so the replay judges the same way.
-  const { settings, ...rest } = argvDone;
-  const redacted = { ...(redactValues(rest, count) as Omit<Evidence, 'settings'>), settings };
-  return { evidence: { ...redacted, kind: e.kind, schemaVersion: e.schemaVersion, redacted: { values: count.n } }, redactions: count.n, kept: { processes: chosen.snapshot.processes.length, of: e.snapshot.processes.length } };
+  const { settings, ...rest } = chosen;
+  const r = redactTree(rest);
+  const evidence: Evidence = { ...r.value, settings, kind: e.kind, schemaVersion: e.schemaVersion, redacted: { values: r.redactions } };
+  return { evidence, redactions: r.redactions, kept: { processes: chosen.snapshot.processes.length, of: e.snapshot.processes.length } };
+}
+
+/**
+ * A census as `procs --redact` and `ports --redact` print it: every process's argv, environment,
+ * paths and reasons redacted by the same rules as the evidence (redactTree). Judged before, on
+ * the real argv: redacting changes what is shown, never what was found.
+ */
+export function redactCensus(census: Census): { census: Census; redactions: number } {
+  // The snapshot's process rows are the census' processes before judging: redacted alike, and
+  // not counted twice (the count is of the values shown).
+  const r = redactTree({ ...census, snapshot: { ...census.snapshot, processes: [] } });
+  const rows = redactTree(census.snapshot.processes).value;
+  return { census: { ...r.value, snapshot: { ...r.value.snapshot, processes: rows } }, redactions: r.redactions };
 }

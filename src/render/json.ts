@@ -47,7 +47,10 @@ function header(census: Census) {
   return { schemaVersion: JSON_SCHEMA_VERSION, takenAt: s.takenAt, hostname: s.hostname, platform: s.platform };
 }
 
-export function procsJson(census: Census, opts: { all: boolean; ports: number[]; serverPattern: string }) {
+/** `--redact`: how many values the census lost to redaction; the key is absent without it. */
+const redactedKey = (redactions: number | undefined) => (redactions === undefined ? {} : { redacted: { values: redactions } });
+
+export function procsJson(census: Census, opts: { all: boolean; ports: number[]; serverPattern: string; redactions?: number }) {
   const list = census.processes.filter((p) => opts.all || p.role !== null);
   return {
     ...header(census),
@@ -55,14 +58,16 @@ export function procsJson(census: Census, opts: { all: boolean; ports: number[];
     processes: list.map(processJson),
     generations: census.generations,
     issues: census.snapshot.issues,
+    ...redactedKey(opts.redactions),
   };
 }
 
-export function portsJson(census: Census, reports: PortReport[], grpc: Map<number, GrpcHealth> = new Map()) {
+export function portsJson(census: Census, reports: PortReport[], grpc: Map<number, GrpcHealth> = new Map(), redactions?: number) {
   return {
     ...header(census),
     ports: reports.map((r) => ({ ...r, grpc: grpc.get(r.port) ?? null })),
     issues: census.snapshot.issues.filter((i) => i.probe.startsWith('sockets.')),
+    ...redactedKey(redactions),
   };
 }
 

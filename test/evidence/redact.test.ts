@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { redactArgv } from '../../src/evidence/redact/argv.js';
 import { REDACTED } from '../../src/evidence/redact/counter.js';
-import { isSecretName } from '../../src/evidence/redact/names.js';
+import { isSecretFlagName, isSecretName } from '../../src/evidence/redact/names.js';
 import { redactText } from '../../src/evidence/redact/text.js';
+import { redactTree } from '../../src/evidence/redact/tree.js';
 import { fixture } from '../helpers/paths.js';
 
 type Case =
@@ -78,8 +79,9 @@ test('no corpus secret appears in any output, nor in the whole corpus redacted a
     assert.equal(leak, -1, `secret ${JSON.stringify(s)} leaked into the output of ${corpus[leak]?.name}`);
   }
   // The same inputs as one bundle of free text (argv joined by spaces, as ps prints it). curl's
-  // -u and mysql's -p are known only to redactArgv, which knows the program.
-  const argvOnly = new Set(['curl -u user:password (user kept)', 'mysql -pPASSWORD (attached)']);
+  // -u and mysql's -p are known only to redactArgv, which knows the program; a URL whose password
+  // holds a quote only to the whole-value rule (in free text a quote ends a URL).
+  const argvOnly = new Set(['curl -u user:password (user kept)', 'mysql -pPASSWORD (attached)', 'a URL element whose password holds a quote and a backslash']);
   const bundle = corpus
     .filter((c) => !argvOnly.has(c.name))
     .map((c) => (c.kind === 'argv' ? c.input.join(' ') : flat(c.input)))
@@ -128,6 +130,65 @@ test('names: secrets, references, switches and tokenizer tokens', () => {
   for (const n of ['tokenizer', 'max_tokens', 'num-tokens', 'TOKENIZERS_PARALLELISM', 'eos_token', 'pad-token', 'add_bos_token', 'next_page_token', 'password-file', 'secret-name', 'api-key-file', 'HF_TOKEN_PATH', 'token_type', 'auth-required', 'no-auth', 'use_auth_token', 'with-token', 'password-stdin', 'PWD', 'key', 'key-file', 'GIT_ASKPASS', 'SSH_AUTH_SOCK', 'client-id', 'secret_id', 'PROMETHEUS_MULTIPROC_DIR', '']) {
     assert.ok(!isSecretName(n), `${n} is not a secret name`);
   }
+});
+
+test('names: <vendor>_key, *_pass, *_pwd and credential(s) are secret; key kinds, passes and PWD are not', () => {
+  for (const n of ['db-pass', 'DB_PASS', 'smtp_pass', 'db_password', 'db-pwd', 'DB_PWD', 'openai_key', 'OPENAI_KEY', 'anthropic-api-key', 'wandb-key', 'mistral_key', 'cohereKey', 'DD_APP_KEY', 'STRIPE_KEY', 'api-keys', 'credentials', 'aws-credentials', 'DB_CREDENTIAL', 'client_secret', 'session_key', 'user_key']) {
+    assert.ok(isSecretName(n), `${n} is a secret name`);
+    assert.ok(isSecretFlagName(n), `--${n} is a secret flag`);
+  }
+  for (const n of ['secret-manager', 'secrets-backend', 'secret-engine', 'key-metrics', 'keyfile-format', 'key', 'sort-key', 'sort_keys', 'dict_keys', 'input_key', 'label-key', 'prompt-key', 'partitionKey', 'startKey', 'cache_key', 'public-key', 'ssl-key', 'tls-key', 'spec.key', 'row.key', 'first-pass', 'forward_pass', 'pass-through', 'PWD', 'OLDPWD', 'GOOGLE_APPLICATION_CREDENTIALS', 'credentials-file', 'AWS_SHARED_CREDENTIALS_FILE', 'no-credentials', 'credential-helper']) {
+    assert.ok(!isSecretName(n), `${n} is not a secret name`);
+  }
+  assert.ok(isSecretFlagName('pwd') && !isSecretName('pwd'), '--pwd is a password, $PWD the working directory');
+  assert.ok(!isSecretFlagName('secret-manager') && !isSecretFlagName('key-metrics') && !isSecretFlagName('keyfile-format'), 'the non-secret flags of issue 10 stay');
+  assert.deepEqual(redactArgv(['srv', '--pwd=hunter22', 'PWD=/srv/app']).argv, ['srv', `--pwd=${REDACTED}`, 'PWD=/srv/app']);
+  assert.equal(redactText('mysqlsh --pwd hunter22 --user root\nPWD=/srv/app').text, `mysqlsh --pwd ${REDACTED} --user root\nPWD=/srv/app`);
+});
+
+test('a whole value that is a URL: its password to the authority\'s last @, whatever it holds; text keeps rule 3', () => {
+  const el = (s: string) => redactArgv(['x', s]).argv[1];
+  assert.equal(el('https://u:p"w\\d é€@h:1/p?q#f'), `https://u:${REDACTED}@h:1/p?q#f`);
+  assert.equal(el('DATABASE_URL=postgresql://ml:a"b@db/runs'), `DATABASE_URL=postgresql://ml:${REDACTED}@db/runs`);
+  assert.equal(el('--db-url=redis://:a"b@cache:6379'), `--db-url=redis://:${REDACTED}@cache:6379`);
+  assert.equal(el('https://u:@h/'), 'https://u:@h/', 'an empty password is not a secret');
+  assert.equal(el('http://host:8080/a:b@c'), 'http://host:8080/a:b@c', 'an @ after the authority is the path\'s');
+  assert.equal(el('https://user@h/x'), 'https://user@h/x', 'a user alone stays');
+  assert.equal(el('see https://u:a"b@h/'), 'see https://u:a"b@h/', 'inside free text, a quote ends a URL (a documented limit)');
+  assert.equal(redactTree({ url: 'http://s:p"q@127.0.0.1:8080/metrics', source: 'GET http://s:p"q@127.0.0.1:8080/metrics' }).value.source, `GET http://s:${REDACTED}@127.0.0.1:8080/metrics`);
+});
+
+test('redactTree: argv element by element, a string under a secret key whole, the shape and the numbers kept', () => {
+  const doc = {
+    n: 3,
+    ok: true,
+    none: null,
+    startKey: 988832,
+    argv: ['srv', '--token', 'a"b\\c', '--port', '1'],
+    env: { PWD: '/srv/app', HF_TOKEN: 'x"y\nz', EMPTY_TOKEN: '', REF_TOKEN: '$HF_TOKEN' },
+    labels: [{ api_key: 'l"1', model: 'gpt2' }],
+    head: 'requests_total{api_key="l\\"1",model="gpt2"} 1',
+    nested: { list: [['--api-key=abc', 'plain']], token: { value: 'not a string under token' } },
+  };
+  const r = redactTree(doc);
+  assert.deepEqual(r.value, {
+    n: 3,
+    ok: true,
+    none: null,
+    startKey: 988832,
+    argv: ['srv', '--token', REDACTED, '--port', '1'],
+    env: { PWD: '/srv/app', HF_TOKEN: REDACTED, EMPTY_TOKEN: '', REF_TOKEN: '$HF_TOKEN' },
+    labels: [{ api_key: REDACTED, model: 'gpt2' }],
+    head: `requests_total{api_key="${REDACTED}",model="gpt2"} 1`,
+    nested: { list: [[`--api-key=${REDACTED}`, 'plain']], token: { value: 'not a string under token' } },
+  });
+  assert.equal(r.redactions, 5);
+  assert.deepEqual(JSON.parse(JSON.stringify(r.value)), r.value, 'it serialises and parses back');
+  const again = redactTree(r.value);
+  assert.deepEqual(again.value, r.value, 'redacting twice is redacting once');
+  assert.equal(again.redactions, 0);
+  assert.notEqual(r.value, doc, 'a copy: the input is not changed');
+  assert.equal(doc.env.HF_TOKEN, 'x"y\nz');
 });
 
 test('text edges: code, block scalars, f-strings, switches, server arg dumps', () => {
@@ -224,6 +285,10 @@ test('1 MB adversarial inputs stay linear (each under 1 s)', () => {
   for (const [name, text] of adversarial) {
     const ms = bestOf3(() => redactText(text));
     assert.ok(ms < 1000, `${name}: ${ms.toFixed(1)} ms for 1 MB (guard: 1000 ms)`);
+  }
+  for (const [name, el] of [['whole-value URL without @', `--db-url=http://u:${fill('p')}`], ['whole-value URL, @ after a slash', `x=http://u:${fill('p/@')}`], ['assignment prefix without ://', fill('a=')]] as const) {
+    const ms = bestOf3(() => redactArgv(['x', el]));
+    assert.ok(ms < 1000, `argv element: ${name}: ${ms.toFixed(1)} ms for 1 MB (guard: 1000 ms)`);
   }
   const argv = Array.from({ length: 20000 }, (_, i) => (i % 2 === 0 ? '--token' : `value-${i}`));
   const ms = bestOf3(() => redactArgv(argv));

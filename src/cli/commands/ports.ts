@@ -12,20 +12,24 @@ import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
-import { WIDE } from '../shared-flags.js';
+import { redactCensus } from '../../evidence/share.js';
+import { REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
 
 export const spec = defineCommand({
   name: 'ports',
-  usage: ['ports [PORT…] [options]', 'ports [PORT…] --from FILE [--wide] [--json]'],
+  usage: ['ports [PORT…] [options]', 'ports [PORT…] --from FILE [--wide] [--redact] [--json]'],
   about: `Who holds each port: every listening socket (IPv4 and IPv6) and every owning process, since when,
 their parents, orphaned or not. Two sockets on one address (SO_REUSEPORT: an old server still takes
 part of the traffic) are told apart from one socket shared by several processes (inherited).
 Without PORT, the watched ports (default 50051 and 8080, or "ports" in the config). When something
 listens on the gRPC port, it is asked grpc.health.v1.Health/Check. With --from, the port holders of
-a saved evidence document (nothing is asked: it is not this machine).`,
+a saved evidence document (nothing is asked: it is not this machine).
+
+${SHAREABLE_NOTE}`,
   flags: {
     from: { type: 'string', value: 'FILE', help: 'show the port holders of a saved evidence document instead of this machine' },
     wide: WIDE,
+    redact: REDACT,
     'grpc-port': configFlag('grpc-port'),
     'no-grpc': configFlag('no-grpc'),
     timeout: configFlag('timeout', 'for the gRPC health check'),
@@ -33,7 +37,7 @@ a saved evidence document (nothing is asked: it is not this machine).`,
   common: true,
   examples: [
     { run: 'rerun-doctor ports', does: 'the watched ports: who holds them, and whether an orphan does' },
-    { run: 'rerun-doctor ports 50051 8080 --wide', does: 'these two ports, command lines not cut' },
+    { run: 'rerun-doctor ports 50051 8080 --wide --redact', does: 'these two ports, command lines not cut, their secrets as [REDACTED]' },
     { run: 'rerun-doctor ports --from bug-report.md', does: 'who held the watched ports on the machine a bundle came from' },
     { run: 'rerun-doctor ports --no-grpc --json', does: 'the port holders as JSON (docs/json.md), without the health check' },
   ],
@@ -52,7 +56,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (values.from !== undefined && values['grpc-port'] !== undefined) throw new UsageError('--grpc-port cannot be used with --from: a saved document cannot be asked for its health');
   const ctx = makeContext(values, io, asked);
   const shown = await censusFor(values, ctx);
-  const { census } = shown;
+  // Judged on the real argv; with --redact, printed redacted (the port holders' argv come from the census).
+  const redacted = values.redact ? redactCensus(shown.census) : null;
+  const census = redacted?.census ?? shown.census;
   const sockProbe = census.snapshot.probes.find((p) => p.probe.startsWith('sockets.'));
   if (sockProbe && sockProbe.status !== 'ok') {
     io.stderr(`rerun-doctor: cannot list listening sockets (${sockProbe.source}): ${sockProbe.message ?? sockProbe.status}\n`);
@@ -73,7 +79,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     const host = sock.address === '0.0.0.0' ? '127.0.0.1' : sock.address === '::' ? '::1' : sock.address.replace(/^::ffff:/, '');
     grpc.set(grpcReport.port, await checkGrpcHealth({ host, port: grpcReport.port }, { timeoutMs }));
   }
-  if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports, grpc), null, 2) + '\n');
+  if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports, grpc, redacted?.redactions), null, 2) + '\n');
   else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: shown.now, width: io.columns ?? 120, wide: values.wide === true }, grpc));
   return reports.some((r) => r.watched && r.heldByOrphan) ? EXIT.findings : EXIT.ok;
 }

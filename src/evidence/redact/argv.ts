@@ -2,7 +2,7 @@
 // never joined and re-split. Elements that no argv rule takes go through the text rules. Pure.
 import { counter, hide, named, type Counter } from './counter.js';
 import { secretFlag } from './flags.js';
-import { textRules } from './text.js';
+import { valueRules } from './text.js';
 import { secretValue } from './values.js';
 
 /** Programs whose short options carry credentials, where the generic rules cannot know it. */
@@ -33,7 +33,9 @@ function hideAfterColon(v: string, c: Counter): string {
  *   then the flag was a switch and nothing is eaten), for every flag isSecretName accepts;
  * - `KEY=x` elements (env(1), `docker run -e`) under a secret name: the whole rest goes;
  * - curl's `-u user:pass` and mysql's `-ppass` (PROGRAMS above);
- * - every other element through the text rules (URLs, headers, token shapes, `python -c` code).
+ * - every other element through the text rules (URLs, headers, token shapes, `python -c` code),
+ *   as one whole value: a URL that is the element (or its `--flag=`/`KEY=` value) loses its
+ *   password up to the last `@` of its authority, quotes and spaces included (valueRules).
  */
 export function redactArgv(argv: readonly string[]): { argv: string[]; redactions: number } {
   const c = counter();
@@ -87,7 +89,7 @@ export function redactArgv(argv: readonly string[]): { argv: string[]; redaction
       out.push(secretValue(assignment[2]!) ? `${assignment[1]}=${hide(c)}` : el);
       continue;
     }
-    out.push(textRules(el, c));
+    out.push(valueRules(el, c));
   }
   return { argv: out, redactions: c.n };
 }

@@ -8,7 +8,7 @@ import { DQ, secretValue, SQ, unquoteLine } from './values.js';
  * `- name: HF_TOKEN` / `value: x` (YAML) and `{"name": "HF_TOKEN", "value": "x"}` (JSON).
  */
 const K8S_ENV_YAML = /^([ \t]*(?:-[ \t]+)?name:[ \t]*)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2([ \t]*\r?\n[ \t]*value:[ \t]*)([^\r\n]*)/gm;
-const K8S_ENV_JSON = /("name"[ \t]*:[ \t]*")([A-Za-z_][A-Za-z0-9_.-]*)("[ \t]*,\s*"value"[ \t]*:[ \t]*")((?:[^"\\\r\n]|\\.)*)"/g;
+const K8S_ENV_JSON = /("name"[ \t]*:[ \t]*")([A-Za-z_][A-Za-z0-9_.-]*)("[ \t]*,\s*"value"[ \t]*:[ \t]*")((?:[^"\\\n]|\\[^\n])*)"/g;
 
 export function envEntries(text: string, c: Counter): string {
   const s = text.replace(K8S_ENV_YAML, (all, lead: string, q: string, name: string, sep: string, rest: string) => {
@@ -77,6 +77,8 @@ export function assignments(text: string, c: Counter): string {
     const value = bare ?? '';
     // After a colon: YAML needs the space, and `|`/`>` open a block scalar (not followed).
     if (op === ':' && (ws2 === '' || BLOCK_SCALAR.test(value))) return all;
+    // `key == x`, `k.key === 'tokenize'`: a comparison, not an assignment.
+    if (op === '=' && ws2 === '' && value.startsWith('=')) return all;
     const next = whole[offset + all.length];
     if (next === '(' || next === '[' || next === '{' || !secretValue(value)) return all;
     // `OpenAI(api_key=api_key)`, `login(token=token)`: a variable passed under its own name.

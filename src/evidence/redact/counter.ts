@@ -8,23 +8,30 @@
 //   `[REDACTED]` (through hide), and `redactions` counts the replacements.
 // - Redacting twice is redacting once: a value that already holds `[REDACTED]` is left alone and
 //   not counted again (secretValue in values.ts).
-import { isSecretName, isSecretQueryName } from './names.js';
+import { isSecretFlagName, isSecretName, isSecretQueryName } from './names.js';
 
 export const REDACTED = '[REDACTED]';
 
 /** Counts replacements for one call. */
 export interface Counter {
   n: number;
-  /** isSecretName and isSecretQueryName answers, per call: names repeat on nearly every line. */
+  /** isSecretName, isSecretFlagName and isSecretQueryName answers, per call: names repeat on nearly every line. */
   names: Map<string, boolean>;
+  flagNames: Map<string, boolean>;
   queryNames: Map<string, boolean>;
 }
 
-export const counter = (): Counter => ({ n: 0, names: new Map(), queryNames: new Map() });
+export const counter = (): Counter => ({ n: 0, names: new Map(), flagNames: new Map(), queryNames: new Map() });
 
 export function named(c: Counter, name: string): boolean {
   let v = c.names.get(name);
   if (v === undefined) c.names.set(name, (v = isSecretName(name)));
+  return v;
+}
+
+export function flagNamed(c: Counter, name: string): boolean {
+  let v = c.flagNames.get(name);
+  if (v === undefined) c.flagNames.set(name, (v = isSecretFlagName(name)));
   return v;
 }
 

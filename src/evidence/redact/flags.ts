@@ -1,6 +1,6 @@
 // Rule 6 of the text rules (text.ts): command-line flags in text, in JSON or Python lists and in
 // YAML lists; and secretFlag, which argv.ts shares. Pure.
-import { hide, named, type Counter } from './counter.js';
+import { flagNamed, hide, type Counter } from './counter.js';
 import { DQ, secretValue, SQ, unquoteLine } from './values.js';
 
 /**
@@ -14,8 +14,9 @@ const FLAG_IN_TEXT = new RegExp(
   'g',
 );
 
+/** A flag whose value is a secret: isSecretFlagName, and never a single letter after one dash. */
 export function secretFlag(c: Counter, dashes: string, name: string): boolean {
-  return !(dashes.length === 1 && name.length === 1) && named(c, name);
+  return !(dashes.length === 1 && name.length === 1) && flagNamed(c, name);
 }
 
 export function flagsInText(text: string, c: Counter): string {
@@ -29,7 +30,7 @@ export function flagsInText(text: string, c: Counter): string {
 }
 
 /** A flag and its value as two items of a JSON or Python list: `["--api-key", "x"]` (docker inspect's Cmd and Args, Kubernetes JSON). */
-const FLAG_IN_LIST = /(["'])(--?[A-Za-z][A-Za-z0-9_.-]*)\1(\s*,\s*)(?:"((?:[^"\\\r\n]|\\.)*)"|'((?:[^'\\\r\n]|\\.)*)')/g;
+const FLAG_IN_LIST = /(["'])(--?[A-Za-z][A-Za-z0-9_.-]*)\1(\s*,\s*)(?:"((?:[^"\\\n]|\\[^\n])*)"|'((?:[^'\\\n]|\\[^\n])*)')/g;
 
 export function flagsInLists(text: string, c: Counter): string {
   return text.replace(FLAG_IN_LIST, (all, q1: string, flag: string, sep: string, dq?: string, sq?: string) => {

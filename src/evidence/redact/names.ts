@@ -50,6 +50,8 @@ const REFERENCE_LAST = new Set([
   'len', 'min', 'max', 'count', 'size', 'ttl', 'expiry', 'expires', 'expiration', 'timeout',
   'policy', 'prompt', 'provider', 'source', 'store', 'version', 'format', 'help', 'location',
   'command', 'cmd', 'helper', 'sock', 'socket', 'bucket', 'region',
+  // Where secrets are kept, not one of them: `--secret-manager aws`, `--secrets-backend vault`.
+  'manager', 'managers', 'backend', 'backends', 'engine', 'service', 'mount', 'namespace', 'scope',
 ]);
 
 /**
@@ -78,6 +80,41 @@ const SECRET_WORDS = new Set(['secret', 'password', 'passwd', 'passphrase', 'api
 /** `<word>_key` pairs that are secrets: api_key, access_key (and AWS's access_key_id), … */
 const KEY_QUALIFIERS = new Set(['api', 'access', 'private', 'secret', 'account', 'signing', 'encryption', 'master', 'subscription', 'consumer', 'license']);
 
+/**
+ * A last word `key` after another word is a credential: `--openai-key`, `--wandb-key`,
+ * `--mistral_key`, `COHERE_KEY`, `DD_APP_KEY` (a vendor's key is passed under the vendor's name,
+ * and the vendors are too many to list). Unless the word before says which kind of key that is
+ * not a credential: the words below. `key` alone (`--key server.key`, openssl's `-key FILE`), an
+ * object's `key` (`spec.key`), `key` inside a name (`--key-metrics`, `--keyfile-format`) and the
+ * plural (`sort_keys`, `dict_keys`; only `api_keys` and the other KEY_QUALIFIERS pairs) are not.
+ */
+const NOT_SECRET_KEY_QUALIFIERS = new Set([
+  // data structures and databases: `--sort-key name`, `sort_keys=True`, `dict_keys([…])`, `--partition-key`
+  'sort', 'cache', 'partition', 'foreign', 'unique', 'composite', 'object', 'shard', 'routing',
+  'hash', 'range', 'row', 'group', 'lookup', 'idempotency', 'dedup', 'dedupe', 'join', 'index',
+  'map', 'dict', 'json', 'sequence', 'order', 'bucket', 's3', 'blob', 'cluster', 'lock',
+  // bounds and cursors: `startKey` (this tool's own process identity), `end_key`, `next_key`
+  'start', 'end', 'begin', 'first', 'last', 'next', 'prev', 'previous', 'min', 'max', 'lower', 'upper',
+  // dataset columns, as training and eval scripts name them: `--input-key prompt`, `--label_key`
+  'input', 'output', 'prompt', 'response', 'label', 'labels', 'text', 'target', 'answer',
+  'question', 'context', 'query', 'message', 'messages', 'chosen', 'rejected', 'image', 'audio',
+  'video', 'caption', 'reward', 'conversation', 'conversations', 'data', 'dataset', 'column',
+  'field', 'attribute', 'attr', 'tag', 'metric', 'metrics', 'value', 'result', 'feature',
+  'features', 'state', 'model', 'weight', 'weights', 'layer', 'tensor', 'config', 'setting', 'param',
+  // public halves, and keys a TLS or SSH flag names by its file (`--ssl-key /etc/ssl/x.key`)
+  'public', 'pub', 'ssl', 'tls', 'ssh', 'host', 'gpg', 'pgp',
+  // keyboards: `--hot-key`, `--shortcut-key`
+  'hot', 'shortcut', 'modifier', 'escape', 'leader',
+  // random number generators (JAX's `rng_key`, `--seed-key`)
+  'rng', 'prng', 'seed', 'random',
+]);
+
+/**
+ * A last word `pass` after another word is a password (`--db-pass`, `DB_PASS`, `SMTP_PASS`),
+ * unless the word before makes it a pass over something: `--first-pass`, `--forward-pass`.
+ */
+const NOT_SECRET_PASS_QUALIFIERS = new Set(['first', 'second', 'third', 'last', 'final', 'single', 'multi', 'one', 'two', 'forward', 'backward', 'render', 'compile', 'dry', 'full', 'fast', 'slow', 'extra']);
+
 /** Whole names (words joined by `_`) that are secrets although no rule above says so. */
 const SECRET_NAMES = new Set([
   'token', 'auth', 'basic_auth', 'http_auth', 'proxy_auth', 'authorization', 'proxy_authorization',
@@ -86,6 +123,15 @@ const SECRET_NAMES = new Set([
   'mysql_pwd', // MySQL's password variable (MySQL manual, "Environment Variables"); never plain PWD, the cwd
   'kaggle_key', // Kaggle's API key variable (Kaggle API docs)
 ]);
+
+/**
+ * Whole names that end like a secret and are not one: Google's application default credentials
+ * variable holds the path of a key file (Google Cloud docs, "How Application Default Credentials works").
+ */
+const NOT_SECRET_NAMES = new Set(['google_application_credentials']);
+
+/** Last words that are a secret alone or after any other word: `--credentials`, `--aws-credentials`, `DB_CREDENTIAL`. */
+const SECRET_LAST = new Set(['credential', 'credentials']);
 
 /** Whether a key, flag (without its dashes), variable or header name holds a secret. */
 export function isSecretName(name: string): boolean {
@@ -97,14 +143,36 @@ export function isSecretName(name: string): boolean {
   const awsKeyId = last === 'id' && w[n - 2] === 'key' && (w[n - 3] === 'access' || w[n - 3] === 'accesskey');
   if (REFERENCE_LAST.has(last) && !awsKeyId) return false;
   if (w.some((x) => SWITCH_WORDS.has(x))) return false;
-  if (SECRET_NAMES.has(w.join('_'))) return true;
+  const whole = w.join('_');
+  if (SECRET_NAMES.has(whole)) return true;
+  if (NOT_SECRET_NAMES.has(whole)) return false;
   for (let i = 0; i < n; i++) {
     const x = w[i]!;
     if (SECRET_WORDS.has(x) || x.endsWith('password')) return true; // PGPASSWORD, dbpassword
     if (x === 'key' && i > 0 && KEY_QUALIFIERS.has(w[i - 1]!)) return true;
   }
   if (last === 'token' && (n === 1 || !TOKENIZER_WORDS.has(w[n - 2]!))) return true;
+  if (last === 'keys' && KEY_QUALIFIERS.has(w[n - 2] ?? '')) return true; // --api-keys k1,k2
+  if (SECRET_LAST.has(last)) return true;
+  // The word before the last, within the last dotted part: `spec.key`, `row.key` and
+  // `openai.pass` are an object's property, not a vendor's key.
+  const before = name.lastIndexOf('.') < 0 ? w[n - 2] : words(name.slice(name.lastIndexOf('.') + 1)).at(-2);
+  if (before === undefined) return false;
+  if (last === 'key' && !NOT_SECRET_KEY_QUALIFIERS.has(before)) return true;
+  if (last === 'pass' && !NOT_SECRET_PASS_QUALIFIERS.has(before)) return true;
+  // `--db-pwd`, `DB_PWD`, `MYSQL_PWD`; plain `PWD` is the working directory (isSecretFlagName: `--pwd`).
+  if (last === 'pwd') return true;
   return false;
+}
+
+/**
+ * Whether a flag's name (without its dashes) holds a secret: every secret name, and `pwd`, which
+ * as a flag is a password (`--pwd hunter2`) and as a variable is the working directory (`PWD`).
+ */
+export function isSecretFlagName(name: string): boolean {
+  if (isSecretName(name)) return true;
+  const w = words(name);
+  return w.length === 1 && w[0] === 'pwd';
 }
 
 /**

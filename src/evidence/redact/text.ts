@@ -18,7 +18,7 @@ import { flagsInLists, flagsInText, flagsInYamlLists } from './flags.js';
 import { authHeaders, bearerTokens } from './headers.js';
 import { privateKeys } from './private-keys.js';
 import { shapes } from './token-shapes.js';
-import { queryParams, urlUserinfo } from './urls.js';
+import { queryParams, urlUserinfo, wholeUrlUserinfo } from './urls.js';
 
 /**
  * The passes in order. Each is skipped when the text lacks a literal its matches must contain
@@ -44,6 +44,14 @@ export function textRules(text: string, c: Counter): string {
     s = assignments(s, c);
   }
   return s;
+}
+
+/**
+ * One whole value (an argv element, an environment variable's value, a document's string): the
+ * text rules, after rule 3 for a value that is one URL (wholeUrlUserinfo).
+ */
+export function valueRules(value: string, c: Counter): string {
+  return textRules(wholeUrlUserinfo(value, c), c);
 }
 
 const AUTHORIZATION_WORD = /authorization/i;

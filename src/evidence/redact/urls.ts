@@ -21,6 +21,21 @@ export function urlUserinfo(text: string, c: Counter): string {
 }
 
 /**
+ * 3, for a value that is one URL as a whole (an argv element, `--db-url=URL`, `DATABASE_URL=URL`,
+ * a document's `url`, `GET URL`): nothing but the URL can follow it, so its password runs from
+ * the user's `:` to the last `@` before the authority ends (at `/`, `?`, `#` or the end of the
+ * line) and may hold what RFC 3986 wants percent-encoded and people type anyway: quotes,
+ * backslashes, spaces, `<>`, any Unicode. In free text a quote or a space ends a URL (rule 3
+ * above), since the text around it is not the URL's. A line break ends it here too.
+ */
+const WHOLE_URL_USERINFO = /^((?:--?[A-Za-z][A-Za-z0-9_.-]*=|[A-Za-z_][A-Za-z0-9_.]*=|[A-Z]+ )?[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:)([^/?#\r\n]*)@/;
+
+export function wholeUrlUserinfo(value: string, c: Counter): string {
+  if (!value.includes('://')) return value;
+  return value.replace(WHOLE_URL_USERINFO, (all, head: string, password: string) => (secretValue(password) ? `${head}${hide(c)}@` : all));
+}
+
+/**
  * 4. Query and fragment parameters with secret names: `?token=`, `&api_key=`, `#access_token=`
  * (OAuth 2.0 implicit grant, RFC 6749 §4.2.2), presigned S3 URLs' `X-Amz-Signature`,
  * `X-Amz-Credential`, `X-Amz-Security-Token`, Azure SAS `sig=`. The other parameters stay

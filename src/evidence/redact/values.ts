@@ -14,9 +14,11 @@ export function secretValue(v: string): boolean {
 
 export const isSpace = (ch: number) => ch === 32 || ch === 9 || ch === 10 || ch === 13;
 
-// Value forms shared by the flag and assignment rules.
-export const DQ = String.raw`"((?:[^"\\\r\n]|\\.)*)"`;
-export const SQ = String.raw`'((?:[^'\\\r\n]|\\.)*)'`;
+// Value forms shared by the flag and assignment rules. A quoted value ends at its closing quote,
+// never past a line feed; a carriage return inside it is a character of the value (a Prometheus
+// label value may hold one unescaped: the exposition format escapes only `\\`, `\"` and `\n`).
+export const DQ = String.raw`"((?:[^"\\\n]|\\[^\n])*)"`;
+export const SQ = String.raw`'((?:[^'\\\n]|\\[^\n])*)'`;
 
 /** A YAML or INI line value: outer quotes and a trailing ` # comment` stay outside the secret. */
 export function unquoteLine(rest: string): { before: string; value: string; after: string } {
