@@ -10,9 +10,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** The embedded document of a Markdown bundle, or null when the text has none. */
 export function embeddedJson(text: string): string | null {
-  const at = text.indexOf(EMBED_MARKER);
+  // The marker on a line of its own, the last such line: the document is the bundle's last block,
+  // and nothing inside it can hold a raw newline (JSON escapes them), so a metrics head or an argv
+  // that quotes the marker, earlier in the bundle, is never taken for it.
+  const lf = text.replace(/\r\n/g, '\n');
+  const at = lf.lastIndexOf(`\n${EMBED_MARKER}\n`);
   if (at < 0) return null;
-  const m = /```json\n([\s\S]*?)\n```/.exec(text.slice(at));
+  const m = /```json\n([\s\S]*?)\n```/.exec(lf.slice(at));
   return m?.[1] ?? null;
 }
 

@@ -80,6 +80,13 @@ test('a document replays from its JSON and from a Markdown bundle; a wrong file 
   const md = `# bundle\n\ntext\n\n${EMBED_MARKER}\n\n\`\`\`json\n${JSON.stringify(e, null, 1)}\n\`\`\`\n`;
   assert.deepEqual(diagnose(parseEvidence(md, 'b.md')), diagnose(e));
   assert.deepEqual(diagnose(parseEvidence(JSON.stringify({ schemaVersion: 2, kind: 'rerun-doctor-bundle', evidence: e }), 'b.json')), diagnose(e), 'evidence --json wraps it');
+  // A metrics head (or an argv) earlier in the bundle that quotes the marker and a JSON block is
+  // never taken for the document: the last marker line is.
+  const decoy = JSON.stringify({ ...evidenceOf(live), collectedAt: '2001-01-01T00:00:00.000Z' });
+  const quoted = `# bundle\n\n\`\`\`\n${EMBED_MARKER}\n\n\`\`\`json\n${decoy}\n\`\`\`\n\`\`\`\n\n${EMBED_MARKER}\n\n\`\`\`json\n${JSON.stringify(e, null, 1)}\n\`\`\`\n`;
+  assert.notEqual(e.collectedAt, '2001-01-01T00:00:00.000Z', 'the decoy differs');
+  assert.equal(parseEvidence(quoted, 'q.md').collectedAt, e.collectedAt, 'the last marker line is the document');
+  assert.equal(parseEvidence(quoted.replace(/\n/g, '\r\n'), 'q.md').collectedAt, e.collectedAt, 'CRLF line ends too');
   const err = (text: string, re: RegExp) => assert.throws(() => parseEvidence(text, 'f'), (x: Error) => x instanceof UsageError && re.test(x.message), re.source);
   err('# just notes', /^f: not an evidence file: expected the JSON of `rerun-doctor evidence --json`/);
   err('{"kind": "rerun', /^f: not valid JSON/);
