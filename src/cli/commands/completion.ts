@@ -1,6 +1,6 @@
 // `rerun-doctor completion bash|zsh|fish`: a completion script, written from the command and
 // flag tables (src/cli/completion/).
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../parse.js';
 import { bashScript } from '../completion/bash.js';
 import { fishScript } from '../completion/fish.js';
 import { loadCompletionModel, type CompletionModel } from '../completion/model.js';
@@ -36,7 +36,7 @@ int|term|kill) or a path. Load it in every new shell, or save it where the shell
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../parse.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
 import { compare, COUNT_SCHEMA_VERSION, censusSummary, judgeCount, saveable, trend } from '../../census/count.js';
 import type { HistoryEntry, SavedCensus } from '../../model/count.js';
@@ -36,7 +36,7 @@ in history), 2 usage error (for example \`after\` with no saved \`before\`).`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

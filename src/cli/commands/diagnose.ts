@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../parse.js';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { atOrAbove, type Severity } from '../../model/diagnosis.js';
 import { renderDiagnosisMarkdown, renderDiagnosisText } from '../../render/diagnosis.js';
@@ -52,7 +52,7 @@ With --from, it diagnoses a saved evidence document instead of this machine (the
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

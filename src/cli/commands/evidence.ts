@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../parse.js';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { diagnosisInput } from '../../diagnosis/input.js';
 import { shareable } from '../../evidence/share.js';
@@ -44,7 +44,7 @@ diagnosis as one JSON object (docs/diagnose.md).`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

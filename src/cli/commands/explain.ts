@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../parse.js';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { renderExplanation, renderRulePage, type RulePage } from '../../render/explain.js';
 import { makeStyle } from '../../render/style.js';
@@ -58,7 +58,7 @@ function rulePage(id: RuleId): RulePage {
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

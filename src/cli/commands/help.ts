@@ -1,5 +1,5 @@
 // `rerun-doctor help [COMMAND]`: a command's help, as `COMMAND --help` prints it; alone, the usage.
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../parse.js';
 import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -21,7 +21,7 @@ export const spec = defineCommand({
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../parse.js';
 import { procsJson } from '../../render/json.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
@@ -32,7 +32,7 @@ usage or internal error. Other projects' runs are shown, marked, and do not chan
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
