@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 // Everything a census command needs, built from flags + config file: host, options, config.
@@ -43,7 +43,7 @@ export interface Context {
 /**
  * --proc-root and --sys-root name a directory that is there: a missing one is the user's typo,
  * said as such, not a census that "cannot read …/stat". A proc root must hold `stat` (the boot
- * time every process's start time is counted from).
+ * time every process's start time is counted from) and a process directory.
  */
 export function checkRoots(values: Pick<CommonValues, 'proc-root' | 'sys-root'>, cwd: string): void {
   for (const flag of ['proc-root', 'sys-root'] as const) {
@@ -52,9 +52,17 @@ export function checkRoots(values: Pick<CommonValues, 'proc-root' | 'sys-root'>,
     const st = statSync(resolve(cwd, dir), { throwIfNoEntry: false });
     if (st === undefined) throw new UsageError(`--${flag} "${dir}": no such directory`);
     if (!st.isDirectory()) throw new UsageError(`--${flag} "${dir}": not a directory`);
-    if (flag === 'proc-root' && !statSync(join(resolve(cwd, dir), 'stat'), { throwIfNoEntry: false })?.isFile()) {
-      throw new UsageError(`--proc-root "${dir}": not a proc filesystem (no ${join(dir, 'stat')})`);
+    if (flag !== 'proc-root') continue;
+    const abs = resolve(cwd, dir);
+    if (!statSync(join(abs, 'stat'), { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--proc-root "${dir}": not a proc filesystem (no ${join(dir, 'stat')})`);
+    // A proc filesystem always lists a process (its namespace's pid 1 at least): none is not "no problem found".
+    let entries: string[];
+    try {
+      entries = readdirSync(abs);
+    } catch (e) {
+      throw new UsageError(`--proc-root "${dir}": cannot list it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+    if (!entries.some((n) => /^\d+$/.test(n))) throw new UsageError(`--proc-root "${dir}": not a proc filesystem (no process directories in it)`);
   }
 }
 

@@ -1,6 +1,6 @@
 // A command's arguments, read against its flag table before util.parseArgs sees them, so that a
 // mistake is one line naming the flag and what it takes, never parseArgs' own wording:
-//   - a value that starts with '-' (`--interval -1s`, `-n -3`) is the flag's value, and reaches
+//   - a value that starts with one '-' (`--interval -1s`, `-n -3`) is the flag's value, and reaches
 //     the command's check of it ("--interval "-1s": expected a positive duration…"); parseArgs
 //     alone calls it ambiguous;
 //   - a flag with no value (at the end, or before another flag or `--`), a switch given a value
@@ -65,10 +65,8 @@ export function parseCommandArgs<O extends ParseOptions<FlagTable>>(spec: Spec<O
   const flags = spec.allFlags;
   const shorts = new Map(Object.entries(flags).flatMap(([name, f]) => (f.short !== undefined ? [[f.short, name] as const] : [])));
   const cmd = spec.name;
-  const known = (arg: string): boolean => {
-    if (arg.startsWith('--')) return Object.hasOwn(flags, arg.slice(2).split('=')[0]!);
-    return /^-[^-]/.test(arg) && shorts.has(arg[1]!);
-  };
+  /** An option, not a value: every `--word` (a value that starts so is written `--flag=--word`), and this command's short ones. */
+  const option = (arg: string): boolean => arg.startsWith('--') || (/^-[^-]/.test(arg) && shorts.has(arg[1]!));
   const out: string[] = [];
   const value = (name: string, f: FlagSpec, v: string): void => {
     if (f.type !== 'string') return;
@@ -79,7 +77,7 @@ export function parseCommandArgs<O extends ParseOptions<FlagTable>>(spec: Spec<O
   /** The value after the flag at args[i], or a UsageError when there is none. */
   const next = (i: number, name: string, f: FlagSpec): string => {
     const v = args[i + 1];
-    if (v === undefined || v === '--' || known(v)) {
+    if (v === undefined || v === '--' || option(v)) {
       throw new UsageError(`${flagName(name)} needs a value: expected ${expectedValue(f)}${v === undefined ? '' : `, got the ${v === '--' ? 'end of the options (--)' : `option ${v}`}`}`);
     }
     return v;
@@ -93,6 +91,8 @@ export function parseCommandArgs<O extends ParseOptions<FlagTable>>(spec: Spec<O
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') {
+      const after = args[i + 1];
+      if (spec.positionals === undefined && after !== undefined) throw new UsageError(`${cmd}: unexpected argument "${after}": ${cmd} takes no arguments, only options (see rerun-doctor ${cmd} --help)`);
       out.push(...args.slice(i));
       break;
     }

@@ -27,7 +27,7 @@ export function parseCount(v: string, what: string): number {
 
 /** --metrics-url and a URL argument: only http:// and https:// are read (as "metrics-url" in a file). */
 export function parseUrl(v: string, what: string): string {
-  let u: URL | null = null;
+  let u: URL | null;
   try {
     u = new URL(v);
   } catch {

@@ -101,7 +101,7 @@ const flagName = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`
 const ZERO_REFUSED = new Set(['interval', 'timeout', 'duration']);
 
 /** A flag given last, with no value after it. */
-const MISSING = Symbol('no value');
+const MISSING: unique symbol = Symbol('no value');
 type Bad = string | typeof MISSING;
 
 /**
@@ -153,7 +153,10 @@ function context(spec: CommandView, flag: string | null): { pre: string[]; post:
   const unless = (f: string, ...args: string[]) => {
     if (flag !== f) pre.push(...args);
   };
-  if (spec.name === 'watch') pre.push('procs'), unless('count', '--count', '1');
+  if (spec.name === 'watch') {
+    pre.push('procs');
+    unless('count', '--count', '1');
+  }
   if (spec.name === 'count') pre.push('before');
   if (spec.name === 'metrics') pre.push('http://127.0.0.1:9/metrics');
   if (spec.name === 'rerun') unless('n', '-n', '3');
@@ -185,7 +188,8 @@ specs.forEach((spec, ci) => {
     if (f.type !== 'string') continue;
     const bad = badValues(name, f);
     const key = `${name}:${f.value}:${f.choices?.join('|') ?? ''}`;
-    for (const v of firstSeen.has(key) ? [bad[turn++ % bad.length]!] : firstValues(bad)) cases.push(valueCase(spec, name, v));
+    const values: Bad[] = firstSeen.has(key) ? [bad[turn++ % bad.length]!] : firstValues(bad);
+    for (const v of values) cases.push(valueCase(spec, name, v));
     firstSeen.add(key);
   }
   // A switch given a value, an unknown option: once per command (the switches in turn).
@@ -246,6 +250,8 @@ cases.push(
   { name: 'a misspelt flag', args: ['procs', '--portt', '8080'], names: '"--portt"', says: /did you mean --port\?/ },
   { name: '-y=x', args: ['clean', '--dry-run', '-y=x'], names: '-y takes no value' },
   { name: 'a value taken by the next option', args: ['watch', 'procs', '--interval', '--json'], names: '--interval', says: /needs a value: expected a duration like 2s or 500ms, got the option --json/ },
+  { name: 'a value that is an option', args: ['check', '--load', '--frob', '--', SENTINEL], names: '--load needs a value', says: /got the option --frob/ },
+  { name: 'an argument after -- where none is taken', args: ['procs', '--', 'extra'], names: '"extra"', says: /unexpected argument/ },
   { name: 'an unknown short option', args: ['rerun', '-q', '-n', '2', '--', SENTINEL], names: '"-q"', says: /unknown option/ },
   { name: 'demo --python missing', args: ['demo', '--python', '/nonexistent/python3'], names: '--python "/nonexistent/python3": no such file' },
   { name: '--config missing', args: ['procs', '--config', '/nonexistent/rerun-doctor.json'], names: '--config "/nonexistent/rerun-doctor.json": no such file' },
