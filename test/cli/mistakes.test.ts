@@ -252,6 +252,8 @@ cases.push(
   { name: 'a value taken by the next option', args: ['watch', 'procs', '--interval', '--json'], names: '--interval', says: /needs a value: expected a duration like 2s or 500ms, got the option --json/ },
   { name: 'a value that is an option', args: ['check', '--load', '--frob', '--', SENTINEL], names: '--load needs a value', says: /got the option --frob/ },
   { name: 'an argument after -- where none is taken', args: ['procs', '--', 'extra'], names: '"extra"', says: /unexpected argument/ },
+  { name: 'explain ID with a bad flag value', args: ['explain', 'orphan-workers', '--metrics-url', 'ftp://127.0.0.1/metrics'], names: '--metrics-url "ftp://127.0.0.1/metrics"' },
+  { name: 'explain ID with a bad common flag', args: ['explain', 'orphan-workers', '--port', '70000'], names: '--port "70000"' },
   { name: 'an unknown short option', args: ['rerun', '-q', '-n', '2', '--', SENTINEL], names: '"-q"', says: /unknown option/ },
   { name: 'demo --python missing', args: ['demo', '--python', '/nonexistent/python3'], names: '--python "/nonexistent/python3": no such file' },
   { name: '--config missing', args: ['procs', '--config', '/nonexistent/rerun-doctor.json'], names: '--config "/nonexistent/rerun-doctor.json": no such file' },

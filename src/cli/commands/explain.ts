@@ -7,7 +7,7 @@ import { makeStyle } from '../../render/style.js';
 import { RULE_IDS, type RuleId } from '../../rules/index.js';
 import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
-import { makeContext } from '../context.js';
+import { COMMON_FLAGS, makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { wrap } from '../flags.js';
@@ -66,12 +66,13 @@ export async function run(args: string[], io: Io): Promise<number> {
   const [id, ...rest] = positionals;
   if (rest.length > 0) throw new UsageError(`explain: unexpected argument "${rest[0]}"`);
   if (id !== undefined && !(RULE_IDS as string[]).includes(id)) throw new UsageError(`explain: unknown finding "${id}": expected one of ${RULE_IDS.join(', ')}`);
-  // An ID alone: its page, nothing collected.
+  checkEvidenceFlags(values);
+  // An ID alone: its page, nothing collected; a flag given with it is still checked, never ignored.
   if (id !== undefined && values.from === undefined) {
+    if (Object.keys(values).some((k) => k !== 'json' && Object.hasOwn(COMMON_FLAGS, k))) makeContext(values, io);
     io.stdout(renderRulePage(rulePage(id as RuleId)));
     return EXIT.ok;
   }
-  checkEvidenceFlags(values);
   const ctx = makeContext(values, io);
   const rules = ruleSettingsOf(ctx, io);
   const evidence = await evidenceFor(values, ctx, io, { progress: true });
