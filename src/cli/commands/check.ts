@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { runCheck, type CheckOptions, type StopMode } from '../../actions/run-check.js';
 import { atOrAbove } from '../../model/diagnosis.js';
 import { makeStyle } from '../../render/style.js';
@@ -14,6 +13,7 @@ import { FAIL_ON, NO_METRICS } from '../shared-flags.js';
 import { withInterrupt } from '../interrupt.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { writeNew } from '../write-file.js';
+import { parseCommandArgs } from '../parse.js';
 import { renderCheck } from '../../render/check.js';
 import { checkJson } from '../../render/json.js';
 

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { checkCleanup, executeCleanup } from '../../actions/execute-cleanup.js';
 import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
@@ -10,6 +9,7 @@ import { makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'clean',

@@ -1,6 +1,5 @@
 // `rerun-doctor completion bash|zsh|fish`: a completion script, written from the command and
 // flag tables (src/cli/completion/).
-import { parseCommandArgs } from '../parse.js';
 import { bashScript } from '../completion/bash.js';
 import { fishScript } from '../completion/fish.js';
 import { loadCompletionModel, type CompletionModel } from '../completion/model.js';
@@ -8,6 +7,7 @@ import { zshScript } from '../completion/zsh.js';
 import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 const SCRIPTS: Record<string, (m: CompletionModel) => string> = { bash: bashScript, zsh: zshScript, fish: fishScript };
 const SHELLS = Object.keys(SCRIPTS);

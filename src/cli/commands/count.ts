@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { parseCommandArgs } from '../parse.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
 import { compare, COUNT_SCHEMA_VERSION, censusSummary, judgeCount, saveable, trend } from '../../census/count.js';
 import type { HistoryEntry, SavedCensus } from '../../model/count.js';
@@ -11,6 +10,7 @@ import { defineCommand } from '../command-spec.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'count',

@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs } from '../parse.js';
 import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { createRunFinder, newRunId, readIdentity, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from '../../actions/process-control.js';
 import { censusSnapshot } from '../../census/census.js';
@@ -27,6 +26,7 @@ import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import { Interrupted } from '../../model/errors.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'demo',

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { atOrAbove, type Severity } from '../../model/diagnosis.js';
 import { renderDiagnosisMarkdown, renderDiagnosisText } from '../../render/diagnosis.js';
@@ -11,6 +10,7 @@ import { useColor, type Io } from '../io.js';
 import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { FAIL_ON, NO_METRICS, QUICK, SCRAPE_FLAGS } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'diagnose',

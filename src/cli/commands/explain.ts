@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs } from '../parse.js';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { renderExplanation, renderRulePage, type RulePage } from '../../render/explain.js';
 import { makeStyle } from '../../render/style.js';
@@ -14,6 +13,7 @@ import { wrap } from '../flags.js';
 import { useColor, type Io } from '../io.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { NO_METRICS, QUICK } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'explain',

@@ -1,9 +1,9 @@
 // `rerun-doctor help [COMMAND]`: a command's help, as `COMMAND --help` prints it; alone, the usage.
-import { parseCommandArgs } from '../parse.js';
 import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { COMMAND_NAMES, COMMANDS, isCommand, usage } from '../registry.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'help',

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
 import type { ExpositionFormat } from '../../model/metrics.js';
 import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
@@ -15,6 +14,7 @@ import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { SCRAPE_FLAGS } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'metrics',

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { portReports } from '../../census/ports.js';
 import { portsJson } from '../../render/json.js';
 import { renderPorts } from '../../render/ports.js';
@@ -13,6 +12,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
 import { WIDE } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'ports',

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { procsJson } from '../../render/json.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
@@ -8,6 +7,7 @@ import { EXIT } from '../errors.js';
 import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
 import { WIDE } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'procs',

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { runCheck, type CheckResult } from '../../actions/run-check.js';
 import { checkResultJson, rerunJson } from '../../render/json.js';
 import { renderRerun, rerunTrend } from '../../render/rerun.js';
@@ -9,6 +8,7 @@ import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { withInterrupt } from '../interrupt.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 import { version } from '../../version.js';
 import { CHECK_FLAGS, checkOptions } from './check.js';
 

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import { createRunFinder, needsTracking, trackRun } from '../../actions/process-control.js';
 import { describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, startWatchdog } from '../../actions/supervise.js';
 import { createHost } from '../../host/host.js';
@@ -7,6 +6,7 @@ import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
 import { checkCommand, EXIT, spawnFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'run',

@@ -1,4 +1,3 @@
-import { parseCommandArgs } from '../parse.js';
 import type { Census } from '../../model/census.js';
 import { makeStyle } from '../../render/style.js';
 import { procLine, procView } from '../../render/watch-procs.js';
@@ -12,6 +11,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { version } from '../../version.js';
 import { SCRAPE_FLAGS } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 import { parseUrl } from '../../config/flag-values.js';
 import { scrapeSettings } from './metrics.js';
 
