@@ -2,7 +2,7 @@
 // its ports listen (and gRPC says SERVING); load or hold; stop it the way the user does; settle;
 // census after; diagnose what the run left behind. Starts and signals only the process it
 // started (and, for Ctrl-C, that process's group), never anything else.
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeCensus } from '../census/census.js';
@@ -126,10 +126,12 @@ async function runCheckInner(ctx: CheckTarget, o: CheckOptions, onStarted: (s: S
     child = await spawnGroup(o.command, { cwd: o.cwd, env: host.env, stdio: ['ignore', log, log], marker: runId });
   } catch (e) {
     result.error = `cannot start "${o.command[0]}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`;
-    return result;
-  } finally {
+    // Nothing ran, nothing was written to it: no log file is left behind.
     closeSync(log);
+    rmSync(logFile, { force: true });
+    return result;
   }
+  closeSync(log);
   const pid = child.pid;
   result.serverPid = pid;
   onStarted({ server: child, runId });

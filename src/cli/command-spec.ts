@@ -13,7 +13,10 @@ export interface Example {
   readonly does: string;
 }
 
+/** The words a command takes besides its options; a command without `positionals` takes none. */
 export interface Positionals {
+  /** The words' name in usage (PORT, URL), where they are free words rather than choices. */
+  readonly value?: string;
   /** The words the first positional may be (count's before, after, history), for completion. */
   readonly choices?: readonly string[];
   /** After `--` comes a command of its own (check, rerun, run, guard). */

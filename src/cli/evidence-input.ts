@@ -1,6 +1,7 @@
 // The evidence a judging command works on, from its flags: a saved document (--from FILE), or
 // this machine's, collected through the one pipeline (--samples/--quick, --interval, --no-metrics,
 // --metrics-url, --timeout, --max-bytes), and written to --save FILE when asked.
+import { parseUrl } from '../config/flag-values.js';
 import { collectEvidence } from '../evidence/collect.js';
 import { evidencePlan } from '../evidence/plan.js';
 import { readEvidenceFile } from '../evidence/replay.js';
@@ -37,22 +38,28 @@ export interface EvidenceFlags {
 /** Flags that shape what is collected: meaningless for a document collected already. */
 const COLLECTION_FLAGS = ['quick', 'samples', 'interval', 'no-metrics', 'metrics-url', 'timeout', 'max-bytes', 'port', 'server-pattern', 'worker-pattern', 'instances', 'proc-root', 'sys-root', 'project', 'save'] as const;
 
-/** Before any work: --from with a collection flag, or --save over a file, is a usage error. */
+/** Before any work: --from with a collection flag, --save over a file, a bad value, is a usage error. */
 export function checkEvidenceFlags(values: EvidenceFlags): void {
   if (values.from !== undefined) {
     const clash = COLLECTION_FLAGS.find((f) => values[f] !== undefined);
     if (clash) throw new UsageError(`--${clash} cannot be used with --from: the evidence in "${values.from}" was collected already`);
   }
+  if (values['metrics-url'] !== undefined) parseUrl(values['metrics-url'], '--metrics-url');
+  samplesOf(values);
+  if (values.interval !== undefined) parseDuration(values.interval, '--interval', { minMs: 100 });
   if (values.save !== undefined) writeNew.check(values.save, '--save');
+}
+
+function samplesOf(values: EvidenceFlags): number {
+  if (values.samples === undefined) return values.quick ? 1 : 3;
+  const samples = Number(values.samples);
+  if (!Number.isInteger(samples) || samples < 1 || samples > 100) throw new UsageError(`--samples "${values.samples}" is not a sample count: expected an integer 1-100`);
+  return samples;
 }
 
 export async function evidenceFor(values: EvidenceFlags, ctx: Context, io: Io, o: { progress: boolean; environment?: boolean }): Promise<Evidence> {
   if (values.from !== undefined) return readEvidenceFile(values.from);
-  let samples = values.quick ? 1 : 3;
-  if (values.samples !== undefined) {
-    samples = Number(values.samples);
-    if (!Number.isInteger(samples) || samples < 1 || samples > 100) throw new UsageError(`--samples "${values.samples}" is not a sample count: expected an integer 1-100`);
-  }
+  const samples = samplesOf(values);
   const intervalMs = values.interval !== undefined ? parseDuration(values.interval, '--interval', { minMs: 100 }) : ctx.config.thresholds.watchIntervalSeconds * 1000;
   const progress = o.progress && io.isTTY ? (l: string) => io.stderr(`\r${l}`) : undefined;
   const evidence = await collectEvidence(ctx.host, evidencePlan(ctx.config, ctx.root, ctx.classify, ctx.host.env, {

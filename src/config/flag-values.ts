@@ -21,6 +21,20 @@ export function parsePortList(values: readonly string[], what: string): number[]
 
 export function parseCount(v: string, what: string): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new ConfigError('command line', null, `${what} "${v}" is not a count: expected an integer ≥ 0`);
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new ConfigError('command line', null, `${what} "${v}" is not a count: expected an integer ≥ 0`);
   return n;
+}
+
+/** --metrics-url and a URL argument: only http:// and https:// are read (as "metrics-url" in a file). */
+export function parseUrl(v: string, what: string): string {
+  let u: URL | null;
+  try {
+    u = new URL(v);
+  } catch {
+    u = null;
+  }
+  if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+    throw new ConfigError('command line', null, `${what} "${v}": expected an http:// or https:// URL, e.g. http://127.0.0.1:8080/metrics`);
+  }
+  return v;
 }

@@ -7,7 +7,7 @@ import type { Style } from './style.js';
 export function renderCheck(r: CheckResult, s: Style, command: string[]): string {
   const out: string[] = [];
   out.push(s.bold(`check: ${command.join(' ')}${r.serverPid ? ` (pid ${r.serverPid})` : ''}`));
-  if (r.error) return [...out, s.red(`could not check: ${r.error}`), `server output: ${r.logFile}`].join('\n') + '\n';
+  if (r.error) return [...out, s.red(`could not check: ${r.error}`), ...(r.serverPid === null ? [] : [`server output: ${r.logFile}`])].join('\n') + '\n';
   out.push(`  ready in ${((r.readyMs ?? 0) / 1000).toFixed(1)} s; ${r.loadExit !== null ? `load took ${((r.loadMs ?? 0) / 1000).toFixed(1)} s (exit ${r.loadExit})` : `held ${((r.loadMs ?? 0) / 1000).toFixed(1)} s`}; stopped with ${r.stopSignals.join(', then ')}; it exited after ${((r.exitedAfterMs ?? 0) / 1000).toFixed(1)} s`);
   if (r.leftBehind.length === 0) out.push(s.green('  left behind: nothing'));
   else {

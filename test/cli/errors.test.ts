@@ -8,15 +8,15 @@ import { runCli } from '../helpers/live.js';
 
 const cases: Array<[string, string[], RegExp]> = [
   ['unknown command', ['frobnicate'], /unknown command "frobnicate": expected one of diagnose, explain, ports, procs, count, metrics, watch, run, guard, clean, evidence, check, rerun, demo/],
-  ['unknown flag', ['procs', '--frob'], /procs: Unknown option '--frob'/],
+  ['unknown flag', ['procs', '--frob'], /procs: unknown option "--frob" \(did you mean --from\?\): see rerun-doctor procs --help/],
   ['bad port', ['ports', 'abc'], /port "abc" is not a port: expected an integer 1-65535/],
   ['port out of range', ['procs', '--port', '70000'], /--port "70000" is not a port/],
   ['bad instances', ['count', 'after', '--instances=-1'], /--instances "-1" is not a count/],
   ['bad regex', ['procs', '--server-pattern', '(('], /not a valid regular expression/],
   ['count without subcommand', ['count'], /count: expected "before", "after" or "history"/],
   ['count bad subcommand', ['count', 'during'], /unknown subcommand "during"/],
-  ['missing proc root', ['procs', '--proc-root', '/nonexistent/proc'], /cannot list processes .*\/nonexistent\/proc/],
-  ['missing config file', ['procs', '--config', '/nonexistent/rerun-doctor.json'], /nonexistent\/rerun-doctor\.json/],
+  ['missing proc root', ['procs', '--proc-root', '/nonexistent/proc'], /--proc-root "\/nonexistent\/proc": no such directory/],
+  ['missing config file', ['procs', '--config', '/nonexistent/rerun-doctor.json'], /--config "\/nonexistent\/rerun-doctor\.json": no such file/],
   ['demo bad workers', ['demo', '--workers', 'many'], /--workers "many" is not a worker count/],
   ['watch without a kind', ['watch'], /watch: expected "metrics" or "procs"/],
   ['watch with a bad kind', ['watch', 'gpu'], /watch: expected "metrics" or "procs", got "gpu"/],
@@ -71,10 +71,17 @@ test('help and version', async () => {
 });
 
 test('diagnose without a readable process list is an error, never "no problem found"', async () => {
-  const r = await runCli(['diagnose', '--proc-root', '/nonexistent/proc', '--no-metrics', '--quick']);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /cannot list processes .*\/nonexistent\/proc/);
-  assert.equal(r.stdout, '');
+  // A proc root with its `stat` but no process in it: nothing can be judged.
+  const root = mkdtempSync(join(tmpdir(), 'rd-proc-'));
+  try {
+    writeFileSync(join(root, 'stat'), 'btime 1700000000\n');
+    const r = await runCli(['diagnose', '--proc-root', root, '--no-metrics', '--quick']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /--proc-root ".*": not a proc filesystem \(no process directories in it\)/);
+    assert.equal(r.stdout, '');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('explain: the rule page, then its tested fix recipes; an unknown id is a usage error', async () => {

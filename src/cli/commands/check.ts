@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { runCheck, type CheckOptions, type StopMode } from '../../actions/run-check.js';
 import { atOrAbove } from '../../model/diagnosis.js';
 import { makeStyle } from '../../render/style.js';
@@ -6,13 +5,15 @@ import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
 import { makeContext, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { EXIT, UsageError } from '../errors.js';
+import { parseUrl } from '../../config/flag-values.js';
+import { checkCommand, EXIT, UsageError } from '../errors.js';
 import type { FlagTable } from '../flags.js';
 import { useColor, type Io } from '../io.js';
 import { FAIL_ON, NO_METRICS } from '../shared-flags.js';
 import { withInterrupt } from '../interrupt.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { writeNew } from '../write-file.js';
+import { parseCommandArgs } from '../parse.js';
 import { renderCheck } from '../../render/check.js';
 import { checkJson } from '../../render/json.js';
 
@@ -54,12 +55,11 @@ error or the server could not be checked (it exited early or never got ready).`,
 });
 
 export function checkOptions(values: Record<string, unknown>, positionals: string[], ctx: Context, io: Io, progress: (l: string) => void): CheckOptions {
-  if (positionals.length === 0) throw new UsageError('expected the server command after --, e.g. rerun-doctor check -- python -m src.main');
   if (values['proc-root'] !== undefined) throw new UsageError('--proc-root cannot be used: check starts and stops a server on this machine');
   const stop = (values.stop as string | undefined) ?? 'int';
   if (!['int', 'term', 'kill'].includes(stop)) throw new UsageError(`--stop "${stop}": expected int, term or kill`);
   const dur = (k: string, d: string) => parseDuration((values[k] as string | undefined) ?? d, `--${k}`, { minMs: 0 });
-  return {
+  const o: CheckOptions = {
     command: positionals,
     cwd: io.cwd,
     stop: stop as StopMode,
@@ -68,15 +68,19 @@ export function checkOptions(values: Record<string, unknown>, positionals: strin
     loadCommand: (values.load as string | undefined) ?? null,
     holdMs: dur('hold', '5s'),
     settleMs: values.settle !== undefined ? dur('settle', '2s') : ctx.config.thresholds.settleSeconds * 1000,
-    metricsUrl: (values['metrics-url'] as string | undefined) ?? ctx.config.metricsUrl,
+    metricsUrl: values['metrics-url'] !== undefined ? parseUrl(values['metrics-url'] as string, '--metrics-url') : ctx.config.metricsUrl,
     metrics: values['no-metrics'] !== true,
     rules: ruleSettingsOf(ctx, io),
     progress,
   };
+  // Last: every flag is right, and the command can be started, before anything is.
+  if (positionals.length === 0) throw new UsageError('expected the server command after --, e.g. rerun-doctor check -- python -m src.main');
+  checkCommand(positionals, { cwd: io.cwd, env: ctx.host.env, shell: false });
+  return o;
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { checkCleanup, executeCleanup } from '../../actions/execute-cleanup.js';
 import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
@@ -10,6 +9,7 @@ import { makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'clean',
@@ -52,17 +52,18 @@ The project is the directory of the config file, or the current directory (or --
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
   }
+  if (values.yes && values['dry-run']) throw new UsageError('clean: --yes and --dry-run conflict: --dry-run only shows the plan, --yes ends what it lists; pass one');
   // Signals go to pids of this machine's namespace: a plan made from another /proc could hit the wrong process.
   if (values['proc-root'] !== undefined) throw new UsageError('clean: --proc-root cannot be used: clean signals processes of this machine, and pids read from another /proc may name others here');
   const graceMs = parseDuration(values.grace ?? '5s', '--grace', { minMs: 0 });
   const pids = (values.pid ?? []).map((v) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`--pid "${v}" is not a process id: expected an integer ≥ 1`);
+    if (v.trim() === '' || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1) throw new UsageError(`--pid "${v}" is not a process id: expected an integer 1-2147483647`);
     return n;
   });
   const ctx = makeContext(values, io);

@@ -1,6 +1,5 @@
 // `rerun-doctor completion bash|zsh|fish`: a completion script, written from the command and
 // flag tables (src/cli/completion/).
-import { parseArgs } from 'node:util';
 import { bashScript } from '../completion/bash.js';
 import { fishScript } from '../completion/fish.js';
 import { loadCompletionModel, type CompletionModel } from '../completion/model.js';
@@ -8,6 +7,7 @@ import { zshScript } from '../completion/zsh.js';
 import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 const SCRIPTS: Record<string, (m: CompletionModel) => string> = { bash: bashScript, zsh: zshScript, fish: fishScript };
 const SHELLS = Object.keys(SCRIPTS);
@@ -36,7 +36,7 @@ int|term|kill) or a path. Load it in every new shell, or save it where the shell
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { censusFailure, takeCensus } from '../../census/census.js';
 import { compare, COUNT_SCHEMA_VERSION, censusSummary, judgeCount, saveable, trend } from '../../census/count.js';
 import type { HistoryEntry, SavedCensus } from '../../model/count.js';
@@ -12,6 +11,7 @@ import { defineCommand } from '../command-spec.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'count',
@@ -37,7 +37,7 @@ in history), 2 usage error (for example \`after\` with no saved \`before\`).`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

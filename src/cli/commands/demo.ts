@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { createRunFinder, newRunId, readIdentity, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from '../../actions/process-control.js';
 import { censusSnapshot } from '../../census/census.js';
@@ -17,6 +16,7 @@ import { censusEvidence } from '../../evidence/collect.js';
 import type { Census } from '../../model/census.js';
 import type { Evidence } from '../../model/evidence.js';
 import type { Host } from '../../host/host.js';
+import { describeCommandProblem, findCommand } from '../../host/find-command.js';
 import { createHost } from '../../host/host.js';
 import { renderPlan } from '../../render/clean-plan.js';
 import { renderDiagnosisText } from '../../render/diagnosis.js';
@@ -26,6 +26,7 @@ import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import { Interrupted } from '../../model/errors.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'demo',
@@ -125,7 +126,7 @@ async function demoEvidence(host: Host, opts: ClassifyOptions, started: Set<numb
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
@@ -135,6 +136,13 @@ export async function run(args: string[], io: Io): Promise<number> {
   const method = values['start-method'] ?? 'spawn';
   if (method !== 'spawn' && method !== 'forkserver') throw new UsageError(`--start-method "${method}": expected spawn or forkserver`);
   const python = values.python ?? 'python3';
+  // Before the walk-through says a word: the interpreter can be started.
+  const found = findCommand(python, { cwd: io.cwd, env: io.env });
+  if (!found.ok) {
+    throw new UsageError(
+      values.python !== undefined ? `--python ${describeCommandProblem(python, found.problem)}` : `demo: cannot run ${describeCommandProblem(python, found.problem)} (install Python 3 or pass --python PATH)`,
+    );
+  }
   const style = makeStyle(useColor(io));
   const host = createHost({ env: io.env });
   if (host.platform !== 'linux' && host.platform !== 'darwin') throw new UsageError('demo: Linux or macOS only');

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { atOrAbove, type Severity } from '../../model/diagnosis.js';
 import { renderDiagnosisMarkdown, renderDiagnosisText } from '../../render/diagnosis.js';
@@ -11,6 +10,7 @@ import { useColor, type Io } from '../io.js';
 import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { FAIL_ON, NO_METRICS, QUICK, SCRAPE_FLAGS } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'diagnose',
@@ -52,7 +52,7 @@ With --from, it diagnoses a saved evidence document instead of this machine (the
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

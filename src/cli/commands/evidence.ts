@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { diagnosisInput } from '../../diagnosis/input.js';
 import { shareable } from '../../evidence/share.js';
@@ -13,6 +12,7 @@ import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { NO_METRICS, QUICK } from '../shared-flags.js';
 import { writeNew } from '../write-file.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'evidence',
@@ -44,7 +44,7 @@ diagnosis as one JSON object (docs/diagnose.md).`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

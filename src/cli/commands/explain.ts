@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { renderExplanation, renderRulePage, type RulePage } from '../../render/explain.js';
 import { makeStyle } from '../../render/style.js';
 import { RULE_IDS, type RuleId } from '../../rules/index.js';
 import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
-import { makeContext } from '../context.js';
+import { COMMON_FLAGS, makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { wrap } from '../flags.js';
 import { useColor, type Io } from '../io.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { NO_METRICS, QUICK } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'explain',
@@ -58,7 +58,7 @@ function rulePage(id: RuleId): RulePage {
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
@@ -66,12 +66,13 @@ export async function run(args: string[], io: Io): Promise<number> {
   const [id, ...rest] = positionals;
   if (rest.length > 0) throw new UsageError(`explain: unexpected argument "${rest[0]}"`);
   if (id !== undefined && !(RULE_IDS as string[]).includes(id)) throw new UsageError(`explain: unknown finding "${id}": expected one of ${RULE_IDS.join(', ')}`);
-  // An ID alone: its page, nothing collected.
+  checkEvidenceFlags(values);
+  // An ID alone: its page, nothing collected; a flag given with it is still checked, never ignored.
   if (id !== undefined && values.from === undefined) {
+    if (Object.keys(values).some((k) => k !== 'json' && Object.hasOwn(COMMON_FLAGS, k))) makeContext(values, io);
     io.stdout(renderRulePage(rulePage(id as RuleId)));
     return EXIT.ok;
   }
-  checkEvidenceFlags(values);
   const ctx = makeContext(values, io);
   const rules = ruleSettingsOf(ctx, io);
   const evidence = await evidenceFor(values, ctx, io, { progress: true });

@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
 import { createRunFinder, listenersOf, needsTracking, trackRun, type ProcessIdentity } from '../../actions/process-control.js';
 import { describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, parentChains, startMarked } from '../../actions/supervise.js';
 import { renderLeftovers } from '../../render/supervise.js';
 import { createHost } from '../../host/host.js';
 import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
-import { EXIT, UsageError } from '../errors.js';
+import { checkCommand, EXIT, spawnFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'guard',
@@ -33,13 +33,14 @@ watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.
   ],
   exit: `Exit status: 1 when anything was left behind (also with --clean: the leak is the failure);
 otherwise CMD's own status (128 + the signal's number when a signal ended it); 2 for a usage
-error or when CMD could not be started. Nothing is printed when nothing was left.`,
+error; 127 when CMD is not found, 126 when it is not executable (as a shell says it), with
+nothing started. Nothing is printed when nothing was left.`,
 });
 
 const SETTLE_POLL_MS = 100;
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
@@ -54,6 +55,8 @@ export async function run(args: string[], io: Io): Promise<number> {
       throw new UsageError(`--allow "${p}": not a valid regular expression: ${(e as Error).message}`);
     }
   });
+  // Said before anything starts (the watchdog too), as a shell says it: 127 not found, 126 not executable.
+  checkCommand(positionals, { cwd: io.cwd, env: io.env, shell: true });
   const host = createHost({ env: io.env });
   const runId = newRunId();
 
@@ -61,8 +64,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   try {
     started = await startMarked(positionals, { cwd: io.cwd, env: io.env, runId });
   } catch (e) {
-    io.stderr(`rerun-doctor guard: cannot start ${positionals[0]}: ${(e as Error).message}\n`);
-    return EXIT.usage;
+    throw spawnFailure(positionals[0]!, e, { shell: true });
   }
   const leader = await leaderRef(host, started);
   const finder = createRunFinder(host, { runId, leader, pgid: started.pid });

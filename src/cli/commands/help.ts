@@ -1,9 +1,9 @@
 // `rerun-doctor help [COMMAND]`: a command's help, as `COMMAND --help` prints it; alone, the usage.
-import { parseArgs } from 'node:util';
 import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { COMMAND_NAMES, COMMANDS, isCommand, usage } from '../registry.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'help',
@@ -21,7 +21,7 @@ export const spec = defineCommand({
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
 import type { ExpositionFormat } from '../../model/metrics.js';
 import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
@@ -9,11 +8,13 @@ import { renderMetrics } from '../../render/metrics.js';
 import { makeStyle } from '../../render/style.js';
 import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
+import { parseUrl } from '../../config/flag-values.js';
 import { makeContext, parsePortList, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { SCRAPE_FLAGS } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'metrics',
@@ -35,6 +36,7 @@ is documented in docs/metrics.md.`,
     'no-grpc': configFlag('no-grpc'),
   },
   common: true,
+  positionals: { value: 'URL' },
   examples: [
     { run: 'rerun-doctor metrics', does: 'the key metrics first (tokenize time, request latency…), then the rest' },
     { run: 'rerun-doctor metrics http://127.0.0.1:9100/metrics --no-grpc', does: 'metrics on another port, without asking a gRPC port' },
@@ -82,7 +84,7 @@ export function grpcTarget(url: string, port: number): { host: string; port: num
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
@@ -90,7 +92,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`metrics: expected at most one URL, got "${positionals.join(' ')}"`);
   const ctx = makeContext(values, io);
   const settings = scrapeSettings(values, ctx);
-  const url = positionals[0] ?? ctx.config.metricsUrl;
+  const url = positionals[0] !== undefined ? parseUrl(positionals[0], 'metrics URL') : ctx.config.metricsUrl;
   const [scrape, grpc] = await Promise.all([
     scrapeMetrics(ctx.host, url, settings),
     settings.grpcPort === null ? Promise.resolve<GrpcHealth | null>(null) : checkGrpcHealth(grpcTarget(url, settings.grpcPort), { timeoutMs: settings.timeoutMs }),

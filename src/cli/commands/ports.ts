@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { portReports } from '../../census/ports.js';
 import { portsJson } from '../../render/json.js';
 import { renderPorts } from '../../render/ports.js';
@@ -14,6 +13,7 @@ import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
 import { redactCensus } from '../../evidence/share.js';
 import { REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'ports',
@@ -35,6 +35,7 @@ ${SHAREABLE_NOTE}`,
     timeout: configFlag('timeout', 'for the gRPC health check'),
   },
   common: true,
+  positionals: { value: 'PORT' },
   examples: [
     { run: 'rerun-doctor ports', does: 'the watched ports: who holds them, and whether an orphan does' },
     { run: 'rerun-doctor ports 50051 8080 --wide --redact', does: 'these two ports, command lines not cut, their secrets as [REDACTED]' },
@@ -46,7 +47,7 @@ or internal error.`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
@@ -55,6 +56,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   checkEvidenceFlags(values);
   if (values.from !== undefined && values['grpc-port'] !== undefined) throw new UsageError('--grpc-port cannot be used with --from: a saved document cannot be asked for its health');
   const ctx = makeContext(values, io, asked);
+  let grpcPort = ctx.config.grpcPort;
+  if (values['grpc-port'] !== undefined) grpcPort = parsePortList([values['grpc-port']], '--grpc-port')[0]!;
+  const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, '--timeout', { minMs: 10 }) : ctx.config.thresholds.metricsTimeoutSeconds * 1000;
   const shown = await censusFor(values, ctx);
   // Judged on the real argv; with --redact, printed redacted (the port holders' argv come from the census).
   const redacted = values.redact ? redactCensus(shown.census) : null;
@@ -67,11 +71,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const ports = asked.length > 0 ? asked : shown.ports;
   const reports = portReports(census, ports, shown.ports.concat(asked));
   // An old server still answering, or a hung process holding the port: ask the gRPC port.
-  let grpcPort = ctx.config.grpcPort;
-  if (values['grpc-port'] !== undefined) grpcPort = parsePortList([values['grpc-port']], '--grpc-port')[0]!;
   // A replay is not this machine: nothing is asked.
   if (values['no-grpc'] || shown.from !== null) grpcPort = null;
-  const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, '--timeout', { minMs: 10 }) : ctx.config.thresholds.metricsTimeoutSeconds * 1000;
   const grpc = new Map<number, GrpcHealth>();
   const grpcReport = reports.find((r) => r.port === grpcPort && r.sockets.length > 0);
   if (grpcReport) {

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { procsJson } from '../../render/json.js';
 import { renderProcs } from '../../render/procs.js';
 import { makeStyle } from '../../render/style.js';
@@ -9,6 +8,7 @@ import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
 import { redactCensus } from '../../evidence/share.js';
 import { REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'procs',
@@ -36,7 +36,7 @@ usage or internal error. Other projects' runs are shown, marked, and do not chan
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
+  const { values } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { runCheck, type CheckResult } from '../../actions/run-check.js';
 import { checkResultJson, rerunJson } from '../../render/json.js';
 import { renderRerun, rerunTrend } from '../../render/rerun.js';
@@ -9,6 +8,7 @@ import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { withInterrupt } from '../interrupt.js';
 import { useColor, type Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 import { version } from '../../version.js';
 import { CHECK_FLAGS, checkOptions } from './check.js';
 
@@ -39,13 +39,14 @@ or a run could not be checked.`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
   }
-  const k = Number(values.n ?? 'x');
-  if (!Number.isInteger(k) || k < 2 || k > 50) throw new UsageError(`-n "${values.n ?? ''}" is not a run count: expected an integer 2-50`);
+  if (values.n === undefined) throw new UsageError('rerun: -n K is required: the number of runs, 2-50 (e.g. rerun-doctor rerun -n 5 -- python -m src.main)');
+  const k = Number(values.n);
+  if (!Number.isInteger(k) || k < 2 || k > 50) throw new UsageError(`-n "${values.n}" is not a run count: expected an integer 2-50`);
   const ctx = makeContext(values, io);
   const s = makeStyle(useColor(io));
   const o = checkOptions(values, positionals, ctx, io, () => {});

@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
 import { createRunFinder, needsTracking, trackRun } from '../../actions/process-control.js';
 import { describeLeftovers, endRun, exitStatus, forwardSignals, leaderRef, newRunId, startMarked, startWatchdog } from '../../actions/supervise.js';
 import { createHost } from '../../host/host.js';
 import { cleanedLine } from '../../render/supervise.js';
 import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
-import { EXIT, UsageError } from '../errors.js';
+import { checkCommand, EXIT, spawnFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
   name: 'run',
@@ -28,18 +28,21 @@ watched while CMD runs, so a double-forked daemon escapes there (docs/run-guard.
     { run: 'rerun-doctor run --grace 15s -- python -m src.main --workers 4', does: 'give the workers 15 s to finish before SIGKILL' },
     { run: 'rerun-doctor run -- bash start.sh', does: 'a start script: everything it launches is ended with it' },
   ],
-  exit: `Exit status: CMD's own (128 + the signal's number when a signal ended it); 2 for a usage error
-or when CMD could not be started. One line on stderr says what was ended, if anything.`,
+  exit: `Exit status: CMD's own (128 + the signal's number when a signal ended it); 2 for a usage error;
+127 when CMD is not found, 126 when it is not executable (as a shell says it), with nothing started.
+One line on stderr says what was ended, if anything.`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
   }
   if (positionals.length === 0) throw new UsageError('run: expected the command after --, e.g. rerun-doctor run -- python -m src.main');
   const graceMs = parseDuration(values.grace ?? '5s', '--grace', { minMs: 0 });
+  // Said before anything starts (the watchdog too), as a shell says it: 127 not found, 126 not executable.
+  checkCommand(positionals, { cwd: io.cwd, env: io.env, shell: true });
   const host = createHost({ env: io.env });
   const runId = newRunId();
 
@@ -50,8 +53,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     started = await startMarked(positionals, { cwd: io.cwd, env: io.env, runId });
   } catch (e) {
     watchdog.release();
-    io.stderr(`rerun-doctor run: cannot start ${positionals[0]}: ${(e as Error).message}\n`);
-    return EXIT.usage;
+    throw spawnFailure(positionals[0]!, e, { shell: true });
   }
   const leader = await leaderRef(host, started);
   watchdog.setGroup(started.pid, leader);

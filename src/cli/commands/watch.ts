@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { Census } from '../../model/census.js';
 import { makeStyle } from '../../render/style.js';
 import { procLine, procView } from '../../render/watch-procs.js';
@@ -12,6 +11,9 @@ import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { version } from '../../version.js';
 import { SCRAPE_FLAGS } from '../shared-flags.js';
+import { parseCommandArgs } from '../parse.js';
+import { parseUrl } from '../../config/flag-values.js';
+import { scrapeSettings } from './metrics.js';
 
 export const spec = defineCommand({
   name: 'watch',
@@ -63,7 +65,7 @@ interface Watcher<R> {
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(spec, args);
   if (values.help) {
     io.stdout(spec.help);
     return EXIT.ok;
@@ -80,6 +82,9 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count "${values.count}" is not a sample count: expected an integer ≥ 1`);
   }
   const durationMs = values.duration !== undefined ? parseDuration(values.duration, '--duration') : null;
+  // The scrape's flags and the URL are checked for procs too: a mistake is said, not ignored.
+  scrapeSettings(values, ctx);
+  if (what === 'metrics' && rest[0] !== undefined) parseUrl(rest[0], 'watch metrics URL');
   const style = makeStyle(useColor(io));
   const width = io.columns ?? 100;
 
