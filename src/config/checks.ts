@@ -80,11 +80,16 @@ export const checkStateDir: Check<string | null> = (value, ctx, key) => {
   return resolve(ctx.baseDir, value);
 };
 
+/** The longest duration a config key takes, as the flags' (src/cli/duration.ts): 24 days. */
+export const MAX_SECONDS = 24 * 24 * 3600;
+
 /** Seconds: > 0, or >= 0 where zero means "do not wait". */
 export function seconds(opts: { zero: boolean }): Check<number> {
   return (value, ctx, key) => {
     const ok = typeof value === 'number' && Number.isFinite(value) && (opts.zero ? value >= 0 : value > 0);
     if (!ok) fail(ctx, key, `must be a number ${opts.zero ? '>= 0' : '> 0'} (seconds), got ${describe(value, ctx)}`);
+    // Node's timers hold at most 2^31-1 ms and fire at once beyond it: the flags' limit (24 days).
+    if ((value as number) > MAX_SECONDS) fail(ctx, key, `must be at most ${MAX_SECONDS} seconds (24 days), got ${describe(value, ctx)}`);
     return value as number;
   };
 }

@@ -359,6 +359,8 @@ test('wrong types: server-pattern, state-dir, thresholds and its fields', () => 
     [json({ thresholds: { 'generation-gap-seconds': 0 } }), 'thresholds.generation-gap-seconds', /"thresholds\.generation-gap-seconds" must be a number > 0 \(seconds\), got 0$/],
     ['[tool.rerun-doctor]\nthresholds.generation-gap-seconds = inf\n', 'thresholds.generation-gap-seconds', /got Infinity$/],
     ['[tool.rerun-doctor]\nstate-dir = 1979-05-27\n', 'state-dir', /got a date$/],
+    // Node's timers fire at once past 2^31-1 ms: a file's durations are capped as the flags' are.
+    [json({ thresholds: { 'watch-interval-seconds': 3_000_000 } }), 'thresholds.watch-interval-seconds', /"thresholds\.watch-interval-seconds" must be at most 2073600 seconds \(24 days\), got 3000000$/],
   ];
   for (const [content, key, re] of cases) {
     const e = loadError(content);
