@@ -41,7 +41,7 @@ export interface Exposition {
 }
 
 /** Why a scrape gave no metrics (docs/metrics.md: each kind has its exit status). */
-export type ScrapeFailureKind = 'bad-url' | 'refused' | 'timeout' | 'network' | 'redirects' | 'too-large' | 'bad-encoding' | 'http-status' | 'not-metrics' | 'malformed';
+export type ScrapeFailureKind = 'bad-url' | 'refused' | 'timeout' | 'network' | 'redirects' | 'not-http' | 'tls' | 'too-large' | 'bad-encoding' | 'http-status' | 'not-metrics' | 'malformed';
 
 /** `{model="x",le="5"}`, or '' without labels: a series' labels as Prometheus writes them. */
 export const labelsText = (l: Record<string, string>) => (Object.keys(l).length === 0 ? '' : `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',')}}`);

@@ -1,6 +1,7 @@
 // One scrape of a metrics endpoint: GET with Prometheus' content negotiation, then parse.
 // Every failure is a value with a kind, a one-line message and (for a malformed body) the line.
 import type { Host } from '../host/host.js';
+import { oneLine } from '../host/http.js';
 import type { Exposition, ExpositionFormat } from '../model/metrics.js';
 import { ExpositionError, formatFromContentType, parseExposition } from '../os/any/prom-text.js';
 
@@ -49,6 +50,8 @@ export const SCRAPE_EXIT: Record<ScrapeFailureKind, number> = {
   timeout: 3,
   network: 3,
   redirects: 4,
+  'not-http': 4,
+  tls: 4,
   'too-large': 4,
   'bad-encoding': 4,
   'http-status': 4,
@@ -76,7 +79,7 @@ export async function scrapeMetrics(host: Host, url: string, opts: ScrapeOptions
   if (!r.ok) return { ok: false, url, takenAt, kind: r.kind, message: r.message, durationMs: r.durationMs };
   const via = r.redirects.length > 0 ? ` (redirected to ${r.url})` : '';
   if (r.status !== 200) {
-    const first = r.body.trim().split('\n')[0]?.slice(0, 120) ?? '';
+    const first = oneLine(r.body.trim().split('\n', 1)[0]?.slice(0, 400) ?? '', 120);
     return { ok: false, url, takenAt, kind: 'http-status', message: `HTTP ${r.status}${via}${first ? `: ${first}` : ''}`, durationMs: r.durationMs };
   }
   const other = looksLike(r.body, r.contentType);
