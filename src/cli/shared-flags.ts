@@ -14,5 +14,6 @@ export const WIDE = { type: 'boolean', help: 'do not cut command lines to the te
 export const SCRAPE_FLAGS = {
   timeout: configFlag('timeout', 'for each scrape'),
   'max-bytes': configFlag('max-bytes'),
+  'max-series': configFlag('max-series'),
   format: { type: 'string', value: 'F', choices: ['openmetrics', 'prometheus', 'any'], help: 'ask for OpenMetrics or Prometheus text only', defaultText: 'any: either' },
 } as const satisfies FlagTable;

@@ -5,6 +5,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createGunzip } from 'node:zlib';
+import { oneLine } from '../model/text.js';
 
 export type HttpFailure =
   | { kind: 'bad-url'; message: string }
@@ -262,11 +263,4 @@ function peerHint(raw: unknown): string {
   if (raw.length >= 9 && (raw[3] === 0x04 || raw[3] === 0x07) && raw[0] === 0) return ' (it answered with HTTP/2 frames: a gRPC port?)';
   const text = raw.subarray(0, 40).toString('latin1');
   return ` (it sent ${JSON.stringify(oneLine(text))}${raw.length > 40 ? '…' : ''})`;
-}
-
-/** One line of at most `max` characters: control characters (newlines, escapes) become spaces. */
-export function oneLine(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

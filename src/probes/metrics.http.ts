@@ -1,7 +1,7 @@
 // One scrape of a metrics endpoint: GET with Prometheus' content negotiation, then parse.
 // Every failure is a value with a kind, a one-line message and (for a malformed body) the line.
 import type { Host } from '../host/host.js';
-import { oneLine } from '../host/http.js';
+import { detach, oneLine } from '../model/text.js';
 import type { Exposition, ExpositionFormat } from '../model/metrics.js';
 import { ExpositionError, formatFromContentType, parseExposition } from '../os/any/prom-text.js';
 
@@ -41,6 +41,11 @@ export interface ScrapeOptions {
   timeoutMs?: number;
   maxBytes?: number;
   prefer?: ExpositionFormat | 'any';
+  /**
+   * Series summarised per scrape (thresholds.metrics-max-series). Not used by the GET: it travels
+   * with the scrape's settings to whatever summarises it (src/watch/metrics-sampler.ts, `metrics`).
+   */
+  maxSeries?: number;
 }
 
 /** Exit status per failure kind (docs/metrics.md): 3 unreachable, 4 a bad answer, 5 a malformed body. */
@@ -58,6 +63,20 @@ export const SCRAPE_EXIT: Record<ScrapeFailureKind, number> = {
   'not-metrics': 4,
   malformed: 5,
 };
+
+/** The first 40 lines of a body, each cut to 500 characters (a label value can be megabytes), as a string of its own. */
+function headOf(body: string): string {
+  const lines: string[] = [];
+  let pos = 0;
+  while (lines.length < 40 && pos < body.length) {
+    let nl = body.indexOf('\n', pos);
+    if (nl === -1) nl = body.length;
+    const line = body.slice(pos, Math.min(nl, pos + 500));
+    lines.push(nl - pos > 500 ? `${line}…(${nl - pos} chars)` : line);
+    pos = nl + 1;
+  }
+  return detach(lines.join('\n'));
+}
 
 function looksLike(body: string, contentType: string | null): 'html' | 'json' | null {
   const ct = (contentType ?? '').toLowerCase();
@@ -89,7 +108,7 @@ export async function scrapeMetrics(host: Host, url: string, opts: ScrapeOptions
   const format = formatFromContentType(r.contentType);
   try {
     const exposition = parseExposition(r.body, format);
-    const head = r.body.split('\n').slice(0, 40).join('\n');
+    const head = headOf(r.body);
     return { ok: true, url: r.url, takenAt, format, exposition, contentType: r.contentType, redirects: r.redirects, bytes: r.bytes, wireBytes: r.wireBytes, durationMs: r.durationMs, head };
   } catch (e) {
     if (e instanceof ExpositionError) {
