@@ -219,7 +219,7 @@ const NOT_TLS = /wrong version number|packet length too long|http request|unknow
  * A request error as one line that says what the peer is or is not, never a raw llhttp code or
  * an OpenSSL dump. The caller names the URL; the messages name the host and port.
  */
-export function requestFailure(url: URL, e: NodeJS.ErrnoException & { rawPacket?: unknown; reason?: unknown }): HttpFailure {
+function requestFailure(url: URL, e: NodeJS.ErrnoException & { rawPacket?: unknown; reason?: unknown }): HttpFailure {
   const code = e.code ?? '';
   const where = url.host;
   if (code === 'ECONNREFUSED') return { kind: 'refused', message: `connection refused: nothing listens on ${where}` };

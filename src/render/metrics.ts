@@ -86,7 +86,7 @@ export function renderMetrics(
   const s = o.style;
   const out: string[] = [];
   const fmt = expo.format === 'openmetrics-1.0.0' ? 'OpenMetrics 1.0' : 'Prometheus text 0.0.4';
-  const count = o.series ? ` · ${o.series.total.toLocaleString('en-US')} series` : '';
+  const count = o.series && o.series.dropped > 0 ? ` · ${o.series.total.toLocaleString('en-US')} series, ${(o.series.total - o.series.dropped).toLocaleString('en-US')} summarised` : '';
   out.push(`${s.bold(o.url)} · ${fmt} · ${formatBytes(o.bytes)} in ${o.durationMs.toFixed(0)} ms · ${expo.families.length} families${count}`);
   if (o.redirects && o.redirects.length > 0) out.push(s.dim(`redirected: ${[o.requested ?? '', ...o.redirects].join(' → ')}`));
   if (o.duplicates) out.push(s.yellow(duplicatesText(o.duplicates)));
