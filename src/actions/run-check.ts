@@ -107,7 +107,7 @@ async function runCheckInner(ctx: CheckTarget, o: CheckOptions, onStarted: (s: S
   const session = evidenceSession(host, {
     census: ctx.classify,
     instances: ctx.config.instances,
-    metrics: o.metrics ? { url: o.metricsUrl, samples: 2, intervalMs: 0, scrape: { timeoutMs: t.metricsTimeoutSeconds * 1000, maxBytes: t.metricsMaxBytes }, keyMetrics: ctx.config.keyMetrics } : null,
+    metrics: o.metrics ? { url: o.metricsUrl, samples: 2, intervalMs: 0, scrape: { timeoutMs: t.metricsTimeoutSeconds * 1000, maxBytes: t.metricsMaxBytes, maxSeries: t.metricsMaxSeries }, keyMetrics: ctx.config.keyMetrics } : null,
     metricsOff: 'not sampled (--no-metrics)',
     historyFile: null,
   });

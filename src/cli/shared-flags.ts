@@ -21,5 +21,6 @@ output, redacted and trimmed to what the diagnosis reads.`;
 export const SCRAPE_FLAGS = {
   timeout: configFlag('timeout', 'for each scrape'),
   'max-bytes': configFlag('max-bytes'),
+  'max-series': configFlag('max-series'),
   format: { type: 'string', value: 'F', choices: ['openmetrics', 'prometheus', 'any'], help: 'ask for OpenMetrics or Prometheus text only', defaultText: 'any: either' },
 } as const satisfies FlagTable;

@@ -99,6 +99,12 @@ export const checkBytes: Check<number> = (value, ctx, key) => {
   return value;
 };
 
+/** A count of series: an integer from 1 to 10,000,000 (more would only hide that the limit is off). */
+export const checkSeriesLimit: Check<number> = (value, ctx, key) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > 10_000_000) fail(ctx, key, `must be an integer from 1 to 10000000 (series per scrape), got ${describe(value, ctx)}`);
+  return value;
+};
+
 export const checkUrl: Check<string> = (value, ctx, key) => {
   if (typeof value !== 'string') fail(ctx, key, `must be a string (an http:// or https:// URL), got ${describe(value, ctx)}`);
   let u: URL;

@@ -12,6 +12,7 @@ import {
   checkPatternList,
   checkPorts,
   checkRules,
+  checkSeriesLimit,
   checkStateDir,
   checkUrl,
   seconds,
@@ -218,6 +219,19 @@ export const CONFIG_SCHEMA = {
         defaultDoc: '`33554432` (32 MiB)',
         help: 'the largest metrics body read, after gunzip',
         flags: [{ name: 'max-bytes', value: 'N', help: 'the largest metrics body read, after gunzip', defaultText: '33554432: 32 MiB' }],
+      }),
+      metricsMaxSeries: key({
+        key: 'metrics-max-series',
+        type: 'integer 1–10000000',
+        check: checkSeriesLimit,
+        default: 10_000,
+        help: 'the most series summarised and kept per metrics scrape (the key metrics first); the rest are counted and reported as dropped',
+        doc:
+          "A watch keeps what its view needs of every sample, so this bounds its memory: at most this many series' interval values per sample, " +
+          'and of the last scrape only those series to difference the next against. 10,000 is several times what an inference server exports ' +
+          '(vLLM, Triton and DCGM export hundreds to a few thousand); an endpoint with a series per request or per user id is cut, and says so. ' +
+          'See docs/metrics.md, "Limits".',
+        flags: [{ name: 'max-series', value: 'N', help: 'the most series summarised per scrape (key metrics first)', defaultText: '10000' }],
       }),
       watchIntervalSeconds: key({
         key: 'watch-interval-seconds',

@@ -23,6 +23,7 @@ import { historyEntryProblem } from '../state/records.js';
 import { readNdjson, skippedNote, StateError, type Skipped } from '../state/store.js';
 import { version } from '../version.js';
 import type { MetricsSample } from '../model/metrics-sample.js';
+import { duplicatesText } from '../model/metrics.js';
 import { createMetricsSampler, type MetricsSampler } from '../watch/metrics-sampler.js';
 import type { KeyMetricName } from '../config/config.js';
 import { environmentInfo } from './environment.js';
@@ -93,6 +94,15 @@ function metricsOutcome(plan: EvidencePlan, samples: MetricsSample[], head: stri
     return last === undefined || last.kind === 'refused' ? unavailable(reason, `GET ${url}`) : failed(reason, `GET ${url}`);
   }
   const issues: SnapshotIssue[] = bad.map((s) => ({ probe: 'metrics', kind: 'failed', message: `scrape at ${s.t}: ${s.kind}: ${s.message}` }));
+  // What the samples left out, said once each: duplicate samples (dropped as Prometheus drops
+  // them) and series over the limit per scrape.
+  const dup = good.find((s): s is Extract<MetricsSample, { ok: true }> => s.ok && s.duplicates !== undefined);
+  if (dup?.ok && dup.duplicates) issues.push({ probe: 'metrics', kind: 'parse', message: `scrape at ${dup.t}: ${duplicatesText(dup.duplicates)}` });
+  const limit = plan.metrics.scrape.maxSeries;
+  const cut = limit === undefined ? undefined : good.find((s): s is Extract<MetricsSample, { ok: true }> => s.ok && (s.seriesTotal ?? 0) > limit);
+  if (cut?.ok && limit !== undefined) {
+    issues.push({ probe: 'metrics', kind: 'parse', message: `scrape at ${cut.t}: ${cut.seriesTotal} series, ${cut.seriesTotal! - limit} over the limit of ${limit} per scrape dropped (the key metrics are kept; thresholds.metrics-max-series)` });
+  }
   return ok({ url, samples, head }, `GET ${url}`, issues);
 }
 

@@ -28,7 +28,7 @@ export function evidencePlan(config: Config, root: string, census: ClassifyOptio
   return {
     census,
     instances: config.instances,
-    metrics: c.metrics && c.samples > 0 ? { url: c.metricsUrl ?? config.metricsUrl, samples: c.samples, intervalMs: c.intervalMs, scrape: c.scrape ?? { timeoutMs: t.metricsTimeoutSeconds * 1000, maxBytes: t.metricsMaxBytes }, keyMetrics: config.keyMetrics } : null,
+    metrics: c.metrics && c.samples > 0 ? { url: c.metricsUrl ?? config.metricsUrl, samples: c.samples, intervalMs: c.intervalMs, scrape: c.scrape ?? { timeoutMs: t.metricsTimeoutSeconds * 1000, maxBytes: t.metricsMaxBytes, maxSeries: t.metricsMaxSeries }, keyMetrics: config.keyMetrics } : null,
     metricsOff: 'not sampled (--no-metrics)',
     historyFile: historyFileOf(config, root, env),
     environment: c.environment,
@@ -64,7 +64,7 @@ export function evidencePlanFor(c: EvidencePlanChoices = {}): EvidencePlan {
   return {
     census,
     instances: c.instances ?? null,
-    metrics: m === null ? null : { url: m.url ?? d.metricsUrl, samples: m.samples ?? 3, intervalMs: m.intervalMs ?? d.thresholds.watchIntervalSeconds * 1000, scrape: { timeoutMs: d.thresholds.metricsTimeoutSeconds * 1000, maxBytes: d.thresholds.metricsMaxBytes }, keyMetrics: {} },
+    metrics: m === null ? null : { url: m.url ?? d.metricsUrl, samples: m.samples ?? 3, intervalMs: m.intervalMs ?? d.thresholds.watchIntervalSeconds * 1000, scrape: { timeoutMs: d.thresholds.metricsTimeoutSeconds * 1000, maxBytes: d.thresholds.metricsMaxBytes, maxSeries: d.thresholds.metricsMaxSeries }, keyMetrics: {} },
     metricsOff: 'not sampled (metrics: false)',
     historyFile: c.historyFile ?? null,
   };

@@ -1,22 +1,12 @@
 // Interval summaries: per-series values between two scrapes (increases, rates, the interval's own
 // quantiles from bucket deltas), with server restarts recognised as resets. Pure: the caller
 // passes the interval's length.
-import type { Exposition, MetricFamily } from '../model/metrics.js';
+import type { Exposition } from '../model/metrics.js';
 import { histogramQuantile, type Bucket } from './histogram-quantile.js';
-import { companionsOf, countOf, labelsKey, seriesOf, setQuantiles, type Series } from './series.js';
+import { countOf, setQuantiles, type Series } from './series.js';
 import type { IntervalSummary } from '../model/metrics-summary.js';
+import { rowLabels, selectSeries, seriesTable, tableKey, type Selection, type SeriesTable } from './select.js';
 import { unitOf } from './units.js';
-
-function seriesIndex(exposition: Exposition): Map<string, { family: MetricFamily; series: Map<string, Series> }> {
-  const index = new Map<string, { family: MetricFamily; series: Map<string, Series> }>();
-  const companions = companionsOf(exposition);
-  for (const family of exposition.families) {
-    const series = new Map<string, Series>();
-    for (const s of seriesOf(family, companions)) series.set(labelsKey(s.labels), s);
-    index.set(family.name, { family, series });
-  }
-  return index;
-}
 
 /** The per-second rate, or undefined when the interval has no length to divide by. */
 function perSecond(delta: number, seconds: number): number | undefined {
@@ -35,18 +25,32 @@ function createdMoved(prev: Series, cur: Series): boolean {
  * with the server's quantiles; gauges their value and change. Series only in `prev` are dropped.
  */
 export function intervalSummaries(prev: Exposition, cur: Exposition, seconds: number): IntervalSummary[] {
-  const before = seriesIndex(prev);
-  const companions = companionsOf(cur);
+  return intervalRows(seriesTable(selectSeries(prev)), selectSeries(cur), seconds).rows;
+}
+
+/**
+ * intervalSummaries for the series kept of `cur`, against what was kept of the scrape before.
+ * A series that the earlier table does not have is new (counted from zero) when the table holds
+ * everything the earlier scrape had of its family; when the limit cut the earlier scrape there,
+ * the series may simply not have been kept, so it gets no row this time (`notCompared`), and is
+ * differenced from the next scrape on.
+ */
+export function intervalRows(prev: SeriesTable, cur: Selection, seconds: number): { rows: IntervalSummary[]; notCompared: number } {
   const out: IntervalSummary[] = [];
-  for (const family of cur.families) {
-    if (companions.folded.has(family.name)) continue;
+  let notCompared = 0;
+  for (const { family, series } of cur.families) {
     const unit = unitOf(family.name, family.unit).unit;
-    const earlier = before.get(family.name);
+    const earlier = prev.families.get(family.name);
     // A family whose type changed between scrapes is a different metric: every series is new.
-    const sameType = earlier !== undefined && earlier.family.type === family.type;
-    for (const s of seriesOf(family, companions)) {
-      const p = sameType ? earlier.series.get(labelsKey(s.labels)) : undefined;
-      const base: IntervalSummary = { family: family.name, type: family.type, labels: s.labels, unit, seconds, isNew: p === undefined, reset: false };
+    const sameType = earlier !== undefined && earlier.type === family.type;
+    const knownNew = earlier === undefined ? prev.complete : !sameType || earlier.complete;
+    for (const s of series) {
+      const p = sameType ? earlier.series.get(tableKey(s.labels)) : undefined;
+      if (p === undefined && !knownNew) {
+        notCompared++;
+        continue;
+      }
+      const base: IntervalSummary = { family: family.name, type: family.type, ...rowLabels(s.labels), unit, seconds, isNew: p === undefined, reset: false };
       switch (family.type) {
         case 'counter':
           out.push(counterInterval(base, p, s));
@@ -63,7 +67,7 @@ export function intervalSummaries(prev: Exposition, cur: Exposition, seconds: nu
       }
     }
   }
-  return out;
+  return { rows: out, notCompared };
 }
 
 function counterInterval(out: IntervalSummary, prev: Series | undefined, cur: Series): IntervalSummary {

@@ -2,8 +2,9 @@
 // (re)started. Pure.
 import type { Exposition } from '../model/metrics.js';
 import { histogramQuantile } from './histogram-quantile.js';
-import { companionsOf, countOf, seriesOf, setQuantiles } from './series.js';
+import { countOf, setQuantiles } from './series.js';
 import type { MetricSummary } from '../model/metrics-summary.js';
+import { rowLabels, selectSeries, type Selection } from './select.js';
 import { unitOf } from './units.js';
 
 /**
@@ -11,13 +12,16 @@ import { unitOf } from './units.js';
  * gauges that prometheus_client adds to 0.0.4 text are folded into their families, not listed.
  */
 export function summarizeFamilies(exposition: Exposition): MetricSummary[] {
+  return summarizeSelection(selectSeries(exposition));
+}
+
+/** One summary per series kept by selectSeries, in the same order. */
+export function summarizeSelection(selection: Selection): MetricSummary[] {
   const out: MetricSummary[] = [];
-  const companions = companionsOf(exposition);
-  for (const family of exposition.families) {
-    if (companions.folded.has(family.name)) continue;
+  for (const { family, series } of selection.families) {
     const unit = unitOf(family.name, family.unit).unit;
-    for (const s of seriesOf(family, companions)) {
-      const m: MetricSummary = { family: family.name, type: family.type, labels: s.labels, unit };
+    for (const s of series) {
+      const m: MetricSummary = { family: family.name, type: family.type, ...rowLabels(s.labels), unit };
       if (family.type === 'histogram' || family.type === 'gaugehistogram' || family.type === 'summary') {
         const count = family.type === 'summary' ? s.count : countOf(s);
         if (count !== undefined) m.count = count;

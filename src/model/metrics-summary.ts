@@ -12,8 +12,10 @@ export type Unit = 'ms' | 's' | 'us' | 'bytes' | 'mib' | 'ratio' | 'percent';
 export interface MetricSummary {
   family: string;
   type: MetricType;
-  /** The series' labels (`le` and `quantile` removed). */
+  /** The series' labels (`le` and `quantile` removed), each value cut to its first 256 characters. */
   labels: Labels;
+  /** The full length of each label value that was cut (a label value can be megabytes); absent when none was. */
+  labelLengths?: Record<string, number>;
   unit: Unit | null;
   /** Counters (the running total), gauges, untyped/unknown, info, stateset. */
   value?: number;
@@ -32,7 +34,9 @@ export interface MetricSummary {
 export interface IntervalSummary {
   family: string;
   type: MetricType;
+  /** As in MetricSummary: values cut to 256 characters, their full lengths in labelLengths. */
   labels: Labels;
+  labelLengths?: Record<string, number>;
   unit: Unit | null;
   /** The interval's length, as given. */
   seconds: number;

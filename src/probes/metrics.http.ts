@@ -1,6 +1,7 @@
 // One scrape of a metrics endpoint: GET with Prometheus' content negotiation, then parse.
 // Every failure is a value with a kind, a one-line message and (for a malformed body) the line.
 import type { Host } from '../host/host.js';
+import { detach, oneLine } from '../model/text.js';
 import type { Exposition, ExpositionFormat } from '../model/metrics.js';
 import { ExpositionError, formatFromContentType, parseExposition } from '../os/any/prom-text.js';
 
@@ -40,6 +41,11 @@ export interface ScrapeOptions {
   timeoutMs?: number;
   maxBytes?: number;
   prefer?: ExpositionFormat | 'any';
+  /**
+   * Series summarised per scrape (thresholds.metrics-max-series). Not used by the GET: it travels
+   * with the scrape's settings to whatever summarises it (src/watch/metrics-sampler.ts, `metrics`).
+   */
+  maxSeries?: number;
 }
 
 /** Exit status per failure kind (docs/metrics.md): 3 unreachable, 4 a bad answer, 5 a malformed body. */
@@ -49,12 +55,28 @@ export const SCRAPE_EXIT: Record<ScrapeFailureKind, number> = {
   timeout: 3,
   network: 3,
   redirects: 4,
+  'not-http': 4,
+  tls: 4,
   'too-large': 4,
   'bad-encoding': 4,
   'http-status': 4,
   'not-metrics': 4,
   malformed: 5,
 };
+
+/** The first 40 lines of a body, each cut to 500 characters (a label value can be megabytes), as a string of its own. */
+function headOf(body: string): string {
+  const lines: string[] = [];
+  let pos = 0;
+  while (lines.length < 40 && pos < body.length) {
+    let nl = body.indexOf('\n', pos);
+    if (nl === -1) nl = body.length;
+    const line = body.slice(pos, Math.min(nl, pos + 500));
+    lines.push(nl - pos > 500 ? `${line}…(${nl - pos} chars)` : line);
+    pos = nl + 1;
+  }
+  return detach(lines.join('\n'));
+}
 
 function looksLike(body: string, contentType: string | null): 'html' | 'json' | null {
   const ct = (contentType ?? '').toLowerCase();
@@ -76,7 +98,7 @@ export async function scrapeMetrics(host: Host, url: string, opts: ScrapeOptions
   if (!r.ok) return { ok: false, url, takenAt, kind: r.kind, message: r.message, durationMs: r.durationMs };
   const via = r.redirects.length > 0 ? ` (redirected to ${r.url})` : '';
   if (r.status !== 200) {
-    const first = r.body.trim().split('\n')[0]?.slice(0, 120) ?? '';
+    const first = oneLine(r.body.trim().split('\n', 1)[0]?.slice(0, 400) ?? '', 120);
     return { ok: false, url, takenAt, kind: 'http-status', message: `HTTP ${r.status}${via}${first ? `: ${first}` : ''}`, durationMs: r.durationMs };
   }
   const other = looksLike(r.body, r.contentType);
@@ -86,7 +108,7 @@ export async function scrapeMetrics(host: Host, url: string, opts: ScrapeOptions
   const format = formatFromContentType(r.contentType);
   try {
     const exposition = parseExposition(r.body, format);
-    const head = r.body.split('\n').slice(0, 40).join('\n');
+    const head = headOf(r.body);
     return { ok: true, url: r.url, takenAt, format, exposition, contentType: r.contentType, redirects: r.redirects, bytes: r.bytes, wireBytes: r.wireBytes, durationMs: r.durationMs, head };
   } catch (e) {
     if (e instanceof ExpositionError) {

@@ -6,6 +6,7 @@ import type { Census, ClassifiedProcess, PortReport } from '../model/census.js';
 import { DIAGNOSIS_SCHEMA_VERSION, type Diagnosis } from '../model/diagnosis.js';
 import type { Evidence } from '../model/evidence.js';
 import type { MetricSummary } from '../model/metrics-summary.js';
+import type { Duplicates } from '../model/metrics.js';
 import type { GrpcHealth } from '../model/grpc.js';
 
 // 2: runs have status running | detached | orphaned with `current`, scope, cwd, tops and
@@ -110,8 +111,34 @@ export function metricsFailureJson(x: { url: string; takenAt: string; kind: stri
   return { schemaVersion: SCHEMA_VERSIONS.metrics, url: x.url, takenAt: x.takenAt, ok: false, error: { kind: x.kind, message: x.message, line: x.line }, grpc: x.grpc };
 }
 
-export function metricsJson(x: { url: string; takenAt: string; format: string; redirects: string[]; bytes: number; durationMs: number; grpc: GrpcHealth | null; key: unknown; metrics: MetricSummary[] }) {
-  return { schemaVersion: SCHEMA_VERSIONS.metrics, url: x.url, takenAt: x.takenAt, ok: true, format: x.format, redirects: x.redirects, bytes: x.bytes, durationMs: Math.round(x.durationMs * 10) / 10, grpc: x.grpc, key: x.key, metrics: x.metrics };
+export function metricsJson(x: {
+  url: string;
+  takenAt: string;
+  format: string;
+  redirects: string[];
+  bytes: number;
+  durationMs: number;
+  grpc: GrpcHealth | null;
+  key: unknown;
+  metrics: MetricSummary[];
+  series: { total: number; dropped: number; limit: number };
+  duplicates: Duplicates | null;
+}) {
+  return {
+    schemaVersion: SCHEMA_VERSIONS.metrics,
+    url: x.url,
+    takenAt: x.takenAt,
+    ok: true,
+    format: x.format,
+    redirects: x.redirects,
+    bytes: x.bytes,
+    durationMs: Math.round(x.durationMs * 10) / 10,
+    grpc: x.grpc,
+    key: x.key,
+    metrics: x.metrics,
+    series: x.series,
+    duplicates: x.duplicates,
+  };
 }
 
 /** A check's result as JSON: everything but the evidence document (check --save writes that). */

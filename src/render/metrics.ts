@@ -2,7 +2,8 @@
 import type { GrpcHealth } from '../model/grpc.js';
 import type { MetricSummary } from '../model/metrics-summary.js';
 import { keyEntries, type KeyEntry } from '../metrics/report.js';
-import type { Exposition } from '../model/metrics.js';
+export { duplicatesText };
+import { duplicatesText, labelsText, type Duplicates, type Exposition } from '../model/metrics.js';
 import { formatBytes } from './format.js';
 import type { Style } from './style.js';
 
@@ -32,10 +33,13 @@ export function withUnit(v: number | undefined, unit: string | null): string {
   }
 }
 
-const labelText = (l: Record<string, string>) => {
-  const e = Object.entries(l);
-  return e.length === 0 ? '' : `{${e.map(([k, v]) => `${k}="${v}"`).join(',')}}`;
-};
+/** `family{labels}` for a row, long label values cut (labelsText). */
+const seriesText = (m: MetricSummary) => `${m.family}${labelsText(m.labels, m.labelLengths)}`;
+
+/** The series a scrape had beyond the limit, in one line. */
+export function droppedText(dropped: number, limit: number): string {
+  return `${dropped} more series not summarised: over the limit of ${limit} series per scrape (--max-series, thresholds.metrics-max-series)`;
+}
 
 export function summaryText(s: MetricSummary): string {
   if (s.type === 'histogram' || s.type === 'summary' || s.type === 'gaugehistogram') {
@@ -65,12 +69,27 @@ export function renderMetrics(
   expo: Exposition,
   summaries: MetricSummary[],
   keys: KeyEntry<MetricSummary>[],
-  o: { style: Style; url: string; bytes: number; durationMs: number; grpc: GrpcHealth | null; all: boolean },
+  o: {
+    style: Style;
+    url: string;
+    /** The URL asked, and the redirects that led to `url` (each reported). */
+    requested?: string;
+    redirects?: string[];
+    bytes: number;
+    durationMs: number;
+    grpc: GrpcHealth | null;
+    all: boolean;
+    series?: { total: number; dropped: number; limit: number };
+    duplicates?: Duplicates | null;
+  },
 ): string {
   const s = o.style;
   const out: string[] = [];
   const fmt = expo.format === 'openmetrics-1.0.0' ? 'OpenMetrics 1.0' : 'Prometheus text 0.0.4';
-  out.push(`${s.bold(o.url)} · ${fmt} · ${formatBytes(o.bytes)} in ${o.durationMs.toFixed(0)} ms · ${expo.families.length} families`);
+  const count = o.series && o.series.dropped > 0 ? ` · ${o.series.total.toLocaleString('en-US')} series, ${(o.series.total - o.series.dropped).toLocaleString('en-US')} summarised` : '';
+  out.push(`${s.bold(o.url)} · ${fmt} · ${formatBytes(o.bytes)} in ${o.durationMs.toFixed(0)} ms · ${expo.families.length} families${count}`);
+  if (o.redirects && o.redirects.length > 0) out.push(s.dim(`redirected: ${[o.requested ?? '', ...o.redirects].join(' → ')}`));
+  if (o.duplicates) out.push(s.yellow(duplicatesText(o.duplicates)));
   if (o.grpc) out.push(grpcText(o.grpc, s));
   out.push('', s.bold('Key metrics'));
   const w = Math.max(...keys.map((k) => k.title.length));
@@ -81,14 +100,15 @@ export function renderMetrics(
       continue;
     }
     used.add(k.family);
-    for (const ser of k.series.slice(0, 8)) out.push(`  ${k.title.padEnd(w)}  ${ser.family}${labelText(ser.labels)}  ${summaryText(ser)}`);
+    for (const ser of k.series.slice(0, 8)) out.push(`  ${k.title.padEnd(w)}  ${seriesText(ser)}  ${summaryText(ser)}`);
     if (k.series.length > 8) out.push(`  ${''.padEnd(w)}  … and ${k.series.length - 8} more series`);
   }
   const rest = summaries.filter((m) => !used.has(m.family) && !m.family.endsWith('_created'));
   const shown = o.all ? rest : rest.slice(0, 30);
   out.push('', s.bold(`Other metrics (${rest.length} series)`));
-  for (const m of shown) out.push(`  ${m.family}${labelText(m.labels)}  ${summaryText(m)}`);
+  for (const m of shown) out.push(`  ${seriesText(m)}  ${summaryText(m)}`);
   if (shown.length < rest.length) out.push(s.dim(`  … ${rest.length - shown.length} more (--all shows them)`));
+  if (o.series && o.series.dropped > 0) out.push(s.yellow(`  … ${droppedText(o.series.dropped, o.series.limit)}`));
   return out.join('\n') + '\n';
 }
 

@@ -3,7 +3,7 @@
 import { labelsText } from '../model/metrics.js';
 import type { MetricsSample, Row } from '../model/metrics-sample.js';
 import type { IntervalSummary } from '../model/metrics-summary.js';
-import { withUnit } from './metrics.js';
+import { duplicatesText, withUnit } from './metrics.js';
 import { sparkline } from './sparkline.js';
 import type { Style } from './style.js';
 
@@ -37,20 +37,27 @@ function pairs(name: string, r: Row): string[] {
   return out;
 }
 
+/** The first few of a list, and how many more: a restart of a server with 10,000 series resets them all. */
+function few(list: string[], sep: string, n = 5): string {
+  return list.length <= n ? list.join(sep) : `${list.slice(0, n).join(sep)}${sep}…+${list.length - n}`;
+}
+
 export function metricsLine(s: MetricsSample): string {
   if (!s.ok) return `${s.t} metrics GAP ${s.kind} ${JSON.stringify(s.message)}`;
   const parts = [`${s.t} metrics ok`, `scrape=${s.scrapeMs.toFixed(0)}ms`];
   if (s.seconds === null) parts.push('first=totals');
-  if (s.resets.length > 0) parts.push(`reset=${s.resets.join(',')}`);
+  if (s.resets.length > 0) parts.push(`reset=${few(s.resets, ',')}`);
+  if (s.seriesDropped) parts.push(`series=${s.seriesTotal! - s.seriesDropped}/${s.seriesTotal} dropped=${s.seriesDropped}`);
+  if (s.duplicates) parts.push(`duplicates=${s.duplicates.count}`);
   for (const k of s.keys) {
     const first = k.series[0];
     if (!first) continue;
-    parts.push(...pairs(k.family + labelsText(first.labels), first));
+    parts.push(...pairs(k.family + labelsText(first.labels, first.labelLengths), first));
   }
   return parts.join(' ');
 }
 
-export function metricsView(history: MetricsSample[], o: { style: Style; width: number; intervalMs: number; url: string }): string {
+export function metricsView(history: MetricsSample[], o: { style: Style; width: number; intervalMs: number; url: string; maxSeries?: number }): string {
   const s = o.style;
   const last = history[history.length - 1];
   const out = [s.bold(`rerun-doctor watch metrics ${o.url} · every ${o.intervalMs / 1000}s · ${history.length} sample${history.length === 1 ? '' : 's'} · Ctrl-C to stop`)];
@@ -59,7 +66,9 @@ export function metricsView(history: MetricsSample[], o: { style: Style; width: 
   const good = [...history].reverse().find((h): h is Extract<MetricsSample, { ok: true }> => h.ok);
   if (!good) return out.join('\n') + '\n';
   if (good.seconds === null) out.push(s.dim('first sample: totals since the server started; interval values from the next one'));
-  if (good.resets.length > 0) out.push(s.yellow(`counter reset (server restarted?): ${good.resets.join(', ')}`));
+  if (good.resets.length > 0) out.push(s.yellow(`counter reset (server restarted?): ${few(good.resets, ', ')}`));
+  if (good.seriesDropped) out.push(s.yellow(`series: ${good.seriesTotal! - good.seriesDropped} of ${good.seriesTotal} kept, ${good.seriesDropped} dropped (${o.maxSeries !== undefined ? `the limit is ${o.maxSeries} per scrape` : 'over the limit'}: --max-series, thresholds.metrics-max-series)`));
+  if (good.duplicates) out.push(s.yellow(duplicatesText(good.duplicates)));
   const w = Math.max(10, Math.min(40, o.width - 70));
   const nameW = Math.max(...good.keys.map((k) => k.title.length));
   for (const k of good.keys) {
@@ -71,7 +80,7 @@ export function metricsView(history: MetricsSample[], o: { style: Style; width: 
       const row = x.keys.find((y) => y.key === k.key)?.series[0];
       return row ? (headline(row).value ?? null) : null;
     });
-    out.push(`${k.title.padEnd(nameW)}  ${(k.family + labelsText(first.labels)).padEnd(28).slice(0, 40)}  ${h.text.padEnd(34)} ${sparkline(trail, w)}`);
+    out.push(`${k.title.padEnd(nameW)}  ${(k.family + labelsText(first.labels, first.labelLengths)).padEnd(28).slice(0, 40)}  ${h.text.padEnd(34)} ${sparkline(trail, w)}`);
   }
   out.push(s.dim(`scrape ${good.scrapeMs.toFixed(0)} ms, ${good.bytes} bytes`));
   return out.join('\n') + '\n';

@@ -52,7 +52,7 @@ const json = (v: unknown): string => JSON.stringify(v, null, 2);
 const METRICS_DEFAULTS = { metricsUrl: 'http://127.0.0.1:8080/metrics', grpcPort: 50051, keyMetrics: {} };
 // The rules key (issue 9) at its default.
 const RULES_DEFAULT = { rules: {} };
-const T = { metricsTimeoutSeconds: 2, metricsMaxBytes: 32 * 1024 * 1024, watchIntervalSeconds: 2 };
+const T = { metricsTimeoutSeconds: 2, metricsMaxBytes: 32 * 1024 * 1024, metricsMaxSeries: 10_000, watchIntervalSeconds: 2 };
 
 // ---- defaults and search ----
 
@@ -393,7 +393,7 @@ test('unknown key with a "did you mean" suggestion', () => {
 
   const nested = loadError(json({ thresholds: { 'settle-second': 1 } }));
   assert.equal(nested.key, 'thresholds.settle-second');
-  assert.match(nested.message, /"thresholds\.settle-second" is not a known key \(did you mean "settle-seconds"\?\); known keys: settle-seconds, generation-gap-seconds, metrics-timeout-seconds, metrics-max-bytes, watch-interval-seconds$/);
+  assert.match(nested.message, /"thresholds\.settle-second" is not a known key \(did you mean "settle-seconds"\?\); known keys: settle-seconds, generation-gap-seconds, metrics-timeout-seconds, metrics-max-bytes, metrics-max-series, watch-interval-seconds$/);
 
   const far = loadError(json({ banana: 1 }));
   assert.equal(far.message, 'rerun-doctor.json: "banana" is not a known key; known keys: ports, server-pattern, worker-patterns, instances, state-dir, metrics-url, grpc-port, key-metrics, thresholds, rules');
@@ -539,7 +539,7 @@ test('metrics keys: metrics-url, grpc-port (false for none), key-metrics, metric
         'metrics-url': 'http://127.0.0.1:9100/metrics',
         'grpc-port': false,
         'key-metrics': { tokenize: ['^tok_time'], 'gpu-memory': ['vram'] },
-        thresholds: { 'metrics-timeout-seconds': 0.5, 'metrics-max-bytes': 4096, 'watch-interval-seconds': 1 },
+        thresholds: { 'metrics-timeout-seconds': 0.5, 'metrics-max-bytes': 4096, 'metrics-max-series': 500, 'watch-interval-seconds': 1 },
       }),
     },
     (root) => {
@@ -547,7 +547,7 @@ test('metrics keys: metrics-url, grpc-port (false for none), key-metrics, metric
       assert.equal(c.metricsUrl, 'http://127.0.0.1:9100/metrics');
       assert.equal(c.grpcPort, null);
       assert.deepEqual(c.keyMetrics, { tokenize: ['^tok_time'], 'gpu-memory': ['vram'] });
-      assert.deepEqual(c.thresholds, { settleSeconds: 2, generationGapSeconds: 30, metricsTimeoutSeconds: 0.5, metricsMaxBytes: 4096, watchIntervalSeconds: 1 });
+      assert.deepEqual(c.thresholds, { settleSeconds: 2, generationGapSeconds: 30, metricsTimeoutSeconds: 0.5, metricsMaxBytes: 4096, metricsMaxSeries: 500, watchIntervalSeconds: 1 });
     },
   );
   for (const [table, re] of [
@@ -557,6 +557,8 @@ test('metrics keys: metrics-url, grpc-port (false for none), key-metrics, metric
     [{ 'key-metrics': { tokenise: ['x'] } }, /"key-metrics.tokenise" is not a known key \(did you mean "tokenize"\?\)/],
     [{ 'key-metrics': { tokenize: ['(('] } }, /"key-metrics.tokenize\[0\]" is not a valid regular expression/],
     [{ thresholds: { 'metrics-max-bytes': 10 } }, /"thresholds.metrics-max-bytes" must be an integer number of bytes >= 1024/],
+    [{ thresholds: { 'metrics-max-series': 0 } }, /"thresholds.metrics-max-series" must be an integer from 1 to 10000000 \(series per scrape\), got 0/],
+    [{ thresholds: { 'metrics-max-series': 1.5 } }, /"thresholds.metrics-max-series" must be an integer from 1 to 10000000/],
   ] as const) {
     withTree({ 'rerun-doctor.json': json(table) }, (root) => {
       const e = configError(() => loadConfig({ cwd: root }));

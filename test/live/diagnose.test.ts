@@ -131,6 +131,26 @@ test('metrics unreachable: the verdict says what was not judged', async () => {
   void testStart;
 });
 
+test('metrics port held by something that is not HTTP: the not-judged reason is the line `metrics` prints', async () => {
+  const { createServer: createTcp } = await import('node:net');
+  const tcp = createTcp((s) => s.once('data', () => s.end('SSH-2.0-OpenSSH_9.6\r\n')));
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  try {
+    const a = tcp.address();
+    const url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/metrics`;
+    const m = await runCli(['metrics', url, '--no-grpc'], { env });
+    assert.equal(m.code, 4, m.stderr);
+    const line = m.stderr.trim().replace(`rerun-doctor: metrics ${url}: `, '');
+    assert.match(line, /answered, but not with HTTP \(it sent "SSH-2\.0-OpenSSH_9\.6"\): is this the metrics port\?$/);
+    const { d } = await diag(['--port', String(await freePort()), '--metrics-url', url, '--quick']);
+    const k = d.skipped.find((s) => s.id === 'tokenizer-bottleneck');
+    assert.ok(k, JSON.stringify(d.skipped));
+    assert.ok(k.reason.includes(`${url} could not be read (not-http: ${line})`), k.reason);
+  } finally {
+    tcp.close();
+  }
+});
+
 test('gpu-memory-held: real orphans named by a (fake, fixture-fed) nvidia-smi as holding GPU memory', async () => {
   const { cpSync, writeFileSync } = await import('node:fs');
   const { fixture } = await import('../helpers/paths.js');

@@ -165,6 +165,8 @@ const hostile: Array<[string, (req: IncomingMessage, res: ServerResponse) => voi
   ['an HTML page', (_q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end('<!doctype html><html></html>'); }, 4, /an HTML page, not Prometheus metrics/],
   ['a JSON page', (_q, r) => { r.writeHead(200, { 'content-type': 'text/plain' }); r.end('{"status":"ok"}'); }, 4, /JSON, not Prometheus metrics/],
   ['a redirect loop', (_q, r) => { r.writeHead(302, { location: '/again' }); r.end(); }, 4, /more than 5 redirects/],
+  ['a redirect to file:', (_q, r) => { r.writeHead(302, { location: 'file:///etc/passwd' }); r.end(); }, 4, /redirected to file:\/\/\/etc\/passwd, which is not an http:\/\/ URL/],
+  ['a redirect to another port', (q, r) => { r.writeHead(301, { location: `http://127.0.0.1:1${q.url}` }); r.end(); }, 4, /redirected to another port, http:\/\/127\.0\.0\.1:1\/metrics \(HTTP 301 from .*only redirects within http:\/\/127\.0\.0\.1:\d+ are followed/],
   ['a malformed line', (_q, r) => { r.writeHead(200); r.end('# TYPE up gauge\nup 1\nup{job="x" 2\n'); }, 5, /line 3/],
   ['a duplicate TYPE', (_q, r) => { r.writeHead(200); r.end('# TYPE up gauge\nup 1\n# TYPE up counter\n'); }, 5, /line 3.*TYPE/i],
   ['a body over the limit', (_q, r) => { r.writeHead(200); r.end(`x ${'1'.repeat(4096)}\n`); }, 4, /larger than 2048 bytes/],
@@ -181,6 +183,25 @@ for (const [name, handler, code, re] of hostile) {
     assert.equal(r.stdout, '');
   });
 }
+
+test('metrics against something that is not an HTTP server, and https:// on a plain HTTP port: exit 4, one line', async () => {
+  const { createServer: createTcp } = await import('node:net');
+  const tcp = createTcp((s) => s.once('data', () => s.end('SSH-2.0-OpenSSH_9.6\r\n')));
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  closers.push(() => tcp.close());
+  const a = tcp.address();
+  const port = typeof a === 'object' && a ? a.port : 0;
+  const ssh = await runCli(['metrics', `http://127.0.0.1:${port}/metrics`, '--no-grpc']);
+  assert.equal(ssh.code, 4, ssh.stderr);
+  assert.equal(ssh.stderr, `rerun-doctor: metrics http://127.0.0.1:${port}/metrics: 127.0.0.1:${port} answered, but not with HTTP (it sent "SSH-2.0-OpenSSH_9.6"): is this the metrics port?\n`);
+  const plain = await serve((_q, r) => r.end('up 1\n'));
+  const https = plain.replace('http:', 'https:');
+  const tls = await runCli(['metrics', `${https}/metrics`, '--no-grpc']);
+  assert.equal(tls.code, 4, tls.stderr);
+  assert.equal(tls.stderr.trim().split('\n').length, 1, tls.stderr);
+  assert.match(tls.stderr, new RegExp(`^rerun-doctor: metrics ${https}/metrics: 127\\.0\\.0\\.1:\\d+ does not speak TLS .*: a plain HTTP port\\? try ${plain}/metrics\n$`));
+  assert.doesNotMatch(tls.stderr, /SSL routines|EPROTO/);
+});
 
 test('metrics: refused and timeout are exit 3; gzip answers are read', async () => {
   const port = await freePort();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { Exposition, MetricFamily, Sample } from '../../src/model/metrics.js';
+import { duplicateText, type Exposition, type MetricFamily, type Sample } from '../../src/model/metrics.js';
 import { ExpositionError, formatFromContentType, parseExposition, parseGoFloat } from '../../src/os/any/prom-text.js';
 import { fixture } from '../helpers/paths.js';
 
@@ -509,4 +509,51 @@ test('a TYPE after its samples is an error, also when the samples carry its suff
 
 test('a sample that does not fit its declared family is an error', () => {
   throwsAt(() => prom('# TYPE h histogram\nh 1\n'), 2, /sample h does not fit the histogram h declared at line 1 \(expected h_bucket, h_sum, h_count, h_created\)/);
+});
+
+test('a series given twice: the first sample kept, the later dropped and reported with both lines (as Prometheus drops it)', () => {
+  const body = '# TYPE up gauge\nup{job="a"} 1\nup{job="b"} 5\nup{job="a"} 2\n';
+  const e = prom(body);
+  assert.deepEqual(rows(fam(e, 'up')), ['up{"job":"a"} 1', 'up{"job":"b"} 5']);
+  assert.deepEqual(e.duplicates, { count: 1, first: [{ line: 4, firstLine: 2, series: 'up{job="a"}' }] });
+  assert.equal(duplicateText(e.duplicates!.first[0]!), 'line 4: duplicate sample for up{job="a"} (first at line 2): dropped, the first is kept');
+});
+
+test('duplicates: labels in another order are the same series; another label value or le is not', () => {
+  const e = prom('x{a="1",b="2"} 1\nx{b="2", a="1"} 9\nx{a="1",b="3"} 3\nx{a="1"} 4\ny{a="1",b="2"} 5\n');
+  assert.deepEqual(rows(fam(e, 'x')), ['x{"a":"1","b":"2"} 1', 'x{"a":"1","b":"3"} 3', 'x{"a":"1"} 4']);
+  assert.deepEqual(e.duplicates?.first, [{ line: 2, firstLine: 1, series: 'x{b="2",a="1"}' }]);
+  const h = prom('# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3\n');
+  assert.equal(h.duplicates, undefined, 'no duplicates: each bucket is its own series');
+});
+
+test('a duplicated histogram bucket is dropped, not added to the first', () => {
+  const e = prom('# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 1\n');
+  assert.deepEqual(e.duplicates, { count: 1, first: [{ line: 3, firstLine: 2, series: 'h_bucket{le="1"}' }] });
+  assert.deepEqual(rows(fam(e, 'h')), ['h_bucket{"le":"1"} 1', 'h_bucket{"le":"+Inf"} 2', 'h_count{} 2', 'h_sum{} 1']);
+});
+
+test('duplicates in OpenMetrics too; many of them are counted, the first 20 listed', () => {
+  const e = om(`# TYPE c counter\nc_total 1\n${'c_total 2\n'.repeat(30)}# EOF\n`);
+  assert.equal(e.duplicates?.count, 30);
+  assert.equal(e.duplicates?.first.length, 20);
+  assert.deepEqual(e.duplicates?.first[0], { line: 3, firstLine: 2, series: 'c_total' });
+  assert.deepEqual(rows(fam(e, 'c')), ['c_total{} 1']);
+});
+
+test('a large body of distinct series has no false duplicates (hash collisions are checked)', () => {
+  const lines: string[] = ['# TYPE x counter'];
+  for (let i = 0; i < 200_000; i++) lines.push(`x_total{id="${i}",shard="${i % 97}"} ${i}`);
+  const e = prom(lines.join('\n') + '\n');
+  assert.equal(e.duplicates, undefined);
+  assert.equal(fam(e, 'x').samples.length, 200_000);
+  const again = prom(lines.join('\n') + `\nx_total{shard="${123_456 % 97}",id="123456"} 0\n`);
+  assert.deepEqual(again.duplicates?.first, [{ line: 200_002, firstLine: 123_458, series: `x_total{shard="${123_456 % 97}",id="123456"}` }]);
+});
+
+test('a duplicate with a long label value is reported with the value cut', () => {
+  const v = 'v'.repeat(10_000);
+  const e = prom(`x{path="${v}"} 1\nx{path="${v}"} 2\n`);
+  const d = e.duplicates!.first[0]!;
+  assert.equal(d.series, `x{path="${'v'.repeat(64)}…(10000 chars)"}`);
 });

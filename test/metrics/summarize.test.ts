@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Exposition } from '../../src/model/metrics.js';
 import { histogramQuantile, type Bucket } from '../../src/metrics/histogram-quantile.js';
-import { intervalSummaries } from '../../src/metrics/interval-summary.js';
+import { intervalRows, intervalSummaries } from '../../src/metrics/interval-summary.js';
+import { selectSeries, seriesTable } from '../../src/metrics/select.js';
 import { KEY_METRICS, recognize } from '../../src/metrics/key-metrics.js';
 import { summarizeFamilies } from '../../src/metrics/snapshot-summary.js';
 import type { IntervalSummary, MetricSummary } from '../../src/model/metrics-summary.js';
@@ -451,4 +452,47 @@ test('recognize: overrides replace a key\'s patterns; every key is present; bad 
   assert.deepEqual([...r.keys()].sort(), Object.keys(KEY_METRICS).sort());
   assert.deepEqual(r.get('queueDepth'), []);
   assert.throws(() => recognize(e.families, { queueDepth: ['('] }), /metrics\.queueDepth: invalid pattern "\("/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The series limit (select.ts) and interval values across a cut
+
+test('selectSeries: the first families first, then the exposition order, cut at the limit; every series counted', () => {
+  const e = prom('# TYPE a counter\na_total{i="1"} 1\na_total{i="2"} 2\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 1\n# TYPE q gauge\nq 4\n');
+  const all = selectSeries(e);
+  assert.deepEqual([all.total, all.kept], [4, 4]);
+  const cut = selectSeries(e, { limit: 2, first: ['q'] });
+  assert.deepEqual([cut.total, cut.kept], [4, 2]);
+  // Kept: q (first), then a's first series; listed in the exposition's order.
+  assert.deepEqual(cut.families.map((f) => [f.family.name, f.series.length, f.complete]), [['a', 1, false], ['q', 1, true]]);
+});
+
+test('intervalRows across a cut: a series the earlier cut left out waits one sample; after a complete scrape a new one counts from zero', () => {
+  const body = (n: number, extra = '') => `# TYPE a counter\n${Array.from({ length: n }, (_, i) => `a_total{i="${i}"} ${10 + i}`).join('\n')}\n${extra}`;
+  const prevCut = seriesTable(selectSeries(prom(body(5)), { limit: 3 }));
+  // The server now lists a new series first: the cut moves, a{i="2"} falls out, and the kept
+  // a{i="new"} was never seen: it may be new or may only have been cut, so no row this time.
+  const cur = selectSeries(prom(`# TYPE a counter\na_total{i="new"} 7\n${body(5).split('\n').slice(1).join('\n')}`), { limit: 3 });
+  const { rows, notCompared } = intervalRows(prevCut, cur, 2);
+  assert.equal(notCompared, 1);
+  assert.deepEqual(rows.map((r) => [r.labels.i, r.delta, r.isNew]), [['0', 0, false], ['1', 0, false]]);
+  // Against a complete earlier scrape the same series is new, counted from zero, as before.
+  const complete = intervalRows(seriesTable(selectSeries(prom(body(5)))), cur, 2);
+  assert.equal(complete.notCompared, 0);
+  assert.deepEqual(complete.rows.find((r) => r.labels.i === 'new')?.delta, 7);
+  assert.equal(complete.rows.find((r) => r.labels.i === 'new')?.isNew, true);
+});
+
+test('rows keep a label value cut to 256 characters, its full length in labelLengths, and the series apart by the whole value', () => {
+  const long = (c: string) => 'x'.repeat(2000) + c; // long enough for the table to key it by a hash
+  const prev = prom(`y{p="${long('a')}"} 1\ny{p="${long('b')}"} 5\n`);
+  const cur = prom(`y{p="${long('a')}"} 2\ny{p="${long('b')}"} 9\n`);
+  const list = summarizeFamilies(cur);
+  assert.equal(list.length, 2);
+  for (const m of list) {
+    assert.equal(m.labels.p, 'x'.repeat(256));
+    assert.deepEqual(m.labelLengths, { p: 2001 });
+  }
+  const iv = intervalSummaries(prev, cur, 1);
+  assert.deepEqual(iv.map((r) => r.delta), [1, 4], 'each differenced against its own earlier value');
 });

@@ -59,7 +59,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   if (values.yes && values['dry-run']) throw new UsageError('clean: --yes and --dry-run conflict: --dry-run only shows the plan, --yes ends what it lists; pass one');
   // Signals go to pids of this machine's namespace: a plan made from another /proc could hit the wrong process.
-  if (values['proc-root'] !== undefined) throw new UsageError('clean: --proc-root cannot be used: clean signals processes of this machine, and pids read from another /proc may name others here');
+  if (values['proc-root'] !== undefined) throw new UsageError(`clean: --proc-root "${values['proc-root']}" cannot be used: clean signals processes of this machine, and pids read from another /proc may name others here`);
   const graceMs = parseDuration(values.grace ?? '5s', '--grace', { minMs: 0 });
   const pids = (values.pid ?? []).map((v) => {
     const n = Number(v);

@@ -1,4 +1,7 @@
-import { keyEntries, keyOverrides, snapshotSummaries } from '../../metrics/report.js';
+import { recognize } from '../../metrics/key-metrics.js';
+import { keyEntries, keyOverrides, KEY_ORDER } from '../../metrics/report.js';
+import { selectSeries } from '../../metrics/select.js';
+import { summarizeSelection } from '../../metrics/snapshot-summary.js';
 import type { ExpositionFormat } from '../../model/metrics.js';
 import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
 import type { GrpcHealth } from '../../model/grpc.js';
@@ -44,24 +47,31 @@ is documented in docs/metrics.md.`,
     { run: 'rerun-doctor metrics --json --format openmetrics', does: 'ask for OpenMetrics only; the summaries as JSON (docs/metrics.md)' },
   ],
   exit: `Exit status: 0 read and parsed; 2 usage error; 3 the server could not be reached (refused,
-timeout, network); 4 it answered but not with metrics (HTTP status, redirect loop, HTML or JSON,
-too large, bad encoding); 5 the metrics are malformed (the message names the line).`,
+timeout, network); 4 it answered but not with metrics (HTTP status, a redirect loop or a redirect
+off the URL's host and port, not HTTP, a TLS failure, HTML or JSON, too large, bad encoding);
+5 the metrics are malformed (the message names the line).`,
 });
 
 export interface ScrapeSettings {
   timeoutMs: number;
   maxBytes: number;
+  maxSeries: number;
   prefer: ExpositionFormat | 'any';
   grpcPort: number | null;
 }
 
 /** --timeout, --max-bytes, --format, --grpc-port / --no-grpc over the config. */
-export function scrapeSettings(values: { timeout?: string; 'max-bytes'?: string; format?: string; 'grpc-port'?: string; 'no-grpc'?: boolean }, ctx: Context): ScrapeSettings {
+export function scrapeSettings(values: { timeout?: string; 'max-bytes'?: string; 'max-series'?: string; format?: string; 'grpc-port'?: string; 'no-grpc'?: boolean }, ctx: Context): ScrapeSettings {
   const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, '--timeout', { minMs: 10 }) : ctx.config.thresholds.metricsTimeoutSeconds * 1000;
   let maxBytes = ctx.config.thresholds.metricsMaxBytes;
   if (values['max-bytes'] !== undefined) {
     maxBytes = Number(values['max-bytes']);
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) throw new UsageError(`--max-bytes "${values['max-bytes']}" is not a size: expected an integer number of bytes ≥ 1024`);
+  }
+  let maxSeries = ctx.config.thresholds.metricsMaxSeries;
+  if (values['max-series'] !== undefined) {
+    maxSeries = Number(values['max-series']);
+    if (!Number.isSafeInteger(maxSeries) || maxSeries < 1 || maxSeries > 10_000_000) throw new UsageError(`--max-series "${values['max-series']}" is not a series count: expected an integer from 1 to 10000000`);
   }
   const formats: Record<string, ExpositionFormat | 'any'> = { openmetrics: 'openmetrics-1.0.0', prometheus: 'prometheus-0.0.4', any: 'any' };
   const prefer = values.format === undefined ? 'any' : formats[values.format];
@@ -69,7 +79,7 @@ export function scrapeSettings(values: { timeout?: string; 'max-bytes'?: string;
   let grpcPort = ctx.config.grpcPort;
   if (values['grpc-port'] !== undefined) grpcPort = parsePortList([values['grpc-port']], '--grpc-port')[0]!;
   if (values['no-grpc']) grpcPort = null;
-  return { timeoutMs, maxBytes, prefer, grpcPort };
+  return { timeoutMs, maxBytes, maxSeries, prefer, grpcPort };
 }
 
 /** The gRPC port on the metrics URL's host (a server's ports share its address). */
@@ -102,18 +112,25 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stderr(`rerun-doctor: metrics ${url}: ${scrape.message}\n`);
     return SCRAPE_EXIT[scrape.kind];
   }
-  const summaries = snapshotSummaries(scrape.exposition);
-  let keys;
+  const overrides = keyOverrides(ctx.config.keyMetrics);
+  let found;
   try {
-    keys = keyEntries(scrape.exposition, summaries, keyOverrides(ctx.config.keyMetrics));
+    found = recognize(scrape.exposition.families, overrides);
   } catch (e) {
     throw new UsageError(`key-metrics: ${(e as Error).message}`);
   }
+  // At most --max-series series are summarised (the key metrics' first): a one-shot read of an
+  // endpoint with a million series stays bounded too, and says how many it left out.
+  const selection = selectSeries(scrape.exposition, { limit: settings.maxSeries, first: KEY_ORDER.flatMap((k) => found.get(k)?.slice(0, 1) ?? []) });
+  const summaries = summarizeSelection(selection);
+  const keys = keyEntries(scrape.exposition, summaries, overrides);
+  const series = { total: selection.total, dropped: selection.total - selection.kept, limit: settings.maxSeries };
+  const duplicates = scrape.exposition.duplicates ?? null;
   if (ctx.json) {
     const key = Object.fromEntries(keys.map((k) => [k.key, k.family === null ? null : { family: k.family, series: k.series }]));
-    io.stdout(JSON.stringify(metricsJson({ url: scrape.url, takenAt: scrape.takenAt, format: scrape.format, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, key, metrics: summaries }), null, 2) + '\n');
+    io.stdout(JSON.stringify(metricsJson({ url: scrape.url, takenAt: scrape.takenAt, format: scrape.format, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, key, metrics: summaries, series, duplicates }), null, 2) + '\n');
   } else {
-    io.stdout(renderMetrics(scrape.exposition, summaries, keys, { style: makeStyle(useColor(io)), url: scrape.url, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, all: values.all === true }));
+    io.stdout(renderMetrics(scrape.exposition, summaries, keys, { style: makeStyle(useColor(io)), url: scrape.url, requested: url, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, all: values.all === true, series, duplicates }));
   }
   return EXIT.ok;
 }

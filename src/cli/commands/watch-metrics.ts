@@ -1,5 +1,5 @@
 // watch metrics: scrape every interval, difference against the last good scrape, show and record.
-import { createMetricsSampler } from '../../watch/metrics-sampler.js';
+import { createMetricsSampler, forView } from '../../watch/metrics-sampler.js';
 import { metricsLine, metricsView } from '../../render/watch-metrics.js';
 import type { Style } from '../../render/style.js';
 import type { Context } from '../context.js';
@@ -12,12 +12,14 @@ export function metricsWatcher(ctx: Context, url: string, values: Record<string,
   const settings = scrapeSettings(values as never, ctx);
   const sampler = createMetricsSampler(ctx.host, url, settings, ctx.config.keyMetrics);
   return {
-    header: { kind: 'metrics', tool: `rerun-doctor ${version()}`, url, intervalMs: o.intervalMs, timeoutMs: settings.timeoutMs },
+    sampler,
+    header: { kind: 'metrics', tool: `rerun-doctor ${version()}`, url, intervalMs: o.intervalMs, timeoutMs: settings.timeoutMs, maxSeries: settings.maxSeries },
     watcher: {
       sample: () => sampler.sample(),
       line: (r: unknown) => metricsLine(r as MetricsSample),
-      view: (h: unknown[]) => metricsView(h as MetricsSample[], { ...o, url }),
+      view: (h: unknown[]) => metricsView(h as MetricsSample[], { ...o, url, maxSeries: settings.maxSeries }),
       record: (r: unknown) => ({ type: 'metrics', ...(r as object) }),
+      retain: (r: unknown) => forView(r as MetricsSample),
     },
   };
 }

@@ -3,6 +3,7 @@ import { makeStyle } from '../../render/style.js';
 import { procLine, procView } from '../../render/watch-procs.js';
 import { openRecorder, type Recorder } from '../../watch/record.js';
 import { createProcSampler } from '../../watch/proc-sampler.js';
+import { History } from '../../watch/history.js';
 import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
 import { makeContext, type Context } from '../context.js';
@@ -60,9 +61,12 @@ function censusRecord(c: Census | null) {
 interface Watcher<R> {
   sample(): Promise<R>;
   line(r: R): string;
-  view(history: R[]): string;
+  view(history: readonly R[]): string;
   record(r: R): object;
+  /** What the history keeps of a sample once it is shown and recorded (default: all of it). */
+  retain?(r: R): R;
 }
+
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs(spec, args);
@@ -120,21 +124,21 @@ async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; c
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const history: unknown[] = [];
+  const history = new History<unknown>(w.retain ? (r) => w.retain!(r) : undefined);
   let drawn = 0;
   const start = Date.now();
   try {
     for (let i = 0; !stopped; i++) {
       const due = start + i * o.intervalMs;
       const r = await w.sample();
-      history.push(r);
-      if (history.length > 120) history.shift();
       recorder?.write(w.record(r));
+      // The history keeps what the view needs, not every series of every sample (`retain`).
+      history.push(r);
       if (o.ctx.json) {
         // --json: the records themselves, one per line (NDJSON, as --record writes them).
         io.stdout(JSON.stringify(w.record(r)) + '\n');
       } else if (io.isTTY) {
-        const view = w.view(history);
+        const view = w.view([...history.items]);
         // Redraw in place: up over the last frame, clear to the end of the screen.
         io.stdout(`${drawn > 0 ? `\u001b[${drawn}A\u001b[J` : ''}${view}`);
         drawn = view.split('\n').length - 1;
