@@ -42,7 +42,9 @@ if (groups.live.length > 0 && !canNamespace) {
 // A test that hangs fails (--test-timeout, per test), and every group has a ceiling well under
 // CI's limit, so a stuck handle can never stall CI silently.
 const CEILING_MS = 25 * 60 * 1000;
-const testArgv = (list, concurrency) => [process.execPath, '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...list];
+// The sandbox files hold many scenarios each (the attribution matrix: dozens of namespaces, each
+// with its own timeout that ends everything in it), so a whole file gets longer than one test does.
+const testArgv = (list, concurrency, timeoutMs = 180000) => [process.execPath, '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...list];
 
 function run(name, argv, { stream, env }) {
   return new Promise((resolve) => {
@@ -78,7 +80,7 @@ if (groups.live.length > 0) {
 }
 // The sandboxed scenarios' output waits until the live group has printed its own (two streams at
 // once would interleave line by line); two scenarios at a time on this runner's cores.
-if (groups.sandbox.length > 0) concurrent.push(run('sandbox', testArgv(groups.sandbox, 2), { stream: groups.live.length === 0, env: { RD_SANDBOX_JOBS: process.env.RD_SANDBOX_JOBS ?? '2' } }));
+if (groups.sandbox.length > 0) concurrent.push(run('sandbox', testArgv(groups.sandbox, 2, 480000), { stream: groups.live.length === 0, env: { RD_SANDBOX_JOBS: process.env.RD_SANDBOX_JOBS ?? '2' } }));
 for (const r of await Promise.all(concurrent)) {
   results.push(r);
   if (r.out) process.stdout.write(r.out);
