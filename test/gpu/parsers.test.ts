@@ -293,5 +293,5 @@ test('footprint: several blocks, a named header, rules, TOTAL, a summary that is
   assert.deepEqual(odd.processes.map((p) => [p.pid, ioAcceleratorDirtyBytes(p)]), [[1, 1024 ** 2]]);
   assert.equal(odd.problems.length, 1);
   assert.equal(odd.problems[0]?.pid, 1);
-  assert.match(odd.problems[0]!.message, /line 2: unexpected category row, skipped: "12 MB   oops   IOSurface"/);
+  assert.match(odd.problems[0]!.message, /line 2: unexpected category row, skipped: "12 MB {3}oops {3}IOSurface"/);
 });
