@@ -33,6 +33,12 @@ export interface GpuProcess {
   gpuUuid: string | null;
   /** Where this came from: 'nvidia-smi', '/dev/nvidia*' (an fd holder nvidia-smi did not list), 'footprint'. */
   source: string;
+  /**
+   * macOS (footprint): the process's whole physical footprint, MiB (footprint's header figure,
+   * phys_footprint): the memory it costs the machine, Metal/MPS buffers included, which RSS is not.
+   * Absent elsewhere.
+   */
+  footprintMiB?: number;
 }
 
 export interface GpuEvidence {

@@ -102,7 +102,7 @@ async function readFootprints(host: Host, pids: number[], sources: string[], iss
       issues.push({ probe: PROBE, kind: 'parse', message: `${source} printed no block for pid ${pid}`, pids: [pid] });
       continue;
     }
-    out.push({ pid, usedMemoryMiB: ioAcceleratorDirtyBytes(block) / MiB, gpuUuid: null, source: 'footprint' });
+    out.push({ pid, usedMemoryMiB: ioAcceleratorDirtyBytes(block) / MiB, gpuUuid: null, source: 'footprint', footprintMiB: block.footprintBytes / MiB });
   }
   if (failedPids.length > 0) {
     // footprint needs root for other users' processes (footprint(1)); an exited pid fails too.

@@ -167,7 +167,7 @@ test('apple GPU probe: an odd footprint row is a parse issue for that pid, and i
     footprint: `[ "$#" -eq 1 ] || exit 2; cat '${data}/footprint-'"$1"'.out'`,
   });
   const { value, issues } = okValue<GpuEvidence>(await appleGpu(darwinHost(bin), { pids: [4103] }));
-  assert.deepEqual(value.processes, [{ pid: 4103, usedMemoryMiB: 2624 / 1024, gpuUuid: null, source: 'footprint' }]);
+  assert.deepEqual(value.processes, [{ pid: 4103, usedMemoryMiB: 2624 / 1024, gpuUuid: null, source: 'footprint', footprintMiB: 60 }]);
   assert.deepEqual(issues.map((i) => [i.kind, i.pids]), [['parse', [4103]]]);
   assert.equal(value.inUseSystemMemoryBytes, 430571520, 'the M4 capture through the probe');
 });
