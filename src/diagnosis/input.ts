@@ -7,6 +7,7 @@ import { portReports } from '../census/ports.js';
 import { classifyOptionsOf } from '../census/settings.js';
 import type { Census } from '../model/census.js';
 import { UsageError } from '../model/errors.js';
+import { unavailable } from '../model/outcome.js';
 import type { Evidence } from '../model/evidence.js';
 import type { DiagnosisInput } from '../rules/types.js';
 
@@ -32,6 +33,7 @@ export function diagnosisInput(e: Evidence, where?: string): Judged {
     gpu: e.gpu,
     gpuBefore: e.gpuBefore,
     thermal: e.thermal,
+    memory: e.memory ?? unavailable('not in this document (collected by an older rerun-doctor)', 'memory'),
     censusBefore: e.window ? classify(e.window.before, opts) : null,
     windowSeconds: e.window?.seconds ?? null,
     ownLeftovers: e.ownLeftovers ?? [],

@@ -17,6 +17,7 @@ import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { Snapshot, SnapshotIssue } from '../model/snapshot.js';
 import type { ThermalEvidence } from '../model/thermal.js';
 import { collectGpu } from '../probes/gpu.js';
+import { collectMemory } from '../probes/memory.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectThermal } from '../probes/thermal.js';
 import { historyEntryProblem } from '../state/records.js';
@@ -49,6 +50,8 @@ export interface EvidencePlan {
   /** Read GPU and thermal state (default true). */
   gpu?: boolean;
   thermal?: boolean;
+  /** Read memory pressure and swap (default true). */
+  memory?: boolean;
   /** Ask the versions a bug report needs (the server's Python, the driver). */
   environment?: boolean;
   progress?: (line: string) => void;
@@ -170,6 +173,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         // readable, is what counters are compared against.
         thermal = last.status === 'ok' ? ok({ first: thermalFirst?.status === 'ok' ? thermalFirst.value : last.value, last: last.value }, last.source, last.issues) : last;
       }
+      const memory = plan.memory === false ? unavailable<never>('not read', 'memory') : await collectMemory(host);
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
@@ -183,6 +187,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         gpu,
         gpuBefore,
         thermal,
+        memory,
         history: historyOutcome(plan.historyFile, plan.warn),
         ownLeftovers: o.leftovers ? o.leftovers(end.census) : null,
         environment,
@@ -224,6 +229,7 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     gpu: none('not read'),
     gpuBefore: null,
     thermal: none('not read'),
+    memory: none('not read'),
     history: none('no count history kept'),
     ownLeftovers: null,
     environment: null,

@@ -5,6 +5,7 @@
 // not an error) or failed (it exists and could not be read); the rules keep the difference.
 import type { HistoryEntry } from './count.js';
 import type { GpuEvidence } from './gpu.js';
+import type { MemoryEvidence } from './memory.js';
 import type { MetricsSample } from './metrics-sample.js';
 import type { Outcome } from './outcome.js';
 import type { Snapshot } from './snapshot.js';
@@ -76,6 +77,11 @@ export interface Evidence {
   /** GPU state before the server was started (`check`), when there is one. */
   gpuBefore: GpuEvidence | null;
   thermal: Outcome<ThermalWindow>;
+  /**
+   * Memory pressure, swap and physical memory at the end of the window (src/probes/memory.ts).
+   * Absent from documents collected before it was read: read that as unavailable.
+   */
+  memory?: Outcome<MemoryEvidence>;
   /** The project's count history (rerun-doctor count before/after keeps one). */
   history: Outcome<HistoryEntry[]>;
   /** `check`/`rerun`: what the run they started and stopped left behind (it is not running on purpose). */

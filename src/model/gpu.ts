@@ -4,7 +4,11 @@ export interface GpuDevice {
   index: number;
   uuid: string | null;
   name: string | null;
-  /** MiB, as nvidia-smi reports; null when unknown ([N/A]). */
+  /**
+   * MiB in use. NVIDIA: the GPU's own memory, as nvidia-smi reports; null when unknown ([N/A]).
+   * Apple (ioreg): the system memory this accelerator's driver has in use (unified memory on Apple
+   * Silicon, "In use system memory"; shared system RAM on Intel/AMD, "inUseSysMemoryBytes"), never VRAM.
+   */
   memoryUsedMiB: number | null;
   memoryTotalMiB: number | null;
   utilizationPercent: number | null;
@@ -13,6 +17,13 @@ export interface GpuDevice {
   activeEventReasons: string[];
   /** Microsecond counters of the event reasons, when the driver has them (name → µs). */
   eventReasonCounters: Record<string, number>;
+  /**
+   * Apple, a discrete GPU in an Intel Mac (AMD, NVIDIA): its own VRAM in use, MiB (ioreg
+   * "vramUsedBytes"). Dedicated memory, not unified or system memory: it is never added to
+   * `memoryUsedMiB` or `inUseSystemMemoryBytes`, nor compared with their thresholds. Absent or null
+   * when the accelerator reports none (every Apple Silicon GPU).
+   */
+  vramUsedMiB?: number | null;
 }
 
 export interface GpuProcess {
@@ -22,13 +33,23 @@ export interface GpuProcess {
   gpuUuid: string | null;
   /** Where this came from: 'nvidia-smi', '/dev/nvidia*' (an fd holder nvidia-smi did not list), 'footprint'. */
   source: string;
+  /**
+   * macOS (footprint): the process's whole physical footprint, MiB (footprint's header figure,
+   * phys_footprint): the memory it costs the machine, Metal/MPS buffers included, which RSS is not.
+   * Absent elsewhere.
+   */
+  footprintMiB?: number;
 }
 
 export interface GpuEvidence {
   vendor: 'nvidia' | 'apple';
   devices: GpuDevice[];
   processes: GpuProcess[];
-  /** Apple: IOAccelerator PerformanceStatistics "In use system memory", bytes (system-wide). */
+  /**
+   * Apple: system memory in use by the GPU drivers, bytes, summed over the accelerators
+   * (PerformanceStatistics "In use system memory" on Apple Silicon, "inUseSysMemoryBytes" on
+   * Intel/AMD). Discrete VRAM (`GpuDevice.vramUsedMiB`) is not in it.
+   */
   inUseSystemMemoryBytes?: number | null;
   /** Apple: sysctl kern.memorystatus_vm_pressure_level (1 normal, 2 warn, 4 critical). */
   memoryPressureLevel?: number | null;

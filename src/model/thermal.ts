@@ -28,6 +28,14 @@ export interface ThermalEvidence {
   cpuSpeedLimitPercent: number | null;
   /** macOS: notifyutil -g com.apple.system.thermalpressurelevel (0 nominal … 4). */
   thermalPressureLevel: number | null;
+  /**
+   * macOS: pmset -g therm `Thermal Warning Level` (0 normal, 5 danger, 10 critical, 100 warning,
+   * 110 trap, 255 unknown); null or absent when none is recorded (Apple Silicon, and documents
+   * collected before it was read).
+   */
+  thermalWarningLevel?: number | null;
+  /** macOS: pmset -g therm `Performance Warning Level` (0 normal, 100 warning); null or absent when none is recorded. */
+  performanceWarningLevel?: number | null;
   /** NVIDIA: GPUs with a thermal slowdown reason active. */
   gpuThermalSlowdown: Array<{ index: number; reasons: string[] }>;
   /** Where each value came from. */

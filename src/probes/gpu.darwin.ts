@@ -40,7 +40,7 @@ function message(e: unknown): string {
 }
 
 function toDevice(a: IoregAccelerator, index: number): GpuDevice {
-  return {
+  const device: GpuDevice = {
     index,
     uuid: null,
     name: a.model ?? a.className,
@@ -52,6 +52,10 @@ function toDevice(a: IoregAccelerator, index: number): GpuDevice {
     activeEventReasons: [],
     eventReasonCounters: {},
   };
+  // A discrete GPU's VRAM, apart from system memory (src/os/darwin/ioreg.ts). memoryTotalMiB stays
+  // null: it would pair a VRAM size with a system-memory figure.
+  if (a.vramUsedBytes !== null) device.vramUsedMiB = a.vramUsedBytes / MiB;
+  return device;
 }
 
 async function readPressure(host: Host, sources: string[], issues: SnapshotIssue[]): Promise<number | null> {
@@ -90,16 +94,15 @@ async function readFootprints(host: Host, pids: number[], sources: string[], iss
       reasons.push(`${pid}: ${describeCommandFailure(res)}`);
       continue;
     }
-    try {
-      const block = parseFootprint(res.stdout, source).find((p) => p.pid === pid);
-      if (!block) {
-        issues.push({ probe: PROBE, kind: 'parse', message: `${source} printed no block for pid ${pid}`, pids: [pid] });
-        continue;
-      }
-      out.push({ pid, usedMemoryMiB: ioAcceleratorDirtyBytes(block) / MiB, gpuUuid: null, source: 'footprint' });
-    } catch (e) {
-      issues.push({ probe: PROBE, kind: 'parse', message: message(e), pids: [pid] });
+    // An unexpected row is an issue; the process's other rows still count.
+    const parsed = parseFootprint(res.stdout, source);
+    for (const p of parsed.problems) issues.push({ probe: PROBE, kind: 'parse', message: p.message, pids: [pid] });
+    const block = parsed.processes.find((p) => p.pid === pid);
+    if (!block) {
+      issues.push({ probe: PROBE, kind: 'parse', message: `${source} printed no block for pid ${pid}`, pids: [pid] });
+      continue;
     }
+    out.push({ pid, usedMemoryMiB: ioAcceleratorDirtyBytes(block) / MiB, gpuUuid: null, source: 'footprint', footprintMiB: block.footprintBytes / MiB });
   }
   if (failedPids.length > 0) {
     // footprint needs root for other users' processes (footprint(1)); an exited pid fails too.
@@ -131,7 +134,7 @@ export async function appleGpu(host: Host, opts: GpuProbeOptions = {}): Promise<
   const issues: SnapshotIssue[] = [];
   const known = accelerators.map((a) => a.inUseSystemMemoryBytes).filter((b): b is number => b !== null);
   if (known.length === 0) {
-    issues.push({ probe: PROBE, kind: 'unavailable', message: 'no accelerator reports "In use system memory" (or Intel\'s "Allocated system memory"): system GPU memory unknown' });
+    issues.push({ probe: PROBE, kind: 'unavailable', message: 'no accelerator reports "In use system memory" (Apple Silicon) or "inUseSysMemoryBytes" (Intel/AMD drivers): system GPU memory unknown' });
   }
   const memoryPressureLevel = await readPressure(host, sources, issues);
   const pids = [...new Set(opts.pids ?? [])].sort((a, b) => a - b);

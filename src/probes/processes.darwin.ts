@@ -3,10 +3,10 @@
 import type { Host } from '../host/host.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
-import { parseLsofCwd } from '../os/darwin/lsof.js';
+import { parseLsofCwd, splitLsofStderr } from '../os/darwin/lsof.js';
 import { mergeComm, parsePs, parsePsComm, type PsRow } from '../os/darwin/ps.js';
 import type { ProcessProbe, ProcessProbeOptions } from './types.js';
-import { describeCommandFailure, firstLine } from '../host/run-command.js';
+import { describeCommandFailure } from '../host/run-command.js';
 
 const PROBE = 'processes.darwin';
 
@@ -17,12 +17,17 @@ export const PS_ARGV: readonly string[] = [
   '-o',
   'pid=,ppid=,pgid=,uid=,user=,state=,lstart=,rss=,time=,tty=,command=',
 ];
-/** A second call for comm alone: it may hold spaces too, and only one free-text column fits per line. */
-export const PS_COMM_ARGV: readonly string[] = ['ps', '-axww', '-o', 'pid=,comm='];
+/**
+ * A second call for the kernel's process name alone (`ucomm`, p_comm): it may hold spaces too, and
+ * only one free-text column fits per line. Not `comm`, which Apple's ps prints as argv[0]
+ * (src/os/darwin/ps.ts).
+ */
+export const PS_COMM_ARGV: readonly string[] = ['ps', '-axww', '-o', 'pid=,ucomm='];
 
 export function lsofCwdArgv(pids: readonly number[]): string[] {
   // -a ANDs the selectors: without it lsof lists every cwd OR every file of the pids (lsof(8), -a).
-  return ['lsof', '-a', '-d', 'cwd', '-p', pids.join(','), '-Fn'];
+  // -w: no warnings (Time Machine / smbfs volumes make lsof warn on every call; see sockets.darwin.ts).
+  return ['lsof', '-w', '-a', '-d', 'cwd', '-p', pids.join(','), '-Fn'];
 }
 
 
@@ -67,12 +72,14 @@ async function fillCwd(host: Host, env: NodeJS.ProcessEnv, rows: ProcessInfo[], 
   const cwds = parseLsofCwd(res.stdout);
   const missing = pids.filter((pid) => !cwds.has(pid));
   if (missing.length > 0) {
+    // A warning about a file system is not why a pid is missing: quote only the other lines.
+    const why = splitLsofStderr(res.stderr).other[0]?.trim() ?? '';
     issues.push({
       probe: PROBE,
       kind: 'access-denied',
       message:
         `lsof could not read the working directory of ${missing.length} process(es): another user's process without root, ` +
-        `a zombie, or one that exited${res.stderr.trim() ? ` (${firstLine(res.stderr)})` : ''}`,
+        `a zombie, or one that exited${why ? ` (${why})` : ''}`,
       pids: missing,
     });
   }
@@ -109,7 +116,7 @@ export const darwinProcesses: ProcessProbe = async (host: Host, opts: ProcessPro
     rows = mergeComm(rows, parsePsComm(comm.stdout));
   } else {
     const why = comm.notFound ? 'ps not found' : describeCommandFailure(comm);
-    issues.push({ probe: PROBE, kind: 'failed', message: `${commArgv.join(' ')}: ${why}: exe unknown, comm taken from argv[0]` });
+    issues.push({ probe: PROBE, kind: 'failed', message: `${commArgv.join(' ')}: ${why}: process names taken from argv[0]` });
   }
 
   const basic = rows.map(toProcessInfo);

@@ -3,19 +3,20 @@
 import type { Host } from '../host/host.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { ListeningSocket, SnapshotIssue } from '../model/snapshot.js';
-import { parseLsofListen } from '../os/darwin/lsof.js';
+import { parseLsofListen, splitLsofStderr } from '../os/darwin/lsof.js';
 import type { SocketProbe } from './types.js';
-import { firstLine } from '../host/run-command.js';
 
 const PROBE = 'sockets.darwin';
 
 /**
+ * -w: no warning messages (a mounted Time Machine snapshot or smbfs volume makes lsof warn on every
+ * call, test/fixtures/darwin/captured/lsof/; Apple's lsof 4.91 lists `[+|-w]` in its usage);
  * -n/-P: numeric hosts and ports (no DNS or /etc/services lookups, which are slow and ambiguous);
  * -iTCP -sTCP:LISTEN: TCP listeners only (-s filters the network files -i selects, lsof(8)'s own
  * "-iTCP -sTCP:LISTEN" example; no -a needed since nothing else is selected); -F…0: field output,
  * NUL-terminated so names survive intact, with pid, command, fd, DEVICE (d), type, name, TCP state.
  */
-export const LSOF_LISTEN_ARGV: readonly string[] = ['lsof', '-nP', '-iTCP', '-sTCP:LISTEN', '-FpcfdtnT0'];
+export const LSOF_LISTEN_ARGV: readonly string[] = ['lsof', '-w', '-nP', '-iTCP', '-sTCP:LISTEN', '-FpcfdtnT0'];
 
 /** An exit-1 stderr that means "you called me wrong", not "I could not see everything". */
 const USAGE_ERROR = /usage:|unknown|unsupported|illegal|invalid/i;
@@ -34,6 +35,11 @@ export const darwinSockets: SocketProbe = async (host: Host): Promise<Outcome<Li
     return ok(sockets, source, issues);
   }
 
+  // Warnings (if -w was not honoured) are about file systems, never about what we asked for: only
+  // the other lines can explain an exit status.
+  const stderr = splitLsofStderr(res.stderr).other;
+  const firstProblem = stderr[0]?.trim() ?? '';
+
   if (res.code === 1) {
     // lsof(8) DIAGNOSTICS: it "returns a one (1) if any error was detected, including the failure to
     // locate ... Internet addresses or files ... it was asked to list". So exit 1 covers both
@@ -41,14 +47,14 @@ export const darwinSockets: SocketProbe = async (host: Host): Promise<Outcome<Li
     // (partial stdout, e.g. other users' processes without root; failure-modes.md §7.2). Neither is a
     // failure of the probe.
     if (res.stdout.trim() === '') {
-      if (USAGE_ERROR.test(res.stderr)) return failed(`lsof exited 1: ${firstLine(res.stderr)}`, source);
-      const issues: SnapshotIssue[] = res.stderr.trim()
-        ? [{ probe: PROBE, kind: 'access-denied', message: `lsof exited 1 with no listeners listed: ${firstLine(res.stderr)}` }]
+      if (USAGE_ERROR.test(stderr.join('\n'))) return failed(`lsof exited 1: ${firstProblem}`, source);
+      const issues: SnapshotIssue[] = firstProblem
+        ? [{ probe: PROBE, kind: 'access-denied', message: `lsof exited 1 with no listeners listed: ${firstProblem}` }]
         : [];
       return ok([], source, issues);
     }
     const { sockets, issues } = parseLsofListen(res.stdout);
-    const detail = res.stderr.trim() ? ` (${firstLine(res.stderr)})` : '';
+    const detail = firstProblem ? ` (${firstProblem})` : '';
     issues.push({
       probe: PROBE,
       kind: 'access-denied',
@@ -57,6 +63,6 @@ export const darwinSockets: SocketProbe = async (host: Host): Promise<Outcome<Li
     return ok(sockets, source, issues);
   }
 
-  const why = firstLine(res.stderr) || `exit status ${String(res.code)}`;
+  const why = firstProblem || `exit status ${String(res.code)}`;
   return failed(`lsof failed: ${why}`, source);
 };

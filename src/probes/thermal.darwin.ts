@@ -30,14 +30,23 @@ function runProblem(name: string, res: CommandResult): Part<never> | null {
   return null;
 }
 
-function pmsetPart(res: CommandResult): Part<number> {
+/** What pmset -g therm recorded: any of the three may be missing. */
+interface PmsetValues {
+  cpuSpeedLimitPercent: number | null;
+  thermalWarningLevel: number | null;
+  performanceWarningLevel: number | null;
+}
+
+function pmsetPart(res: CommandResult): Part<PmsetValues> {
   const problem = runProblem('pmset', res);
   if (problem) return problem;
   const parsed = parsePmsetTherm(res.stdout);
   const issues: SnapshotIssue[] = parsed.unrecognised.length > 0 ? [{ probe: PROBE, kind: 'parse', message: `pmset -g therm: ${parsed.unrecognised.length} line(s) not understood, first: "${parsed.unrecognised[0]!.slice(0, 80)}"` }] : [];
-  if (parsed.cpuSpeedLimitPercent !== null) return { state: 'value', value: parsed.cpuSpeedLimitPercent, issues };
+  if (parsed.errors.length > 0) issues.push({ probe: PROBE, kind: 'failed', message: `pmset -g therm: ${parsed.errors.join('; ').slice(0, 200)}` });
+  const value: PmsetValues = { cpuSpeedLimitPercent: parsed.cpuSpeedLimitPercent, thermalWarningLevel: parsed.thermalWarningLevel, performanceWarningLevel: parsed.performanceWarningLevel };
+  if (value.cpuSpeedLimitPercent !== null || value.thermalWarningLevel !== null || value.performanceWarningLevel !== null) return { state: 'value', value, issues };
   // Apple Silicon prints only Note: lines even when throttled (§5.2): nothing recorded, not 100 %.
-  const why = parsed.nothingRecorded ? 'pmset -g therm has no CPU power status recorded (only Note: lines, as on every Apple Silicon Mac)' : 'pmset -g therm printed no CPU_Speed_Limit';
+  const why = parsed.nothingRecorded ? 'pmset -g therm has no CPU power status recorded (only Note: lines, as on every Apple Silicon Mac)' : 'pmset -g therm printed no CPU_Speed_Limit and no warning level';
   return { state: 'nothing', why, issues };
 }
 
@@ -49,7 +58,7 @@ function notifyutilPart(res: CommandResult): Part<number> {
   return { state: 'value', value: parsed.value, issues: [] };
 }
 
-function why(p: Part<number>): string {
+function why(p: Part<unknown>): string {
   return p.state === 'value' ? '' : p.why;
 }
 
@@ -78,7 +87,7 @@ export async function darwinThermal(host: Host): Promise<Outcome<ThermalEvidence
     issues.push(...pm.issues);
     sources.push(pmsetArgv.join(' '));
   }
-  if (pm.state === 'absent') issues.push({ probe: PROBE, kind: 'unavailable', message: `${pm.why}: CPU_Speed_Limit unknown` });
+  if (pm.state === 'absent') issues.push({ probe: PROBE, kind: 'unavailable', message: `${pm.why}: CPU_Speed_Limit unknown, and the warning levels` });
   if (pm.state === 'failed') issues.push({ probe: PROBE, kind: 'failed', message: pm.why });
   if (nu.state === 'value') sources.push(notifyArgv.join(' '));
   if (nu.state === 'absent') issues.push({ probe: PROBE, kind: 'unavailable', message: `${nu.why}: thermal pressure level unknown` });
@@ -90,8 +99,10 @@ export async function darwinThermal(host: Host): Promise<Outcome<ThermalEvidence
       cpus: [],
       coolingDevices: [],
       cpuPressureSomeAvg10: null,
-      cpuSpeedLimitPercent: pm.state === 'value' ? pm.value : null,
+      cpuSpeedLimitPercent: pm.state === 'value' ? pm.value.cpuSpeedLimitPercent : null,
       thermalPressureLevel: nu.state === 'value' ? nu.value : null,
+      thermalWarningLevel: pm.state === 'value' ? pm.value.thermalWarningLevel : null,
+      performanceWarningLevel: pm.state === 'value' ? pm.value.performanceWarningLevel : null,
       gpuThermalSlowdown: [],
       sources,
     },

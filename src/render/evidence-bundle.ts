@@ -31,6 +31,7 @@ export function renderEvidenceBundle(b: BundleParts): string {
   const metricsHead = e.metrics.status === 'ok' ? (e.metrics.value.head ?? 'no body was read') : `${e.metrics.status}: ${e.metrics.reason}`;
   const metricsUrl = e.metrics.status === 'ok' ? e.metrics.value.url : e.metrics.source.replace(/^GET /, '');
   const gpu = e.gpu.status === 'ok' ? fence(JSON.stringify(e.gpu.value, null, 2), 'json') : fence(`${e.gpu.status}: ${e.gpu.reason}`);
+  const memory = e.memory === undefined ? fence('not in this document') : e.memory.status === 'ok' ? fence(JSON.stringify(e.memory.value, null, 2), 'json') : fence(`${e.memory.status}: ${e.memory.reason}`);
   const thermal = e.thermal.status === 'ok' ? fence(JSON.stringify(e.thermal.value.last, null, 2), 'json') : fence(`${e.thermal.status}: ${e.thermal.reason}`);
   const versions = e.environment ? Object.entries(e.environment).map(([k, v]) => `- ${k}: ${v}`) : [`- tool: ${e.tool}`];
   const redactions = e.redacted?.values ?? 0;
@@ -67,6 +68,10 @@ export function renderEvidenceBundle(b: BundleParts): string {
     '## Thermal',
     '',
     ...thermal,
+    '',
+    '## Memory',
+    '',
+    ...memory,
     '',
     '## The evidence document',
     '',

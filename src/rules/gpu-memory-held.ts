@@ -42,8 +42,13 @@ export const gpuMemoryHeld: Rule<GpuMemoryOptions> = {
     if (before) {
       for (const d of gpu.devices) {
         const b = before.devices.find((x) => x.index === d.index);
-        if (b?.memoryUsedMiB != null && d.memoryUsedMiB != null && d.memoryUsedMiB - b.memoryUsedMiB >= options.elevatedMiB) {
+        // Apple devices' memoryUsedMiB is their share of the system figure compared below; only NVIDIA's is the device's own memory.
+        if (gpu.vendor === 'nvidia' && b?.memoryUsedMiB != null && d.memoryUsedMiB != null && d.memoryUsedMiB - b.memoryUsedMiB >= options.elevatedMiB) {
           evidence.push({ source: 'nvidia-smi --query-gpu=memory.used', text: `GPU ${d.index}: ${b.memoryUsedMiB} MiB used before the run, ${d.memoryUsedMiB} MiB after it stopped` });
+        }
+        // A discrete GPU in an Intel Mac: its VRAM, apart from the system memory (never added to it).
+        if (b?.vramUsedMiB != null && d.vramUsedMiB != null && d.vramUsedMiB - b.vramUsedMiB >= options.elevatedMiB) {
+          evidence.push({ source: 'ioreg IOAccelerator "vramUsedBytes"', text: `GPU ${d.index} (${d.name ?? '?'}): ${b.vramUsedMiB.toFixed(0)} MiB of its VRAM used before the run, ${d.vramUsedMiB.toFixed(0)} MiB after it stopped` });
         }
       }
       if (gpu.inUseSystemMemoryBytes != null && before.inUseSystemMemoryBytes != null && gpu.inUseSystemMemoryBytes - before.inUseSystemMemoryBytes >= options.elevatedMiB * 1024 * 1024) {

@@ -1,6 +1,7 @@
 // The rule registry: one line per rule; ids, docs and flags come from it. Order = the decision
 // tree: orphans and leaks first, then the causes offered only when none of those fired.
 import { gpuMemoryHeld } from './gpu-memory-held.js';
+import { memoryPressure } from './memory-pressure.js';
 import { orphanServer } from './orphan-server.js';
 import { orphanWorkers } from './orphan-workers.js';
 import { portShared } from './port-shared.js';
@@ -17,6 +18,7 @@ export const RULES = {
   'gpu-memory-held': gpuMemoryHeld,
   'port-shared': portShared,
   zombies,
+  'memory-pressure': memoryPressure,
   'thermal-throttling': thermalThrottling,
   'tokenizer-bottleneck': tokenizerBottleneck,
 } as const;

@@ -18,6 +18,14 @@ export interface ThermalOptions {
   latencyGrowth: number;
 }
 
+/** kIOPMThermalLevelUnknown (IOPM.h): the platform does not know, which is no evidence. */
+const THERMAL_WARNING_UNKNOWN = 255;
+const THERMAL_WARNING_NAMES: Readonly<Record<number, string>> = { 5: 'danger', 10: 'critical', 100: 'warning', 110: 'trap' };
+
+function thermalWarningName(level: number): string {
+  return THERMAL_WARNING_NAMES[level] ?? 'a platform level';
+}
+
 export const thermalThrottling: Rule<ThermalOptions> = {
   meta: {
     id: 'thermal-throttling',
@@ -27,6 +35,7 @@ export const thermalThrottling: Rule<ThermalOptions> = {
     stage: 'causes',
     messages: {
       throttled: 'the machine is slowed down by heat',
+      performanceWarning: 'macOS reports restricted performance (pmset Performance Warning Level {{level}}): heat, or a power limit',
       inferred: 'possibly thermal throttling: high CPU with rising latency and no extra processes (this platform gives no throttle counters)',
     },
     defaultOptions: { freqRatio: 0.6, pressureLevel: 2, highCpuPercent: 150, latencyGrowth: 1.3 },
@@ -70,12 +79,25 @@ export const thermalThrottling: Rule<ThermalOptions> = {
       if (last.thermalPressureLevel != null && last.thermalPressureLevel >= options.pressureLevel && (rosePressure || last.thermalPressureLevel >= 3)) {
         evidence.push({ source: 'notifyutil -g com.apple.system.thermalpressurelevel', text: `thermal pressure level ${last.thermalPressureLevel} (0 nominal … 4)${first.thermalPressureLevel != null && last.thermalPressureLevel > first.thermalPressureLevel ? `, up from ${first.thermalPressureLevel}` : ''}` });
       }
+      // macOS Intel: the platform's own thermal warning (pmset -g therm). Any recorded level but 0
+      // (normal) and 255 (unknown) is the OS saying heat constrains the machine.
+      const thermalWarning = last.thermalWarningLevel;
+      if (thermalWarning != null && thermalWarning !== 0 && thermalWarning !== THERMAL_WARNING_UNKNOWN) {
+        evidence.push({ source: 'pmset -g therm', text: `Thermal Warning Level = ${thermalWarning} (${thermalWarningName(thermalWarning)}; 0 is normal)` });
+      }
       for (const g of last.gpuThermalSlowdown) evidence.push({ source: 'nvidia-smi clocks_event_reasons', text: `GPU ${g.index}: ${g.reasons.join(', ')}` });
-      if (evidence.length > 0) evidence.push(...slowEvidence);
+      // A performance warning restricts performance for heat OR power: beside a heat sign it is
+      // more evidence; alone it is reported with low confidence, as a performance warning.
+      const perfWarning = last.performanceWarningLevel;
+      const perfEvidence: EvidenceItem[] = perfWarning != null && perfWarning !== 0 ? [{ source: 'pmset -g therm', text: `Performance Warning Level = ${perfWarning} (0 is normal, 100 warning)` }] : [];
+      if (evidence.length > 0) evidence.push(...perfEvidence, ...slowEvidence);
       if (evidence.length > 0) {
         return [report(thermalThrottling.meta, 'throttled', {}, { severity: 'warning', pids: [], ports: [], evidence, fix: 'Let it cool (airflow, power), or compare a rerun after it has cooled; do not mistake it for a code change. On laptops, plug in and raise the fan or power mode.', next: ['rerun-doctor explain thermal-throttling'], confidence: 'high' })];
       }
-      const direct = last.cpus.length > 0 || last.thermalPressureLevel != null || last.cpuSpeedLimitPercent != null;
+      if (perfEvidence.length > 0) {
+        return [report(thermalThrottling.meta, 'performanceWarning', { level: String(perfWarning) }, { severity: 'warning', pids: [], ports: [], evidence: [...perfEvidence, ...slowEvidence], fix: 'Plug in (a low or weak power adapter limits performance too), let the machine cool, and compare a rerun once `pmset -g therm` shows no warning level.', next: ['rerun-doctor explain thermal-throttling'], confidence: 'low' })];
+      }
+      const direct = last.cpus.length > 0 || last.thermalPressureLevel != null || last.cpuSpeedLimitPercent != null || last.thermalWarningLevel != null || last.performanceWarningLevel != null;
       if (direct) return [];
     }
     // No direct evidence on this platform: high CPU with rising latency and no extra processes.

@@ -3,6 +3,7 @@ import type { Census, PortReport } from '../model/census.js';
 import type { HistoryEntry } from '../model/count.js';
 import type { Finding, Severity, Skipped } from '../model/diagnosis.js';
 import type { GpuEvidence } from '../model/gpu.js';
+import type { MemoryEvidence } from '../model/memory.js';
 import type { ThermalWindow } from '../model/evidence.js';
 import type { Outcome } from '../model/outcome.js';
 import type { Platform } from '../model/snapshot.js';
@@ -10,7 +11,7 @@ import type { MetricsSample } from '../model/metrics-sample.js';
 
 export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
 
-export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal';
+export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal' | 'memory';
 
 /**
  * What the rules read: the evidence document (src/model/evidence.ts) with its census classified
@@ -31,6 +32,8 @@ export interface DiagnosisInput {
   gpuBefore: GpuEvidence | null;
   /** Thermal evidence at the start and the end of the window. */
   thermal: Outcome<ThermalWindow>;
+  /** Memory pressure and swap at the end of the window. */
+  memory: Outcome<MemoryEvidence>;
   /** Census at the start of the window, for CPU over the window; null when no window passed. */
   censusBefore: Census | null;
   /** Seconds between censusBefore and census. */

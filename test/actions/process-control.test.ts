@@ -268,8 +268,8 @@ test('macOS: a census row and a ref read through ps -p compare equal (lstart in 
   const m = mac([{ pid: 900, ppid: SELF, pgid: 900, startKey: T, argv: ['/usr/bin/python3', '-m', 'src.main'] }]);
   const host = { ...m.host('darwin'), sys: m.host().proc, etc: m.host().proc, clockTicks: 100, hostname: () => 'mac', http: async () => ({}) } as unknown as Host;
   host.run = async (argv) => {
-    // The census's second call (comm) is not faked here: its failure is an issue, not a lost row.
-    if (argv.join(' ').includes('pid=,comm=')) return { stdout: '', stderr: 'no', code: 2, notFound: false, timedOut: false };
+    // The census's second call (ucomm) is not faked here: its failure is an issue, not a lost row.
+    if (argv.join(' ').includes('pid=,ucomm=')) return { stdout: '', stderr: 'no', code: 2, notFound: false, timedOut: false };
     return m.host('darwin').run(argv);
   };
   const census = await darwinProcesses(host, {});

@@ -76,7 +76,8 @@ test('processes: both ps calls merged, cwd filled for the enriched pids', async 
   // The orphans of the killed run: reparented to launchd, no terminal, their dead leader's pgid.
   for (const pid of [4102, 4103, 4104]) {
     const r = byPid.get(pid);
-    assert.deepEqual([r?.ppid, r?.pgid, r?.tty, r?.exe], [1, 4100, null, '/Users/dev/src/infer-server/.venv/bin/python3.11'], String(pid));
+    // exe is never guessed from argv[0] (Apple's ps has no executable-path column); comm is p_comm.
+    assert.deepEqual([r?.ppid, r?.pgid, r?.tty, r?.exe, r?.comm, r?.argv[0]], [1, 4100, null, null, 'Python', '/Users/dev/src/infer-server/.venv/bin/python3.11'], String(pid));
   }
   // The live run under zsh on ttys002.
   const server = byPid.get(5310);
@@ -84,8 +85,8 @@ test('processes: both ps calls merged, cwd filled for the enriched pids', async 
     5002,
     'ttys002',
     ['python', '-m', 'src.main'],
-    'python',
-    '/Users/dev/src/infer-server/.venv/bin/python',
+    'Python',
+    null,
   ]);
   assert.deepEqual(
     rows.filter((r) => r.ppid === 5310).map((r) => r.pid),
@@ -93,17 +94,17 @@ test('processes: both ps calls merged, cwd filled for the enriched pids', async 
   );
 
   // launchd and its services.
-  assert.deepEqual([byPid.get(1)?.ppid, byPid.get(1)?.comm, byPid.get(1)?.exe], [0, 'launchd', '/sbin/launchd']);
-  assert.equal(byPid.get(301)?.exe, '/usr/libexec/logd');
+  assert.deepEqual([byPid.get(1)?.ppid, byPid.get(1)?.comm, byPid.get(1)?.exe], [0, 'launchd', null]);
+  assert.equal(byPid.get(301)?.comm, 'logd');
 
-  // exe with spaces comes whole from the comm= call even though argv[0] is cut at the space.
-  assert.equal(byPid.get(702)?.exe, '/Applications/Visual Studio Code.app/Contents/MacOS/Electron');
+  // p_comm with spaces comes whole from the ucomm= call even though argv[0] is cut at the space.
+  assert.equal(byPid.get(702)?.argv[0], '/Applications/Visual');
   assert.equal(byPid.get(702)?.comm, 'Electron');
   assert.equal(byPid.get(738)?.comm, 'Code Helper (Plu');
   assert.ok((byPid.get(738)?.argv.join(' ').length ?? 0) > 2000, 'the long VS Code helper argv arrives whole');
 
-  // A login shell: relative comm, so no exe. The first ps exited before the comm= call.
-  assert.deepEqual([byPid.get(1202)?.comm, byPid.get(1202)?.exe], ['-zsh', null]);
+  // A login shell: argv[0] is `-zsh`, p_comm `zsh`. The first ps exited before the ucomm= call.
+  assert.deepEqual([byPid.get(1202)?.comm, byPid.get(1202)?.argv[0], byPid.get(1202)?.exe], ['zsh', '-zsh', null]);
   assert.deepEqual([byPid.get(6125)?.comm, byPid.get(6125)?.exe], ['ps', null]);
   assert.equal(byPid.has(6126), false, 'a pid only the second call saw is not invented');
 
@@ -194,7 +195,7 @@ test('processes: ps output with no parseable line fails instead of reporting no 
 test('sockets: separate sockets on 50051, one shared socket on 9000, v4 and v6 on 8080', async () => {
   const outcome = await darwinSockets(darwinHost(scenario('orphaned-spawn')));
   const { value: sockets, issues } = okValue(outcome);
-  assert.equal(outcome.source, 'lsof -nP -iTCP -sTCP:LISTEN -FpcfdtnT0');
+  assert.equal(outcome.source, 'lsof -w -nP -iTCP -sTCP:LISTEN -FpcfdtnT0');
   assert.deepEqual(issues, []);
 
   const on = (port: number) => sockets.filter((s) => s.port === port);
@@ -246,7 +247,7 @@ test('sockets: lsof exit 1 with no output means no listeners', async () => {
 test('sockets: lsof not on PATH is unavailable', async () => {
   const outcome = await darwinSockets(darwinHost(scenario('orphaned-spawn'), isolatedBin({})));
   assert.equal(outcome.status, 'unavailable');
-  assert.equal(outcome.source, 'lsof -nP -iTCP -sTCP:LISTEN -FpcfdtnT0');
+  assert.equal(outcome.source, 'lsof -w -nP -iTCP -sTCP:LISTEN -FpcfdtnT0');
 });
 
 test('sockets: lsof called with unknown argv makes the fake fail and the probe report failed', async () => {

@@ -51,7 +51,7 @@ test('parses a right-aligned line with leading spaces into every column', () => 
   assert.equal(row.tty, null);
   assert.equal(row.sid, null, 'macOS ps gives no session id');
   assert.equal(row.cwd, null);
-  assert.equal(row.exe, null, 'exe only comes from the comm= call');
+  assert.equal(row.exe, null, 'no ps column gives the executable path');
   assert.equal(row.comm, 'python');
 });
 
@@ -207,14 +207,13 @@ test('bad lines become parse issues with line numbers; good lines around them su
   assert.ok((issues[4]?.message.length ?? 0) < 400, 'a huge line is clipped in the issue');
 });
 
-test('comm call: pid → path, spaces kept, leading spaces tolerated', () => {
-  const comms = parsePsComm(
-    ['    1 /sbin/launchd', '  702 /Applications/Visual Studio Code.app/Contents/MacOS/Electron', ' 1202 -zsh', 'garbage', ''].join('\n'),
-  );
+test('ucomm call: pid → p_comm, spaces kept, the 16-column padding dropped, leading spaces tolerated', () => {
+  // print.c ucomm(): printf("%-*s", 16, p_comm), so short names come padded.
+  const comms = parsePsComm(['    1 launchd         ', '  738 Code Helper (Plu', ' 1202 zsh             ', 'garbage', ''].join('\n'));
   assert.deepEqual([...comms], [
-    [1, '/sbin/launchd'],
-    [702, '/Applications/Visual Studio Code.app/Contents/MacOS/Electron'],
-    [1202, '-zsh'],
+    [1, 'launchd'],
+    [738, 'Code Helper (Plu'],
+    [1202, 'zsh'],
   ]);
 });
 
@@ -225,7 +224,7 @@ test('comm is the basename truncated to MAXCOMLEN (16)', () => {
   assert.equal(macComm('python3.11'), 'python3.11');
 });
 
-test('mergeComm: exe from an absolute comm path only; rows missing from the comm call keep argv[0]', () => {
+test('mergeComm: comm from p_comm, exe never set (p_comm is a name, not a path); rows missing from the ucomm call keep argv[0]', () => {
   const rows = [
     line('  702     1   702   501 dev      S    Mon Jun 16 09:15:40 2025  298752  25:31.02 ??       /Applications/Visual Studio Code.app/Contents/MacOS/Electron'),
     line(' 1202  1201  1202   501 dev      S+   Mon Jun 16 09:20:03 2025    4352   0:00.31 ttys000  -zsh'),
@@ -235,21 +234,31 @@ test('mergeComm: exe from an absolute comm path only; rows missing from the comm
   const merged = mergeComm(
     rows,
     new Map([
-      [702, '/Applications/Visual Studio Code.app/Contents/MacOS/Electron'],
-      [1202, '-zsh'],
-      [5310, '/Users/dev/src/infer-server/.venv/bin/python'],
+      [702, 'Electron'],
+      [1202, 'zsh'],
+      [5310, 'Python'],
     ]),
   );
   assert.deepEqual(
-    merged.map((r) => [r.pid, r.comm, r.exe]),
+    merged.map((r) => [r.pid, r.comm, r.exe, r.argv[0]]),
     [
-      [702, 'Electron', '/Applications/Visual Studio Code.app/Contents/MacOS/Electron'],
-      [1202, '-zsh', null],
-      [5310, 'python', '/Users/dev/src/infer-server/.venv/bin/python'],
-      [6125, 'ps', null],
+      [702, 'Electron', null, '/Applications/Visual'],
+      [1202, 'zsh', null, '-zsh'],
+      [5310, 'Python', null, 'python'],
+      [6125, 'ps', null, 'ps'],
     ],
   );
-  assert.equal(rows[0]?.exe, null, 'mergeComm does not mutate its input');
+  assert.equal(rows[2]?.comm, 'python', 'mergeComm does not mutate its input');
+});
+
+test('an argv ps could not read, `(p_comm)`, is no argv: empty, with that comm (print.c)', () => {
+  const row = line('  88     1    88     0 root     Ss   Mon Jun 16 08:01:14 2025    5120   0:02.10 ??       (securityd)');
+  assert.deepEqual([row.argv, row.comm, row.command], [[], 'securityd', '(securityd)']);
+  const spaced = line('  89     1    89     0 root     Ss   Mon Jun 16 08:01:14 2025    5120   0:02.10 ??       (Code Helper (Plu)');
+  assert.deepEqual([spaced.argv, spaced.comm], [[], 'Code Helper (Plu']);
+  // A real argv that merely contains parentheses stays an argv.
+  const agent = line('  95     1    95     0 root     Ss   Mon Jun 16 08:01:14 2025    5120   1:30.08 ??       /usr/libexec/UserEventAgent (System)');
+  assert.deepEqual([agent.argv, agent.comm], [['/usr/libexec/UserEventAgent', '(System)'], 'UserEventAgent']);
 });
 
 test('the orphaned-spawn capture parses without issues', () => {
@@ -270,7 +279,8 @@ test('the orphaned-spawn capture parses without issues', () => {
   assert.equal(rows.find((r) => r.pid === 402)?.user, '_windowserver');
   assert.equal(rows.find((r) => r.pid === 402)?.cpuSeconds, 18724.1);
   assert.equal(rows.find((r) => r.pid === 5315)?.zombie, true);
-  const comms = parsePsComm(fixture('ps-comm.out'));
-  assert.equal(comms.get(738), '/Applications/Visual Studio Code.app/Contents/Frameworks/Code Helper (Plugin).app/Contents/MacOS/Code Helper (Plugin)');
+  const comms = parsePsComm(fixture('ps-ucomm.out'));
+  assert.equal(comms.get(738), 'Code Helper (Plu');
+  assert.equal(comms.get(4103), 'Python');
   assert.equal(comms.has(6125), false, 'the first ps exited before the second call');
 });

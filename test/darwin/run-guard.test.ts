@@ -17,7 +17,7 @@ import { fixture } from '../helpers/paths.js';
 import { insidePrivateNamespace, privateNamespaceSkipReason, runInPrivateNamespace } from '../helpers/private-ns.js';
 
 const PS_ALL = 'ps -axww -o pid=,ppid=,pgid=,uid=,user=,state=,lstart=,rss=,time=,tty=,command=';
-const LSOF = 'lsof -nP -iTCP -sTCP:LISTEN -FpcfdtnT0';
+const LSOF = 'lsof -w -nP -iTCP -sTCP:LISTEN -FpcfdtnT0';
 
 if (!insidePrivateNamespace()) {
   test('run and guard on the darwin path, with fake ps/lsof over real processes (in a private PID + network namespace)', { skip: privateNamespaceSkipReason() }, () => runInPrivateNamespace(import.meta.url));

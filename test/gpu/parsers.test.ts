@@ -210,12 +210,13 @@ test('ioreg: the exact "In use system memory" key, never the (driver) one, in an
   assert.deepEqual([s?.model, s?.inUseSystemMemoryBytes, s?.deviceUtilizationPercent], ['Apple M4', 7, 0]);
 });
 
-test('ioreg: Intel "Allocated system memory", several accelerators, none, and a broken dictionary', () => {
-  // Reconstructed: an Intel iGPU plus an AMD dGPU (vramUsedBytes is VRAM, not system memory).
+test('ioreg: Intel "inUseSysMemoryBytes", discrete VRAM apart, several accelerators, none, and a broken dictionary', () => {
+  // Reconstructed: an Intel iGPU plus an AMD dGPU (vramUsedBytes is VRAM, not system memory). The
+  // Intel key is the one the real iMac 2019 output shows (test/darwin/captured.test.ts).
   const text = [
     '+-o IntelAccelerator  <class IntelAccelerator, id 0x100000438, registered, matched, active, busy 0 (0 ms), retain 19>',
     '    {',
-    '      "PerformanceStatistics" = {"Allocated system memory"=536870912,"Device Utilization %"=4,"SurfaceCount"={"a"=1,"b"=2}}',
+    '      "PerformanceStatistics" = {"inUseSysMemoryBytes"=536870912,"Device Utilization %"=4,"SurfaceCount"={"a"=1,"b"=2}}',
     '    }',
     '+-o AMDRadeonX6000_AMDNavi14GraphicsAccelerator  <class AMDRadeonX6000_AMDNavi14GraphicsAccelerator, id 0x1000004a2, registered, matched, active, busy 0 (0 ms), retain 20>',
     '    {',
@@ -225,10 +226,10 @@ test('ioreg: Intel "Allocated system memory", several accelerators, none, and a 
   ].join('\n');
   const accs = parseIoregAccelerators(text, SRC);
   assert.deepEqual(
-    accs.map((a) => [a.className, a.model, a.inUseSystemMemoryBytes, a.deviceUtilizationPercent]),
+    accs.map((a) => [a.className, a.model, a.inUseSystemMemoryBytes, a.vramUsedBytes, a.deviceUtilizationPercent]),
     [
-      ['IntelAccelerator', null, 536870912, 4],
-      ['AMDRadeonX6000_AMDNavi14GraphicsAccelerator', 'AMD Radeon Pro 5500M', null, null],
+      ['IntelAccelerator', null, 536870912, null, 4],
+      ['AMDRadeonX6000_AMDNavi14GraphicsAccelerator', 'AMD Radeon Pro 5500M', null, 1073741824, null],
     ],
   );
   assert.deepEqual(parseIoregAccelerators('', SRC), []);
@@ -243,7 +244,7 @@ test('footprint: per-pid header, categories, binary units', () => {
   assert.equal(footprintBytes('1.5', 'GB'), 1.5 * 1024 ** 3);
   assert.equal(footprintBytes('0', 'B'), 0);
 
-  const [p] = parseFootprint(fixture('apple-m1', 'footprint-4103.out'), SRC);
+  const [p] = parseFootprint(fixture('apple-m1', 'footprint-4103.out'), SRC).processes;
   assert.ok(p, 'one process');
   assert.equal(p.pid, 4103);
   assert.equal(p.name, null);
@@ -274,7 +275,8 @@ test('footprint: several blocks, a named header, rules, TOTAL, a summary that is
     'Summary Footprint: 5448 MB',
     '5448 MB      41 MB        12 MB       1882    TOTAL',
   ].join('\n');
-  const ps = parseFootprint(text, SRC);
+  const { processes: ps, problems } = parseFootprint(text, SRC);
+  assert.deepEqual(problems, []);
   assert.deepEqual(
     ps.map((p) => [p.pid, p.name, p.footprintBytes, p.categories.length, ioAcceleratorDirtyBytes(p)]),
     [
@@ -285,6 +287,11 @@ test('footprint: several blocks, a named header, rules, TOTAL, a summary that is
   assert.equal(ps[0]?.categories[1]?.cleanBytes, 1.5 * 1024 ** 2);
   assert.equal(ps[0]?.total?.dirtyBytes, 5436 * 1024 ** 2);
   assert.equal(ps[1]?.total, null, 'the summary TOTAL is not charged to the last process');
-  assert.deepEqual(parseFootprint('footprint: no process matches 99999\n', SRC), []);
-  throwsParseError(() => parseFootprint('[1]: 64-bit    Footprint: 1 MB\n12 MB   oops   IOSurface\n', SRC), '12 MB   oops');
+  assert.deepEqual(parseFootprint('footprint: no process matches 99999\n', SRC), { processes: [], problems: [] });
+  // A malformed row is a problem naming its line and pid; the block and its other rows stay.
+  const odd = parseFootprint('[1]: 64-bit    Footprint: 1 MB\n12 MB   oops   IOSurface\n1 MB 0 B 0 B 3 IOAccelerator (graphics)\n', SRC);
+  assert.deepEqual(odd.processes.map((p) => [p.pid, ioAcceleratorDirtyBytes(p)]), [[1, 1024 ** 2]]);
+  assert.equal(odd.problems.length, 1);
+  assert.equal(odd.problems[0]?.pid, 1);
+  assert.match(odd.problems[0]!.message, /line 2: unexpected category row, skipped: "12 MB {3}oops {3}IOSurface"/);
 });

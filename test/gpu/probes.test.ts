@@ -279,10 +279,11 @@ test('apple-m1: ioreg system figure, memory pressure, footprint for the given pi
       eventReasonCounters: {},
     },
   ]);
-  // IOAccelerator (graphics) dirty: 2624 KB and 212 MB. Not the footprint total, not RSS.
+  // IOAccelerator (graphics) dirty: 2624 KB and 212 MB. Not the footprint total, not RSS; the
+  // footprint total (the header's figure) is kept apart as footprintMiB.
   assert.deepEqual(value.processes, [
-    { pid: 4103, usedMemoryMiB: 2624 / 1024, gpuUuid: null, source: 'footprint' },
-    { pid: 4104, usedMemoryMiB: 212, gpuUuid: null, source: 'footprint' },
+    { pid: 4103, usedMemoryMiB: 2624 / 1024, gpuUuid: null, source: 'footprint', footprintMiB: 60 },
+    { pid: 4104, usedMemoryMiB: 212, gpuUuid: null, source: 'footprint', footprintMiB: 248 },
   ]);
   assert.deepEqual(value.sources, [IOREG_ARGV.join(' '), PRESSURE_ARGV.join(' '), 'footprint 4103', 'footprint 4104']);
 

@@ -6,6 +6,7 @@ import { runRules as diagnose } from '../../src/rules/diagnose.js';
 import { RULES, RULE_IDS } from '../../src/rules/index.js';
 import type { HistoryEntry } from '../../src/model/count.js';
 import type { GpuEvidence } from '../../src/model/gpu.js';
+import type { MemoryEvidence } from '../../src/model/memory.js';
 import type { ThermalEvidence } from '../../src/model/thermal.js';
 import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 import type { MetricsSample } from '../../src/model/metrics-sample.js';
@@ -154,6 +155,33 @@ test("RULES['thermal-throttling']: rising counters, slow clocks, Apple pressure;
   assert.deepEqual(runRule(RULES['thermal-throttling'], t(thermal({ platform: 'darwin', thermalPressureLevel: 2 }), thermal({ platform: 'darwin', thermalPressureLevel: 2 }))), [], 'a steady level 2 (a fanless laptop) is not throttling');
 });
 
+const memory = (over: Partial<MemoryEvidence>): MemoryEvidence => ({ platform: 'darwin', pressureLevel: 1, psiSomeAvg10: null, psiFullAvg10: null, totalBytes: 16 * 2 ** 30, availableBytes: null, swapUsedBytes: 0, swapTotalBytes: 0, sources: [], ...over });
+
+test("RULES['memory-pressure']: the kernel's pressure, with the leftovers of earlier runs by footprint or RSS; silent when normal", () => {
+  const mem = (m: MemoryEvidence, extra = {}, procs = [...live, ...orphanRun(1000, 1)]) => runRule(RULES['memory-pressure'], inputFrom(procs, [], { memory: okValue(m), ...extra }));
+  assert.deepEqual(mem(memory({ pressureLevel: 1 })), [], 'normal pressure: nothing, orphans or not');
+  const held = mem(memory({ pressureLevel: 2, swapUsedBytes: 3 * 2 ** 30, swapTotalBytes: 4 * 2 ** 30 }));
+  assert.equal(held.length, 1);
+  assert.equal(held[0]!.messageId, 'heldByLeftovers');
+  assert.deepEqual(held[0]!.pids, [1001, 1002, 1003], 'the dead run, not the live one');
+  assert.deepEqual(held[0]!.evidence.slice(0, 2).map((e) => e.text), ['memory pressure level 2 (warn; 1 normal, 2 warn, 4 critical)', 'swap: 3.0 GiB in use of 4.0 GiB']);
+  // A footprint read for a leftover replaces its RSS.
+  const gpuFp: GpuEvidence = { vendor: 'apple', devices: [], processes: [{ pid: 1002, usedMemoryMiB: 5000, gpuUuid: null, source: 'footprint', footprintMiB: 6144 }], inUseSystemMemoryBytes: null, memoryPressureLevel: 2, driverVersion: null, sources: [] };
+  const fp = mem(memory({ pressureLevel: 4 }), { gpu: okValue(gpuFp) });
+  assert.match(fp[0]!.evidence[1]!.text, /^pid 1002 .* holds 6\.0 GiB \(physical footprint\)/);
+  assert.equal(fp[0]!.evidence[1]!.source, 'footprint 1002');
+  // No leftover: still short of memory, said without blaming a run.
+  const alone = mem(memory({ pressureLevel: 2 }), {}, live);
+  assert.deepEqual([alone[0]!.messageId, alone[0]!.pids, alone[0]!.title], ['short', [], 'the machine is short of memory (memory pressure level 2)']);
+  // Linux: PSI some avg10 at the threshold; MemAvailable where there is no PSI.
+  assert.equal(mem(memory({ platform: 'linux', pressureLevel: null, psiSomeAvg10: 9.9 }), {}, live).length, 0);
+  assert.match(mem(memory({ platform: 'linux', pressureLevel: null, psiSomeAvg10: 10 }), {}, live)[0]!.title, /tasks stalled on memory 10\.0 %/);
+  assert.equal(mem(memory({ platform: 'linux', pressureLevel: null, availableBytes: 2 ** 29, totalBytes: 16 * 2 ** 30 }), {}, live).length, 1);
+  // Nothing to judge by: not judged, never "no pressure".
+  const d = diagnose(inputFrom(live, [], { memory: okValue(memory({ pressureLevel: null })) }));
+  assert.ok(d.skipped.some((s) => s.id === 'memory-pressure' && s.because === 'insufficient'), JSON.stringify(d.skipped));
+});
+
 const tokRow = (p95: number, mean: number, count = 10): IntervalSummary => ({ family: 'tokenize_ms', type: 'histogram', labels: {}, unit: 'ms', seconds: 2, isNew: false, reset: false, count, sum: mean * count, mean, rate: 5, p50: mean, p95, p99: p95 });
 const latRow = (mean: number): IntervalSummary => ({ family: 'request_latency_seconds', type: 'histogram', labels: {}, unit: 's', seconds: 2, isNew: false, reset: false, count: 10, sum: mean * 10, mean, rate: 5, p50: mean, p95: mean * 2, p99: mean * 2 });
 const msample = (tok: IntervalSummary, lat: IntervalSummary, t: string): MetricsSample => ({ ok: true, t, url: 'u', scrapeMs: 1, bytes: 1, seconds: 2, resets: [], keys: [{ key: 'tokenize', title: 'tokenize time', family: 'tokenize_ms', series: [tok] }, { key: 'requestLatency', title: 'request latency', family: 'request_latency_seconds', series: [lat] }], series: [tok, lat] });
@@ -182,7 +210,7 @@ test('diagnose: orphans first; causes deferred while orphans explain it; never "
   assert.ok(withZombie.findings.some((f) => f.id === 'tokenizer-bottleneck'), 'a zombie (a warning) does not hold the causes back');
   const partial = diagnose(inputFrom(live));
   assert.equal(partial.status, 'no-problems-partial');
-  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, thermal-throttling, tokenizer-bottleneck/);
+  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, memory-pressure, thermal-throttling, tokenizer-bottleneck/);
   assert.ok(partial.skipped.some((k) => k.id === 'thermal-throttling' && /no metrics window/.test(k.reason)), 'thermal without evidence is not judged, not "no throttling"');
   assert.doesNotMatch(partial.verdict, /healthy/);
 });

@@ -155,7 +155,9 @@ test('parsePmsetTherm: Apple Silicon Note: lines mean nothing recorded, never 10
     assert.deepEqual([p.cpuSpeedLimitPercent, p.cpuSchedulerLimitPercent, p.nothingRecorded], [null, null, true], s);
   }
   const err = parsePmsetTherm('Error: No thermal warning level with error code 0xe00002c7\n');
-  assert.deepEqual(err.unrecognised, ['Error: No thermal warning level with error code 0xe00002c7']);
+  assert.deepEqual(err.errors, ['No thermal warning level with error code 0xe00002c7'], 'an Error: line is kept as an error');
+  assert.deepEqual(err.unrecognised, []);
+  assert.equal(err.thermalWarningLevel, null, 'an error is never a level');
   assert.equal(err.nothingRecorded, false, 'an error line is not "nothing recorded"');
   assert.deepEqual([...PMSET_THERM_ARGV], ['pmset', '-g', 'therm']);
 });

@@ -1,5 +1,5 @@
 // Listening TCP sockets held by some pids, from the census's own socket probes (one socket reader:
-// /proc/net/tcp{,6} + fd tables on Linux, `lsof -nP -iTCP -sTCP:LISTEN -F…` on macOS).
+// /proc/net/tcp{,6} + fd tables on Linux, `lsof -w -nP -iTCP -sTCP:LISTEN -F…` on macOS).
 import type { Host } from '../../host/host.js';
 import { PROBES } from '../../probes/index.js';
 

@@ -15,7 +15,11 @@
 // holds spaces and parentheses). Separator rows (`---`), `====` rules and a `TOTAL` row may appear;
 // TOTAL is kept apart from the categories. Sizes are `N B|KB|MB|GB|TB`, binary multiples (footprint
 // counts 16 KiB pages: "16384 bytes per page"; 4464 KB is 279 such pages exactly).
-import { ParseError } from '../../host/errors.js';
+//
+// A line that starts with a size but is not a five-column row (a layout we have not seen, such as
+// the reporter's summary in test/fixtures/darwin/captured/footprint/mlx-3896-m5max-abridged.txt:
+// `109 GB   IOAccelerator (graphics)   [all DIRTY, 0 reclaimable]`) is recorded as a problem and
+// skipped: the header figure and every other row of the process still count.
 
 export interface FootprintCategory {
   category: string;
@@ -53,11 +57,26 @@ export function footprintBytes(value: string, unit: string): number {
   return Math.round(Number(value) * mult);
 }
 
-/** Every process block in the output, in order. */
-export function parseFootprint(text: string, source: string): FootprintProcess[] {
+export interface FootprintParse {
+  /** Every process block in the output, in order. */
+  processes: FootprintProcess[];
+  /**
+   * Lines that look like rows but are not (`source: line N: …`), each with the pid of the block it
+   * was in (null outside any block). The rest of the output is parsed regardless.
+   */
+  problems: Array<{ pid: number | null; message: string }>;
+}
+
+/** Longest line quoted in a problem. */
+const PROBLEM_LINE_MAX = 160;
+
+/** Every process block in the output, in order, and the rows that could not be read. */
+export function parseFootprint(text: string, source: string): FootprintParse {
   const out: FootprintProcess[] = [];
+  const problems: FootprintParse['problems'] = [];
   let cur: FootprintProcess | null = null;
-  for (const line of text.split(/\r?\n/)) {
+  const lines = text.split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
     const h = HEADER.exec(line);
     if (h) {
       cur = { pid: Number(h[2]), name: h[1] ?? null, footprintBytes: footprintBytes(h[3]!, h[4]!), categories: [], total: null };
@@ -72,7 +91,11 @@ export function parseFootprint(text: string, source: string): FootprintProcess[]
     }
     if (!LOOKS_LIKE_ROW.test(line)) continue; // column header, `---`, `====`, blank, notes
     const r = ROW.exec(line);
-    if (!r) throw new ParseError(`malformed category row: ${JSON.stringify(line)}`, source);
+    if (!r) {
+      const shown = line.trim().length > PROBLEM_LINE_MAX ? `${line.trim().slice(0, PROBLEM_LINE_MAX)}…` : line.trim();
+      problems.push({ pid: cur?.pid ?? null, message: `${source}: line ${i + 1}: unexpected category row, skipped: ${JSON.stringify(shown)}` });
+      continue;
+    }
     if (!cur) continue;
     const row: FootprintCategory = {
       dirtyBytes: footprintBytes(r[1]!, r[2]!),
@@ -84,7 +107,7 @@ export function parseFootprint(text: string, source: string): FootprintProcess[]
     if (row.category === 'TOTAL') cur.total = row;
     else cur.categories.push(row);
   }
-  return out;
+  return { processes: out, problems };
 }
 
 /** Dirty bytes of "IOAccelerator (graphics)" (0 when the process has no such row). */

@@ -13,10 +13,19 @@
 //
 // Parsing notes (§7.4): keys come in no particular order, and PerformanceStatistics may come before
 // or after `model`; the class name varies by chip (AGXAcceleratorG13X, G16G, G17X), which is why the
-// argv matches the IOAccelerator class and not a name. The figure is the exact key
-// "In use system memory": a substring match would also hit "In use system memory (driver)", which
-// reads 0 on the M4 sample. Intel GPUs report "Allocated system memory" instead. `-w 0` keeps ioreg
-// from cutting the long dictionary line at the terminal width.
+// argv matches the IOAccelerator class and not a name. `-w 0` keeps ioreg from cutting the long
+// dictionary line at the terminal width.
+//
+// Which key holds the system memory in use depends on the driver (real outputs in
+// test/fixtures/darwin/captured/ioreg/, SOURCE.md there):
+//   * Apple Silicon (AGX): the exact key "In use system memory" (M1 Pro, exelban/stats#1094; M4). A
+//     substring match would also hit "In use system memory (driver)", which reads 0 on the M4.
+//   * Intel and AMD drivers (Intel Macs): "inUseSysMemoryBytes" (iMac 2019 with a Radeon Pro,
+//     gao-sun/eul#187, beside "gartUsedBytes"). There is no "Allocated system memory" key in any
+//     real output; "Alloc system memory" (Apple Silicon) is what the driver reserved, not in use.
+//   * A discrete GPU's own memory, "vramUsedBytes" (or "inUseVidMemoryBytes"), is VRAM: not unified
+//     memory and not system RAM. It is kept apart (`vramUsedBytes`) and never added to the system
+//     figure.
 import { ParseError } from '../../host/errors.js';
 
 export type IoregValue = number | string;
@@ -28,14 +37,23 @@ export interface IoregAccelerator {
   model: string | null;
   /** Every PerformanceStatistics entry: numbers as numbers, anything else as its text. Null when absent. */
   performanceStatistics: Record<string, IoregValue> | null;
-  /** "In use system memory" (Apple Silicon) or "Allocated system memory" (Intel), bytes; null when neither. */
+  /**
+   * System (unified, on Apple Silicon) memory the GPU driver has in use, bytes: "In use system memory"
+   * (Apple Silicon) or "inUseSysMemoryBytes" (Intel and AMD drivers); null when neither.
+   */
   inUseSystemMemoryBytes: number | null;
+  /** A discrete GPU's VRAM in use, bytes ("vramUsedBytes", else "inUseVidMemoryBytes"); null when absent. Not system memory. */
+  vramUsedBytes: number | null;
   /** "Device Utilization %", null when absent. */
   deviceUtilizationPercent: number | null;
 }
 
+/** Apple Silicon (AGX) drivers. */
 export const IN_USE_KEY = 'In use system memory';
-export const INTEL_ALLOCATED_KEY = 'Allocated system memory';
+/** Intel and AMD drivers on Intel Macs. */
+export const IN_USE_SYS_KEY = 'inUseSysMemoryBytes';
+/** Discrete VRAM in use, and the older name some AMD/NVIDIA drivers use for it. */
+export const VRAM_USED_KEYS: readonly string[] = ['vramUsedBytes', 'inUseVidMemoryBytes'];
 
 /** Index just past the value that starts at `i` (a quoted string, a bracketed group, or a bare token). */
 function valueEnd(s: string, i: number): number {
@@ -95,7 +113,8 @@ export function parseIoregDict(body: string, source: string): Record<string, Ior
 }
 
 const OBJECT = /^[\s|]*\+-o\s+(\S+)/;
-const PROPERTY = /^\s*"([^"]+)"\s*=\s*(.*?)\s*$/;
+/** A property line; in a tree the indentation may carry `|` branch marks. */
+const PROPERTY = /^[\s|]*"([^"]+)"\s*=\s*(.*?)\s*$/;
 
 /** Every IOAccelerator object in the output, in order. */
 export function parseIoregAccelerators(text: string, source: string): IoregAccelerator[] {
@@ -104,7 +123,7 @@ export function parseIoregAccelerators(text: string, source: string): IoregAccel
   for (const line of text.split(/\r?\n/)) {
     const obj = OBJECT.exec(line);
     if (obj) {
-      cur = { className: obj[1]!, model: null, performanceStatistics: null, inUseSystemMemoryBytes: null, deviceUtilizationPercent: null };
+      cur = { className: obj[1]!, model: null, performanceStatistics: null, inUseSystemMemoryBytes: null, vramUsedBytes: null, deviceUtilizationPercent: null };
       out.push(cur);
       continue;
     }
@@ -122,8 +141,12 @@ export function parseIoregAccelerators(text: string, source: string): IoregAccel
   for (const a of out) {
     const stats = a.performanceStatistics;
     if (!stats) continue;
-    const inUse = stats[IN_USE_KEY] ?? stats[INTEL_ALLOCATED_KEY];
-    a.inUseSystemMemoryBytes = typeof inUse === 'number' ? inUse : null;
+    const num = (key: string): number | null => {
+      const v = stats[key];
+      return typeof v === 'number' ? v : null;
+    };
+    a.inUseSystemMemoryBytes = num(IN_USE_KEY) ?? num(IN_USE_SYS_KEY);
+    a.vramUsedBytes = VRAM_USED_KEYS.map(num).find((v) => v !== null) ?? null;
     const util = stats['Device Utilization %'];
     a.deviceUtilizationPercent = typeof util === 'number' ? util : null;
   }

@@ -1,8 +1,8 @@
 // Pure parsers for lsof(8) field output (-F) on macOS. The socket probe runs
 //
-//   lsof -nP -iTCP -sTCP:LISTEN -FpcfdtnT0
+//   lsof -w -nP -iTCP -sTCP:LISTEN -FpcfdtnT0
 //
-// and the process probe runs `lsof -a -d cwd -p PID,PID,… -Fn` for working directories.
+// and the process probe runs `lsof -w -a -d cwd -p PID,PID,… -Fn` for working directories.
 //
 // Field output (lsof(8) "OUTPUT FOR OTHER PROGRAMS"): every field is one identifier character
 // followed by its value. A process set starts with `p`, a file set with `f`; the other fields of a
@@ -203,7 +203,7 @@ function ownerFd(fd: string | null): number | null {
 }
 
 /**
- * `lsof -nP -iTCP -sTCP:LISTEN -F…` output → one ListeningSocket per distinct socket (DEVICE), with
+ * `lsof -w -nP -iTCP -sTCP:LISTEN -F…` output → one ListeningSocket per distinct socket (DEVICE), with
  * every (pid, fd) that holds it, in the order lsof listed them. Rows that are not TCP listeners are
  * dropped (the -sTCP:LISTEN filter already applies; TST is checked again when present). A file set
  * without a DEVICE cannot be tied to other holders: it becomes its own socket, and an issue says so.
@@ -262,4 +262,49 @@ export function parseLsofCwd(text: string): Map<number, string> {
     }
   }
   return out;
+}
+
+export interface LsofStderr {
+  /** `lsof: WARNING: …` messages, each with its indented continuation lines joined by a space. */
+  warnings: string[];
+  /** Every other non-blank line, verbatim (errors, usage text). */
+  other: string[];
+}
+
+/**
+ * Split lsof's stderr into warnings and the rest. lsof prints a warning as `lsof: WARNING: …` and
+ * indents the lines that continue it; Time Machine snapshots and smbfs volumes make every call print
+ * one, whatever was asked (test/fixtures/darwin/captured/lsof/raycast-1158-stderr-timemachine.txt):
+ *
+ *   lsof: WARNING: can't stat() apfs file system /Volumes/com.apple.TimeMachine.localsnapshots/…
+ *         Output information may be incomplete.
+ *         assuming "dev=3400022f" from mount table
+ *
+ * The probes run lsof with `-w` (lsof(8): suppress warning messages), so these should not appear;
+ * when they do (an lsof that ignores it), they say nothing about sockets or processes we could not
+ * read, and must not be quoted as the reason for an exit status nor taken for access denied.
+ */
+export function splitLsofStderr(stderr: string): LsofStderr {
+  const warnings: string[] = [];
+  const other: string[] = [];
+  let inWarning = false;
+  for (const raw of stderr.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') {
+      inWarning = false;
+      continue;
+    }
+    if (/^lsof: WARNING:/i.test(line)) {
+      warnings.push(line.trim());
+      inWarning = true;
+      continue;
+    }
+    if (inWarning && /^\s/.test(line)) {
+      warnings[warnings.length - 1] += ` ${line.trim()}`;
+      continue;
+    }
+    inWarning = false;
+    other.push(line);
+  }
+  return { warnings, other };
 }

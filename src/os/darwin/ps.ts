@@ -1,7 +1,7 @@
 // Pure parsers for macOS ps(1) output. The probe (src/probes/processes.darwin.ts) runs, with LC_ALL=C:
 //
 //   ps -axww -o pid=,ppid=,pgid=,uid=,user=,state=,lstart=,rss=,time=,tty=,command=
-//   ps -axww -o pid=,comm=
+//   ps -axww -o pid=,ucomm=
 //
 // Why this shape (../shared/reference/failure-modes.md §7.1):
 // * `=` after every keyword suppresses the header line, so every line is a process.
@@ -10,8 +10,16 @@
 //   LC_ALL=C (sosreport/sos#921). We anchor on its exact shape instead of counting columns blindly.
 // * `command` goes LAST because it holds spaces; `-ww` stops ps truncating it to the terminal width
 //   (rmusser01/tldw_server#1160). Everything before it is one whitespace-free token per column.
-// * `comm` comes from a second call because it may hold spaces too (an app bundle path), and a line
-//   can only have one free-text column if we want to split it unambiguously.
+// * The process name comes from a second call, `ucomm`: the kernel's p_comm (the executed file's
+//   name, at most MAXCOMLEN = 16 characters), what Linux calls comm. Not `comm`: Apple's ps prints
+//   argv[0] for `comm` (adv_cmds ps/print.c getproclline() skips the saved exec_path and keeps
+//   argv[0]), so it is `python3`, `-zsh` or whatever setproctitle wrote, never the executable path.
+//   p_comm may hold spaces (`Code Helper (Plu`), and a line can only have one free-text column if we
+//   want to split it unambiguously, hence its own call.
+// * No ps column gives the executable path, so `exe` stays null on macOS (the census then goes by
+//   argv[0] and comm; see docs/probes/darwin.md).
+// * An argv ps cannot read prints as `(p_comm)` (print.c), which is not an argv: it becomes an empty
+//   argv with that comm, as an unreadable /proc/PID/cmdline does on Linux.
 import type { ProcessInfo, SnapshotIssue } from '../../model/snapshot.js';
 
 /** Probe name used in the issues these parsers record. */
@@ -38,6 +46,9 @@ const PS_LINE =
 
 /** What macOS ps prints in the command column of a zombie (BSD ps; oh-my-openagent#8096 saw it on macOS). */
 const DEFUNCT = '<defunct>';
+
+/** What print.c prints when the argv cannot be read: `(p_comm)`, p_comm being at most 16 characters. */
+const UNREADABLE_ARGV = /^\((.{1,16})\)$/;
 
 export interface PsParseOptions {
   /**
@@ -143,7 +154,8 @@ export function parsePsLine(line: string, opts: PsParseOptions = {}): PsRow | nu
   const cpuSeconds = parseCpuTime(g(15));
   if (cpuSeconds === null) return null;
   const command = g(17).trimEnd();
-  const argv = splitCommand(command);
+  const unreadable = UNREADABLE_ARGV.exec(command);
+  const argv = unreadable ? [] : splitCommand(command);
   const stateLetter = g(6).charAt(0);
   return {
     pid: Number(g(1)),
@@ -159,8 +171,9 @@ export function parsePsLine(line: string, opts: PsParseOptions = {}): PsRow | nu
     startTime: new Date(startMs).toISOString(),
     // lstart has one-second precision, so epoch seconds is exact and stable across calls.
     startKey: Math.floor(startMs / 1000),
-    // Provisional: replaced from the `comm=` call by mergeComm(); argv[0] is the fallback.
-    comm: argv[0] !== undefined ? macComm(argv[0]) : '',
+    // Provisional: replaced from the `ucomm=` call by mergeComm(); p_comm from `(p_comm)`, else
+    // argv[0]'s basename, is the fallback.
+    comm: unreadable ? unreadable[1]! : argv[0] !== undefined ? macComm(argv[0]) : '',
     argv,
     exe: null,
     cwd: null,
@@ -195,29 +208,28 @@ export function parsePs(text: string, source: string, opts: PsParseOptions = {})
 }
 
 /**
- * Output of `ps -axww -o pid=,comm=` → pid → comm as printed (on macOS usually the full executable
- * path, spaces included: `/Applications/Visual Studio Code.app/Contents/MacOS/Electron`; a login
- * shell shows `-zsh`). Lines without a leading pid are ignored: this call only refines rows that the
- * main call already produced.
+ * Output of `ps -axww -o pid=,ucomm=` → pid → p_comm, the kernel's name for the process (`Python`,
+ * `Electron`, `Code Helper (Plu`, `zsh`, `torch_shm_manage`): the executed file's name cut to 16
+ * characters, spaces kept. ps pads it to 16 columns; the padding is dropped. Lines without a leading
+ * pid are ignored: this call only refines rows that the main call already produced.
  */
 export function parsePsComm(text: string): Map<number, string> {
   const out = new Map<number, string>();
   for (const raw of text.split('\n')) {
     const m = /^\s*(\d+) +(.*?)\s*$/.exec(raw);
-    if (m && m[2] !== undefined && m[2] !== '') out.set(Number(m[1]), m[2]);
+    if (m && m[2] !== undefined && m[2] !== '') out.set(Number(m[1]), m[2].slice(0, MAC_MAXCOMLEN));
   }
   return out;
 }
 
 /**
- * Fill comm and exe from the `comm=` call. exe is set only for an absolute path (a relative name such
- * as `-zsh` says nothing about where the binary lives). A pid missing from the map (it exited between
- * the two calls) keeps the argv[0]-based comm and exe null.
+ * Fill comm from the `ucomm=` call. exe is left as it is (null): p_comm is a name, not a path, and no
+ * ps column gives the executable's path. A pid missing from the map (it exited between the two
+ * calls) keeps the fallback comm.
  */
 export function mergeComm<T extends ProcessInfo>(rows: T[], comms: ReadonlyMap<number, string>): T[] {
   return rows.map((row) => {
-    const path = comms.get(row.pid);
-    if (path === undefined) return row;
-    return { ...row, comm: macComm(path), exe: path.startsWith('/') ? path : null };
+    const name = comms.get(row.pid);
+    return name === undefined ? row : { ...row, comm: name };
   });
 }
