@@ -8,7 +8,11 @@ import { classifyOptionsOf } from '../census/settings.js';
 import type { Census } from '../model/census.js';
 import { UsageError } from '../model/errors.js';
 import type { Evidence } from '../model/evidence.js';
+import { unavailable } from '../model/outcome.js';
 import type { DiagnosisInput } from '../rules/types.js';
+
+/** Why a document without shared-memory evidence has none. */
+export const SHM_NOT_IN_DOCUMENT = 'not in this document (collected by an older rerun-doctor)';
 
 export interface Judged {
   input: DiagnosisInput;
@@ -32,6 +36,7 @@ export function diagnosisInput(e: Evidence, where?: string): Judged {
     gpu: e.gpu,
     gpuBefore: e.gpuBefore,
     thermal: e.thermal,
+    shm: e.shm ?? unavailable(SHM_NOT_IN_DOCUMENT, 'the evidence document'),
     censusBefore: e.window ? classify(e.window.before, opts) : null,
     windowSeconds: e.window?.seconds ?? null,
     ownLeftovers: e.ownLeftovers ?? [],

@@ -14,10 +14,12 @@ import { UsageError } from '../model/errors.js';
 import { EVIDENCE_KIND, EVIDENCE_SCHEMA_VERSION, type EnvironmentInfo, type Evidence, type MetricsWindow, type ThermalWindow } from '../model/evidence.js';
 import type { GpuEvidence } from '../model/gpu.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
+import type { ShmEvidence } from '../model/shm.js';
 import type { Snapshot, SnapshotIssue } from '../model/snapshot.js';
 import type { ThermalEvidence } from '../model/thermal.js';
 import { collectGpu } from '../probes/gpu.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
+import { collectShm } from '../probes/shm.js';
 import { collectThermal } from '../probes/thermal.js';
 import { historyEntryProblem } from '../state/records.js';
 import { readNdjson, skippedNote, StateError, type Skipped } from '../state/store.js';
@@ -48,6 +50,8 @@ export interface EvidencePlan {
   /** Read GPU and thermal state (default true). */
   gpu?: boolean;
   thermal?: boolean;
+  /** Read /dev/shm (default true). */
+  shm?: boolean;
   /** Ask the versions a bug report needs (the server's Python, the driver). */
   environment?: boolean;
   progress?: (line: string) => void;
@@ -160,6 +164,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         // readable, is what counters are compared against.
         thermal = last.status === 'ok' ? ok({ first: thermalFirst?.status === 'ok' ? thermalFirst.value : last.value, last: last.value }, last.source, last.issues) : last;
       }
+      const shm = plan.shm === false ? unavailable<ShmEvidence>('not read', 'shared memory') : await collectShm(host);
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
@@ -173,6 +178,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         gpu,
         gpuBefore,
         thermal,
+        shm,
         history: historyOutcome(plan.historyFile, plan.warn),
         ownLeftovers: o.leftovers ? o.leftovers(end.census) : null,
         environment,
@@ -214,6 +220,7 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     gpu: none('not read'),
     gpuBefore: null,
     thermal: none('not read'),
+    shm: none('not read'),
     history: none('no count history kept'),
     ownLeftovers: null,
     environment: null,

@@ -5,6 +5,7 @@ import { orphanServer } from './orphan-server.js';
 import { orphanWorkers } from './orphan-workers.js';
 import { portShared } from './port-shared.js';
 import { processLeak } from './process-leak.js';
+import { shmLeak } from './shm-leak.js';
 import { thermalThrottling } from './thermal-throttling.js';
 import { tokenizerBottleneck } from './tokenizer-bottleneck.js';
 import type { AnyRule, Rule } from './types.js';
@@ -15,6 +16,7 @@ export const RULES = {
   'orphan-workers': orphanWorkers,
   'process-leak': processLeak,
   'gpu-memory-held': gpuMemoryHeld,
+  'shm-leak': shmLeak,
   'port-shared': portShared,
   zombies,
   'thermal-throttling': thermalThrottling,

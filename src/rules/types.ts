@@ -6,11 +6,12 @@ import type { GpuEvidence } from '../model/gpu.js';
 import type { ThermalWindow } from '../model/evidence.js';
 import type { Outcome } from '../model/outcome.js';
 import type { Platform } from '../model/snapshot.js';
+import type { ShmEvidence } from '../model/shm.js';
 import type { MetricsSample } from '../model/metrics-sample.js';
 
 export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
 
-export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal';
+export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal' | 'shm';
 
 /**
  * What the rules read: the evidence document (src/model/evidence.ts) with its census classified
@@ -31,6 +32,8 @@ export interface DiagnosisInput {
   gpuBefore: GpuEvidence | null;
   /** Thermal evidence at the start and the end of the window. */
   thermal: Outcome<ThermalWindow>;
+  /** /dev/shm: its segments and their holders, how full it is (unavailable on macOS and in older documents). */
+  shm: Outcome<ShmEvidence>;
   /** Census at the start of the window, for CPU over the window; null when no window passed. */
   censusBefore: Census | null;
   /** Seconds between censusBefore and census. */

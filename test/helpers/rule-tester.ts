@@ -27,6 +27,7 @@ export function inputFrom(processes: ProcessInfo[], sockets: ListeningSocket[] =
     gpu: NONE,
     gpuBefore: null,
     thermal: NONE,
+    shm: NONE,
     censusBefore: null,
     windowSeconds: null,
     ownLeftovers: [],
