@@ -9,7 +9,7 @@
 // dead runs that were alive then: the project's, another's, or none left to tell ("gone").
 // Anything else is reported and never removed: the no-wrong-kill rule holds for files too.
 import type { Census, ClassifiedProcess, Generation } from '../model/census.js';
-import { shmBytes, type ShmEvidence, type ShmSegment } from '../model/shm.js';
+import type { ShmEvidence, ShmSegment } from '../model/shm.js';
 
 export type ShmState =
   /** A live process has it open or mapped (not only processes of dead runs). */
@@ -56,10 +56,12 @@ export const SHM_JUDGE_DEFAULTS: ShmJudgeOptions = { runSlackSeconds: 30 };
 const KEEPERS = new Set(['resource-tracker', 'semaphore-tracker', 'loky-tracker', 'torch-shm-manager']);
 
 /**
- * Start times are read as boot time (whole seconds, floored) + clock ticks (floored): up to about a
- * second early, never late. "Started before T" is asked as "read as started by T + this".
+ * Start times are read as boot time (/proc/stat btime: whole seconds, floored) + clock ticks
+ * (floored): up to about a second early, never late, so "read as started by T" already takes in
+ * every process that truly started by T (and some that started up to a second after: counted, to
+ * be safe). This covers the rounding of ticks and of the ISO stamps.
  */
-const CLOCK_SLACK_MS = 1000;
+const CLOCK_SLACK_MS = 50;
 
 /** Dead for shared memory as for GPU memory: orphaned, or detached beside a newer run of its project. */
 export function deadRun(g: Generation, alsoDead?: ReadonlySet<number>): boolean {
@@ -137,15 +139,14 @@ export function judgeShm(shm: ShmEvidence, census: Census, o: ShmJudgeOptions = 
         why: `nothing holds it${creatorNote}, but ${list(who)} ${who.length === 1 ? 'was' : 'were'} alive when it was last written (${s.changedAt}): it may be kept for later (closed, not unlinked) or tracked by a live resource tracker`,
       };
     }
-    const size = shmBytes(s.usedBytes);
     const deadRuns = candidates.map((c) => c.g);
     if (deadRuns.length > 0) {
       const ids = deadRuns.map((g) => g.id).sort((a, b) => a - b);
       const owner = scopeOwner(deadRuns);
       const whose = deadRuns.map((g) => `run ${g.id} (${g.status}, ${g.scope === 'project' ? "this project's" : g.scope === 'other' ? `another project's${g.cwd ? `: ${g.cwd}` : ''}` : 'of an unknown project'})`);
-      return { ...base, state: 'leaked', owner, runs: ids, why: `no live process holds it (${size})${creatorNote}; made or last written at ${s.changedAt}, while dead ${list(whose)} ${deadRuns.length === 1 ? 'was' : 'were'} alive, and no live run was` };
+      return { ...base, state: 'leaked', owner, runs: ids, why: `no live process holds it${creatorNote}; made or last written at ${s.changedAt}, while dead ${list(whose)} ${deadRuns.length === 1 ? 'was' : 'were'} alive, and no live run was` };
     }
-    return { ...base, state: 'leaked', owner: 'gone', why: `no live process holds it (${size})${creatorNote}; no live run was there when it was made or last written (${s.changedAt}): the run that made it is gone, and with it what would tell its project` };
+    return { ...base, state: 'leaked', owner: 'gone', why: `no live process holds it${creatorNote}; no live run was there when it was made or last written (${s.changedAt}): the run that made it is gone, and with it what would tell its project` };
   });
 }
 
