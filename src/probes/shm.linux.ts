@@ -54,9 +54,13 @@ function pidsOf(host: Host): number[] {
     .sort((a, b) => a - b);
 }
 
-/** An fd target that could be a file of a shared-memory directory (stat'ed to be sure). */
+/**
+ * An fd target that could be a file of a shared-memory directory, to be stat'ed (device and inode
+ * decide). A name " (deleted)" may still be one: glibc's sem_open makes a semaphore under a
+ * temporary name, links it to its own and unlinks the temporary one (test/fixtures/linux/shm).
+ */
 function mayBeShm(target: string, root: string): boolean {
-  if (!target.startsWith('/') || target.endsWith(' (deleted)')) return false;
+  if (!target.startsWith('/')) return false;
   return target.includes('/shm/') || target.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
 
