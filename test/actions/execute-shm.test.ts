@@ -62,7 +62,7 @@ test('each target judged again before its unlink: unheld ones unlinked; a new ho
   assert.equal(by.get('psm_swap0003')!.outcome, 'changed');
   assert.equal(existsSync(join(m.shm, 'psm_swap0003')), true, 'another file by that name is not touched');
   assert.equal(by.get('psm_gone0004')!.outcome, 'already-gone');
-  assert.ok(results.every((r) => r.bytes === 4096));
+  assert.ok(results.every((r) => r.bytes === 4096), 'each result says what the segment took');
 });
 
 test('a file written since it was planned (mtime) is not unlinked', async () => {

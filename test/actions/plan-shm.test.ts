@@ -29,7 +29,7 @@ const names = (xs: Array<{ name: string }>) => xs.map((x) => x.name).sort();
 test("a dead run's leaked segments are targets; the live run's are counted in use; the plan says whether --shm was given", () => {
   const p = plan([...live, deadWorker], [seg('psm_dead', { made: 0.5 }), seg('sem.mp-dead', { made: 0.6, bytes: 4096 }), seg('psm_live', { made: 601, holders: [2000, 2002] })]);
   assert.deepEqual(names(p.targets), ['psm_dead', 'sem.mp-dead']);
-  assert.ok(p.targets.every((t) => t.runs.length === 1 && t.after.length === 0 && t.dev === '0:42' && t.ino > 0 && t.mtimeMs > 0));
+  assert.ok(p.targets.every((t) => t.runs.length === 1 && t.after.length === 0 && t.dev === '0:42' && t.ino > 0 && t.mtimeMs > 0), 'each target carries its run and its identity for the re-check');
   assert.deepEqual(p.inUse, { count: 1, bytes: 1 << 20 });
   assert.equal(p.enabled, true);
   assert.equal(plan([...live, deadWorker], [seg('psm_dead', { made: 0.5 })], { enabled: false }).enabled, false);

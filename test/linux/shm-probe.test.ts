@@ -80,9 +80,9 @@ test('segments of the known kinds with size, owner and times; holders by fd and 
   assert.equal(psm.uid, st.uid);
   assert.equal(psm.ino, st.ino);
   assert.equal(psm.mtimeMs, st.mtimeMs);
-  assert.ok(Date.parse(psm.createdAt) <= Date.parse(psm.changedAt));
+  assert.ok(Date.parse(psm.createdAt) <= Date.parse(psm.changedAt), 'made before (or when) last written');
   assert.deepEqual({ count: v.other.count, examples: [...v.other.examples].sort() }, { count: 2, examples: ['joblib_memmapping_folder_1_x/', 'notes.txt'] });
-  assert.ok(v.usage !== null && v.usage.totalBytes > 0 && v.usage.percent >= 0 && v.usage.percent <= 100);
+  assert.ok(v.usage !== null && v.usage.totalBytes > 0 && v.usage.percent >= 0 && v.usage.percent <= 100, 'statfs read');
   assert.deepEqual(v.visibility.complete, true);
   assert.equal(v.scanned, 4);
   assert.deepEqual(v.unreadable, []);
@@ -116,7 +116,7 @@ test('unreadable fds or maps: each such process is listed with its owner uid, an
   assert.equal(r.status, 'ok');
   if (r.status !== 'ok') return;
   assert.deepEqual(r.value.unreadable, [{ uid: 0, pids: [200] }]);
-  assert.ok(r.issues.some((i) => i.kind === 'access-denied' && i.pids?.includes(200)));
+  assert.ok(r.issues.some((i) => i.kind === 'access-denied' && i.pids?.includes(200)), 'an access-denied issue names the pid');
   assert.equal(r.value.scanned, 2);
 });
 
@@ -133,9 +133,9 @@ test('visibility: the first PID namespace sees all; a namespace of its own in th
 test('the listing limit: the rest counted, not listed; names: only those; a missing directory is unavailable; macOS is unavailable', async () => {
   const m = machine([INIT], { psm_a1: 10, psm_a2: 10, psm_a3: 10 });
   const limited = await linuxShm(hostOf(m), { limit: 2 });
-  assert.ok(limited.status === 'ok' && limited.value.segments.length === 2 && limited.value.unlisted.count === 1);
+  assert.ok(limited.status === 'ok' && limited.value.segments.length === 2 && limited.value.unlisted.count === 1, 'two listed, one counted');
   const named = await linuxShm(hostOf(m), { names: ['psm_a3', 'psm_gone'] });
-  assert.ok(named.status === 'ok');
+  assert.ok(named.status === 'ok', 'names read');
   if (named.status === 'ok') assert.deepEqual(named.value.segments.map((s) => s.name), ['psm_a3']);
   const none = await linuxShm(createHost({ platform: 'linux', procRoot: m.proc, shmRoot: join(m.shm, 'absent') }));
   assert.equal(none.status, 'unavailable');

@@ -214,7 +214,7 @@ test("RULES['shm-leak']: silent when every segment is in use; a dead run's leake
   // A run that is gone entirely: leaked, and clean needs --all-projects for it.
   const gone = runRule(RULES['shm-leak'], inputFrom(live, [], shm([seg('psm_gone', { made: 5 })])));
   assert.match(gone[0]!.evidence[1]!.text, /the run that made it is gone/);
-  assert.ok(gone[0]!.next.includes('rerun-doctor clean --shm --all-projects --dry-run'));
+  assert.ok(gone[0]!.next.includes('rerun-doctor clean --shm --all-projects --dry-run'), 'the way to remove a gone run\'s segments is named');
   // Full of live use, nothing leaked: a warning that says so.
   const busy = runRule(RULES['shm-leak'], inputFrom(live, [], { shm: okValue(shmOf([seg('psm_live', { made: 601, holders: [2000], bytes: 60 << 20 })], { usage: { totalBytes: 64 << 20, usedBytes: 60 << 20, availableBytes: 4 << 20, percent: 93.8 } })) }));
   assert.deepEqual([busy[0]!.messageId, busy[0]!.severity], ['full', 'warning']);
