@@ -120,7 +120,9 @@ export function judgeShm(shm: ShmEvidence, census: Census, o: ShmJudgeOptions = 
     const changed = at(s.changedAt);
     const candidates: Array<{ g: Generation; first: ClassifiedProcess }> = [];
     for (const g of census.generations) {
-      const members = g.pids.map((pid) => byPid.get(pid)).filter((p): p is ClassifiedProcess => p !== undefined && !p.zombie && (p.uid === null || p.uid === s.uid));
+      // A launcher (a shell script's bash, timeout, nohup, a restart loop) makes no segments: a
+      // run that was there is one whose server, workers or helpers were.
+      const members = g.pids.map((pid) => byPid.get(pid)).filter((p): p is ClassifiedProcess => p !== undefined && !p.zombie && p.role !== 'launcher' && (p.uid === null || p.uid === s.uid));
       if (members.length === 0) continue;
       const first = members.reduce((a, b) => (at(b.startTime) < at(a.startTime) ? b : a));
       const slack = dead(g) ? o.runSlackSeconds * 1000 : 0;

@@ -106,3 +106,13 @@ test("another user's run does not make our segment its own; a lone resource trac
   const j = judge([proc(3000, 1, TRACKER, { start: 5, pgid: 3000, sid: 3000 })], [seg('psm_a', { made: 12 })]);
   assert.deepEqual([j.get('psm_a')!.state, j.get('psm_a')!.owner, j.get('psm_a')!.runs], ['leaked', 'project', [1]]);
 });
+
+test('a launcher that started long before (a restart loop, a start script) does not make the live run an owner of older segments', () => {
+  // bash run.sh (since 50) started the dead run at 100 and, after the kill, the rerun at 600.
+  const loop = proc(1500, 900, ['/bin/bash', 'run.sh'], { ...T, pgid: 1500, start: 50, comm: 'bash' });
+  const rerun = [proc(2000, 1500, SERVER, { ...T, pgid: 1500, start: 600 }), proc(2002, 2000, SPAWN, { ...T, pgid: 1500, start: 600.2 })];
+  const census = classify(snapshot([INIT, SHELL, loop, ...rerun]), OPTS);
+  assert.equal(census.processes.find((p) => p.pid === 1500)!.role, 'launcher', 'the loop is the rerun\'s launcher');
+  const [j] = judgeShm(shmOf([seg('psm_old', { made: 120 })]), census);
+  assert.deepEqual([j!.state, j!.owner], ['leaked', 'gone']);
+});
