@@ -26,7 +26,9 @@ const usageText = (shm: ShmEvidence) => (shm.usage ? `${shm.usage.percent}% full
 
 function line(shm: ShmEvidence, j: ShmJudgement): EvidenceItem {
   const s = j.segment;
-  return { source: `${shm.dir}/${s.name}`, text: `${s.name} (${s.kind}, ${shmBytes(s.usedBytes)}${s.bytes !== s.usedBytes ? ` of ${shmBytes(s.bytes)}` : ''}, uid ${s.uid}, made ${s.createdAt}): ${j.why}` };
+  // What it takes (pages in use); its size too where that reads differently (a 32 B semaphore takes a page).
+  const size = shmBytes(s.bytes) !== shmBytes(s.usedBytes) ? ` (size ${shmBytes(s.bytes)})` : '';
+  return { source: `${shm.dir}/${s.name}`, text: `${s.name} (${s.kind}, ${shmBytes(s.usedBytes)}${size}, uid ${s.uid}, made ${s.createdAt}): ${j.why}` };
 }
 
 function lines(shm: ShmEvidence, js: ShmJudgement[]): EvidenceItem[] {
