@@ -55,13 +55,13 @@ The project is the directory of the config file, or the current directory (or --
   },
   common: true,
   examples: [
-    { run: 'rerun-doctor clean --dry-run', does: 'the plan: what would be ended and why, what is left alone and why' },
+    { run: 'rerun-doctor clean --dry-run --shm', does: 'the plan: what would be ended (and with --shm, unlinked) and why, what is left alone and why' },
     { run: 'rerun-doctor clean', does: 'the plan, then ask before ending anything (on a terminal)' },
     { run: 'rerun-doctor clean --yes --include-detached --grace 10s', does: 'without asking, detached runs too, with 10 s to exit before SIGKILL' },
     { run: 'rerun-doctor clean --yes --pid 4242 --json', does: 'the dead run that holds pid 4242, the plan and report as JSON (docs/clean.md)' },
-    { run: 'rerun-doctor clean --shm --dry-run', does: 'the plan with the dead runs\' shared-memory segments it would unlink' },
   ],
-  exit: 'Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived (or a segment could not be unlinked: denied, failed), 2 usage error.',
+  exit: `Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived (or a
+segment could not be unlinked: denied, failed), 2 usage error.`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
