@@ -20,6 +20,8 @@ export interface ShmPlanOptions {
   sudoUid: number | null;
   allUsers: boolean;
   runSlackSeconds?: number;
+  /** The directory, for a plan made without its evidence (unavailable, failed). */
+  dir?: string;
 }
 
 function ownerProblem(uid: number, o: ShmPlanOptions): string | null {
@@ -30,7 +32,7 @@ function ownerProblem(uid: number, o: ShmPlanOptions): string | null {
 }
 
 export function planShm(shm: Outcome<ShmEvidence>, census: Census, plan: CleanupPlan, o: ShmPlanOptions): ShmPlan {
-  if (shm.status !== 'ok') return { enabled: o.enabled, dir: shm.source, status: shm.status, reason: shm.reason, usage: null, targets: [], left: [], inUse: { count: 0, bytes: 0 } };
+  if (shm.status !== 'ok') return { enabled: o.enabled, dir: o.dir ?? shm.source, status: shm.status, reason: shm.reason, usage: null, targets: [], left: [], inUse: { count: 0, bytes: 0 } };
   const ev = shm.value;
   const decision = new Map(plan.runs.map((r) => [r.id, r]));
   const cleaning = new Set(plan.runs.filter((r) => r.decision === 'clean').map((r) => r.id));

@@ -1,6 +1,6 @@
 // The evidence bundle: one Markdown file a person can read and a replay can read back. The diagnosis,
 // port holders, process trees, the project's ps lines, the head of the metrics, GPU and thermal
-// state and the versions, then the evidence document itself (redacted, trimmed to what the
+// state, /dev/shm and the versions, then the evidence document itself (redacted, trimmed to what the
 // diagnosis reads) so `rerun-doctor diagnose --from BUNDLE.md` gives the same diagnosis elsewhere.
 import type { Census, PortReport } from '../model/census.js';
 import type { Diagnosis } from '../model/diagnosis.js';

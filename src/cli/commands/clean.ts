@@ -104,7 +104,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   // Read on Linux with or without --shm: without it the plan mentions them and touches none.
   let shmPlan: ShmPlan | null = null;
   if (ctx.host.platform === 'linux') {
-    shmPlan = planShm(await collectShm(ctx.host), census, plan, { enabled: shmWanted, allProjects: opts.allProjects === true, uid: opts.uid, sudoUid: opts.sudoUid, allUsers: opts.allUsers, runSlackSeconds });
+    shmPlan = planShm(await collectShm(ctx.host), census, plan, { enabled: shmWanted, allProjects: opts.allProjects === true, uid: opts.uid, sudoUid: opts.sudoUid, allUsers: opts.allUsers, runSlackSeconds, dir: ctx.host.shm.root });
   }
   const shmTargets = shmWanted && shmPlan ? shmPlan.targets : [];
   // A pid the user named that is not left behind is an answer, not a silent no-op.
