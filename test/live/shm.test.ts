@@ -22,7 +22,8 @@ const files = {
 /**
  * The private /dev/shm (after checking that the mount and IPC namespaces are not the machine's),
  * the dead run (SIGKILLed: torch_shm_manager first, so that it cannot unlink the torch segment on
- * seeing its clients go, then the tracker and the main; one spawn worker survives as an orphan)
+ * seeing its clients go, then the tracker and the main; one spawn worker survives as an orphan,
+ * still mapping the 4 MiB segment)
  * and, 1.5 s later, the healthy rerun, its worker mapping its segment.
  */
 const SETUP = `
@@ -32,8 +33,11 @@ mount -t tmpfs -o size=64m,mode=1777 rd-shm-test /dev/shm
 [[ $(stat -f -c %T /dev/shm) == tmpfs ]] || fail "no tmpfs on /dev/shm"
 [[ -z $(ls -A /dev/shm) ]] || fail "the private /dev/shm is not empty"
 shm_ls() { ls -1 /dev/shm >"$OUT/marks/shm-$1"; }
-start dead "$PY" -m src.shm_server --mapped 4 --closed 2 --lock --torch
+start dead "$PY" -m src.shm_server --mapped 4 --closed 2 --lock --torch --attach
 wait_ready dead 120
+dw=$(pid dead.workers)
+for _ in $(seq 200); do grep -q ' /dev/shm/psm_' "/proc/$dw/maps" && break; sleep 0.05; done
+grep -q ' /dev/shm/psm_' "/proc/$dw/maps" || fail "the dead run's worker never mapped its segment"
 mgr=$(grep -o '"shm_manager": [0-9]*' "$OUT/logs/dead.out" | grep -o '[0-9]*$') || fail "no torch_shm_manager pid"
 record dead.mgr "$mgr"
 sig KILL "$mgr" $(pid dead.tracker) $(pid dead.main)
@@ -59,7 +63,7 @@ interface DiagnosisJson {
 interface CleanJson {
   schemaVersion: number;
   plan: { targets: Array<{ pid: number }> };
-  shm: { enabled: boolean; targets: Array<{ name: string; why: string }>; left: Array<{ name: string; state: string; why: string }> } | null;
+  shm: { enabled: boolean; targets: Array<{ name: string; why: string; after: number[] }>; left: Array<{ name: string; state: string; why: string }> } | null;
   report: { results: Array<{ pid: number; outcome: string }> } | null;
   shmReport: { results: Array<{ name: string; outcome: string; detail: string }> } | null;
 }
@@ -105,12 +109,17 @@ cli diag2 diagnose --json --no-metrics --quick
   assert.equal(leak.messageId, 'leaked');
   const listed = leak.evidence.filter((e) => e.source.startsWith('/dev/shm/')).map((e) => e.source.slice('/dev/shm/'.length));
   assert.deepEqual(sorted(listed), sorted(dead.segments), 'exactly the dead run\'s segments are reported');
-  for (const e of leak.evidence.filter((x) => x.source.startsWith('/dev/shm/'))) assert.match(e.text, /no live process holds it.*while dead run \d+ \(orphaned, this project's\) was alive/);
+  const [mapped] = dead.segments;
+  for (const e of leak.evidence.filter((x) => x.source.startsWith('/dev/shm/'))) {
+    if (e.source === `/dev/shm/${mapped}`) assert.match(e.text, new RegExp(`held only by processes of dead runs: pid ${dead.workers[0]} \\(worker/spawn-worker, run \\d+, orphaned\\) maps it`));
+    else assert.match(e.text, /no live process holds it.*while dead run \d+ \(orphaned, this project's\) was alive/);
+  }
   assert.ok(d.findings.some((f) => f.id === 'orphan-workers' && f.pids.includes(dead.workers[0]!)), 'the orphaned worker is reported too');
 
   const dry = r.cli('dry').json<CleanJson>();
   assert.equal(dry.schemaVersion, 3);
   assert.deepEqual(sorted(dry.shm!.targets.map((t) => t.name)), sorted(dead.segments), 'the dry run plans exactly them');
+  assert.deepEqual(dry.shm!.targets.find((t) => t.name === mapped)!.after, dead.workers, 'the one the orphan maps: once the orphan is ended');
   assert.deepEqual(dry.plan.targets.map((t) => t.pid), dead.workers, 'and the orphan');
   assert.match(r.cli('plain-dry').stdout, /4 segments \(.*\) of dead runs, left as they are: clean --shm unlinks them/, 'without --shm the plan mentions them');
 
