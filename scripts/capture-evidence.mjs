@@ -1,11 +1,12 @@
 // Captures the golden evidence documents of test/fixtures/evidence/: real servers started, broken
-// the usual ways, and `rerun-doctor evidence --json` run on each, inside a private PID + network
-// namespace (as root; it re-runs itself there), so nothing of this machine is touched. Each
+// the usual ways, and `rerun-doctor evidence --json` run on each, inside a private PID + network +
+// IPC namespace with a tmpfs of its own over /dev/shm (as root; it re-runs itself there), so
+// nothing of this machine is touched. Each
 // scenario writes <name>/evidence.json (the redacted, trimmed document the bundle embeds) and
 // <name>/diagnosis.json (its diagnosis: the golden the replay test compares with), and SOURCE.md
 // says how. Run it deliberately, after `npm run build`: `node scripts/capture-evidence.mjs [NAME…]`.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,9 +18,14 @@ const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
 const PY = '/usr/bin/python3';
 
 if (process.env.RD_CAPTURE_NS !== '1') {
-  const r = spawnSync('/usr/bin/unshare', ['--pid', '--fork', '--mount-proc', '--net', '--kill-child', PY, join(ROOT, 'scripts', 'ns-init.py'), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, RD_CAPTURE_NS: '1' } });
+  // --ipc and (below) a tmpfs of its own over /dev/shm: the captures' shared memory is theirs,
+  // never the machine's, and every holder of it is in view.
+  const r = spawnSync('/usr/bin/unshare', ['--pid', '--fork', '--mount-proc', '--net', '--ipc', '--kill-child', PY, join(ROOT, 'scripts', 'ns-init.py'), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, RD_CAPTURE_NS: '1', RD_CAPTURE_HOST_MNT: readlinkSync('/proc/self/ns/mnt') } });
   process.exit(r.status ?? 1);
 }
+if (readlinkSync('/proc/self/ns/mnt') === process.env.RD_CAPTURE_HOST_MNT) throw new Error('capture: not in a mount namespace of its own: not mounting over /dev/shm');
+const mounted = spawnSync('/bin/mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=1777', 'rd-capture-shm', '/dev/shm'], { stdio: 'inherit' });
+if (mounted.status !== 0) throw new Error('capture: could not mount a private tmpfs over /dev/shm');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const groups = [];
@@ -140,6 +146,18 @@ const SCENARIOS = {
     await sleep(1500);
     return { what: "another project's server, running, holds this project's watched port (named as whose it is, never cleaned)", dir: mine, args: ['--port', String(wp), '--no-metrics'] };
   },
+  async 'shm-leak'() {
+    // test/fixtures/shm/shm_server.py: a run SIGKILLed with its resource tracker and
+    // torch_shm_manager leaves its segments (one worker orphaned); a healthy rerun maps its own.
+    const dir = project('shm');
+    writeFileSync(join(dir, 'src', 'shm_server.py'), readFileSync(join(ROOT, 'test', 'fixtures', 'shm', 'shm_server.py')));
+    const dead = await start([PY, '-m', 'src.shm_server', '--mapped', '4', '--closed', '2', '--lock', '--torch'], dir);
+    for (const pid of [dead.shm_manager, dead.tracker, dead.main]) process.kill(pid, 'SIGKILL');
+    await sleep(1500);
+    await start([PY, '-m', 'src.shm_server', '--mapped', '1', '--lock', '--attach'], dir);
+    await sleep(1500);
+    return { what: 'test/fixtures/shm/shm_server.py SIGKILLed with its resource tracker and torch_shm_manager (psm, semaphore and torch segments left; one worker orphaned), a healthy rerun mapping its own beside it', dir, args: ['--server-pattern', 'python.*-m src\\.shm_server', '--no-metrics'] };
+  },
   async 'tokenizer-spikes'() {
     const dir = project('tokenizer');
     const m = await start([PY, join(ROOT, 'test', 'fixtures', 'bin', 'metrics_server.py'), '--port', '0'], dir, { stdin: 'pipe' });
@@ -179,8 +197,8 @@ if (only.length === 0) {
     '# Captured evidence documents',
     '',
     `Captured by \`node scripts/capture-evidence.mjs\` on ${new Date().toISOString().slice(0, 10)}, ${kernel}, Node ${process.version},`,
-    "/usr/bin/python3 (Debian's), inside a private PID + network namespace (the script's own; pid 1 is",
-    "scripts/ns-init.sh's bash). Each directory holds what `rerun-doctor evidence --json --project DIR …`",
+    "/usr/bin/python3 (Debian's), inside a private PID + network + IPC namespace with a tmpfs of its own over",
+    "/dev/shm (the script's own; pid 1 is scripts/ns-init.sh's bash). Each directory holds what `rerun-doctor evidence --json --project DIR …`",
     'wrote for a real run of the scenario: `evidence.json` is the redacted document, trimmed to the',
     'processes the diagnosis reads (as the bundle embeds it), and `diagnosis.json` its diagnosis, which',
     'test/diagnosis/golden.test.ts replays. Regenerate on purpose (a capture is not reproducible to the',

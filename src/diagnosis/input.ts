@@ -11,6 +11,9 @@ import { unavailable } from '../model/outcome.js';
 import type { Evidence } from '../model/evidence.js';
 import type { DiagnosisInput } from '../rules/types.js';
 
+/** Why a document without shared-memory evidence has none. */
+export const SHM_NOT_IN_DOCUMENT = 'not in this document (collected by an older rerun-doctor)';
+
 export interface Judged {
   input: DiagnosisInput;
   census: Census;
@@ -34,6 +37,7 @@ export function diagnosisInput(e: Evidence, where?: string): Judged {
     gpuBefore: e.gpuBefore,
     thermal: e.thermal,
     memory: e.memory ?? unavailable('not in this document (collected by an older rerun-doctor)', 'memory'),
+    shm: e.shm ?? unavailable(SHM_NOT_IN_DOCUMENT, 'the evidence document'),
     censusBefore: e.window ? classify(e.window.before, opts) : null,
     windowSeconds: e.window?.seconds ?? null,
     ownLeftovers: e.ownLeftovers ?? [],

@@ -14,11 +14,13 @@ import { UsageError } from '../model/errors.js';
 import { EVIDENCE_KIND, EVIDENCE_SCHEMA_VERSION, type EnvironmentInfo, type Evidence, type MetricsWindow, type ThermalWindow } from '../model/evidence.js';
 import type { GpuEvidence } from '../model/gpu.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
+import type { ShmEvidence } from '../model/shm.js';
 import type { Snapshot, SnapshotIssue } from '../model/snapshot.js';
 import type { ThermalEvidence } from '../model/thermal.js';
 import { collectGpu } from '../probes/gpu.js';
 import { collectMemory } from '../probes/memory.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
+import { collectShm } from '../probes/shm.js';
 import { collectThermal } from '../probes/thermal.js';
 import { historyEntryProblem } from '../state/records.js';
 import { readNdjson, skippedNote, StateError, type Skipped } from '../state/store.js';
@@ -52,6 +54,8 @@ export interface EvidencePlan {
   thermal?: boolean;
   /** Read memory pressure and swap (default true). */
   memory?: boolean;
+  /** Read /dev/shm (default true). */
+  shm?: boolean;
   /** Ask the versions a bug report needs (the server's Python, the driver). */
   environment?: boolean;
   progress?: (line: string) => void;
@@ -174,6 +178,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         thermal = last.status === 'ok' ? ok({ first: thermalFirst?.status === 'ok' ? thermalFirst.value : last.value, last: last.value }, last.source, last.issues) : last;
       }
       const memory = plan.memory === false ? unavailable<never>('not read', 'memory') : await collectMemory(host);
+      const shm = plan.shm === false ? unavailable<ShmEvidence>('not read', 'shared memory') : await collectShm(host);
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
@@ -188,6 +193,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         gpuBefore,
         thermal,
         memory,
+        shm,
         history: historyOutcome(plan.historyFile, plan.warn),
         ownLeftovers: o.leftovers ? o.leftovers(end.census) : null,
         environment,
@@ -230,6 +236,7 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     gpuBefore: null,
     thermal: none('not read'),
     memory: none('not read'),
+    shm: none('not read'),
     history: none('no count history kept'),
     ownLeftovers: null,
     environment: null,

@@ -88,6 +88,20 @@ export function checkEvidence(doc: unknown, file: string): Evidence {
     if (!isObject(o) || !['ok', 'unavailable', 'failed'].includes(o.status as string)) bad(`${k}.status`, 'must be "ok", "unavailable" or "failed"');
     if ((o as Record<string, unknown>).status !== 'ok' && typeof (o as Record<string, unknown>).reason !== 'string') bad(`${k}.reason`, 'must say why it is not ok');
   }
+  // Optional (older documents have none): checked when present.
+  if (d.shm !== undefined) {
+    const o = d.shm;
+    if (!isObject(o) || !['ok', 'unavailable', 'failed'].includes(o.status as string)) bad('shm.status', 'must be "ok", "unavailable" or "failed"');
+    const r = o as Record<string, unknown>;
+    if (r.status !== 'ok' && typeof r.reason !== 'string') bad('shm.reason', 'must say why it is not ok');
+    if (r.status === 'ok') {
+      const v = r.value;
+      if (!isObject(v) || !Array.isArray(v.segments) || !Array.isArray(v.unreadable) || !isObject(v.visibility) || typeof v.dir !== 'string') bad('shm.value', 'must hold dir, segments, unreadable and visibility');
+      for (const [i, s] of ((v as Record<string, unknown[]>).segments ?? []).entries()) {
+        if (!isObject(s) || typeof s.name !== 'string' || typeof s.uid !== 'number' || typeof s.usedBytes !== 'number' || typeof s.changedAt !== 'string' || typeof s.createdAt !== 'string' || !Array.isArray(s.holders)) bad(`shm.value.segments[${i}]`, 'must hold name, uid, usedBytes, createdAt, changedAt and holders');
+      }
+    }
+  }
   if (d.ownLeftovers !== null && !Array.isArray(d.ownLeftovers)) bad('ownLeftovers', 'must be null or an array of pids');
   return doc as Evidence;
 }

@@ -33,6 +33,8 @@ function relevant(e: Evidence, s: Snapshot): Set<number> {
   for (const p of s.processes) if (p.env !== undefined || p.pipes !== undefined) keep.add(p.pid);
   const watched = new Set(e.settings.census.ports);
   for (const sock of s.sockets) if (watched.has(sock.port)) for (const o of sock.owners) keep.add(o.pid);
+  // Who holds a shared-memory segment, and a torch segment's creator: the shm-leak rule reads them.
+  if (e.shm?.status === 'ok') for (const seg of e.shm.value.segments) for (const pid of [...seg.holders.map((h) => h.pid), ...(seg.creatorPid !== null ? [seg.creatorPid] : [])]) if (byPid.has(pid)) keep.add(pid);
   for (const pid of [...keep]) for (let cur = byPid.get(byPid.get(pid)?.ppid ?? -1), n = 0; cur && !keep.has(cur.pid) && n < 256; cur = byPid.get(cur.ppid), n++) keep.add(cur.pid);
   return keep;
 }

@@ -6,6 +6,7 @@ import { createRootedFs, type RootedFs } from './rooted-fs.js';
 import { Unavailable } from './errors.js';
 import { httpGet, type HttpGetOptions, type HttpResult } from './http.js';
 import { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
+import { createShmDir, type ShmDir } from './shm-dir.js';
 
 export interface Host {
   readonly platform: Platform;
@@ -14,6 +15,8 @@ export interface Host {
   readonly sys: RootedFs;
   /** The root that holds passwd (for user names): /etc, or beside a --proc-root (/host/proc → /host/etc). */
   readonly etc: RootedFs;
+  /** The POSIX shared-memory directory: /dev/shm, or beside a --proc-root (/host/proc → /host/dev/shm). */
+  readonly shm: ShmDir;
   readonly env: NodeJS.ProcessEnv;
   /** Clock ticks per second for /proc/PID/stat times (USER_HZ; 100 on every Linux ABI we run on). */
   readonly clockTicks: number;
@@ -36,6 +39,8 @@ export interface HostOptions {
   procRoot?: string;
   sysRoot?: string;
   etcRoot?: string;
+  /** Default: /dev/shm, or `dev/shm` beside a procRoot. */
+  shmRoot?: string;
   env?: NodeJS.ProcessEnv;
   clockTicks?: number;
   selfPid?: number;
@@ -59,11 +64,14 @@ export function createHost(opts: HostOptions = {}): Host {
   // User names belong to the inspected system: with /host/proc, its passwd is /host/etc/passwd.
   const procRoot = opts.procRoot ?? '/proc';
   const etcRoot = opts.etcRoot ?? (opts.procRoot ? join(dirname(opts.procRoot.replace(/\/+$/, '')), 'etc') : '/etc');
+  // The same for shared memory: a container that mounts the host's root at /host sees /host/dev/shm.
+  const shmRoot = opts.shmRoot ?? (opts.procRoot ? join(dirname(opts.procRoot.replace(/\/+$/, '')), 'dev', 'shm') : '/dev/shm');
   return {
     platform,
     proc: createRootedFs(procRoot),
     sys: createRootedFs(opts.sysRoot ?? '/sys'),
     etc: createRootedFs(etcRoot),
+    shm: createShmDir(shmRoot),
     env,
     clockTicks: opts.clockTicks ?? 100,
     selfPid: opts.selfPid ?? process.pid,

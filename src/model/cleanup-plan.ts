@@ -2,9 +2,10 @@
 // carried out by actions/execute-cleanup.ts, shown by render/clean-plan.ts.
 import type { TerminateOutcome } from './process-ref.js';
 import type { Generation, Role } from './census.js';
+import type { ShmEvidence, ShmKind } from './shm.js';
 
-/** `clean --json` (docs/clean.md): 2 since runs carry their decision and reason. */
-export const PLAN_SCHEMA_VERSION = 2;
+/** `clean --json` (docs/clean.md): 2 since runs carry their decision and reason; 3 since the shared-memory plan (`shm`, `shmReport`). */
+export const PLAN_SCHEMA_VERSION = 3;
 
 export interface Target {
   pid: number;
@@ -64,4 +65,61 @@ export interface CleanupCheck {
   /** null when GPU state could not be read (`gpuReason` says why). */
   gpuStillHeldBy: number[] | null;
   gpuReason: string | null;
+}
+
+/** A shared-memory segment `clean --shm` unlinks (actions/plan-shm.ts), after the processes are ended. */
+export interface ShmTarget {
+  name: string;
+  kind: ShmKind;
+  /** What it takes from the filesystem (bytes). */
+  bytes: number;
+  uid: number;
+  /** Its identity at planning time, checked again right before the unlink: device, inode, mtime (ms). */
+  dev: string;
+  ino: number;
+  mtimeMs: number;
+  createdAt: string;
+  why: string;
+  /** The dead runs it is of (none when no process of its run is left). */
+  runs: number[];
+  /** Processes of the plan that hold it (or made it) now: it is unlinked only if nothing holds it once they are ended. */
+  after: number[];
+}
+
+export interface ShmLeft {
+  name: string;
+  kind: ShmKind;
+  bytes: number;
+  uid: number;
+  /** The judgement (src/census/shm.ts): leaked (but not this clean's to remove), held-by-dead-run, maybe-in-use, unknown. */
+  state: string;
+  why: string;
+}
+
+export interface ShmPlan {
+  /** --shm was given: the targets are unlinked. Without it they are only shown. */
+  enabled: boolean;
+  dir: string;
+  /** Whether /dev/shm could be read; `reason` says why not. */
+  status: 'ok' | 'unavailable' | 'failed';
+  reason: string | null;
+  usage: ShmEvidence['usage'];
+  targets: ShmTarget[];
+  /** Segments of dead runs (or that look like it) that are left, each with why. */
+  left: ShmLeft[];
+  /** Segments live processes use (or whose creator is alive): left, counted, not listed. */
+  inUse: { count: number; bytes: number };
+}
+
+export interface ShmResult {
+  name: string;
+  /**
+   * unlinked; already-gone (its run's tracker or torch_shm_manager removed it once the run ended, or
+   * someone else did); changed (another file by that name now: not touched); held (a live process
+   * holds it now: not touched); unknown (nothing in view holds it, but that cannot be told for sure:
+   * not touched); denied; failed.
+   */
+  outcome: 'unlinked' | 'already-gone' | 'changed' | 'held' | 'unknown' | 'denied' | 'failed';
+  detail: string;
+  bytes: number;
 }

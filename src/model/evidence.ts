@@ -8,6 +8,7 @@ import type { GpuEvidence } from './gpu.js';
 import type { MemoryEvidence } from './memory.js';
 import type { MetricsSample } from './metrics-sample.js';
 import type { Outcome } from './outcome.js';
+import type { ShmEvidence } from './shm.js';
 import type { Snapshot } from './snapshot.js';
 import type { ThermalEvidence } from './thermal.js';
 
@@ -82,6 +83,11 @@ export interface Evidence {
    * Absent from documents collected before it was read: read that as unavailable.
    */
   memory?: Outcome<MemoryEvidence>;
+  /**
+   * /dev/shm at the end of the window: segments, their holders, how full it is. Optional: a document
+   * saved by an older rerun-doctor has none (read as unavailable, src/diagnosis/input.ts).
+   */
+  shm?: Outcome<ShmEvidence>;
   /** The project's count history (rerun-doctor count before/after keeps one). */
   history: Outcome<HistoryEntry[]>;
   /** `check`/`rerun`: what the run they started and stopped left behind (it is not running on purpose). */

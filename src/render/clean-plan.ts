@@ -1,8 +1,8 @@
 // `clean`'s plan for people, by run: each run to clean with why it is dead, each target with its
 // own evidence (servers and workers first, then the helpers); the runs and processes left alone,
 // each with why. Shown by `clean` (and `--dry-run`) and by the demo. Then what a cleanup did.
-import type { CleanupCheck, CleanupPlan, CleanupReport } from '../model/cleanup-plan.js';
-import { formatArgv, truncate } from './format.js';
+import type { CleanupCheck, CleanupPlan, CleanupReport, ShmPlan, ShmResult } from '../model/cleanup-plan.js';
+import { formatArgv, formatBytes, truncate } from './format.js';
 import type { Style } from './style.js';
 
 export function renderPlan(plan: CleanupPlan, s: Style): string {
@@ -46,5 +46,56 @@ export function renderCleanResult(report: CleanupReport, check: CleanupCheck, s:
   for (const p of check.ports) out.push(`  :${p.port} ${p.free ? s.green('is free') : p.heldByTargets.length ? s.red(`still held by ${p.heldByTargets.join(', ')}`) : `now held by ${p.heldByOthers.join(', ')} (not a target)`}`);
   out.push(check.gpuStillHeldBy === null ? `  GPU: not checked (${check.gpuReason ?? ''})` : check.gpuStillHeldBy.length ? s.red(`  GPU memory still held by ${check.gpuStillHeldBy.join(', ')}`) : s.green('  GPU: no target holds GPU memory'));
   out.push(report.survivors.length ? s.red(`${report.survivors.length} target${report.survivors.length === 1 ? '' : 's'} survived: ${report.survivors.join(', ')}`) : s.green(`Done: ${report.results.filter((r) => r.outcome !== 'identity-changed').length} ended, ${report.results.filter((r) => r.outcome === 'identity-changed').length} skipped (pid reused).`));
+  return out.join('\n') + '\n';
+}
+
+const MAX_SHM_LINES = 20;
+
+/** The left segments that are a dead run's (leaked, or held by one): worth a line each. */
+export function shmLeftOfDeadRuns(p: ShmPlan): ShmPlan['left'] {
+  return p.left.filter((l) => l.state === 'leaked' || l.state === 'held-by-dead-run');
+}
+
+/**
+ * The shared-memory part of the plan: what `--shm` unlinks (or would, without it), what of the dead
+ * runs' segments is left and why; segments live processes use are counted in one line.
+ */
+export function renderShmPlan(p: ShmPlan, s: Style): string {
+  if (p.status !== 'ok') return `${s.dim(`Shared memory: not read (${p.reason ?? p.status})`)}\n`;
+  const out: string[] = [];
+  const usage = p.usage ? `, ${p.usage.percent}% full (${formatBytes(p.usage.usedBytes)} of ${formatBytes(p.usage.totalBytes)})` : '';
+  const total = p.targets.reduce((n, t) => n + t.bytes, 0);
+  if (p.targets.length === 0) out.push(`Shared memory (${p.dir}${usage}): nothing of a dead run to remove.`);
+  else {
+    const what = `${p.targets.length} segment${p.targets.length === 1 ? '' : 's'} (${formatBytes(total)})`;
+    out.push(p.enabled ? s.bold(`Plan: unlink ${what} in ${p.dir}${usage}`) : `Shared memory (${p.dir}${usage}): ${what} of dead runs, left as they are: ${s.bold('clean --shm')} unlinks them`);
+    for (const t of p.targets.slice(0, MAX_SHM_LINES)) {
+      out.push(`  ${s.bold(t.name)} ${t.kind} ${formatBytes(t.bytes)} uid ${t.uid}${t.runs.length ? ` run ${t.runs.join(', ')}` : ''}${t.after.length ? ` (once ${t.after.join(', ')} ${t.after.length === 1 ? 'is' : 'are'} ended)` : ''}`, `      ${s.dim(`why: ${t.why}`)}`);
+    }
+    if (p.targets.length > MAX_SHM_LINES) out.push(s.dim(`  and ${p.targets.length - MAX_SHM_LINES} more (--json lists them all)`));
+  }
+  const ofDead = shmLeftOfDeadRuns(p);
+  if (ofDead.length > 0) {
+    out.push(s.bold(`Segments of dead runs left alone (${ofDead.length}):`));
+    for (const l of ofDead.slice(0, MAX_SHM_LINES)) out.push(`  ${l.name} ${l.kind} ${formatBytes(l.bytes)} uid ${l.uid}`, `      ${s.dim(`why not: ${l.why}`)}`);
+    if (ofDead.length > MAX_SHM_LINES) out.push(s.dim(`  and ${ofDead.length - MAX_SHM_LINES} more (--json lists them all)`));
+  }
+  // Not judged leaked (a live run may own them, or not every holder is in view): one line.
+  const doubt = p.left.filter((l) => !ofDead.includes(l));
+  if (doubt.length > 0) out.push(s.dim(`${doubt.length} segment${doubt.length === 1 ? '' : 's'} (${formatBytes(doubt.reduce((n, l) => n + l.bytes, 0))}) that nothing in view holds left alone, not judged leaked: ${doubt[0]!.why}${doubt.length > 1 ? ' (and the like; --json lists them)' : ''}`));
+  if (p.inUse.count > 0) out.push(s.dim(`${p.inUse.count} segment${p.inUse.count === 1 ? '' : 's'} (${formatBytes(p.inUse.bytes)}) in use by live processes: left alone.`));
+  return out.join('\n') + '\n';
+}
+
+/** What `clean --shm` did to each segment. */
+export function renderShmResult(results: ShmResult[], s: Style): string {
+  const out: string[] = [];
+  for (const r of results) {
+    const color = r.outcome === 'unlinked' || r.outcome === 'already-gone' ? s.green : r.outcome === 'denied' || r.outcome === 'failed' ? s.red : s.yellow;
+    out.push(`  ${r.name}: ${color(r.outcome)} (${r.detail})`);
+  }
+  const freed = results.filter((r) => r.outcome === 'unlinked').reduce((n, r) => n + r.bytes, 0);
+  const kept = results.filter((r) => r.outcome !== 'unlinked' && r.outcome !== 'already-gone').length;
+  out.push((kept > 0 ? s.yellow : s.green)(`Shared memory: ${results.filter((r) => r.outcome === 'unlinked').length} unlinked (${formatBytes(freed)}), ${results.filter((r) => r.outcome === 'already-gone').length} already gone${kept > 0 ? `, ${kept} left (see above)` : ''}.`));
   return out.join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 // The evidence bundle: one Markdown file a person can read and a replay can read back. The diagnosis,
 // port holders, process trees, the project's ps lines, the head of the metrics, GPU and thermal
-// state and the versions, then the evidence document itself (redacted, trimmed to what the
+// state, /dev/shm and the versions, then the evidence document itself (redacted, trimmed to what the
 // diagnosis reads) so `rerun-doctor diagnose --from BUNDLE.md` gives the same diagnosis elsewhere.
 import type { Census, PortReport } from '../model/census.js';
 import type { Diagnosis } from '../model/diagnosis.js';
@@ -22,6 +22,23 @@ export interface BundleParts {
 
 const fence = (t: string, lang = 'text') => ['```' + lang, t.trimEnd(), '```'];
 
+/** /dev/shm: how full, and each segment with its size, owner, times and holders (the first 50). */
+function shmSection(e: Evidence): string[] {
+  const o = e.shm;
+  if (!o) return fence('unavailable: not in this document (collected by an older rerun-doctor)');
+  if (o.status !== 'ok') return fence(`${o.status}: ${o.reason}`);
+  const v = o.value;
+  const head = [
+    `${v.dir}: ${v.usage ? `${formatBytes(v.usage.usedBytes)} of ${formatBytes(v.usage.totalBytes)} used (${v.usage.percent}%)` : 'fullness unknown'}; ${v.segments.length} segment(s) of the known kinds${v.unlisted.count ? ` (+${v.unlisted.count} not listed)` : ''}, ${v.other.count} other entr${v.other.count === 1 ? 'y' : 'ies'}`,
+    `holders: ${v.visibility.complete ? 'every process in view' : 'not every process in view'} (${v.visibility.reason}); ${v.scanned} process(es) read${v.unreadable.length ? `, ${v.unreadable.reduce((n, u) => n + u.pids.length, 0)} unreadable` : ''}`,
+    '',
+    'NAME                              KIND   SIZE       UID  CREATED                   HOLDERS',
+  ];
+  const rows = v.segments.slice(0, 50).map((s) => `${s.name.padEnd(33)} ${s.kind.padEnd(6)} ${formatBytes(s.usedBytes).padStart(9)} ${String(s.uid).padStart(5)}  ${s.createdAt}  ${s.holders.length ? s.holders.map((h) => `${h.pid}${h.map ? '' : '(fd)'}`).join(' ') : '-'}`);
+  if (v.segments.length > 50) rows.push(`… ${v.segments.length - 50} more (in the document below)`);
+  return fence([...head, ...rows].join('\n'));
+}
+
 export function renderEvidenceBundle(b: BundleParts): string {
   const { evidence: e, census, diagnosis: d } = b;
   const plain = makeStyle(false);
@@ -33,6 +50,7 @@ export function renderEvidenceBundle(b: BundleParts): string {
   const gpu = e.gpu.status === 'ok' ? fence(JSON.stringify(e.gpu.value, null, 2), 'json') : fence(`${e.gpu.status}: ${e.gpu.reason}`);
   const memory = e.memory === undefined ? fence('not in this document') : e.memory.status === 'ok' ? fence(JSON.stringify(e.memory.value, null, 2), 'json') : fence(`${e.memory.status}: ${e.memory.reason}`);
   const thermal = e.thermal.status === 'ok' ? fence(JSON.stringify(e.thermal.value.last, null, 2), 'json') : fence(`${e.thermal.status}: ${e.thermal.reason}`);
+  const shm = shmSection(e);
   const versions = e.environment ? Object.entries(e.environment).map(([k, v]) => `- ${k}: ${v}`) : [`- tool: ${e.tool}`];
   const redactions = e.redacted?.values ?? 0;
   return [
@@ -72,6 +90,10 @@ export function renderEvidenceBundle(b: BundleParts): string {
     '## Memory',
     '',
     ...memory,
+    '',
+    '## Shared memory',
+    '',
+    ...shm,
     '',
     '## The evidence document',
     '',

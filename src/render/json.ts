@@ -1,6 +1,6 @@
 // The JSON outputs: stable, documented contracts (docs/json.md), versioned by schemaVersion.
 import type { CheckResult } from '../model/check.js';
-import { PLAN_SCHEMA_VERSION, type CleanupPlan, type CleanupReport } from '../model/cleanup-plan.js';
+import { PLAN_SCHEMA_VERSION, type CleanupPlan, type CleanupReport, type ShmPlan, type ShmResult } from '../model/cleanup-plan.js';
 import { COUNT_SCHEMA_VERSION, type CountComparison, type CountSummary, type HistoryEntry } from '../model/count.js';
 import type { Census, ClassifiedProcess, PortReport } from '../model/census.js';
 import { DIAGNOSIS_SCHEMA_VERSION, type Diagnosis } from '../model/diagnosis.js';
@@ -155,8 +155,15 @@ export function rerunJson(x: { command: string[]; runs: CheckResult[]; leftBehin
   return { schemaVersion: SCHEMA_VERSIONS.rerun, command: x.command, runs: x.runs.map(checkResultJson), leftBehindInAll: x.leftBehindInAll, leaked: x.leaked, slower: x.slower, error: x.error };
 }
 
-export function cleanJson(x: { plan: CleanupPlan; report: CleanupReport | null; ports?: Array<{ port: number; free: boolean; heldByTargets: number[]; heldByOthers: number[] }>; gpuStillHeldBy?: number[] | null }) {
-  return x.report === null ? { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, report: null } : { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, report: x.report, ports: x.ports ?? [], gpuStillHeldBy: x.gpuStillHeldBy ?? null };
+/**
+ * `clean --json` (docs/clean.md). `shm`: the shared-memory plan (null where /dev/shm is not read:
+ * macOS); `shmReport`: what `--shm` did to each target, null when it unlinked nothing.
+ */
+export function cleanJson(x: { plan: CleanupPlan; shm: ShmPlan | null; report: CleanupReport | null; shmResults?: ShmResult[] | null; ports?: Array<{ port: number; free: boolean; heldByTargets: number[]; heldByOthers: number[] }>; gpuStillHeldBy?: number[] | null }) {
+  const shmReport = x.shmResults ? { results: x.shmResults } : null;
+  return x.report === null
+    ? { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, shm: x.shm, report: null, shmReport }
+    : { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, shm: x.shm, report: x.report, shmReport, ports: x.ports ?? [], gpuStillHeldBy: x.gpuStillHeldBy ?? null };
 }
 
 export function bundleJson(b: { diagnosis: Diagnosis; evidence: Evidence }) {

@@ -6,6 +6,7 @@ import { orphanServer } from './orphan-server.js';
 import { orphanWorkers } from './orphan-workers.js';
 import { portShared } from './port-shared.js';
 import { processLeak } from './process-leak.js';
+import { shmLeak } from './shm-leak.js';
 import { thermalThrottling } from './thermal-throttling.js';
 import { tokenizerBottleneck } from './tokenizer-bottleneck.js';
 import type { AnyRule, Rule } from './types.js';
@@ -16,6 +17,7 @@ export const RULES = {
   'orphan-workers': orphanWorkers,
   'process-leak': processLeak,
   'gpu-memory-held': gpuMemoryHeld,
+  'shm-leak': shmLeak,
   'port-shared': portShared,
   zombies,
   'memory-pressure': memoryPressure,

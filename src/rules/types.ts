@@ -7,11 +7,12 @@ import type { MemoryEvidence } from '../model/memory.js';
 import type { ThermalWindow } from '../model/evidence.js';
 import type { Outcome } from '../model/outcome.js';
 import type { Platform } from '../model/snapshot.js';
+import type { ShmEvidence } from '../model/shm.js';
 import type { MetricsSample } from '../model/metrics-sample.js';
 
 export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
 
-export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal' | 'memory';
+export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal' | 'memory' | 'shm';
 
 /**
  * What the rules read: the evidence document (src/model/evidence.ts) with its census classified
@@ -34,6 +35,8 @@ export interface DiagnosisInput {
   thermal: Outcome<ThermalWindow>;
   /** Memory pressure and swap at the end of the window. */
   memory: Outcome<MemoryEvidence>;
+  /** /dev/shm: its segments and their holders, how full it is (unavailable on macOS and in older documents). */
+  shm: Outcome<ShmEvidence>;
   /** Census at the start of the window, for CPU over the window; null when no window passed. */
   censusBefore: Census | null;
   /** Seconds between censusBefore and census. */

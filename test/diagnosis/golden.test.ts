@@ -27,6 +27,7 @@ const EXPECTED: Record<string, { status: string; ids: string[] }> = {
   'detached-nohup': { status: 'problems', ids: ['orphan-server'] },
   'foreign-server': { status: 'no-problems-partial', ids: ['orphan-server'] },
   'tokenizer-spikes': { status: 'problems', ids: ['tokenizer-bottleneck'] },
+  'shm-leak': { status: 'problems', ids: ['orphan-workers', 'shm-leak'] },
 };
 
 test('every capture has its expectation here, and every expectation a capture', () => {

@@ -28,6 +28,7 @@ export function inputFrom(processes: ProcessInfo[], sockets: ListeningSocket[] =
     gpuBefore: null,
     thermal: NONE,
     memory: NONE,
+    shm: NONE,
     censusBefore: null,
     windowSeconds: null,
     ownLeftovers: [],

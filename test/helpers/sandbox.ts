@@ -73,6 +73,12 @@ export interface SandboxSpec {
   files2?: Record<string, string | { content: string; mode: number }>;
   /** Extra environment for everything in the namespace. */
   env?: Record<string, string>;
+  /**
+   * An IPC namespace of its own too (`unshare --ipc`), as a container has: with a tmpfs the
+   * scenario mounts over /dev/shm (the mount namespace is the sandbox's own), its shared memory is
+   * its own, and rerun-doctor takes every holder of it to be in view (test/live/shm.test.ts).
+   */
+  ipc?: boolean;
   /** Ends the namespace after this long (default 60 s). */
   timeoutMs?: number;
   /** Return a failed or timed-out scenario instead of throwing. */
@@ -287,7 +293,7 @@ async function runOne(spec: SandboxSpec): Promise<SandboxResult> {
   // stdio are files, never pipes: a pipe handed down to every process would tie them all together.
   const so = openSync(join(out, 'logs', 'pid1.out'), 'a');
   const se = openSync(join(out, 'logs', 'pid1.err'), 'a');
-  const outer = spawn('/usr/bin/timeout', ['--signal=KILL', `${hardS}s`, '/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--net', '--kill-child=SIGKILL', PYTHON, BOOT, out, ...pid1], {
+  const outer = spawn('/usr/bin/timeout', ['--signal=KILL', `${hardS}s`, '/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--net', ...(spec.ipc ? ['--ipc'] : []), '--kill-child=SIGKILL', PYTHON, BOOT, out, ...pid1], {
     cwd: project,
     env,
     stdio: ['ignore', so, se],
@@ -351,7 +357,7 @@ async function runOne(spec: SandboxSpec): Promise<SandboxResult> {
       const to = openSync(join(out, 'terminal.out'), 'a');
       const te = openSync(join(out, 'terminal.err'), 'a');
       // `docker exec`: setns into pid 1's namespaces; nsenter forks the terminal inside.
-      const enter = spawn('/usr/bin/nsenter', [`--target=${initHostPid}`, '--pid', '--mount', '--net', `--wd=${project}`, '--', '/usr/bin/setsid', '--wait', '/bin/bash', '--noprofile', '--norc', terminal], {
+      const enter = spawn('/usr/bin/nsenter', [`--target=${initHostPid}`, '--pid', '--mount', '--net', ...(spec.ipc ? ['--ipc'] : []), `--wd=${project}`, '--', '/usr/bin/setsid', '--wait', '/bin/bash', '--noprofile', '--norc', terminal], {
         env,
         stdio: ['ignore', to, te],
       });

@@ -219,7 +219,7 @@ function assertHealthy(r: SandboxResult, tag: string, what: string): void {
 function assertCleaned(r: SandboxResult, what: string, leftovers: number[], o: { dry?: string; clean?: string; after?: string; left?: string; survivorsExcept?: number[] } = {}): void {
   const left = o.left ?? 'left';
   const dry = r.cli(o.dry ?? 'dry').json<CleanJson>();
-  assert.equal(dry.schemaVersion, 2, 'the plan is schemaVersion 2');
+  assert.equal(dry.schemaVersion, 3, 'the plan is schemaVersion 3');
   assert.deepEqual(sorted(dry.plan.targets.map((t) => t.pid)), leftovers, `${what}: clean --dry-run plans exactly the leftovers:\n    ${show(r, leftovers, left)}\nplanned:\n    ${dry.plan.targets.map((t) => `${t.pid} ${t.role}/${t.kind}: ${t.why}`).join('\n    ')}`);
   const c = r.cli(o.clean ?? 'clean');
   const cleaned = c.json<CleanJson>();

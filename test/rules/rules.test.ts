@@ -15,6 +15,7 @@ import { portReports } from '../../src/census/ports.js';
 import { INIT, listen, OPTS, proc, PY, SERVER, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
 import { ROOT } from '../helpers/paths.js';
 import { inputFrom, okValue, runRule } from '../helpers/rule-tester.js';
+import { seg, shmOf } from '../helpers/shm.js';
 
 // A terminal (session 900) runs the live server as a job; a killed run's pieces were re-parented to
 // init (session 1), still in session 900 and in the group of their dead main.
@@ -210,7 +211,48 @@ test('diagnose: orphans first; causes deferred while orphans explain it; never "
   assert.ok(withZombie.findings.some((f) => f.id === 'tokenizer-bottleneck'), 'a zombie (a warning) does not hold the causes back');
   const partial = diagnose(inputFrom(live));
   assert.equal(partial.status, 'no-problems-partial');
-  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, memory-pressure, thermal-throttling, tokenizer-bottleneck/);
+  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, shm-leak, memory-pressure, thermal-throttling, tokenizer-bottleneck/);
   assert.ok(partial.skipped.some((k) => k.id === 'thermal-throttling' && /no metrics window/.test(k.reason)), 'thermal without evidence is not judged, not "no throttling"');
   assert.doesNotMatch(partial.verdict, /healthy/);
+});
+
+test("RULES['shm-leak']: silent when every segment is in use; a dead run's leaked segments listed with why; error when /dev/shm is full or the leak large; a full /dev/shm of live use a warning; unknown holders not judged", () => {
+  const shm = (...a: Parameters<typeof shmOf>) => ({ shm: okValue(shmOf(...a)) });
+  const healthy = inputFrom(live, [], shm([seg('psm_live', { made: 601, holders: [2000, 2002] }), seg('sem.mp-live', { made: 601, bytes: 32, holders: [2000] })]));
+  assert.deepEqual(runRule(RULES['shm-leak'], healthy), [], 'the healthy case is silent');
+  // A run killed at t≈1 (its main and tracker with it) left these; the live run started at 600.
+  const dead = orphanRun(1000, 1).slice(1);
+  const leaked = [seg('psm_a', { made: 1, bytes: 4 << 20 }), seg('torch_999_1_0', { made: 1.5, bytes: 1 << 20 }), seg('sem.mp-d', { made: 1.2, bytes: 4096, holders: [1002] })];
+  const f = runRule(RULES['shm-leak'], inputFrom([...live, ...dead], [], shm([...leaked, seg('psm_live', { made: 601, holders: [2000] })])));
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.messageId, 'leaked');
+  assert.equal(f[0]!.severity, 'warning');
+  assert.match(f[0]!.title, /^3 leaked shared-memory segments \(5\.0 MiB\) in \/dev\/shm, \d+(\.\d)?% full$/);
+  const text = f[0]!.evidence.map((e) => `${e.source} ${e.text}`).join('\n');
+  assert.match(text, /\/dev\/shm\/psm_a psm_a \(psm, 4\.0 MiB, uid 1000, made .*\): no live process holds it; made or last written at .*, while dead run 1 \(orphaned, this project's\) was alive/);
+  assert.match(text, /torch_999_1_0 .*its creator, pid 999 \(its name says\), is gone/);
+  assert.match(text, /sem\.mp-d .*held only by processes of dead runs: pid 1002 \(worker\/spawn-worker, run 1, orphaned\) maps it/);
+  assert.doesNotMatch(text, /psm_live/, 'the live run\'s segment is not listed');
+  assert.deepEqual(f[0]!.pids, [1002]);
+  assert.deepEqual(f[0]!.next, ['rerun-doctor clean --shm', 'rerun-doctor explain shm-leak']);
+  // Full: an error.
+  const full = shmOf(leaked, { usage: { totalBytes: 6 << 20, usedBytes: 5.5 * 2 ** 20, availableBytes: 0.5 * 2 ** 20, percent: 91.7 } });
+  assert.equal(runRule(RULES['shm-leak'], inputFrom([...live, ...dead], [], { shm: okValue(full) }))[0]!.severity, 'error');
+  assert.equal(runRule(RULES['shm-leak'], inputFrom([...live, ...dead], [], shm(leaked)), { leakedMib: 4 })[0]!.severity, 'error', 'a large leak is an error');
+  // A run that is gone entirely: leaked, and clean needs --all-projects for it.
+  const gone = runRule(RULES['shm-leak'], inputFrom(live, [], shm([seg('psm_gone', { made: 5 })])));
+  assert.match(gone[0]!.evidence[1]!.text, /the run that made it is gone/);
+  assert.ok(gone[0]!.next.includes('rerun-doctor clean --shm --all-projects --dry-run'), 'the way to remove a gone run\'s segments is named');
+  // Full of live use, nothing leaked: a warning that says so.
+  const busy = runRule(RULES['shm-leak'], inputFrom(live, [], { shm: okValue(shmOf([seg('psm_live', { made: 601, holders: [2000], bytes: 60 << 20 })], { usage: { totalBytes: 64 << 20, usedBytes: 60 << 20, availableBytes: 4 << 20, percent: 93.8 } })) }));
+  assert.deepEqual([busy[0]!.messageId, busy[0]!.severity], ['full', 'warning']);
+  assert.match(busy[0]!.title, /^\/dev\/shm is 93\.8% full \(60\.0 MiB of 64\.0 MiB\), by live processes$/);
+  // Holders out of view: not judged (never "no leak").
+  const blind = inputFrom(live, [], shm([seg('psm_x', { made: 5 })], { visibility: { complete: false, reason: 'a PID namespace of its own (a container) in the machine IPC namespace' } }));
+  const d = diagnose(blind);
+  const skipped = d.skipped.find((k) => k.id === 'shm-leak');
+  assert.equal(skipped?.because, 'insufficient');
+  assert.match(skipped!.reason, /^shared memory: 1 segment \(1\.0 MiB\) in \/dev\/shm that nothing in view holds could not be judged/);
+  // Without shared-memory evidence (macOS, an older document): not judged, unavailable.
+  assert.equal(diagnose(inputFrom(live)).skipped.find((k) => k.id === 'shm-leak')?.because, 'unavailable');
 });

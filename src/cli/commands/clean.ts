@@ -1,7 +1,11 @@
 import { checkCleanup, executeCleanup } from '../../actions/execute-cleanup.js';
+import { executeShm } from '../../actions/execute-shm.js';
 import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
+import { planShm } from '../../actions/plan-shm.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
-import { renderCleanResult, renderPlan } from '../../render/clean-plan.js';
+import type { ShmPlan, ShmResult } from '../../model/cleanup-plan.js';
+import { collectShm, SHM_UNAVAILABLE_DARWIN } from '../../probes/shm.js';
+import { renderCleanResult, renderPlan, renderShmPlan, renderShmResult, shmLeftOfDeadRuns } from '../../render/clean-plan.js';
 import { cleanJson } from '../../render/json.js';
 import { makeStyle } from '../../render/style.js';
 import { defineCommand } from '../command-spec.js';
@@ -10,10 +14,11 @@ import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { parseCommandArgs } from '../parse.js';
+import { ruleSettingsOf } from '../rule-settings.js';
 
 export const spec = defineCommand({
   name: 'clean',
-  usage: ['clean [--dry-run | --yes] [--grace 5s] [--include-detached] [--pid N]… [--all-projects] [--all-users] [options]'],
+  usage: ['clean [--dry-run | --yes] [--shm] [--grace 5s] [--include-detached] [--pid N]… [--all-projects] [--all-users] [options]'],
   about: `Ends what dead runs of this project left behind, and nothing else. A run is dead when nothing
 that started it is alive (judged by evidence: docs/attribution.md); \`clean\` ends the whole dead
 run (the orphaned server's subtree and its setsid'd kin), servers and workers first, then the
@@ -24,6 +29,12 @@ signal and the target is skipped on any mismatch (a reused pid). SIGTERM first, 
 survivors after --grace; then it takes the census again and ends what the dead runs still hold
 (a process forked meanwhile), and checks that the ports they held are free and whether GPU
 memory was released.
+
+Shared memory (Linux): the plan also lists the segments in /dev/shm (psm_*, torch_*, sem.mp-*,
+nccl*) that the dead runs left and no live process holds; --shm unlinks them once the processes
+are ended, each judged again right before (nothing holds or maps it, every process that could is
+in view, the same file): never a mapped one. Without --shm, no segment is touched. Segments of a
+run no process is left of (nothing tells whose project it was) need --all-projects too.
 
 Left alone: every running run (something that started it is alive: a shell, an IDE, tini, a
 daemon), detached runs (a server whose launcher is gone, with nothing newer of the project
@@ -40,15 +51,17 @@ The project is the directory of the config file, or the current directory (or --
     pid: { type: 'string', value: 'N', multiple: true, help: 'end the dead run that holds pid N, whatever its project or status (repeatable); a running run is never ended' },
     'all-projects': { type: 'boolean', help: 'dead runs of other projects too' },
     'all-users': { type: 'boolean', help: "as root, include other users' processes" },
+    shm: { type: 'boolean', help: 'also unlink the shared-memory segments (/dev/shm) of the dead runs that no live process holds' },
   },
   common: true,
   examples: [
-    { run: 'rerun-doctor clean --dry-run', does: 'the plan: what would be ended and why, what is left alone and why' },
+    { run: 'rerun-doctor clean --dry-run --shm', does: 'the plan: what would be ended (and with --shm, unlinked) and why, what is left alone and why' },
     { run: 'rerun-doctor clean', does: 'the plan, then ask before ending anything (on a terminal)' },
     { run: 'rerun-doctor clean --yes --include-detached --grace 10s', does: 'without asking, detached runs too, with 10 s to exit before SIGKILL' },
     { run: 'rerun-doctor clean --yes --pid 4242 --json', does: 'the dead run that holds pid 4242, the plan and report as JSON (docs/clean.md)' },
   ],
-  exit: 'Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived, 2 usage error.',
+  exit: `Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived (or a
+segment could not be unlinked: denied, failed), 2 usage error.`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -67,39 +80,64 @@ export async function run(args: string[], io: Io): Promise<number> {
     return n;
   });
   const ctx = makeContext(values, io);
+  const shmWanted = values.shm === true;
+  if (shmWanted && ctx.host.platform === 'darwin') throw new UsageError(`clean --shm: ${SHM_UNAVAILABLE_DARWIN}`);
+  // The judgement is shm-leak's: its options (rules."shm-leak".options in the config) apply here too.
+  const slack = ruleSettingsOf(ctx, io)['shm-leak']?.options.runSlackSeconds;
+  const runSlackSeconds = typeof slack === 'number' ? slack : undefined;
   const s = makeStyle(useColor(io));
-  const makePlan = async () => {
+  const options = (census: Parameters<typeof cleanupOptions>[0]) => cleanupOptions(census, ctx.host, { allUsers: values['all-users'] === true, includeDetached: values['include-detached'] === true, allProjects: values['all-projects'] === true, pids });
+  const censusNow = async () => {
     const census = await takeCensus(ctx.host, ctx.classify);
     const failure = censusFailure(census);
     // Without the process list nothing can be judged: say so, never "nothing to clean".
     if (failure) throw new UsageError(failure);
-    return planCleanup(census, cleanupOptions(census, ctx.host, { allUsers: values['all-users'] === true, includeDetached: values['include-detached'] === true, allProjects: values['all-projects'] === true, pids }));
+    return census;
   };
-  const plan = await makePlan();
+  const makePlan = async () => {
+    const census = await censusNow();
+    return planCleanup(census, options(census));
+  };
+  const census = await censusNow();
+  const opts = options(census);
+  const plan = planCleanup(census, opts);
+  // Read on Linux with or without --shm: without it the plan mentions them and touches none.
+  let shmPlan: ShmPlan | null = null;
+  if (ctx.host.platform === 'linux') {
+    shmPlan = planShm(await collectShm(ctx.host), census, plan, { enabled: shmWanted, allProjects: opts.allProjects === true, uid: opts.uid, sudoUid: opts.sudoUid, allUsers: opts.allUsers, runSlackSeconds, dir: ctx.host.shm.root });
+  }
+  const shmTargets = shmWanted && shmPlan ? shmPlan.targets : [];
   // A pid the user named that is not left behind is an answer, not a silent no-op.
   for (const pid of pids) {
     if (plan.targets.some((t) => t.pid === pid)) continue;
     const why = plan.excluded.find((e) => e.pid === pid)?.why ?? 'not found';
     if (!ctx.json) io.stderr(`rerun-doctor clean: --pid ${pid} is not ended: ${why}\n`);
   }
-  if (ctx.json && (values['dry-run'] || plan.targets.length === 0)) {
-    io.stdout(JSON.stringify(cleanJson({ plan, report: null }), null, 2) + '\n');
+  const nothing = plan.targets.length === 0 && shmTargets.length === 0;
+  if (ctx.json && (values['dry-run'] || nothing)) {
+    io.stdout(JSON.stringify(cleanJson({ plan, shm: shmPlan, report: null }), null, 2) + '\n');
     return EXIT.ok;
   }
-  if (!ctx.json) io.stdout(renderPlan(plan, s));
-  if (values['dry-run'] || plan.targets.length === 0) return EXIT.ok;
+  if (!ctx.json) io.stdout(renderPlan(plan, s) + (shmPlan && (shmPlan.targets.length > 0 || shmLeftOfDeadRuns(shmPlan).length > 0 || shmWanted) ? renderShmPlan(shmPlan, s) : ''));
+  if (values['dry-run'] || nothing) return EXIT.ok;
   if (!values.yes) {
-    if (!io.stdinIsTTY || !io.isTTY || !io.ask) throw new UsageError('clean: not on a terminal: pass --yes to end the processes above, or --dry-run to only see the plan');
-    const answer = await io.ask(`End these ${plan.targets.length} processes? [y/N] `);
+    const what = [plan.targets.length > 0 ? `end these ${plan.targets.length} processes` : '', shmTargets.length > 0 ? `unlink these ${shmTargets.length} segments` : ''].filter(Boolean).join(' and ');
+    const above = [plan.targets.length > 0 ? 'end the processes' : '', shmTargets.length > 0 ? 'unlink the segments' : ''].filter(Boolean).join(' and ');
+    if (!io.stdinIsTTY || !io.isTTY || !io.ask) throw new UsageError(`clean: not on a terminal: pass --yes to ${above} above, or --dry-run to only see the plan`);
+    const answer = await io.ask(`${what[0]!.toUpperCase()}${what.slice(1)}? [y/N] `);
     if (!answer || !/^y(es)?$/i.test(answer.trim())) {
       io.stdout('Nothing done.\n');
       return EXIT.ok;
     }
   }
-  const report = await executeCleanup(ctx.host, plan, { graceMs, progress: (l) => (ctx.json ? undefined : io.stdout(`${l}\n`)), replan: makePlan });
+  const progress = (l: string) => (ctx.json ? undefined : io.stdout(`${l}\n`));
+  const report = plan.targets.length > 0 ? await executeCleanup(ctx.host, plan, { graceMs, progress, replan: makePlan }) : null;
   // Verify: processes gone (above), the ports they held, GPU memory.
-  const check = await checkCleanup(ctx.host, ctx.classify, plan, report);
-  if (ctx.json) io.stdout(JSON.stringify(cleanJson({ plan, report, ports: check.ports, gpuStillHeldBy: check.gpuStillHeldBy }), null, 2) + '\n');
-  else io.stdout(renderCleanResult(report, check, s));
-  return report.survivors.length > 0 ? EXIT.findings : EXIT.ok;
+  const check = report ? await checkCleanup(ctx.host, ctx.classify, plan, report) : null;
+  // Then the segments, each judged again now that the processes are gone.
+  const shmResults: ShmResult[] | null = shmTargets.length > 0 ? await executeShm(ctx.host, shmTargets, { classify: ctx.classify, runSlackSeconds, progress }) : null;
+  if (ctx.json) io.stdout(JSON.stringify(cleanJson({ plan, shm: shmPlan, report, shmResults, ports: check?.ports, gpuStillHeldBy: check?.gpuStillHeldBy }), null, 2) + '\n');
+  else io.stdout((report && check ? renderCleanResult(report, check, s) : '') + (shmResults ? renderShmResult(shmResults, s) : ''));
+  const shmFailed = (shmResults ?? []).some((r) => r.outcome === 'denied' || r.outcome === 'failed');
+  return (report?.survivors.length ?? 0) > 0 || shmFailed ? EXIT.findings : EXIT.ok;
 }

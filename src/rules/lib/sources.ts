@@ -18,6 +18,8 @@ export interface Sources {
   cpuThrottle(cpu: number): string;
   cpuFrequency: string;
   cooling: string;
+  /** Who holds a shared-memory segment. */
+  shmHolders: string;
 }
 
 const LINUX: Sources = {
@@ -29,6 +31,7 @@ const LINUX: Sources = {
   cpuThrottle: (cpu) => `/sys/devices/system/cpu/cpu${cpu}/thermal_throttle`,
   cpuFrequency: '/sys/devices/system/cpu/cpu*/cpufreq',
   cooling: '/sys/class/thermal/cooling_device*',
+  shmHolders: '/proc/*/maps, /proc/*/fd',
 };
 
 const DARWIN: Sources = {
@@ -40,6 +43,7 @@ const DARWIN: Sources = {
   cpuThrottle: () => 'pmset -g therm',
   cpuFrequency: 'pmset -g therm',
   cooling: 'pmset -g therm',
+  shmHolders: 'shm_open (not listable on macOS)',
 };
 
 export function sourcesFor(platform: Platform): Sources {
