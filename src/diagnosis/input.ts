@@ -7,7 +7,8 @@ import { portReports } from '../census/ports.js';
 import { classifyOptionsOf } from '../census/settings.js';
 import type { Census } from '../model/census.js';
 import { UsageError } from '../model/errors.js';
-import type { Evidence } from '../model/evidence.js';
+import { OLDER_DOCUMENT, type Evidence } from '../model/evidence.js';
+import { unavailable } from '../model/outcome.js';
 import type { DiagnosisInput } from '../rules/types.js';
 
 export interface Judged {
@@ -35,6 +36,7 @@ export function diagnosisInput(e: Evidence, where?: string): Judged {
     censusBefore: e.window ? classify(e.window.before, opts) : null,
     windowSeconds: e.window?.seconds ?? null,
     ownLeftovers: e.ownLeftovers ?? [],
+    cpu: e.cpu ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
   };
   return { input, census };
 }

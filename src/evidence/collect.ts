@@ -16,6 +16,7 @@ import type { GpuEvidence } from '../model/gpu.js';
 import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { Snapshot, SnapshotIssue } from '../model/snapshot.js';
 import type { ThermalEvidence } from '../model/thermal.js';
+import { collectCpu } from '../probes/cpu.js';
 import { collectGpu } from '../probes/gpu.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectThermal } from '../probes/thermal.js';
@@ -80,6 +81,7 @@ export interface EvidenceSession {
 }
 
 const rolePids = (c: Census) => c.processes.filter((p) => p.role !== null).map((p) => p.pid);
+const liveRolePids = (c: Census) => c.processes.filter((p) => p.role !== null && !p.zombie).map((p) => p.pid);
 
 /** A scrape that nothing answered (connection refused) is evidence missing; any other failure is evidence broken. */
 function metricsOutcome(plan: EvidencePlan, samples: MetricsSample[], head: string | null): Outcome<MetricsWindow> {
@@ -161,6 +163,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         thermal = last.status === 'ok' ? ok({ first: thermalFirst?.status === 'ok' ? thermalFirst.value : last.value, last: last.value }, last.source, last.issues) : last;
       }
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
+      const cpu = await collectCpu(host, liveRolePids(end.census));
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
         kind: EVIDENCE_KIND,
@@ -177,6 +180,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         ownLeftovers: o.leftovers ? o.leftovers(end.census) : null,
         environment,
         redacted: null,
+        cpu,
       };
       return { evidence, census: end.census };
     },
@@ -218,5 +222,6 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     ownLeftovers: null,
     environment: null,
     redacted: null,
+    cpu: none('not read'),
   };
 }

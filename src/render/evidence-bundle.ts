@@ -32,6 +32,7 @@ export function renderEvidenceBundle(b: BundleParts): string {
   const metricsUrl = e.metrics.status === 'ok' ? e.metrics.value.url : e.metrics.source.replace(/^GET /, '');
   const gpu = e.gpu.status === 'ok' ? fence(JSON.stringify(e.gpu.value, null, 2), 'json') : fence(`${e.gpu.status}: ${e.gpu.reason}`);
   const thermal = e.thermal.status === 'ok' ? fence(JSON.stringify(e.thermal.value.last, null, 2), 'json') : fence(`${e.thermal.status}: ${e.thermal.reason}`);
+  const cpu = cpuSection(e, project);
   const versions = e.environment ? Object.entries(e.environment).map(([k, v]) => `- ${k}: ${v}`) : [`- tool: ${e.tool}`];
   const redactions = e.redacted?.values ?? 0;
   return [
@@ -68,6 +69,10 @@ export function renderEvidenceBundle(b: BundleParts): string {
     '',
     ...thermal,
     '',
+    "## Threads and CPUs (the project's processes)",
+    '',
+    ...cpu,
+    '',
     '## The evidence document',
     '',
     `What the diagnosis above was made from (${b.kept.processes} of the ${b.kept.of} processes the census saw: the others play no part in it). Replay it with \`rerun-doctor diagnose --from THIS_FILE\`.`,
@@ -84,4 +89,16 @@ export function renderEvidenceBundle(b: BundleParts): string {
     `${redactions} value${redactions === 1 ? '' : 's'} redacted (shown as [REDACTED]). Review this file before sharing it: a secret with no recognisable shape cannot be found.`,
     '',
   ].join('\n');
+}
+
+const CAPS = ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'TORCH_NUM_THREADS'];
+
+/** Threads, preemptions, affinity and thread caps per process, then CPUs online and the cgroup quotas (cpu-oversubscribed). */
+function cpuSection(e: Evidence, project: Census['processes']): string[] {
+  const rows = project.filter((p) => p.threads !== undefined && !p.zombie);
+  const table = rows.length === 0
+    ? 'no thread counts in this document (macOS, or collected by an older rerun-doctor)'
+    : ['    PID ROLE     THREADS  PREEMPTED CPUS      THREAD CAPS', ...rows.map((p) => `${String(p.pid).padStart(7)} ${(p.role ?? '-').padEnd(8)} ${String(p.threads ?? '?').padStart(7)} ${String(p.involuntarySwitches ?? '?').padStart(10)} ${(p.cpusAllowed ?? '?').padEnd(9)} ${p.env === undefined ? '(environment not readable)' : CAPS.filter((k) => p.env![k] !== undefined).map((k) => `${k}=${p.env![k]}`).join(' ') || '(none set)'}`)].join('\n');
+  const quota = e.cpu === undefined ? 'not in this document (collected by an older rerun-doctor)' : e.cpu.status === 'ok' ? JSON.stringify(e.cpu.value, null, 2) : `${e.cpu.status}: ${e.cpu.reason}`;
+  return [...fence(table), '', ...fence(quota, e.cpu?.status === 'ok' ? 'json' : 'text')];
 }

@@ -1,5 +1,6 @@
 // The rule registry: one line per rule; ids, docs and flags come from it. Order = the decision
 // tree: orphans and leaks first, then the causes offered only when none of those fired.
+import { cpuOversubscribed } from './cpu-oversubscribed.js';
 import { gpuMemoryHeld } from './gpu-memory-held.js';
 import { orphanServer } from './orphan-server.js';
 import { orphanWorkers } from './orphan-workers.js';
@@ -19,6 +20,7 @@ export const RULES = {
   zombies,
   'thermal-throttling': thermalThrottling,
   'tokenizer-bottleneck': tokenizerBottleneck,
+  'cpu-oversubscribed': cpuOversubscribed,
 } as const;
 
 // Every entry is a rule (checked here, so a malformed one fails the build at its line).

@@ -1,5 +1,6 @@
 // The rule shape (ESLint's): meta + a pure check over the diagnosis input. No I/O, no clock.
 import type { Census, PortReport } from '../model/census.js';
+import type { CpuEvidence } from '../model/cpu.js';
 import type { HistoryEntry } from '../model/count.js';
 import type { Finding, Severity, Skipped } from '../model/diagnosis.js';
 import type { GpuEvidence } from '../model/gpu.js';
@@ -10,7 +11,7 @@ import type { MetricsSample } from '../model/metrics-sample.js';
 
 export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
 
-export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal';
+export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal' | 'cpu';
 
 /**
  * What the rules read: the evidence document (src/model/evidence.ts) with its census classified
@@ -37,6 +38,8 @@ export interface DiagnosisInput {
   windowSeconds: number | null;
   /** Pids that `check`/`rerun` found left by the run they started and stopped: their run is not running on purpose. */
   ownLeftovers: number[];
+  /** CPUs online and the cgroup CPU quotas of the project's processes (unavailable in an older document). */
+  cpu: Outcome<CpuEvidence>;
 }
 
 /** A JSON Schema (draft 2020-12 subset ajv checks) for a rule's options, as ESLint's `meta.schema`. */

@@ -30,6 +30,7 @@ export function inputFrom(processes: ProcessInfo[], sockets: ListeningSocket[] =
     censusBefore: null,
     windowSeconds: null,
     ownLeftovers: [],
+    cpu: NONE,
     ...extra,
   };
 }

@@ -9,6 +9,8 @@ import type { GpuEvidence } from '../../src/model/gpu.js';
 import type { ThermalEvidence } from '../../src/model/thermal.js';
 import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 import type { MetricsSample } from '../../src/model/metrics-sample.js';
+import type { CpuEvidence } from '../../src/model/cpu.js';
+import type { ProcessInfo } from '../../src/model/snapshot.js';
 import { classify } from '../../src/census/classify.js';
 import { portReports } from '../../src/census/ports.js';
 import { INIT, listen, OPTS, proc, PY, SERVER, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
@@ -185,4 +187,64 @@ test('diagnose: orphans first; causes deferred while orphans explain it; never "
   assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, thermal-throttling, tokenizer-bottleneck/);
   assert.ok(partial.skipped.some((k) => k.id === 'thermal-throttling' && /no metrics window/.test(k.reason)), 'thermal without evidence is not judged, not "no throttling"');
   assert.doesNotMatch(partial.verdict, /healthy/);
+});
+
+// Workers of the live run with their status and environment, as the census reads them.
+const worker = (pid: number, threads: number | null | undefined, more: Partial<ProcessInfo> = {}) => proc(pid, 2000, SPAWN, { ...T, pgid: 2000, start: 600.2, threads, involuntarySwitches: 0, cpusAllowed: '0-1', env: {}, cpuSeconds: 0, ...more });
+const server = proc(2000, 900, SERVER, { ...T, pgid: 2000, start: 600 });
+const busy = { cpuSeconds: 2800, involuntarySwitches: 500_000 }; // ~0.93 cores each over the 3000 s since they started
+const cpuOk = (cgroups: CpuEvidence['cgroups'] = [], online: string | null = '0-1') => okValue<CpuEvidence>({ online, cgroups });
+
+test("RULES['cpu-oversubscribed']: workers each running every core's worth of threads; silent with one thread each", () => {
+  const rule = RULES['cpu-oversubscribed'];
+  assert.deepEqual(runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 1, { ...busy, env: { OMP_NUM_THREADS: '1' } }), worker(2003, 1, { ...busy, env: { OMP_NUM_THREADS: '1' } })], [], { cpu: cpuOk() })), [], 'one thread per worker: silent');
+  const f = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, busy), worker(2003, 4, busy)], [], { cpu: cpuOk() }));
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.messageId, 'contended');
+  assert.equal(f[0]!.severity, 'warning');
+  assert.equal(f[0]!.confidence, 'high');
+  assert.deepEqual(f[0]!.pids, [2002, 2003]);
+  assert.equal(f[0]!.title, '2 workers run 8 threads on 2 usable cores, and compete for them');
+  const text = f[0]!.evidence.map((e) => e.text).join('\n');
+  assert.match(text, /usable cores: 2 \(affinity 0-1 \(2 CPUs\), cgroup quota not read for it\)/);
+  assert.match(text, /worker 2002 \(run \d+\): 4 threads; OMP_NUM_THREADS=\(unset\) MKL_NUM_THREADS=\(unset\) OPENBLAS_NUM_THREADS=\(unset\) TORCH_NUM_THREADS=\(unset\); used 0\.93 cores over its lifetime, 167 involuntary context switches\/s/);
+  assert.match(text, /the workers used 1\.87 of 2 usable cores on average over their lifetimes/);
+  assert.match(f[0]!.fix, /Cap each worker at 1 thread \(2 usable cores \/ 2 workers\): OMP_NUM_THREADS=1 .*docs\/fixes\/thread-caps\.md/);
+  // Threads that sleep (an idle pool) cost nothing measurable: a note, low confidence, not a problem.
+  const idle = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4), worker(2003, 4)], [], { cpu: cpuOk() }));
+  assert.deepEqual([idle[0]!.messageId, idle[0]!.severity, idle[0]!.confidence], ['threads', 'info', 'low']);
+  // Over a window: the CPU time between the two censuses, not since start.
+  const before = inputFrom([INIT, SHELL, server, worker(2002, 4, { cpuSeconds: 100, involuntarySwitches: 0 }), worker(2003, 4, { cpuSeconds: 100, involuntarySwitches: 0 })]).census;
+  const windowed = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, { cpuSeconds: 109, involuntarySwitches: 0 }), worker(2003, 4, { cpuSeconds: 109, involuntarySwitches: 0 })], [], { cpu: cpuOk(), censusBefore: before, windowSeconds: 10 }));
+  assert.match(windowed[0]!.evidence.map((e) => e.text).join('\n'), /the workers used 1\.80 of 2 usable cores on average over the window/);
+  assert.equal(windowed[0]!.severity, 'warning');
+});
+
+test("RULES['cpu-oversubscribed']: usable cores are the affinity within the cgroup quota, not nproc; not judged where threads are not read", () => {
+  const rule = RULES['cpu-oversubscribed'];
+  const wide4 = (more: Partial<ProcessInfo> = {}) => [INIT, SHELL, server, worker(2002, 2, { ...busy, cpusAllowed: '0-3', ...more }), worker(2003, 2, { ...busy, cpusAllowed: '0-3', ...more })];
+  assert.deepEqual(runRule(rule, inputFrom(wide4(), [], { cpu: cpuOk([], '0-3') })), [], 'two threads each on four CPUs fit');
+  const quota = { source: '/sys/fs/cgroup/app/cpu.max', quotaUs: 100000, periodUs: 100000, cores: 1 };
+  const q = runRule(rule, inputFrom(wide4(), [], { cpu: cpuOk([{ cgroup: '/app', version: 2, pids: [2002, 2003], quota }], '0-3') }));
+  assert.equal(q.length, 1, 'a one-core quota makes the same workers oversubscribed');
+  assert.match(q[0]!.evidence[0]!.text, /usable cores: 1 \(affinity 0-3 \(4 CPUs\), cgroup quota 1 cores \(100000\/100000 µs, \/sys\/fs\/cgroup\/app\/cpu\.max\)\)/);
+  assert.match(q[0]!.fix, /2 single-threaded workers alone fill 1 cores: run fewer workers/);
+  // Affinity narrower than the machine: taskset -c 0 on an 8-CPU box.
+  assert.equal(runRule(rule, inputFrom(wide4({ cpusAllowed: '0' }), [], { cpu: cpuOk([], '0-7') })).length, 1);
+  const skipped = (input: ReturnType<typeof inputFrom>) => diagnose(input).skipped.find((s) => s.id === 'cpu-oversubscribed');
+  assert.match(skipped(inputFrom(live))!.reason, /^threads: not in this document \(collected by an older rerun-doctor\)/);
+  const mac = inputFrom(wide4());
+  assert.match(skipped({ ...mac, platform: 'darwin' })!.reason, /^threads: not read on macOS/);
+  assert.match(skipped(inputFrom([INIT, SHELL, server, worker(2002, null), worker(2003, null)]))!.reason, /status was not readable/);
+  assert.equal(skipped(inputFrom([INIT, SHELL, server])), undefined, 'no workers: judged, nothing to say');
+});
+
+test("RULES['tokenizer-bottleneck'] names oversubscribed workers as a cause when both are seen", () => {
+  const spiky = okValue([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]);
+  const over = runRule(RULES['tokenizer-bottleneck'], inputFrom([INIT, SHELL, server, worker(2002, 4, busy), worker(2003, 4, busy)], [], { metrics: spiky, cpu: cpuOk() }));
+  assert.match(over[0]!.evidence.at(-1)!.text, /^2 workers run 8 threads on 2 usable cores \(cpu-oversubscribed, contention measured\): oversubscribed workers are one cause of tokenize spikes; 1 thread per worker would fit \(docs\/fixes\/thread-caps\.md\)/);
+  assert.match(over[0]!.fix, /OMP_NUM_THREADS=1\)/);
+  assert.ok(over[0]!.next.includes('rerun-doctor explain cpu-oversubscribed'), 'its page is offered next');
+  const alone = runRule(RULES['tokenizer-bottleneck'], inputFrom([INIT, SHELL, server, worker(2002, 1, busy), worker(2003, 1, busy)], [], { metrics: spiky, cpu: cpuOk() }));
+  assert.ok(!alone[0]!.evidence.some((e) => /cpu-oversubscribed/.test(e.text)), 'not said without oversubscription');
 });
