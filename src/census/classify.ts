@@ -67,6 +67,7 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
       threads: p.threads,
       involuntarySwitches: p.involuntarySwitches,
       cpusAllowed: p.cpusAllowed,
+      loaded: p.loaded,
       env: p.env,
       role: g?.role ?? null,
       kind: g?.kind ?? null,

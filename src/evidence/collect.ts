@@ -18,6 +18,7 @@ import type { Snapshot, SnapshotIssue } from '../model/snapshot.js';
 import type { ThermalEvidence } from '../model/thermal.js';
 import { collectCpu } from '../probes/cpu.js';
 import { collectGpu } from '../probes/gpu.js';
+import { readForkParentLibraries } from '../probes/libraries.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectThermal } from '../probes/thermal.js';
 import { historyEntryProblem } from '../state/records.js';
@@ -127,7 +128,11 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
     const snapshot = await censusSnapshot(host, plan.census, { enrichAll });
     const failure = snapshotFailure(snapshot);
     if (failure) throw new UsageError(failure);
-    return { snapshot, census: classify(snapshot, plan.census), at: host.now().getTime() };
+    const census = classify(snapshot, plan.census);
+    // What a server that forks its workers has loaded (fork-unsafe): told only once the census
+    // knows its fork workers.
+    readForkParentLibraries(host, snapshot, census);
+    return { snapshot, census, at: host.now().getTime() };
   };
 
   return {

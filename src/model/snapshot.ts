@@ -57,6 +57,12 @@ export interface ProcessInfo {
   /** Linux: the CPUs its affinity allows (`Cpus_allowed_list:` of status, `0-3,8`). */
   cpusAllowed?: string | null;
   /**
+   * Linux: the libraries of LIBRARY_MARKERS (src/os/linux/proc-maps.ts) mapped in it (`grpc`,
+   * `tokenizers`), from `/proc/PID/maps`; read only for servers that have fork workers (fork-unsafe).
+   * null: maps not readable.
+   */
+  loaded?: string[] | null;
+  /**
    * A few environment variables that tie a process to its run and project, and the settings the
    * cause rules judge (only these keys are ever read: see ENV_KEYS in os/linux/proc-pid.ts);
    * absent where environ is unreadable.

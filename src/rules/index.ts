@@ -1,6 +1,7 @@
 // The rule registry: one line per rule; ids, docs and flags come from it. Order = the decision
 // tree: orphans and leaks first, then the causes offered only when none of those fired.
 import { cpuOversubscribed } from './cpu-oversubscribed.js';
+import { forkUnsafe } from './fork-unsafe.js';
 import { gpuMemoryHeld } from './gpu-memory-held.js';
 import { orphanServer } from './orphan-server.js';
 import { orphanWorkers } from './orphan-workers.js';
@@ -21,6 +22,7 @@ export const RULES = {
   'thermal-throttling': thermalThrottling,
   'tokenizer-bottleneck': tokenizerBottleneck,
   'cpu-oversubscribed': cpuOversubscribed,
+  'fork-unsafe': forkUnsafe,
 } as const;
 
 // Every entry is a rule (checked here, so a malformed one fails the build at its line).

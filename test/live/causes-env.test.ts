@@ -1,5 +1,5 @@
 // The causes read from each process's status and environment, on real servers
-// (test/fixtures/causes/env_server.py): cpu-oversubscribed. Each case starts its server in its own
+// (test/fixtures/causes/env_server.py): cpu-oversubscribed, fork-unsafe. Each case starts its server in its own
 // process group, diagnoses it with the built CLI, and ends the group; nothing may survive.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ interface Diag {
 }
 
 // Settings for every case: the thread caps unset unless the case sets them.
-const UNSET = { OMP_NUM_THREADS: undefined, MKL_NUM_THREADS: undefined, OPENBLAS_NUM_THREADS: undefined, TORCH_NUM_THREADS: undefined };
+const UNSET = { OMP_NUM_THREADS: undefined, MKL_NUM_THREADS: undefined, OPENBLAS_NUM_THREADS: undefined, TORCH_NUM_THREADS: undefined, TOKENIZERS_PARALLELISM: undefined, GRPC_ENABLE_FORK_SUPPORT: undefined, GRPC_POLL_STRATEGY: undefined };
 
 async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started & { port: number }> {
   const port = await freePort();
@@ -100,4 +100,38 @@ test('cpu-oversubscribed: silent with OMP_NUM_THREADS=1 and one thread per worke
   const d = await diagnose(s);
   assert.equal(all(d).find((x) => x.id === 'cpu-oversubscribed'), undefined, JSON.stringify(all(d)));
   assert.equal(d.skipped.find((x) => x.id === 'cpu-oversubscribed'), undefined, 'judged, not skipped');
+});
+
+test('fork-unsafe: a fork-start server with TOKENIZERS_PARALLELISM=true in its environment', async () => {
+  const s = await start(['--workers', '2', '--start-method', 'fork'], { TOKENIZERS_PARALLELISM: 'true' });
+  const d = await diagnose(s);
+  const f = all(d).find((x) => x.id === 'fork-unsafe');
+  assert.ok(f, JSON.stringify(d));
+  assert.equal(f.messageId, 'tokenizersParallel');
+  assert.deepEqual(f.pids, [s.main, ...s.workers].sort((a, b) => a - b));
+  assert.equal(f.severity, 'warning');
+  assert.equal(f.confidence, 'low', 'no tokenizer loaded in the server: the hang is inferred, not seen');
+  const text = f.evidence.map((e) => e.text).join('\n');
+  assert.match(text, /copies of server \d+'s command line under it: the fork start method \(evidenced\)/);
+  assert.match(text, /TOKENIZERS_PARALLELISM=true in the server's environment/);
+  assert.match(text, /the tokenizers library is not mapped in server/);
+});
+
+test('fork-unsafe: silent with the spawn start method, whatever TOKENIZERS_PARALLELISM says', async () => {
+  const s = await start(['--workers', '2', '--start-method', 'spawn', '--import-grpc'], { TOKENIZERS_PARALLELISM: 'true' });
+  const d = await diagnose(s);
+  assert.equal(all(d).find((x) => x.id === 'fork-unsafe'), undefined, JSON.stringify(all(d)));
+  assert.equal(d.skipped.find((x) => x.id === 'fork-unsafe'), undefined, 'judged, not skipped');
+});
+
+test('fork-unsafe: grpc loaded in a fork-start server without fork support; silent with it', async () => {
+  const s = await start(['--workers', '2', '--start-method', 'fork', '--import-grpc']);
+  const d = await diagnose(s);
+  const f = all(d).find((x) => x.id === 'fork-unsafe');
+  assert.ok(f, JSON.stringify(d));
+  assert.equal(f.messageId, 'grpcBeforeFork');
+  assert.match(f.evidence.map((e) => e.text).join('\n'), new RegExp(`grpc's core \\(cygrpc\\) is mapped in server ${s.main} \\(evidenced\\)[^\\n]*\\nGRPC_ENABLE_FORK_SUPPORT unset, GRPC_POLL_STRATEGY unset`));
+  const ok = await start(['--workers', '2', '--start-method', 'fork', '--import-grpc'], { GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' });
+  const d2 = await diagnose(ok);
+  assert.equal(all(d2).find((x) => x.id === 'fork-unsafe' && x.pids.includes(ok.main)), undefined, JSON.stringify(all(d2)));
 });

@@ -248,3 +248,49 @@ test("RULES['tokenizer-bottleneck'] names oversubscribed workers as a cause when
   const alone = runRule(RULES['tokenizer-bottleneck'], inputFrom([INIT, SHELL, server, worker(2002, 1, busy), worker(2003, 1, busy)], [], { metrics: spiky, cpu: cpuOk() }));
   assert.ok(!alone[0]!.evidence.some((e) => /cpu-oversubscribed/.test(e.text)), 'not said without oversubscription');
 });
+
+// A fork-start run: the workers are copies of the server's command line under it.
+const forkRun = (env: Record<string, string> | undefined, loaded: string[] | null | undefined, more: Partial<ProcessInfo> = {}) => [
+  INIT,
+  SHELL,
+  proc(2000, 900, SERVER, { ...T, pgid: 2000, start: 600, env, loaded, threads: 1, ...more }),
+  proc(2001, 2000, TRACKER, { ...T, pgid: 2000, start: 600.1, env }),
+  proc(2002, 2000, SERVER, { ...T, pgid: 2000, start: 600.2, env }),
+  proc(2003, 2000, SERVER, { ...T, pgid: 2000, start: 600.3, env }),
+];
+
+test("RULES['fork-unsafe']: TOKENIZERS_PARALLELISM forced on with fork workers; what is evidenced and what inferred", () => {
+  const rule = RULES['fork-unsafe'];
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({}, []))), [], 'fork workers with nothing unsafe set or loaded');
+  assert.deepEqual(runRule(rule, inputFrom(live.map((p) => ({ ...p, env: { TOKENIZERS_PARALLELISM: 'true' }, loaded: ['tokenizers', 'grpc'] })))), [], 'spawn workers start a fresh interpreter: nothing to inherit');
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ TOKENIZERS_PARALLELISM: 'false' }, ['tokenizers']))).map((f) => f.messageId), [], 'forced off: what the fix says');
+  const on = runRule(rule, inputFrom(forkRun({ TOKENIZERS_PARALLELISM: 'true' }, [])));
+  assert.equal(on.length, 1);
+  assert.equal(on[0]!.messageId, 'tokenizersParallel');
+  assert.equal(on[0]!.title, 'server 2000 forks 2 workers with TOKENIZERS_PARALLELISM=true: a tokenizer used before the fork can hang them');
+  assert.deepEqual(on[0]!.pids, [2000, 2002, 2003]);
+  assert.equal(on[0]!.confidence, 'low', 'no tokenizer seen in the server: the hang is inferred');
+  assert.match(on[0]!.evidence[0]!.text, /2 workers \(2002, 2003\) are copies of server 2000's command line under it: the fork start method \(evidenced\)/);
+  assert.match(on[0]!.evidence[2]!.text, /not mapped in server 2000/);
+  const seen = runRule(rule, inputFrom(forkRun({ TOKENIZERS_PARALLELISM: '1' }, ['tokenizers'], { threads: 5 })));
+  assert.equal(seen[0]!.confidence, 'high');
+  assert.match(seen[0]!.evidence.map((e) => e.text).join('\n'), /tokenizers library \(its Rust extension\) is mapped in server 2000 \(evidenced\); that it ran before the fork is inferred\nserver 2000 runs 5 threads now/);
+  const unset = runRule(rule, inputFrom(forkRun({}, ['tokenizers'])));
+  assert.deepEqual([unset[0]!.messageId, unset[0]!.severity, unset[0]!.confidence], ['tokenizersUnset', 'info', 'low']);
+});
+
+test("RULES['fork-unsafe']: grpc loaded in a fork server without fork support; macOS; older documents", () => {
+  const rule = RULES['fork-unsafe'];
+  const g = runRule(rule, inputFrom(forkRun({}, ['grpc'])));
+  assert.deepEqual([g[0]!.messageId, g[0]!.severity, g[0]!.confidence], ['grpcBeforeFork', 'warning', 'low']);
+  assert.match(g[0]!.evidence[2]!.text, /GRPC_ENABLE_FORK_SUPPORT unset, GRPC_POLL_STRATEGY unset/);
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' }, ['grpc']))), [], 'fork support on, with a poller it works with');
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: '1' }, ['grpc']))), [], 'the default poller (epoll1) supports it');
+  assert.match(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'epollex' }, ['grpc'])))[0]!.evidence[2]!.text, /works with the epoll1 and poll strategies only/);
+  const mac = inputFrom(forkRun(undefined, undefined));
+  const m = runRule(rule, { ...mac, platform: 'darwin' });
+  assert.deepEqual([m[0]!.messageId, m[0]!.severity, m[0]!.confidence], ['objcFork', 'info', 'low']);
+  const skipped = diagnose(inputFrom(forkRun({}, undefined))).skipped.find((s) => s.id === 'fork-unsafe');
+  assert.match(skipped!.reason, /not in this document \(collected by an older rerun-doctor\)/);
+  assert.equal(diagnose(inputFrom(live)).skipped.find((s) => s.id === 'fork-unsafe'), undefined, 'no fork workers: judged');
+});

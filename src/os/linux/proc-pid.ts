@@ -189,6 +189,10 @@ export const ENV_KEYS = [
   'MKL_NUM_THREADS',
   'OPENBLAS_NUM_THREADS',
   'TORCH_NUM_THREADS',
+  // fork-unsafe
+  'TOKENIZERS_PARALLELISM',
+  'GRPC_ENABLE_FORK_SUPPORT',
+  'GRPC_POLL_STRATEGY',
 ] as const;
 
 /** `/proc/PID/environ` (NUL-separated KEY=VALUE) → the ENV_KEYS present. */
