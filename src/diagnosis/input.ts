@@ -37,6 +37,7 @@ export function diagnosisInput(e: Evidence, where?: string): Judged {
     windowSeconds: e.window?.seconds ?? null,
     ownLeftovers: e.ownLeftovers ?? [],
     cpu: e.cpu ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
+    multiproc: e.multiproc ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
   };
   return { input, census };
 }

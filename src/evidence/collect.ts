@@ -19,6 +19,7 @@ import type { ThermalEvidence } from '../model/thermal.js';
 import { collectCpu } from '../probes/cpu.js';
 import { collectGpu } from '../probes/gpu.js';
 import { readForkParentLibraries } from '../probes/libraries.js';
+import { collectMultiprocDirs } from '../probes/multiproc.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectThermal } from '../probes/thermal.js';
 import { historyEntryProblem } from '../state/records.js';
@@ -169,6 +170,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
       }
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
       const cpu = await collectCpu(host, liveRolePids(end.census));
+      const multiproc = await collectMultiprocDirs(host, end.census);
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
         kind: EVIDENCE_KIND,
@@ -186,6 +188,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         environment,
         redacted: null,
         cpu,
+        multiproc,
       };
       return { evidence, census: end.census };
     },
@@ -228,5 +231,6 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     environment: null,
     redacted: null,
     cpu: none('not read'),
+    multiproc: none('not read'),
   };
 }

@@ -5,6 +5,7 @@
 // not an error) or failed (it exists and could not be read); the rules keep the difference.
 import type { HistoryEntry } from './count.js';
 import type { CpuEvidence } from './cpu.js';
+import type { MultiprocDir } from './multiproc.js';
 import type { GpuEvidence } from './gpu.js';
 import type { MetricsSample } from './metrics-sample.js';
 import type { Outcome } from './outcome.js';
@@ -89,6 +90,11 @@ export interface Evidence {
    * in a document collected by an older rerun-doctor: read as unavailable (`cpuOutcome`).
    */
   cpu?: Outcome<CpuEvidence>;
+  /**
+   * The prometheus_client multiprocess directories the project's live processes name, listed
+   * (stale-multiproc-dir). Absent in a document collected by an older rerun-doctor.
+   */
+  multiproc?: Outcome<MultiprocDir[]>;
 }
 
 /** An optional part absent from a document saved by an older version: unavailable, and why. */

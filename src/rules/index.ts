@@ -7,6 +7,7 @@ import { orphanServer } from './orphan-server.js';
 import { orphanWorkers } from './orphan-workers.js';
 import { portShared } from './port-shared.js';
 import { processLeak } from './process-leak.js';
+import { staleMultiprocDir } from './stale-multiproc-dir.js';
 import { thermalThrottling } from './thermal-throttling.js';
 import { tokenizerBottleneck } from './tokenizer-bottleneck.js';
 import type { AnyRule, Rule } from './types.js';
@@ -23,6 +24,7 @@ export const RULES = {
   'tokenizer-bottleneck': tokenizerBottleneck,
   'cpu-oversubscribed': cpuOversubscribed,
   'fork-unsafe': forkUnsafe,
+  'stale-multiproc-dir': staleMultiprocDir,
 } as const;
 
 // Every entry is a rule (checked here, so a malformed one fails the build at its line).

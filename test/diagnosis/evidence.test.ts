@@ -27,7 +27,7 @@ test('diagnose(evidence): orphans found, and what was not read is "unavailable",
   assert.equal(healthy.status, 'no-problems-partial');
   assert.ok(healthy.skipped.every((s) => s.because === 'unavailable'), JSON.stringify(healthy.skipped));
   // The synthetic rows carry no thread counts (as a document from before they were read): not judged.
-  assert.match(healthy.verdict, /\(GPU unavailable, thermal unavailable, metrics unavailable, threads unavailable\)$/);
+  assert.match(healthy.verdict, /\(GPU unavailable, thermal unavailable, metrics unavailable, threads unavailable, multiprocess directory unavailable\)$/);
 });
 
 test('failed evidence is told from unavailable evidence, into the verdict', () => {

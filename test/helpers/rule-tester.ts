@@ -31,6 +31,7 @@ export function inputFrom(processes: ProcessInfo[], sockets: ListeningSocket[] =
     windowSeconds: null,
     ownLeftovers: [],
     cpu: NONE,
+    multiproc: NONE,
     ...extra,
   };
 }

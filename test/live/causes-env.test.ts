@@ -1,8 +1,9 @@
 // The causes read from each process's status and environment, on real servers
-// (test/fixtures/causes/env_server.py): cpu-oversubscribed, fork-unsafe. Each case starts its server in its own
+// (test/fixtures/causes/env_server.py): cpu-oversubscribed, fork-unsafe, stale-multiproc-dir. Each case starts its server in its own
 // process group, diagnoses it with the built CLI, and ends the group; nothing may survive.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
@@ -37,7 +38,7 @@ interface Diag {
 }
 
 // Settings for every case: the thread caps unset unless the case sets them.
-const UNSET = { OMP_NUM_THREADS: undefined, MKL_NUM_THREADS: undefined, OPENBLAS_NUM_THREADS: undefined, TORCH_NUM_THREADS: undefined, TOKENIZERS_PARALLELISM: undefined, GRPC_ENABLE_FORK_SUPPORT: undefined, GRPC_POLL_STRATEGY: undefined };
+const UNSET = { OMP_NUM_THREADS: undefined, MKL_NUM_THREADS: undefined, OPENBLAS_NUM_THREADS: undefined, TORCH_NUM_THREADS: undefined, TOKENIZERS_PARALLELISM: undefined, GRPC_ENABLE_FORK_SUPPORT: undefined, GRPC_POLL_STRATEGY: undefined, PROMETHEUS_MULTIPROC_DIR: undefined, prometheus_multiproc_dir: undefined };
 
 async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started & { port: number }> {
   const port = await freePort();
@@ -134,4 +135,73 @@ test('fork-unsafe: grpc loaded in a fork-start server without fork support; sile
   const ok = await start(['--workers', '2', '--start-method', 'fork', '--import-grpc'], { GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' });
   const d2 = await diagnose(ok);
   assert.equal(all(d2).find((x) => x.id === 'fork-unsafe' && x.pids.includes(ok.main)), undefined, JSON.stringify(all(d2)));
+});
+
+/** An earlier run's process: prometheus_client in multiprocess mode writes its files, and it exits. */
+function earlierRun(dir: string): Promise<number> {
+  const code = "import os; from prometheus_client import Counter, Gauge; Counter('requests', 'Requests served.').inc(); Gauge('workers', 'Live workers.', multiprocess_mode='all').set(1); Gauge('busy', 'Busy workers.', multiprocess_mode='livesum').set(1); print(os.getpid())";
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, ['-c', code], { env: { ...process.env, PROMETHEUS_MULTIPROC_DIR: dir }, timeout: 20_000 }, (err, stdout) => (err ? reject(err) : resolve(Number(stdout.trim()))));
+  });
+}
+
+test("stale-multiproc-dir: a live server's PROMETHEUS_MULTIPROC_DIR holds two earlier runs' files", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rd-mp-'));
+  try {
+    const dead = [await earlierRun(dir), await earlierRun(dir)].sort((a, b) => a - b);
+    assert.equal(readdirSync(dir).filter((n) => n.endsWith(`_${dead[0]}.db`)).length, 3, `prometheus_client wrote its files: ${readdirSync(dir).join(' ')}`);
+    await sleep(2200); // the earlier runs' files are older than the server (start times are to the second: btime)
+    const mport = await freePort();
+    const s = await start(['--workers', '2', '--metrics', '--metrics-port', String(mport)], { PROMETHEUS_MULTIPROC_DIR: dir });
+    await waitListening([mport]);
+    const d = await diagnose(s, ['--metrics-url', `http://127.0.0.1:${mport}/metrics`, '--quick']);
+    const f = all(d).find((x) => x.id === 'stale-multiproc-dir');
+    assert.ok(f, JSON.stringify(d));
+    assert.equal(f.messageId, 'stale');
+    assert.equal(f.severity, 'warning');
+    assert.deepEqual(f.pids, [s.main, ...s.workers, s.tracker!].sort((a, b) => a - b), 'the live processes that name the directory (the tracker inherits it too)');
+    const text = f.evidence.map((e) => e.text).join('\n');
+    assert.match(text, new RegExp(`earlier runs' pids: ${dead[0]}, ${dead[1]} `));
+    assert.match(text, /6 of 2 dead pids last written before it started/);
+    assert.match(text, new RegExp(`2 live-mode gauge files \\(gauge_live\\*\\) of 2 dead pids \\(${dead[0]}, ${dead[1]}\\)`));
+    assert.match(text, new RegExp(`workers has 4 series by pid, 2 of them for pids that are dead \\(${dead[0]}, ${dead[1]}\\), with 2 workers alive`));
+    assert.match(text, /1 scrape took \d+ ms on average/);
+    // The document carries the listing, the bundle shows it, and both replay to the finding.
+    const args = ['--port', String(s.port), '--server-pattern', 'env_server\\.py', '--metrics-url', `http://127.0.0.1:${mport}/metrics`, '--quick'];
+    const json = await runCli(['evidence', '--json', ...args]);
+    const doc = JSON.parse(json.stdout) as { evidence: { multiproc: { status: string; value: Array<{ dir: string; byPid: Array<{ pid: number; files: number }> }> } } };
+    assert.equal(doc.evidence.multiproc.status, 'ok');
+    assert.deepEqual(doc.evidence.multiproc.value[0]!.byPid.filter((r) => dead.includes(r.pid)).map((r) => r.files), [3, 3]);
+    const file = join(dir, '..', `${dir.split('/').pop()}-evidence.json`);
+    const out = join(dir, '..', `${dir.split('/').pop()}-evidence.md`);
+    try {
+      writeFileSync(file, json.stdout);
+      assert.equal((await runCli(['evidence', '--out', out, ...args])).code, 0);
+      assert.match(readFileSync(out, 'utf8'), new RegExp(`## prometheus_client multiprocess directories[\\s\\S]*pid +${dead[0]}: 3 files \\(1 live gauges\\)`));
+      for (const from of [file, out]) {
+        const r = await runCli(['diagnose', '--from', from, '--json']);
+        assert.equal(all(JSON.parse(r.stdout) as Diag).find((x) => x.id === 'stale-multiproc-dir')?.messageId, 'stale', `${from} replays to the finding`);
+      }
+    } finally {
+      rmSync(file, { force: true });
+      rmSync(out, { force: true });
+    }
+    assert.equal(readdirSync(dir).filter((n) => dead.some((p) => n.endsWith(`_${p}.db`))).length, 6, 'reports only: nothing deleted');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stale-multiproc-dir: silent on a fresh directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rd-mp-'));
+  try {
+    const mport = await freePort();
+    const s = await start(['--workers', '2', '--metrics', '--metrics-port', String(mport)], { PROMETHEUS_MULTIPROC_DIR: dir });
+    await waitListening([mport]);
+    const d = await diagnose(s, ['--metrics-url', `http://127.0.0.1:${mport}/metrics`, '--quick']);
+    assert.equal(all(d).find((x) => x.id === 'stale-multiproc-dir'), undefined, JSON.stringify(all(d)));
+    assert.equal(d.skipped.find((x) => x.id === 'stale-multiproc-dir'), undefined, 'judged, not skipped');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -10,6 +10,7 @@ import type { ThermalEvidence } from '../../src/model/thermal.js';
 import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 import type { MetricsSample } from '../../src/model/metrics-sample.js';
 import type { CpuEvidence } from '../../src/model/cpu.js';
+import type { MultiprocDir } from '../../src/model/multiproc.js';
 import type { ProcessInfo } from '../../src/model/snapshot.js';
 import { classify } from '../../src/census/classify.js';
 import { portReports } from '../../src/census/ports.js';
@@ -293,4 +294,47 @@ test("RULES['fork-unsafe']: grpc loaded in a fork server without fork support; m
   const skipped = diagnose(inputFrom(forkRun({}, undefined))).skipped.find((s) => s.id === 'fork-unsafe');
   assert.match(skipped!.reason, /not in this document \(collected by an older rerun-doctor\)/);
   assert.equal(diagnose(inputFrom(live)).skipped.find((s) => s.id === 'fork-unsafe'), undefined, 'no fork workers: judged');
+});
+
+const at = (s: number) => new Date(Date.parse('2026-11-26T10:00:00Z') + s * 1000).toISOString();
+const pidFiles = (pid: number, newest: number | null, liveGauges = 0, files = 2): MultiprocDir['byPid'][number] => ({ pid, files, liveGauges, bytes: files * 1048576, newest: newest === null ? null : at(newest) });
+const mpDir = (byPid: MultiprocDir['byPid'], pids = [2002]): MultiprocDir => ({ dir: '/tmp/mp', key: 'PROMETHEUS_MULTIPROC_DIR', pids, source: '/proc/2002/root/tmp/mp', error: null, dbFiles: byPid.reduce((a, r) => a + r.files, 0), other: 0, byPid, pidsTruncated: false, truncated: false });
+const workersGauge = (series: Array<{ pid?: string; value: number }>): MetricsSample => ({ ok: true, t: 'a', url: 'http://127.0.0.1:8080/metrics', scrapeMs: 42, bytes: 900, seconds: null, resets: [], keys: [{ key: 'workerCount', title: 'worker count', family: 'workers', series: series.map((x) => ({ family: 'workers', type: 'gauge', labels: x.pid ? { pid: x.pid } : ({} as Record<string, string>), unit: null, value: x.value })) }], series: [] });
+
+test("RULES['stale-multiproc-dir']: earlier runs' .db files in the live run's directory; silent on a fresh one", () => {
+  const rule = RULES['stale-multiproc-dir'];
+  const run = (d: MultiprocDir, extra = {}) => runRule(rule, inputFrom(live, [], { multiproc: okValue([d]), ...extra }));
+  assert.deepEqual(run(mpDir([pidFiles(2002, 3000), pidFiles(2000, 3000)])), [], "only the live run's own files");
+  assert.deepEqual(run(mpDir([pidFiles(2002, 3000), pidFiles(2050, 700)])), [], "a worker of this run that exited: its counters are kept on purpose");
+  const f = run(mpDir([pidFiles(2002, 3000), pidFiles(1500, 100, 1), pidFiles(1501, 120)]), { metrics: okValue([workersGauge([{ pid: '2002', value: 1 }, { pid: '1500', value: 1 }, { pid: '1501', value: 1 }])]) });
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.messageId, 'stale');
+  assert.equal(f[0]!.title, '/tmp/mp holds 4 .db files of 2 dead pids from earlier runs: every scrape merges them');
+  assert.deepEqual(f[0]!.pids, [2002]);
+  const text = f[0]!.evidence.map((e) => e.text).join('\n');
+  assert.match(text, /PROMETHEUS_MULTIPROC_DIR=\/tmp\/mp in the environment of 1 live process \(2002\), of run 1 \(started 2026-11-26T10:10:00\.000Z\)/);
+  assert.match(text, /6 \.db files for 3 pids: 2 of the live run, 4 of 2 dead pids last written before it started/);
+  assert.match(text, /1 live-mode gauge file \(gauge_live\*\) of 1 dead pid \(1500\): mark_process_dead\(\) was not called/);
+  assert.match(text, /workers has 3 series by pid, 2 of them for pids that are dead \(1500, 1501\), with 1 worker alive/);
+  assert.match(text, /1 scrape took 42 ms on average/);
+  assert.match(f[0]!.fix, /docs\/fixes\/multiproc-dir\.md.*Never delete the files of a run that is still running/);
+  assert.equal(run(mpDir([pidFiles(1500, 100, 0, 1)]), {}).length, 1, 'one file is enough by default');
+  assert.deepEqual(runRule(rule, inputFrom(live, [], { multiproc: okValue([mpDir([pidFiles(1500, 100, 0, 1)])]) }), { minStaleFiles: 2 }), [], 'minStaleFiles');
+  // A live process outside the run (a reused pid, another server sharing the directory) is not stale.
+  assert.deepEqual(run(mpDir([pidFiles(900, 100)])), []);
+});
+
+test("RULES['stale-multiproc-dir']: dead live-gauges and a worker gauge above the live workers; not judged without the listing", () => {
+  const rule = RULES['stale-multiproc-dir'];
+  const run = (d: MultiprocDir, extra = {}) => runRule(rule, inputFrom(live, [], { multiproc: okValue([d]), ...extra }));
+  const g = run(mpDir([pidFiles(2002, 3000), pidFiles(2050, 700, 1)]));
+  assert.equal(g[0]!.messageId, 'deadGauges');
+  const sum = run(mpDir([pidFiles(2002, 3000), pidFiles(2050, 700)]), { metrics: okValue([workersGauge([{ value: 6 }])]) });
+  assert.equal(sum[0]!.messageId, 'gauge');
+  assert.match(sum[0]!.evidence.map((e) => e.text).join('\n'), /workers reads 6 with 1 worker alive: the directory holds files of 1 dead pid/);
+  assert.deepEqual(run(mpDir([pidFiles(2002, 3000)]), { metrics: okValue([workersGauge([{ value: 6 }])]) }), [], 'a gauge alone, with no dead files, is not this cause');
+  assert.deepEqual(run({ ...mpDir([]), error: 'no such directory (or the process ended)' }), []);
+  const skipped = diagnose(inputFrom(live)).skipped.find((s) => s.id === 'stale-multiproc-dir');
+  assert.match(skipped!.reason, /^multiprocess directory: none in this test/);
+  assert.equal(diagnose(inputFrom(live, [], { multiproc: okValue([]) })).skipped.find((s) => s.id === 'stale-multiproc-dir'), undefined, 'no directory named: judged');
 });

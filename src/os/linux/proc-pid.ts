@@ -193,6 +193,9 @@ export const ENV_KEYS = [
   'TOKENIZERS_PARALLELISM',
   'GRPC_ENABLE_FORK_SUPPORT',
   'GRPC_POLL_STRATEGY',
+  // stale-multiproc-dir (the old lower-case name too: prometheus_client before 0.10 read only it)
+  'PROMETHEUS_MULTIPROC_DIR',
+  'prometheus_multiproc_dir',
 ] as const;
 
 /** `/proc/PID/environ` (NUL-separated KEY=VALUE) → the ENV_KEYS present. */
