@@ -68,6 +68,7 @@ export function classify(snapshot: Snapshot, opts: ClassifyOptions): Census {
       involuntarySwitches: p.involuntarySwitches,
       cpusAllowed: p.cpusAllowed,
       loaded: p.loaded,
+      grpcThreads: p.grpcThreads,
       env: p.env,
       role: g?.role ?? null,
       kind: g?.kind ?? null,

@@ -63,6 +63,12 @@ export interface ProcessInfo {
    */
   loaded?: string[] | null;
   /**
+   * Linux: grpc core's own threads running in it (`/proc/PID/task/TID/comm`: default-executor,
+   * grpc_global_timer, event_engine, …); read only for servers that have fork workers and grpc
+   * loaded (fork-unsafe). null: the task list was not readable.
+   */
+  grpcThreads?: { count: number; names: string[] } | null;
+  /**
    * A few environment variables that tie a process to its run and project, and the settings the
    * cause rules judge (only these keys are ever read: see ENV_KEYS in os/linux/proc-pid.ts);
    * absent where environ is unreadable.

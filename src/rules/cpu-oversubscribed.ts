@@ -1,11 +1,13 @@
 // cpu-oversubscribed: N workers each running as many threads as there are usable cores (OpenMP,
 // MKL, OpenBLAS, torch's intra-op pool, the tokenizer's), so N × cores threads share the cores.
-// Usable cores: the worker's affinity (Cpus_allowed_list) within its cgroup's CPU quota, not nproc.
-// Contention, when measured (the workers' CPU time filling the cores, the kernel preempting their
-// main threads), makes it a warning; thread counts alone are a note (an idle pool costs nothing).
+// Judged per run (one program's workers: the fix is that program's thread caps). Usable cores:
+// the worker's affinity (Cpus_allowed_list) within its cgroup's CPU quota, not nproc. The workers'
+// own CPU time filling the cores makes it a warning; thread counts alone are a note (an idle pool
+// costs nothing). Involuntary context switches are shown, never decisive: on a busy machine
+// every process is preempted, whoever causes it.
 import type { ClassifiedProcess } from '../model/census.js';
 import { cpuListCount } from '../model/cpu.js';
-import type { EvidenceItem } from '../model/diagnosis.js';
+import type { EvidenceItem, Finding } from '../model/diagnosis.js';
 import { sortNum } from './lib/evidence.js';
 import { plural, report } from './lib/report.js';
 import { sourcesFor } from './lib/sources.js';
@@ -18,15 +20,15 @@ export interface CpuOversubscribedOptions {
   factor: number;
   /** The workers' CPU use as a share of the usable cores that shows them competing. */
   busyShare: number;
-  /** Involuntary context switches per second of a worker's main thread that show it competing. */
-  switchesPerSecond: number;
 }
 
 /** The environment variables that cap a worker's threads (read from each worker's environment). */
 export const THREAD_CAPS = ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'TORCH_NUM_THREADS'] as const;
 
 export interface Oversubscription {
-  /** Live workers whose thread count was read. */
+  /** The run (generation) judged; null for workers outside every run. */
+  run: number | null;
+  /** Live workers of the run whose thread count was read. */
   workers: ClassifiedProcess[];
   /** Those that each run at least as many threads as there are usable cores (and more than one). */
   wide: ClassifiedProcess[];
@@ -39,7 +41,7 @@ export interface Oversubscription {
   /** The workers' CPU use in cores, over the window or their lifetimes; null when not measurable. */
   busyCores: number | null;
   busyOver: 'the window' | 'their lifetimes';
-  /** Per wide worker: involuntary switches per second of its main thread, when measurable. */
+  /** Per wide worker: involuntary switches per second of its main thread, when measurable (evidence only). */
   switchRates: Map<number, number>;
   contended: boolean;
   fires: boolean;
@@ -80,11 +82,26 @@ function rate(input: DiagnosisInput, p: ClassifiedProcess, value: (x: Classified
   return age >= 1 ? { perSecond: now / age, over: 'their lifetimes' } : null;
 }
 
-/** Pure: what the rule sees. Also read by tokenizer-bottleneck, which names this cause of tokenize spikes. */
-export function oversubscription(input: DiagnosisInput, options: CpuOversubscribedOptions): Oversubscription | null {
-  if (input.platform !== 'linux') return null;
-  const workers = input.census.processes.filter((p) => p.role === 'worker' && !p.zombie && typeof p.threads === 'number');
-  if (workers.length === 0) return null;
+/** The live workers with a thread count, by run; a dead run's workers are the orphan rules' to report. */
+function workersByRun(input: DiagnosisInput): Map<number | null, ClassifiedProcess[]> {
+  const dead = new Set(input.census.generations.filter((g) => g.dead).map((g) => g.id));
+  const out = new Map<number | null, ClassifiedProcess[]>();
+  for (const p of input.census.processes) {
+    if (p.role !== 'worker' || p.zombie || typeof p.threads !== 'number' || (p.generation !== null && dead.has(p.generation))) continue;
+    const list = out.get(p.generation) ?? [];
+    list.push(p);
+    out.set(p.generation, list);
+  }
+  return out;
+}
+
+/** Pure: what the rule sees, per run. Also read by tokenizer-bottleneck, which names this cause of tokenize spikes. */
+export function oversubscriptions(input: DiagnosisInput, options: CpuOversubscribedOptions): Oversubscription[] {
+  if (input.platform !== 'linux') return [];
+  return [...workersByRun(input)].map(([run, workers]) => judgeRun(input, options, run, workers)).filter((o): o is Oversubscription => o !== null);
+}
+
+function judgeRun(input: DiagnosisInput, options: CpuOversubscribedOptions, run: number | null, workers: ClassifiedProcess[]): Oversubscription | null {
   let usable = Infinity;
   let usableWhy = '';
   for (const w of workers) {
@@ -107,9 +124,9 @@ export function oversubscription(input: DiagnosisInput, options: CpuOversubscrib
     const r = rate(input, w, (x) => x.involuntarySwitches);
     if (r) switchRates.set(w.pid, r.perSecond);
   }
-  const contended = (busyCores !== null && busyCores >= options.busyShare * usable) || [...switchRates.values()].some((v) => v >= options.switchesPerSecond);
+  const contended = busyCores !== null && busyCores >= options.busyShare * usable;
   const fires = wide.length >= options.minWorkers && totalThreads >= options.factor * usable;
-  return { workers, wide, usable, usableWhy, totalThreads, suggested, busyCores, busyOver, switchRates, contended, fires };
+  return { run, workers, wide, usable, usableWhy, totalThreads, suggested, busyCores, busyOver, switchRates, contended, fires };
 }
 
 function capsOf(p: ClassifiedProcess): string {
@@ -119,7 +136,7 @@ function capsOf(p: ClassifiedProcess): string {
 
 /** One line for the tokenizer rule: this cause, measured, beside tokenize spikes. */
 export function oversubscriptionNote(o: Oversubscription): string {
-  return `${o.workers.length} workers run ${o.totalThreads} threads on ${fmt(o.usable)} usable cores (cpu-oversubscribed${o.contended ? ', contention measured' : ''}): oversubscribed workers are one cause of tokenize spikes; ${o.suggested} thread${o.suggested === 1 ? '' : 's'} per worker would fit (docs/fixes/thread-caps.md)`;
+  return `${o.workers.length} workers of run ${o.run ?? '?'} have ${o.totalThreads} threads on ${fmt(o.usable)} usable cores (cpu-oversubscribed${o.contended ? ', contention measured' : ''}): oversubscribed workers are one cause of tokenize spikes; ${o.suggested} thread${o.suggested === 1 ? '' : 's'} per worker would fit (docs/fixes/thread-caps.md)`;
 }
 
 export const cpuOversubscribed: Rule<CpuOversubscribedOptions> = {
@@ -130,17 +147,16 @@ export const cpuOversubscribed: Rule<CpuOversubscribedOptions> = {
     requires: ['census'],
     stage: 'causes',
     messages: {
-      contended: '{{workers}} run {{threads}} threads on {{cores}} usable cores, and compete for them',
-      threads: '{{workers}} run {{threads}} threads on {{cores}} usable cores (no contention measured)',
+      contended: '{{workers}} of run {{run}} have {{threads}} threads on {{cores}} usable cores, and keep them busy',
+      threads: '{{workers}} of run {{run}} have {{threads}} threads on {{cores}} usable cores (their CPU use does not show contention)',
     },
-    defaultOptions: { minWorkers: 2, factor: 2, busyShare: 0.75, switchesPerSecond: 20 },
+    defaultOptions: { minWorkers: 2, factor: 2, busyShare: 0.75 },
     schema: {
       type: 'object',
       properties: {
         minWorkers: { type: 'integer', minimum: 1, description: 'workers that each run at least as many threads as there are usable cores' },
         factor: { type: 'number', exclusiveMinimum: 0, description: "the workers' threads, as a multiple of the usable cores, that is oversubscribed" },
-        busyShare: { type: 'number', exclusiveMinimum: 0, description: "the workers' CPU use as a share of the usable cores that shows them competing (a warning; else a note)" },
-        switchesPerSecond: { type: 'number', exclusiveMinimum: 0, description: "involuntary context switches per second of a worker's main thread that show it competing" },
+        busyShare: { type: 'number', exclusiveMinimum: 0, description: "the run's workers' CPU use as a share of the usable cores that shows them competing (a warning; else a note)" },
       },
       additionalProperties: false,
     },
@@ -155,37 +171,39 @@ export const cpuOversubscribed: Rule<CpuOversubscribedOptions> = {
     },
   },
   check(input, options) {
-    const o = oversubscription(input, options);
-    if (!o || !o.fires) return [];
-    const src = sourcesFor(input.platform);
-    const evidence: EvidenceItem[] = [];
-    evidence.push({ source: '/proc/PID/status (Cpus_allowed_list); cgroup cpu.max', text: `usable cores: ${fmt(o.usable)} (${o.usableWhy})` });
-    for (const w of o.wide) {
-      const cpu = rate(input, w, (x) => x.cpuSeconds);
-      const sw = o.switchRates.get(w.pid);
-      const measured = [cpu ? `used ${cpu.perSecond.toFixed(2)} cores over ${cpu.over === 'the window' ? 'the window' : 'its lifetime'}` : null, sw !== undefined ? `${sw.toFixed(0)} involuntary context switches/s of its main thread` : null].filter((x) => x !== null);
-      evidence.push({ source: `/proc/${w.pid}/status, /proc/${w.pid}/environ`, text: `worker ${w.pid} (run ${w.generation ?? '?'}): ${w.threads} threads; ${capsOf(w)}${measured.length ? `; ${measured.join(', ')}` : ''}` });
-    }
-    evidence.push({ source: src.processTable, text: `${plural(o.workers.length, 'live worker')} run ${o.totalThreads} threads in all: ${(o.totalThreads / o.usable).toFixed(1)}× the ${fmt(o.usable)} usable cores` });
-    if (o.busyCores !== null) evidence.push({ source: src.cpuTime, text: `the workers used ${o.busyCores.toFixed(2)} of ${fmt(o.usable)} usable cores on average over ${o.busyOver}${o.contended ? '' : ': not enough to show contention'}` });
-    const capped = o.wide.filter((w) => w.env !== undefined && THREAD_CAPS.some((k) => w.env![k] !== undefined && Number(w.env![k]) <= o.suggested));
-    const tooMany = o.workers.length > o.usable;
-    const fix =
-      `Cap each worker at ${o.suggested} thread${o.suggested === 1 ? '' : 's'} (${fmt(o.usable)} usable cores / ${o.workers.length} workers): OMP_NUM_THREADS=${o.suggested} (and MKL_NUM_THREADS, OPENBLAS_NUM_THREADS) before torch or numpy is imported, torch.set_num_threads(${o.suggested}) in each worker, TOKENIZERS_PARALLELISM=false (docs/fixes/thread-caps.md).` +
-      (capped.length > 0 ? ` ${capped.length === o.wide.length ? 'The caps are set' : 'Some workers have caps set'}: the threads come from elsewhere (a thread pool, the tokenizer, grpc).` : '') +
-      (tooMany ? ` ${o.workers.length} single-threaded workers alone fill ${fmt(o.usable)} cores: run fewer workers.` : '');
-    const data = { workers: plural(o.workers.length, 'worker'), threads: o.totalThreads, cores: fmt(o.usable) };
-    return [
-      report(cpuOversubscribed.meta, o.contended ? 'contended' : 'threads', data, {
-        // Thread counts alone do not show a cost (an idle pool's threads sleep): a note until measured.
-        severity: o.contended ? 'warning' : 'info',
-        pids: sortNum(o.wide.map((w) => w.pid)),
-        ports: [],
-        evidence,
-        fix,
-        next: ['rerun-doctor explain cpu-oversubscribed', 'rerun-doctor procs'],
-        confidence: o.contended ? 'high' : 'low',
-      }),
-    ];
+    return oversubscriptions(input, options)
+      .filter((o) => o.fires)
+      .map((o) => finding(input, o));
   },
 };
+
+function finding(input: DiagnosisInput, o: Oversubscription): Finding {
+  const src = sourcesFor(input.platform);
+  const evidence: EvidenceItem[] = [];
+  evidence.push({ source: '/proc/PID/status (Cpus_allowed_list); cgroup cpu.max', text: `usable cores: ${fmt(o.usable)} (${o.usableWhy})` });
+  for (const w of o.wide) {
+    const cpu = rate(input, w, (x) => x.cpuSeconds);
+    const sw = o.switchRates.get(w.pid);
+    const measured = [cpu ? `used ${cpu.perSecond.toFixed(2)} cores over ${cpu.over === 'the window' ? 'the window' : 'its lifetime'}` : null, sw !== undefined ? `${sw.toFixed(0)} involuntary context switches/s of its main thread` : null].filter((x) => x !== null);
+    evidence.push({ source: `/proc/${w.pid}/status, /proc/${w.pid}/environ`, text: `worker ${w.pid} (run ${w.generation ?? '?'}): ${w.threads} threads; ${capsOf(w)}${measured.length ? `; ${measured.join(', ')}` : ''}` });
+  }
+  evidence.push({ source: src.processTable, text: `${plural(o.workers.length, 'live worker')} of run ${o.run ?? '?'} have ${o.totalThreads} threads in all: ${(o.totalThreads / o.usable).toFixed(1)}× the ${fmt(o.usable)} usable cores` });
+  if (o.busyCores !== null) evidence.push({ source: src.cpuTime, text: `the workers used ${o.busyCores.toFixed(2)} of ${fmt(o.usable)} usable cores on average over ${o.busyOver}${o.contended ? '' : ': not enough to show contention'}` });
+  const capped = o.wide.filter((w) => w.env !== undefined && THREAD_CAPS.some((k) => w.env![k] !== undefined && Number(w.env![k]) <= o.suggested));
+  const tooMany = o.workers.length > o.usable;
+  const fix =
+    `Cap each worker at ${o.suggested} thread${o.suggested === 1 ? '' : 's'} (${fmt(o.usable)} usable cores / ${o.workers.length} workers): OMP_NUM_THREADS=${o.suggested} (and MKL_NUM_THREADS, OPENBLAS_NUM_THREADS) before torch or numpy is imported, torch.set_num_threads(${o.suggested}) in each worker, TOKENIZERS_PARALLELISM=false (docs/fixes/thread-caps.md).` +
+    (capped.length > 0 ? ` ${capped.length === o.wide.length ? 'The caps are set' : 'Some workers have caps set'}: the threads come from elsewhere (a thread pool, the tokenizer, grpc).` : '') +
+    (tooMany ? ` ${o.workers.length} single-threaded workers alone fill ${fmt(o.usable)} cores: run fewer workers.` : '');
+  const data = { workers: plural(o.workers.length, 'worker'), run: o.run ?? '?', threads: o.totalThreads, cores: fmt(o.usable) };
+  return report(cpuOversubscribed.meta, o.contended ? 'contended' : 'threads', data, {
+    // Thread counts alone do not show a cost (an idle pool's threads sleep): a note until measured.
+    severity: o.contended ? 'warning' : 'info',
+    pids: sortNum(o.wide.map((w) => w.pid)),
+    ports: [],
+    evidence,
+    fix,
+    next: ['rerun-doctor explain cpu-oversubscribed', 'rerun-doctor procs'],
+    confidence: o.contended ? 'high' : 'low',
+  });
+}

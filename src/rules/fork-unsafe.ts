@@ -55,7 +55,7 @@ export const forkUnsafe: Rule = {
     messages: {
       tokenizersParallel: 'server {{server}} forks {{workers}} with TOKENIZERS_PARALLELISM={{value}}: a tokenizer used before the fork can hang them',
       tokenizersUnset: 'server {{server}} forks {{workers}} with the tokenizers library loaded: their tokenizers turn single-threaded (TOKENIZERS_PARALLELISM unset)',
-      grpcBeforeFork: 'server {{server}} forks {{workers}} with grpc loaded and no fork support set: they can hang in grpc',
+      grpcBeforeFork: 'server {{server}} runs grpc and forks {{workers}}, with no fork support set: they can hang in grpc',
       objcFork: 'server {{server}} forks {{workers}} on macOS: they crash if the server used Objective-C frameworks first (OBJC_DISABLE_INITIALIZE_FORK_SAFETY)',
     },
     defaultOptions: {},
@@ -124,14 +124,21 @@ export const forkUnsafe: Rule = {
         const fs = env?.GRPC_ENABLE_FORK_SUPPORT;
         const poll = env?.GRPC_POLL_STRATEGY;
         const supported = fs !== undefined && GRPC_TRUE.has(fs.toLowerCase()) && (poll === undefined || poll.split(',').every((p) => FORK_POLLERS.has(p.trim())));
-        if (!supported) {
+        const t = server.grpcThreads ?? null;
+        // Importing grpc starts no thread; a channel or a server starts its executors and timer.
+        // grpc's own multiprocessing example (import, fork, then a server in each worker) leaves
+        // none in the main: that is the supported pattern, and silent here.
+        if (!supported && (t === null || t.count > 0)) {
           const envText = env === null ? "the server's environment was not readable: its fork settings are not known" : `${shown(env, 'GRPC_ENABLE_FORK_SUPPORT')}, ${shown(env, 'GRPC_POLL_STRATEGY')} in the server's environment (evidenced)${fs !== undefined && GRPC_TRUE.has(fs.toLowerCase()) ? ': fork support works with the epoll1 and poll strategies only' : ''}`;
+          const threadText: EvidenceItem = t === null
+            ? { source: `/proc/${server.pid}/task`, text: "the server's threads could not be read: whether grpc runs in it is not known (inferred risk)" }
+            : { source: `/proc/${server.pid}/task/*/comm`, text: `${plural(t.count, 'grpc thread')} (${t.names.join(', ')}) run in server ${server.pid}: a grpc channel or server exists in the process its workers are forked from (evidenced); that it existed at the fork is inferred (grpc restarts its threads around each fork, so their start times do not tell)` };
           out.push(report(forkUnsafe.meta, 'grpcBeforeFork', data, {
-            severity: 'warning',
+            severity: t === null ? 'info' : 'warning',
             pids,
             ports: [],
-            evidence: [forked, { source: mapsSource, text: `grpc's core (cygrpc) is mapped in server ${server.pid} (evidenced); that a channel or server was created before the fork is inferred` }, { source: envSource, text: envText }, ...threads],
-            fix: 'Create grpc servers and channels only in the workers, after they start (grpc\'s multiprocessing example), or use spawn; for client channels made before fork, GRPC_ENABLE_FORK_SUPPORT=true with GRPC_POLL_STRATEGY=poll.',
+            evidence: [forked, { source: mapsSource, text: `grpc's core (cygrpc) is mapped in server ${server.pid} (evidenced)` }, threadText, { source: envSource, text: envText }],
+            fix: 'Create grpc servers and channels only in the workers, after they start (grpc\'s multiprocessing example: import, fork, then one server per worker), or use spawn; for client channels made before fork, GRPC_ENABLE_FORK_SUPPORT=true with GRPC_POLL_STRATEGY=poll.',
             next: ['rerun-doctor explain fork-unsafe'],
             confidence: 'low',
           }));

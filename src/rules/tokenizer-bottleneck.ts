@@ -3,7 +3,7 @@
 import type { IntervalSummary } from '../model/metrics-summary.js';
 import { toMs as unitToMs } from '../metrics/report.js';
 import type { EvidenceItem } from '../model/diagnosis.js';
-import { cpuOversubscribed, oversubscription, oversubscriptionNote } from './cpu-oversubscribed.js';
+import { cpuOversubscribed, oversubscriptionNote, oversubscriptions } from './cpu-oversubscribed.js';
 import { report } from './lib/report.js';
 import type { Rule } from './types.js';
 
@@ -81,15 +81,16 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
     if (evidence.length === 0) return [];
     // Oversubscribed workers (cpu-oversubscribed, with its default thresholds) are one cause of
     // tokenize spikes: said here when both are seen, with its measured threads per worker.
-    const over = oversubscription(input, cpuOversubscribed.meta.defaultOptions);
-    if (over?.fires) evidence.push({ source: '/proc/PID/status (Threads, Cpus_allowed_list)', text: oversubscriptionNote(over) });
+    const overs = oversubscriptions(input, cpuOversubscribed.meta.defaultOptions).filter((o) => o.fires);
+    const over = overs[0];
+    for (const o of overs) evidence.push({ source: '/proc/PID/status (Threads, Cpus_allowed_list)', text: oversubscriptionNote(o) });
     return [report(tokenizerBottleneck.meta, 'bottleneck', {}, {
       severity: 'warning',
       pids: [],
       ports: [],
       evidence,
-      fix: `Cap threads per worker (TOKENIZERS_PARALLELISM=false, OMP_NUM_THREADS${over?.fires ? `=${over.suggested}` : ''}), use a fast (Rust) tokenizer, and wipe PROMETHEUS_MULTIPROC_DIR at start so earlier runs do not pollute the histogram.`,
-      next: ['rerun-doctor explain tokenizer-bottleneck', ...(over?.fires ? ['rerun-doctor explain cpu-oversubscribed'] : []), 'rerun-doctor watch metrics'],
+      fix: `Cap threads per worker (TOKENIZERS_PARALLELISM=false, OMP_NUM_THREADS${over ? `=${over.suggested}` : ''}), use a fast (Rust) tokenizer, and wipe PROMETHEUS_MULTIPROC_DIR at start so earlier runs do not pollute the histogram.`,
+      next: ['rerun-doctor explain tokenizer-bottleneck', ...(over ? ['rerun-doctor explain cpu-oversubscribed'] : []), 'rerun-doctor watch metrics'],
       confidence: 'high',
     })];
   },

@@ -1,13 +1,13 @@
 // /proc/PID/maps → the fork-unsafe libraries a server has mapped (lines in the kernel's format, as
 // a python3 that imported grpc shows them), and the probe that reads them for fork servers only.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { classify } from '../../src/census/classify.js';
 import { createHost } from '../../src/host/host.js';
 import { parseMapsLibraries } from '../../src/os/linux/proc-maps.js';
-import { forkParents, readForkParentLibraries } from '../../src/probes/libraries.js';
+import { forkParents, readForkParentLibraries, readGrpcThreads } from '../../src/probes/libraries.js';
 import { OPTS, proc, procTree, SERVER, snapshot, SPAWN } from '../helpers/builders.js';
 
 const roots: string[] = [];
@@ -44,4 +44,25 @@ test('probe: maps are read for servers that have fork workers, and only for them
   const again = snapshot(fork);
   readForkParentLibraries(createHost({ platform: 'linux', procRoot: root }), again, classify(again, OPTS));
   assert.equal(again.processes.find((p) => p.pid === 10)!.loaded, null);
+});
+
+test("probe: grpc's threads (by name) in a fork server where grpc is mapped; none when only imported; null when unreadable", () => {
+  const fork = [proc(10, 1, SERVER, { pgid: 10 }), proc(11, 10, SERVER, { pgid: 10 })];
+  const root = procTree(fork.map((p) => ({ pid: p.pid, ppid: p.ppid, argv: p.argv })));
+  roots.push(root);
+  writeFileSync(join(root, '10', 'maps'), CYGRPC + '\n');
+  const task = (tid: number, comm: string) => {
+    mkdirSync(join(root, '10', 'task', String(tid)), { recursive: true });
+    writeFileSync(join(root, '10', 'task', String(tid), 'comm'), `${comm}\n`);
+  };
+  // The names a python3 shows after grpc.insecure_channel() (grpcio 1.51).
+  for (const [tid, comm] of [[10, 'python3'], [12, 'event_engine'], [13, 'event_engine'], [14, 'timer_manager'], [15, 'grpc_global_tim'], [16, 'default-executo'], [17, 'resolver-execut']] as const) task(tid, comm);
+  const snap = snapshot(fork);
+  const census = classify(snap, OPTS);
+  readForkParentLibraries(createHost({ platform: 'linux', procRoot: root }), snap, census);
+  assert.deepEqual(snap.processes.find((p) => p.pid === 10)!.grpcThreads, { count: 6, names: ['default-executo', 'event_engine', 'grpc_global_tim', 'resolver-execut', 'timer_manager'] });
+  assert.equal(readGrpcThreads(createHost({ platform: 'linux', procRoot: root }), 11), null, 'no task list: not readable, not "none"');
+  rmSync(join(root, '10', 'task'), { recursive: true });
+  task(10, 'python3');
+  assert.deepEqual(readGrpcThreads(createHost({ platform: 'linux', procRoot: root }), 10), { count: 0, names: [] }, 'imported only: no grpc thread');
 });

@@ -63,8 +63,11 @@ test('cpu-oversubscribed: two workers each keeping both cores busy, no thread ca
   const f = all(d).find((x) => x.id === 'cpu-oversubscribed');
   assert.ok(f, JSON.stringify(d));
   assert.deepEqual(f.pids, [...s.workers].sort((a, b) => a - b));
-  assert.equal(f.messageId, 'contended', JSON.stringify(f.evidence));
-  assert.equal(f.severity, 'warning');
+  // A warning when the workers' own CPU time fills the cores; on a machine that other work keeps
+  // busy they get less of it, and the finding is then a note: either way it fires.
+  const busy = Number(/the workers used ([\d.]+) of 2 usable cores/.exec(f.evidence.map((e) => e.text).join('\n'))?.[1]);
+  assert.ok(Number.isFinite(busy), JSON.stringify(f.evidence));
+  assert.deepEqual([f.messageId, f.severity], busy >= 1.5 ? ['contended', 'warning'] : ['threads', 'info'], JSON.stringify(f.evidence));
   const text = f.evidence.map((e) => e.text).join('\n');
   assert.match(text, /usable cores: 2 \(affinity 0-1/);
   for (const w of s.workers) assert.match(text, new RegExp(`worker ${w} \\(run \\d+\\): 2 threads; OMP_NUM_THREADS=\\(unset\\)`));
@@ -125,16 +128,23 @@ test('fork-unsafe: silent with the spawn start method, whatever TOKENIZERS_PARAL
   assert.equal(d.skipped.find((x) => x.id === 'fork-unsafe'), undefined, 'judged, not skipped');
 });
 
-test('fork-unsafe: grpc loaded in a fork-start server without fork support; silent with it', async () => {
-  const s = await start(['--workers', '2', '--start-method', 'fork', '--import-grpc']);
+test('fork-unsafe: a fork server that created a grpc channel before forking, no fork support; silent when grpc is only imported, or with fork support', async () => {
+  const s = await start(['--workers', '2', '--start-method', 'fork', '--grpc-channel']);
   const d = await diagnose(s);
   const f = all(d).find((x) => x.id === 'fork-unsafe');
   assert.ok(f, JSON.stringify(d));
-  assert.equal(f.messageId, 'grpcBeforeFork');
-  assert.match(f.evidence.map((e) => e.text).join('\n'), new RegExp(`grpc's core \\(cygrpc\\) is mapped in server ${s.main} \\(evidenced\\)[^\\n]*\\nGRPC_ENABLE_FORK_SUPPORT unset, GRPC_POLL_STRATEGY unset`));
-  const ok = await start(['--workers', '2', '--start-method', 'fork', '--import-grpc'], { GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' });
-  const d2 = await diagnose(ok);
-  assert.equal(all(d2).find((x) => x.id === 'fork-unsafe' && x.pids.includes(ok.main)), undefined, JSON.stringify(all(d2)));
+  assert.deepEqual([f.messageId, f.severity, f.confidence], ['grpcBeforeFork', 'warning', 'low']);
+  const text = f.evidence.map((e) => e.text).join('\n');
+  assert.match(text, new RegExp(`grpc's core \\(cygrpc\\) is mapped in server ${s.main} \\(evidenced\\)`));
+  assert.match(text, new RegExp(`grpc threads \\([^)]*default-executo[^)]*\\) run in server ${s.main}: a grpc channel or server exists`));
+  assert.match(text, /GRPC_ENABLE_FORK_SUPPORT unset, GRPC_POLL_STRATEGY unset/);
+  // grpc's own multiprocessing example: grpc imported, no channel or server before the fork.
+  const imported = await start(['--workers', '2', '--start-method', 'fork', '--import-grpc']);
+  const d2 = await diagnose(imported);
+  assert.equal(all(d2).find((x) => x.id === 'fork-unsafe' && x.pids.includes(imported.main)), undefined, JSON.stringify(all(d2)));
+  const supported = await start(['--workers', '2', '--start-method', 'fork', '--grpc-channel'], { GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' });
+  const d3 = await diagnose(supported);
+  assert.equal(all(d3).find((x) => x.id === 'fork-unsafe' && x.pids.includes(supported.main)), undefined, JSON.stringify(all(d3)));
 });
 
 /** An earlier run's process: prometheus_client in multiprocess mode writes its files, and it exits. */

@@ -205,7 +205,7 @@ test("RULES['cpu-oversubscribed']: workers each running every core's worth of th
   assert.equal(f[0]!.severity, 'warning');
   assert.equal(f[0]!.confidence, 'high');
   assert.deepEqual(f[0]!.pids, [2002, 2003]);
-  assert.equal(f[0]!.title, '2 workers run 8 threads on 2 usable cores, and compete for them');
+  assert.equal(f[0]!.title, '2 workers of run 1 have 8 threads on 2 usable cores, and keep them busy');
   const text = f[0]!.evidence.map((e) => e.text).join('\n');
   assert.match(text, /usable cores: 2 \(affinity 0-1 \(2 CPUs\), cgroup quota not read for it\)/);
   assert.match(text, /worker 2002 \(run \d+\): 4 threads; OMP_NUM_THREADS=\(unset\) MKL_NUM_THREADS=\(unset\) OPENBLAS_NUM_THREADS=\(unset\) TORCH_NUM_THREADS=\(unset\); used 0\.93 cores over its lifetime, 167 involuntary context switches\/s/);
@@ -219,6 +219,16 @@ test("RULES['cpu-oversubscribed']: workers each running every core's worth of th
   const windowed = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, { cpuSeconds: 109, involuntarySwitches: 0 }), worker(2003, 4, { cpuSeconds: 109, involuntarySwitches: 0 })], [], { cpu: cpuOk(), censusBefore: before, windowSeconds: 10 }));
   assert.match(windowed[0]!.evidence.map((e) => e.text).join('\n'), /the workers used 1\.80 of 2 usable cores on average over the window/);
   assert.equal(windowed[0]!.severity, 'warning');
+  // Preemptions alone (a busy machine preempts everyone) are shown, never decisive.
+  const preempted = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, { involuntarySwitches: 900_000 }), worker(2003, 4, { involuntarySwitches: 900_000 })], [], { cpu: cpuOk() }));
+  assert.deepEqual([preempted[0]!.messageId, preempted[0]!.severity], ['threads', 'info']);
+  assert.match(preempted[0]!.evidence.map((e) => e.text).join('\n'), /300 involuntary context switches\/s of its main thread/);
+  // Judged per run: two programs with one wide worker each are not one oversubscribed program, and
+  // a dead run's workers are the orphan rules' to report.
+  const other = [proc(3000, 900, [PY, 'job.py'], { ...T, pgid: 3000, start: 700 }), proc(3001, 3000, SPAWN, { ...T, pgid: 3000, start: 701, threads: 4, cpusAllowed: '0-1', env: {}, ...busy })];
+  assert.deepEqual(runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, busy), worker(2003, 1, busy), ...other], [], { cpu: cpuOk() })), []);
+  const dead = [proc(1001, 1, TRACKER, { ...T, pgid: 1000, start: 1 }), proc(1002, 1, SPAWN, { ...T, pgid: 1000, start: 1.1, threads: 4, cpusAllowed: '0-1', ...busy }), proc(1003, 1, SPAWN, { ...T, pgid: 1000, start: 1.2, threads: 4, cpusAllowed: '0-1', ...busy })];
+  assert.deepEqual(runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 1), worker(2003, 1), ...dead], [], { cpu: cpuOk() })), []);
 });
 
 test("RULES['cpu-oversubscribed']: usable cores are the affinity within the cgroup quota, not nproc; not judged where threads are not read", () => {
@@ -243,13 +253,14 @@ test("RULES['cpu-oversubscribed']: usable cores are the affinity within the cgro
 test("RULES['tokenizer-bottleneck'] names oversubscribed workers as a cause when both are seen", () => {
   const spiky = okValue([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]);
   const over = runRule(RULES['tokenizer-bottleneck'], inputFrom([INIT, SHELL, server, worker(2002, 4, busy), worker(2003, 4, busy)], [], { metrics: spiky, cpu: cpuOk() }));
-  assert.match(over[0]!.evidence.at(-1)!.text, /^2 workers run 8 threads on 2 usable cores \(cpu-oversubscribed, contention measured\): oversubscribed workers are one cause of tokenize spikes; 1 thread per worker would fit \(docs\/fixes\/thread-caps\.md\)/);
+  assert.match(over[0]!.evidence.at(-1)!.text, /^2 workers of run 1 have 8 threads on 2 usable cores \(cpu-oversubscribed, contention measured\): oversubscribed workers are one cause of tokenize spikes; 1 thread per worker would fit \(docs\/fixes\/thread-caps\.md\)/);
   assert.match(over[0]!.fix, /OMP_NUM_THREADS=1\)/);
   assert.ok(over[0]!.next.includes('rerun-doctor explain cpu-oversubscribed'), 'its page is offered next');
   const alone = runRule(RULES['tokenizer-bottleneck'], inputFrom([INIT, SHELL, server, worker(2002, 1, busy), worker(2003, 1, busy)], [], { metrics: spiky, cpu: cpuOk() }));
   assert.ok(!alone[0]!.evidence.some((e) => /cpu-oversubscribed/.test(e.text)), 'not said without oversubscription');
 });
 
+const at = (s: number) => new Date(Date.parse('2026-11-26T10:00:00Z') + s * 1000).toISOString();
 // A fork-start run: the workers are copies of the server's command line under it.
 const forkRun = (env: Record<string, string> | undefined, loaded: string[] | null | undefined, more: Partial<ProcessInfo> = {}) => [
   INIT,
@@ -280,14 +291,21 @@ test("RULES['fork-unsafe']: TOKENIZERS_PARALLELISM forced on with fork workers; 
   assert.deepEqual([unset[0]!.messageId, unset[0]!.severity, unset[0]!.confidence], ['tokenizersUnset', 'info', 'low']);
 });
 
-test("RULES['fork-unsafe']: grpc loaded in a fork server without fork support; macOS; older documents", () => {
+test("RULES['fork-unsafe']: grpc running in a fork server without fork support; silent when only imported; macOS; older documents", () => {
   const rule = RULES['fork-unsafe'];
-  const g = runRule(rule, inputFrom(forkRun({}, ['grpc'])));
+  const running = { grpcThreads: { count: 3, names: ['default-executo', 'grpc_global_tim', 'resolver-execut'] } };
+  const g = runRule(rule, inputFrom(forkRun({}, ['grpc'], running)));
   assert.deepEqual([g[0]!.messageId, g[0]!.severity, g[0]!.confidence], ['grpcBeforeFork', 'warning', 'low']);
-  assert.match(g[0]!.evidence[2]!.text, /GRPC_ENABLE_FORK_SUPPORT unset, GRPC_POLL_STRATEGY unset/);
-  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' }, ['grpc']))), [], 'fork support on, with a poller it works with');
-  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: '1' }, ['grpc']))), [], 'the default poller (epoll1) supports it');
-  assert.match(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'epollex' }, ['grpc'])))[0]!.evidence[2]!.text, /works with the epoll1 and poll strategies only/);
+  assert.equal(g[0]!.title, 'server 2000 runs grpc and forks 2 workers, with no fork support set: they can hang in grpc');
+  assert.match(g[0]!.evidence[2]!.text, /3 grpc threads \(default-executo, grpc_global_tim, resolver-execut\) run in server 2000: a grpc channel or server exists in the process its workers are forked from \(evidenced\); that it existed at the fork is inferred/);
+  assert.match(g[0]!.evidence[3]!.text, /GRPC_ENABLE_FORK_SUPPORT unset, GRPC_POLL_STRATEGY unset/);
+  // grpc's own multiprocessing example: imported before the fork, servers created in the workers.
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({}, ['grpc'], { grpcThreads: { count: 0, names: [] } }))), [], 'imported only: no grpc thread in the main');
+  const unknown = runRule(rule, inputFrom(forkRun({}, ['grpc'], { grpcThreads: null })));
+  assert.deepEqual([unknown[0]!.severity, unknown[0]!.confidence], ['info', 'low'], 'threads unreadable: a note');
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' }, ['grpc'], running))), [], 'fork support on, with a poller it works with');
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: '1' }, ['grpc'], running))), [], 'the default poller (epoll1) supports it');
+  assert.match(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'epollex' }, ['grpc'], running)))[0]!.evidence[3]!.text, /works with the epoll1 and poll strategies only/);
   const mac = inputFrom(forkRun(undefined, undefined));
   const m = runRule(rule, { ...mac, platform: 'darwin' });
   assert.deepEqual([m[0]!.messageId, m[0]!.severity, m[0]!.confidence], ['objcFork', 'info', 'low']);
@@ -296,7 +314,6 @@ test("RULES['fork-unsafe']: grpc loaded in a fork server without fork support; m
   assert.equal(diagnose(inputFrom(live)).skipped.find((s) => s.id === 'fork-unsafe'), undefined, 'no fork workers: judged');
 });
 
-const at = (s: number) => new Date(Date.parse('2026-11-26T10:00:00Z') + s * 1000).toISOString();
 const pidFiles = (pid: number, newest: number | null, liveGauges = 0, files = 2): MultiprocDir['byPid'][number] => ({ pid, files, liveGauges, bytes: files * 1048576, newest: newest === null ? null : at(newest) });
 const mpDir = (byPid: MultiprocDir['byPid'], pids = [2002]): MultiprocDir => ({ dir: '/tmp/mp', key: 'PROMETHEUS_MULTIPROC_DIR', pids, source: '/proc/2002/root/tmp/mp', error: null, dbFiles: byPid.reduce((a, r) => a + r.files, 0), other: 0, byPid, pidsTruncated: false, truncated: false });
 const workersGauge = (series: Array<{ pid?: string; value: number }>): MetricsSample => ({ ok: true, t: 'a', url: 'http://127.0.0.1:8080/metrics', scrapeMs: 42, bytes: 900, seconds: null, resets: [], keys: [{ key: 'workerCount', title: 'worker count', family: 'workers', series: series.map((x) => ({ family: 'workers', type: 'gauge', labels: x.pid ? { pid: x.pid } : ({} as Record<string, string>), unit: null, value: x.value })) }], series: [] });
