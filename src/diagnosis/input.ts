@@ -7,8 +7,8 @@ import { portReports } from '../census/ports.js';
 import { classifyOptionsOf } from '../census/settings.js';
 import type { Census } from '../model/census.js';
 import { UsageError } from '../model/errors.js';
+import { OLDER_DOCUMENT, type Evidence } from '../model/evidence.js';
 import { unavailable } from '../model/outcome.js';
-import type { Evidence } from '../model/evidence.js';
 import type { DiagnosisInput } from '../rules/types.js';
 
 /** Why a document without shared-memory evidence has none. */
@@ -41,6 +41,8 @@ export function diagnosisInput(e: Evidence, where?: string): Judged {
     censusBefore: e.window ? classify(e.window.before, opts) : null,
     windowSeconds: e.window?.seconds ?? null,
     ownLeftovers: e.ownLeftovers ?? [],
+    cpu: e.cpu ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
+    multiproc: e.multiproc ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
   };
   return { input, census };
 }

@@ -17,8 +17,11 @@ import { failed, ok, unavailable, type Outcome } from '../model/outcome.js';
 import type { ShmEvidence } from '../model/shm.js';
 import type { Snapshot, SnapshotIssue } from '../model/snapshot.js';
 import type { ThermalEvidence } from '../model/thermal.js';
+import { collectCpu } from '../probes/cpu.js';
 import { collectGpu } from '../probes/gpu.js';
 import { collectMemory } from '../probes/memory.js';
+import { readForkParentLibraries } from '../probes/libraries.js';
+import { collectMultiprocDirs } from '../probes/multiproc.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectShm } from '../probes/shm.js';
 import { collectThermal } from '../probes/thermal.js';
@@ -88,6 +91,7 @@ export interface EvidenceSession {
 }
 
 const rolePids = (c: Census) => c.processes.filter((p) => p.role !== null).map((p) => p.pid);
+const liveRolePids = (c: Census) => c.processes.filter((p) => p.role !== null && !p.zombie).map((p) => p.pid);
 
 /** A scrape that nothing answered (connection refused) is evidence missing; any other failure is evidence broken. */
 function metricsOutcome(plan: EvidencePlan, samples: MetricsSample[], head: string | null): Outcome<MetricsWindow> {
@@ -142,7 +146,11 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
     const snapshot = await censusSnapshot(host, plan.census, { enrichAll });
     const failure = snapshotFailure(snapshot);
     if (failure) throw new UsageError(failure);
-    return { snapshot, census: classify(snapshot, plan.census), at: host.now().getTime() };
+    const census = classify(snapshot, plan.census);
+    // What a server that forks its workers has loaded (fork-unsafe): told only once the census
+    // knows its fork workers.
+    readForkParentLibraries(host, snapshot, census);
+    return { snapshot, census, at: host.now().getTime() };
   };
 
   return {
@@ -180,6 +188,8 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
       const memory = plan.memory === false ? unavailable<never>('not read', 'memory') : await collectMemory(host);
       const shm = plan.shm === false ? unavailable<ShmEvidence>('not read', 'shared memory') : await collectShm(host);
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
+      const cpu = await collectCpu(host, liveRolePids(end.census));
+      const multiproc = await collectMultiprocDirs(host, end.census);
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
         kind: EVIDENCE_KIND,
@@ -198,6 +208,8 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         ownLeftovers: o.leftovers ? o.leftovers(end.census) : null,
         environment,
         redacted: null,
+        cpu,
+        multiproc,
       };
       return { evidence, census: end.census };
     },
@@ -241,5 +253,7 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     ownLeftovers: null,
     environment: null,
     redacted: null,
+    cpu: none('not read'),
+    multiproc: none('not read'),
   };
 }

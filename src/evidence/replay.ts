@@ -103,5 +103,12 @@ export function checkEvidence(doc: unknown, file: string): Evidence {
     }
   }
   if (d.ownLeftovers !== null && !Array.isArray(d.ownLeftovers)) bad('ownLeftovers', 'must be null or an array of pids');
+  // Parts added after version 1 was fixed: optional (an older document lacks them), checked when present.
+  for (const k of ['cpu', 'multiproc']) {
+    const o = d[k];
+    if (o === undefined) continue;
+    if (!isObject(o) || !['ok', 'unavailable', 'failed'].includes(o.status as string)) bad(`${k}.status`, 'must be "ok", "unavailable" or "failed"');
+    if ((o as Record<string, unknown>).status !== 'ok' && typeof (o as Record<string, unknown>).reason !== 'string') bad(`${k}.reason`, 'must say why it is not ok');
+  }
   return doc as Evidence;
 }

@@ -4,6 +4,8 @@
 // Each part is an Outcome: ok (with what could not be seen), unavailable (nothing to read here:
 // not an error) or failed (it exists and could not be read); the rules keep the difference.
 import type { HistoryEntry } from './count.js';
+import type { CpuEvidence } from './cpu.js';
+import type { MultiprocDir } from './multiproc.js';
 import type { GpuEvidence } from './gpu.js';
 import type { MemoryEvidence } from './memory.js';
 import type { MetricsSample } from './metrics-sample.js';
@@ -95,4 +97,17 @@ export interface Evidence {
   environment: EnvironmentInfo | null;
   /** Set when secrets were redacted (the bundle): how many values were replaced. */
   redacted: { values: number } | null;
+  /**
+   * CPUs online and the CPU quota of the project processes' cgroups (cpu-oversubscribed). Absent
+   * in a document collected by an older rerun-doctor: read as unavailable (`cpuOutcome`).
+   */
+  cpu?: Outcome<CpuEvidence>;
+  /**
+   * The prometheus_client multiprocess directories the project's live processes name, listed
+   * (stale-multiproc-dir). Absent in a document collected by an older rerun-doctor.
+   */
+  multiproc?: Outcome<MultiprocDir[]>;
 }
+
+/** An optional part absent from a document saved by an older version: unavailable, and why. */
+export const OLDER_DOCUMENT = 'not in this document (collected by an older rerun-doctor)';

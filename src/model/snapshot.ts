@@ -50,9 +50,28 @@ export interface ProcessInfo {
   nsPid?: number | null;
   /** Linux: the ignored-signals mask (`SigIgn:` of status, hex): `nohup` leaves SIGHUP ignored. */
   sigIgn?: string | null;
+  /** Linux: threads in the process (`Threads:` of status). */
+  threads?: number | null;
+  /** Linux: times the kernel preempted its main thread (`nonvoluntary_ctxt_switches:` of status; the thread group leader's count only). */
+  involuntarySwitches?: number | null;
+  /** Linux: the CPUs its affinity allows (`Cpus_allowed_list:` of status, `0-3,8`). */
+  cpusAllowed?: string | null;
   /**
-   * A few environment variables that tie a process to its run and project (only these keys are
-   * ever read: see ENV_KEYS in os/linux/proc-pid.ts); absent where environ is unreadable.
+   * Linux: the libraries of LIBRARY_MARKERS (src/os/linux/proc-maps.ts) mapped in it (`grpc`,
+   * `tokenizers`), from `/proc/PID/maps`; read only for servers that have fork workers (fork-unsafe).
+   * null: maps not readable.
+   */
+  loaded?: string[] | null;
+  /**
+   * Linux: grpc core's own threads running in it (`/proc/PID/task/TID/comm`: default-executor,
+   * grpc_global_timer, event_engine, …); read only for servers that have fork workers and grpc
+   * loaded (fork-unsafe). null: the task list was not readable.
+   */
+  grpcThreads?: { count: number; names: string[] } | null;
+  /**
+   * A few environment variables that tie a process to its run and project, and the settings the
+   * cause rules judge (only these keys are ever read: see ENV_KEYS in os/linux/proc-pid.ts);
+   * absent where environ is unreadable.
    */
   env?: Record<string, string>;
 }

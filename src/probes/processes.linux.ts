@@ -112,6 +112,9 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
     if (st.rssBytes !== null) p.rssBytes = st.rssBytes;
     p.nsPid = st.nsPid;
     p.sigIgn = st.sigIgn;
+    p.threads = st.threads;
+    p.involuntarySwitches = st.involuntarySwitches;
+    p.cpusAllowed = st.cpusAllowed;
   } catch (e) {
     if (e instanceof AccessDenied) denied.add(p.pid);
   }

@@ -51,6 +51,8 @@ export function renderEvidenceBundle(b: BundleParts): string {
   const memory = e.memory === undefined ? fence('not in this document') : e.memory.status === 'ok' ? fence(JSON.stringify(e.memory.value, null, 2), 'json') : fence(`${e.memory.status}: ${e.memory.reason}`);
   const thermal = e.thermal.status === 'ok' ? fence(JSON.stringify(e.thermal.value.last, null, 2), 'json') : fence(`${e.thermal.status}: ${e.thermal.reason}`);
   const shm = shmSection(e);
+  const cpu = cpuSection(e, project);
+  const multiproc = multiprocSection(e);
   const versions = e.environment ? Object.entries(e.environment).map(([k, v]) => `- ${k}: ${v}`) : [`- tool: ${e.tool}`];
   const redactions = e.redacted?.values ?? 0;
   return [
@@ -95,6 +97,14 @@ export function renderEvidenceBundle(b: BundleParts): string {
     '',
     ...shm,
     '',
+    "## Threads and CPUs (the project's processes)",
+    '',
+    ...cpu,
+    '',
+    '## prometheus_client multiprocess directories',
+    '',
+    ...multiproc,
+    '',
     '## The evidence document',
     '',
     `What the diagnosis above was made from (${b.kept.processes} of the ${b.kept.of} processes the census saw: the others play no part in it). Replay it with \`rerun-doctor diagnose --from THIS_FILE\`.`,
@@ -111,4 +121,30 @@ export function renderEvidenceBundle(b: BundleParts): string {
     `${redactions} value${redactions === 1 ? '' : 's'} redacted (shown as [REDACTED]). Review this file before sharing it: a secret with no recognisable shape cannot be found.`,
     '',
   ].join('\n');
+}
+
+const CAPS = ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'TORCH_NUM_THREADS'];
+
+/** Threads, preemptions, affinity and thread caps per process, then CPUs online and the cgroup quotas (cpu-oversubscribed). */
+function cpuSection(e: Evidence, project: Census['processes']): string[] {
+  const rows = project.filter((p) => p.threads !== undefined && !p.zombie);
+  const table = rows.length === 0
+    ? 'no thread counts in this document (macOS, or collected by an older rerun-doctor)'
+    : ['    PID ROLE     THREADS  PREEMPTED CPUS      THREAD CAPS', ...rows.map((p) => `${String(p.pid).padStart(7)} ${(p.role ?? '-').padEnd(8)} ${String(p.threads ?? '?').padStart(7)} ${String(p.involuntarySwitches ?? '?').padStart(10)} ${(p.cpusAllowed ?? '?').padEnd(9)} ${p.env === undefined ? '(environment not readable)' : CAPS.filter((k) => p.env![k] !== undefined).map((k) => `${k}=${p.env![k]}`).join(' ') || '(none set)'}`)].join('\n');
+  const quota = e.cpu === undefined ? 'not in this document (collected by an older rerun-doctor)' : e.cpu.status === 'ok' ? JSON.stringify(e.cpu.value, null, 2) : `${e.cpu.status}: ${e.cpu.reason}`;
+  return [...fence(table), '', ...fence(quota, e.cpu?.status === 'ok' ? 'json' : 'text')];
+}
+
+/** Each directory the project's processes name, with its files per pid (stale-multiproc-dir). */
+function multiprocSection(e: Evidence): string[] {
+  if (e.multiproc === undefined) return fence('not in this document (collected by an older rerun-doctor)');
+  if (e.multiproc.status !== 'ok') return fence(`${e.multiproc.status}: ${e.multiproc.reason}`);
+  if (e.multiproc.value.length === 0) return fence("none: no live process of the project names PROMETHEUS_MULTIPROC_DIR");
+  const lines = e.multiproc.value.flatMap((d) => [
+    `${d.key}=${d.dir} (named by ${d.pids.join(', ')}; listed at ${d.source})`,
+    d.error !== null ? `  not listed: ${d.error}` : `  ${d.dbFiles} .db files, ${d.other} other entries${d.truncated ? ' (only the first entries read)' : ''}`,
+    ...d.byPid.slice(0, 20).map((r) => `  pid ${String(r.pid).padStart(7)}: ${r.files} files (${r.liveGauges} live gauges), ${r.bytes} bytes, newest ${r.newest ?? '?'}`),
+    ...(d.byPid.length > 20 ? [`  … ${d.byPid.length - 20} more pids (in the document below)`] : []),
+  ]);
+  return fence(lines.join('\n'));
 }

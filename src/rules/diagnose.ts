@@ -7,7 +7,7 @@ import { RULE_IDS, RULES, ruleOf, type RuleId } from './index.js';
 import { levelFor, type RuleSettings } from './settings.js';
 import type { DiagnosisInput, EvidenceKind } from './types.js';
 
-const NAMES: Record<Exclude<EvidenceKind, 'census' | 'ports'>, string> = { history: 'count history', metrics: 'metrics', gpu: 'GPU', thermal: 'thermal', memory: 'memory', shm: 'shared memory' };
+const NAMES: Record<Exclude<EvidenceKind, 'census' | 'ports'>, string> = { history: 'count history', metrics: 'metrics', gpu: 'GPU', thermal: 'thermal', memory: 'memory', shm: 'shared memory', cpu: 'CPU quota', multiproc: 'multiprocess directory' };
 
 function missing(input: DiagnosisInput, kind: EvidenceKind): { because: Skipped['because']; reason: string } | null {
   if (kind === 'census' || kind === 'ports') return null;

@@ -1,5 +1,7 @@
 // The rule registry: one line per rule; ids, docs and flags come from it. Order = the decision
 // tree: orphans and leaks first, then the causes offered only when none of those fired.
+import { cpuOversubscribed } from './cpu-oversubscribed.js';
+import { forkUnsafe } from './fork-unsafe.js';
 import { gpuMemoryHeld } from './gpu-memory-held.js';
 import { memoryPressure } from './memory-pressure.js';
 import { orphanServer } from './orphan-server.js';
@@ -7,6 +9,7 @@ import { orphanWorkers } from './orphan-workers.js';
 import { portShared } from './port-shared.js';
 import { processLeak } from './process-leak.js';
 import { shmLeak } from './shm-leak.js';
+import { staleMultiprocDir } from './stale-multiproc-dir.js';
 import { thermalThrottling } from './thermal-throttling.js';
 import { tokenizerBottleneck } from './tokenizer-bottleneck.js';
 import type { AnyRule, Rule } from './types.js';
@@ -23,6 +26,9 @@ export const RULES = {
   'memory-pressure': memoryPressure,
   'thermal-throttling': thermalThrottling,
   'tokenizer-bottleneck': tokenizerBottleneck,
+  'cpu-oversubscribed': cpuOversubscribed,
+  'fork-unsafe': forkUnsafe,
+  'stale-multiproc-dir': staleMultiprocDir,
 } as const;
 
 // Every entry is a rule (checked here, so a malformed one fails the build at its line).

@@ -3,6 +3,7 @@
 import type { IntervalSummary } from '../model/metrics-summary.js';
 import { toMs as unitToMs } from '../metrics/report.js';
 import type { EvidenceItem } from '../model/diagnosis.js';
+import { cpuOversubscribed, oversubscriptionNote, oversubscriptions } from './cpu-oversubscribed.js';
 import { report } from './lib/report.js';
 import type { Rule } from './types.js';
 
@@ -78,13 +79,18 @@ export const tokenizerBottleneck: Rule<TokenizerOptions> = {
       if (share >= options.share) evidence.push({ source: 'GET /metrics (tokenize and request latency means)', text: `tokenization takes ${(share * 100).toFixed(0)} % of request latency (${tokMean.toFixed(1)} of ${latMean.toFixed(1)} ms on average over the window)` });
     }
     if (evidence.length === 0) return [];
+    // Oversubscribed workers (cpu-oversubscribed, with its default thresholds) are one cause of
+    // tokenize spikes: said here when both are seen, with its measured threads per worker.
+    const overs = oversubscriptions(input, cpuOversubscribed.meta.defaultOptions).filter((o) => o.fires);
+    const over = overs[0];
+    for (const o of overs) evidence.push({ source: '/proc/PID/status (Threads, Cpus_allowed_list)', text: oversubscriptionNote(o) });
     return [report(tokenizerBottleneck.meta, 'bottleneck', {}, {
       severity: 'warning',
       pids: [],
       ports: [],
       evidence,
-      fix: 'Cap threads per worker (TOKENIZERS_PARALLELISM=false, OMP_NUM_THREADS), use a fast (Rust) tokenizer, and wipe PROMETHEUS_MULTIPROC_DIR at start so earlier runs do not pollute the histogram.',
-      next: ['rerun-doctor explain tokenizer-bottleneck', 'rerun-doctor watch metrics'],
+      fix: `Cap threads per worker (TOKENIZERS_PARALLELISM=false, OMP_NUM_THREADS${over ? `=${over.suggested}` : ''}), use a fast (Rust) tokenizer, and wipe PROMETHEUS_MULTIPROC_DIR at start so earlier runs do not pollute the histogram.`,
+      next: ['rerun-doctor explain tokenizer-bottleneck', ...(over ? ['rerun-doctor explain cpu-oversubscribed'] : []), 'rerun-doctor watch metrics'],
       confidence: 'high',
     })];
   },

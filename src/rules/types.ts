@@ -1,5 +1,7 @@
 // The rule shape (ESLint's): meta + a pure check over the diagnosis input. No I/O, no clock.
 import type { Census, PortReport } from '../model/census.js';
+import type { CpuEvidence } from '../model/cpu.js';
+import type { MultiprocDir } from '../model/multiproc.js';
 import type { HistoryEntry } from '../model/count.js';
 import type { Finding, Severity, Skipped } from '../model/diagnosis.js';
 import type { GpuEvidence } from '../model/gpu.js';
@@ -12,7 +14,7 @@ import type { MetricsSample } from '../model/metrics-sample.js';
 
 export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
 
-export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal' | 'memory' | 'shm';
+export type EvidenceKind = 'census' | 'ports' | 'history' | 'metrics' | 'gpu' | 'thermal' | 'memory' | 'shm' | 'cpu' | 'multiproc';
 
 /**
  * What the rules read: the evidence document (src/model/evidence.ts) with its census classified
@@ -43,6 +45,10 @@ export interface DiagnosisInput {
   windowSeconds: number | null;
   /** Pids that `check`/`rerun` found left by the run they started and stopped: their run is not running on purpose. */
   ownLeftovers: number[];
+  /** CPUs online and the cgroup CPU quotas of the project's processes (unavailable in an older document). */
+  cpu: Outcome<CpuEvidence>;
+  /** The prometheus_client multiprocess directories the project's live processes name (unavailable in an older document). */
+  multiproc: Outcome<MultiprocDir[]>;
 }
 
 /** A JSON Schema (draft 2020-12 subset ajv checks) for a rule's options, as ESLint's `meta.schema`. */

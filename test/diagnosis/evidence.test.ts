@@ -26,7 +26,8 @@ test('diagnose(evidence): orphans found, and what was not read is "unavailable",
   const healthy = diagnose(evidenceOf(live));
   assert.equal(healthy.status, 'no-problems-partial');
   assert.ok(healthy.skipped.every((s) => s.because === 'unavailable'), JSON.stringify(healthy.skipped));
-  assert.match(healthy.verdict, /\(GPU unavailable, shared memory unavailable, memory unavailable, thermal unavailable, metrics unavailable\)$/);
+  // The synthetic rows carry no thread counts (as a document from before they were read): not judged.
+  assert.match(healthy.verdict, /\(GPU unavailable, shared memory unavailable, memory unavailable, thermal unavailable, metrics unavailable, threads unavailable, multiprocess directory unavailable\)$/);
 });
 
 test('failed evidence is told from unavailable evidence, into the verdict', () => {

@@ -62,13 +62,13 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
  * Starts `python -m src.main ARGS` (or a launcher argv that runs it) as a process-group leader.
  * Every pid it reports is tracked in `tracked` for cleanup.
  */
-export async function startServer(args: string[], tracked: Set<number>, opts: { launcher?: string[]; host?: string } = {}): Promise<Started> {
+export async function startServer(args: string[], tracked: Set<number>, opts: { launcher?: string[]; host?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Started> {
   const argv = opts.launcher ?? [PYTHON, '-m', 'src.main', ...args];
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: SERVER_DIR,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...opts.env },
   });
   if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
   tracked.add(child.pid);

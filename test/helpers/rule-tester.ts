@@ -32,6 +32,8 @@ export function inputFrom(processes: ProcessInfo[], sockets: ListeningSocket[] =
     censusBefore: null,
     windowSeconds: null,
     ownLeftovers: [],
+    cpu: NONE,
+    multiproc: NONE,
     ...extra,
   };
 }

@@ -47,9 +47,9 @@ test('status: uid, VmRSS, the innermost NSpid and SigIgn; a zombie has no VmRSS'
   const st = parseProcStatus(cap('status-parens'));
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(cap('status-parens'))![1]);
   const ns = Number(/NSpid:\s+(\d+)/.exec(cap('status-parens'))![1]);
-  assert.deepEqual(st, { uid: 0, rssBytes: kb * 1024, nsPid: ns, sigIgn: '0000000000000000' });
+  assert.deepEqual(st, { uid: 0, rssBytes: kb * 1024, nsPid: ns, sigIgn: '0000000000000000', threads: 1, involuntarySwitches: 2, cpusAllowed: '0-1' });
   assert.equal(parseProcStatus(cap('status-zombie')).rssBytes, null);
-  assert.deepEqual(parseProcStatus('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  2048 kB\n'), { uid: 1000, rssBytes: 2048 * 1024, nsPid: null, sigIgn: null });
+  assert.deepEqual(parseProcStatus('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  2048 kB\n'), { uid: 1000, rssBytes: 2048 * 1024, nsPid: null, sigIgn: null, threads: null, involuntarySwitches: null, cpusAllowed: null });
   // A container's init: NSpid lists the pid in every namespace, outermost first.
   assert.equal(parseProcStatus('Name:\ttini\nNSpid:\t48213\t1\nSigIgn:\t0000000000000001\n').nsPid, 1);
   // nohup leaves SIGHUP (1) ignored; a background job of a script, SIGINT (2) and SIGQUIT (3).

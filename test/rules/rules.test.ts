@@ -10,6 +10,9 @@ import type { MemoryEvidence } from '../../src/model/memory.js';
 import type { ThermalEvidence } from '../../src/model/thermal.js';
 import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 import type { MetricsSample } from '../../src/model/metrics-sample.js';
+import type { CpuEvidence } from '../../src/model/cpu.js';
+import type { MultiprocDir } from '../../src/model/multiproc.js';
+import type { ProcessInfo } from '../../src/model/snapshot.js';
 import { classify } from '../../src/census/classify.js';
 import { portReports } from '../../src/census/ports.js';
 import { INIT, listen, OPTS, proc, PY, SERVER, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
@@ -255,4 +258,170 @@ test("RULES['shm-leak']: silent when every segment is in use; a dead run's leake
   assert.match(skipped!.reason, /^shared memory: 1 segment \(1\.0 MiB\) in \/dev\/shm that nothing in view holds could not be judged/);
   // Without shared-memory evidence (macOS, an older document): not judged, unavailable.
   assert.equal(diagnose(inputFrom(live)).skipped.find((k) => k.id === 'shm-leak')?.because, 'unavailable');
+});
+
+// Workers of the live run with their status and environment, as the census reads them.
+const worker = (pid: number, threads: number | null | undefined, more: Partial<ProcessInfo> = {}) => proc(pid, 2000, SPAWN, { ...T, pgid: 2000, start: 600.2, threads, involuntarySwitches: 0, cpusAllowed: '0-1', env: {}, cpuSeconds: 0, ...more });
+const server = proc(2000, 900, SERVER, { ...T, pgid: 2000, start: 600 });
+const busy = { cpuSeconds: 2800, involuntarySwitches: 500_000 }; // ~0.93 cores each over the 3000 s since they started
+const cpuOk = (cgroups: CpuEvidence['cgroups'] = [], online: string | null = '0-1') => okValue<CpuEvidence>({ online, cgroups });
+
+test("RULES['cpu-oversubscribed']: workers each running every core's worth of threads; silent with one thread each", () => {
+  const rule = RULES['cpu-oversubscribed'];
+  assert.deepEqual(runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 1, { ...busy, env: { OMP_NUM_THREADS: '1' } }), worker(2003, 1, { ...busy, env: { OMP_NUM_THREADS: '1' } })], [], { cpu: cpuOk() })), [], 'one thread per worker: silent');
+  const f = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, busy), worker(2003, 4, busy)], [], { cpu: cpuOk() }));
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.messageId, 'contended');
+  assert.equal(f[0]!.severity, 'warning');
+  assert.equal(f[0]!.confidence, 'high');
+  assert.deepEqual(f[0]!.pids, [2002, 2003]);
+  assert.equal(f[0]!.title, '2 workers of run 1 have 8 threads on 2 usable cores, and keep them busy');
+  const text = f[0]!.evidence.map((e) => e.text).join('\n');
+  assert.match(text, /usable cores: 2 \(affinity 0-1 \(2 CPUs\), cgroup quota not read for it\)/);
+  assert.match(text, /worker 2002 \(run \d+\): 4 threads; OMP_NUM_THREADS=\(unset\) MKL_NUM_THREADS=\(unset\) OPENBLAS_NUM_THREADS=\(unset\) TORCH_NUM_THREADS=\(unset\); used 0\.93 cores over its lifetime, 167 involuntary context switches\/s/);
+  assert.match(text, /the workers used 1\.87 of 2 usable cores on average over their lifetimes/);
+  assert.match(f[0]!.fix, /Cap each worker at 1 thread \(2 usable cores \/ 2 workers\): OMP_NUM_THREADS=1 .*docs\/fixes\/thread-caps\.md/);
+  // Threads that sleep (an idle pool) cost nothing measurable: a note, low confidence, not a problem.
+  const idle = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4), worker(2003, 4)], [], { cpu: cpuOk() }));
+  assert.deepEqual([idle[0]!.messageId, idle[0]!.severity, idle[0]!.confidence], ['threads', 'info', 'low']);
+  // Over a window: the CPU time between the two censuses, not since start.
+  const before = inputFrom([INIT, SHELL, server, worker(2002, 4, { cpuSeconds: 100, involuntarySwitches: 0 }), worker(2003, 4, { cpuSeconds: 100, involuntarySwitches: 0 })]).census;
+  const windowed = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, { cpuSeconds: 109, involuntarySwitches: 0 }), worker(2003, 4, { cpuSeconds: 109, involuntarySwitches: 0 })], [], { cpu: cpuOk(), censusBefore: before, windowSeconds: 10 }));
+  assert.match(windowed[0]!.evidence.map((e) => e.text).join('\n'), /the workers used 1\.80 of 2 usable cores on average over the window/);
+  assert.equal(windowed[0]!.severity, 'warning');
+  // Preemptions alone (a busy machine preempts everyone) are shown, never decisive.
+  const preempted = runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, { involuntarySwitches: 900_000 }), worker(2003, 4, { involuntarySwitches: 900_000 })], [], { cpu: cpuOk() }));
+  assert.deepEqual([preempted[0]!.messageId, preempted[0]!.severity], ['threads', 'info']);
+  assert.match(preempted[0]!.evidence.map((e) => e.text).join('\n'), /300 involuntary context switches\/s of its main thread/);
+  // Judged per run: two programs with one wide worker each are not one oversubscribed program, and
+  // a dead run's workers are the orphan rules' to report.
+  const other = [proc(3000, 900, [PY, 'job.py'], { ...T, pgid: 3000, start: 700 }), proc(3001, 3000, SPAWN, { ...T, pgid: 3000, start: 701, threads: 4, cpusAllowed: '0-1', env: {}, ...busy })];
+  assert.deepEqual(runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 4, busy), worker(2003, 1, busy), ...other], [], { cpu: cpuOk() })), []);
+  const dead = [proc(1001, 1, TRACKER, { ...T, pgid: 1000, start: 1 }), proc(1002, 1, SPAWN, { ...T, pgid: 1000, start: 1.1, threads: 4, cpusAllowed: '0-1', ...busy }), proc(1003, 1, SPAWN, { ...T, pgid: 1000, start: 1.2, threads: 4, cpusAllowed: '0-1', ...busy })];
+  assert.deepEqual(runRule(rule, inputFrom([INIT, SHELL, server, worker(2002, 1), worker(2003, 1), ...dead], [], { cpu: cpuOk() })), []);
+});
+
+test("RULES['cpu-oversubscribed']: usable cores are the affinity within the cgroup quota, not nproc; not judged where threads are not read", () => {
+  const rule = RULES['cpu-oversubscribed'];
+  const wide4 = (more: Partial<ProcessInfo> = {}) => [INIT, SHELL, server, worker(2002, 2, { ...busy, cpusAllowed: '0-3', ...more }), worker(2003, 2, { ...busy, cpusAllowed: '0-3', ...more })];
+  assert.deepEqual(runRule(rule, inputFrom(wide4(), [], { cpu: cpuOk([], '0-3') })), [], 'two threads each on four CPUs fit');
+  const quota = { source: '/sys/fs/cgroup/app/cpu.max', quotaUs: 100000, periodUs: 100000, cores: 1 };
+  const q = runRule(rule, inputFrom(wide4(), [], { cpu: cpuOk([{ cgroup: '/app', version: 2, pids: [2002, 2003], quota }], '0-3') }));
+  assert.equal(q.length, 1, 'a one-core quota makes the same workers oversubscribed');
+  assert.match(q[0]!.evidence[0]!.text, /usable cores: 1 \(affinity 0-3 \(4 CPUs\), cgroup quota 1 cores \(100000\/100000 µs, \/sys\/fs\/cgroup\/app\/cpu\.max\)\)/);
+  assert.match(q[0]!.fix, /2 single-threaded workers alone fill 1 cores: run fewer workers/);
+  // Affinity narrower than the machine: taskset -c 0 on an 8-CPU box.
+  assert.equal(runRule(rule, inputFrom(wide4({ cpusAllowed: '0' }), [], { cpu: cpuOk([], '0-7') })).length, 1);
+  const skipped = (input: ReturnType<typeof inputFrom>) => diagnose(input).skipped.find((s) => s.id === 'cpu-oversubscribed');
+  assert.match(skipped(inputFrom(live))!.reason, /^threads: not in this document \(collected by an older rerun-doctor\)/);
+  const mac = inputFrom(wide4());
+  assert.match(skipped({ ...mac, platform: 'darwin' })!.reason, /^threads: not read on macOS/);
+  assert.match(skipped(inputFrom([INIT, SHELL, server, worker(2002, null), worker(2003, null)]))!.reason, /status was not readable/);
+  assert.equal(skipped(inputFrom([INIT, SHELL, server])), undefined, 'no workers: judged, nothing to say');
+});
+
+test("RULES['tokenizer-bottleneck'] names oversubscribed workers as a cause when both are seen", () => {
+  const spiky = okValue([msample(tokRow(8, 5), latRow(0.1), 'a'), msample(tokRow(190, 60), latRow(0.2), 'b'), msample(tokRow(9, 5), latRow(0.1), 'c')]);
+  const over = runRule(RULES['tokenizer-bottleneck'], inputFrom([INIT, SHELL, server, worker(2002, 4, busy), worker(2003, 4, busy)], [], { metrics: spiky, cpu: cpuOk() }));
+  assert.match(over[0]!.evidence.at(-1)!.text, /^2 workers of run 1 have 8 threads on 2 usable cores \(cpu-oversubscribed, contention measured\): oversubscribed workers are one cause of tokenize spikes; 1 thread per worker would fit \(docs\/fixes\/thread-caps\.md\)/);
+  assert.match(over[0]!.fix, /OMP_NUM_THREADS=1\)/);
+  assert.ok(over[0]!.next.includes('rerun-doctor explain cpu-oversubscribed'), 'its page is offered next');
+  const alone = runRule(RULES['tokenizer-bottleneck'], inputFrom([INIT, SHELL, server, worker(2002, 1, busy), worker(2003, 1, busy)], [], { metrics: spiky, cpu: cpuOk() }));
+  assert.ok(!alone[0]!.evidence.some((e) => /cpu-oversubscribed/.test(e.text)), 'not said without oversubscription');
+});
+
+const at = (s: number) => new Date(Date.parse('2026-11-26T10:00:00Z') + s * 1000).toISOString();
+// A fork-start run: the workers are copies of the server's command line under it.
+const forkRun = (env: Record<string, string> | undefined, loaded: string[] | null | undefined, more: Partial<ProcessInfo> = {}) => [
+  INIT,
+  SHELL,
+  proc(2000, 900, SERVER, { ...T, pgid: 2000, start: 600, env, loaded, threads: 1, ...more }),
+  proc(2001, 2000, TRACKER, { ...T, pgid: 2000, start: 600.1, env }),
+  proc(2002, 2000, SERVER, { ...T, pgid: 2000, start: 600.2, env }),
+  proc(2003, 2000, SERVER, { ...T, pgid: 2000, start: 600.3, env }),
+];
+
+test("RULES['fork-unsafe']: TOKENIZERS_PARALLELISM forced on with fork workers; what is evidenced and what inferred", () => {
+  const rule = RULES['fork-unsafe'];
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({}, []))), [], 'fork workers with nothing unsafe set or loaded');
+  assert.deepEqual(runRule(rule, inputFrom(live.map((p) => ({ ...p, env: { TOKENIZERS_PARALLELISM: 'true' }, loaded: ['tokenizers', 'grpc'] })))), [], 'spawn workers start a fresh interpreter: nothing to inherit');
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ TOKENIZERS_PARALLELISM: 'false' }, ['tokenizers']))).map((f) => f.messageId), [], 'forced off: what the fix says');
+  const on = runRule(rule, inputFrom(forkRun({ TOKENIZERS_PARALLELISM: 'true' }, [])));
+  assert.equal(on.length, 1);
+  assert.equal(on[0]!.messageId, 'tokenizersParallel');
+  assert.equal(on[0]!.title, 'server 2000 forks 2 workers with TOKENIZERS_PARALLELISM=true: a tokenizer used before the fork can hang them');
+  assert.deepEqual(on[0]!.pids, [2000, 2002, 2003]);
+  assert.equal(on[0]!.confidence, 'low', 'no tokenizer seen in the server: the hang is inferred');
+  assert.match(on[0]!.evidence[0]!.text, /2 workers \(2002, 2003\) are copies of server 2000's command line under it: the fork start method \(evidenced\)/);
+  assert.match(on[0]!.evidence[2]!.text, /not mapped in server 2000/);
+  const seen = runRule(rule, inputFrom(forkRun({ TOKENIZERS_PARALLELISM: '1' }, ['tokenizers'], { threads: 5 })));
+  assert.equal(seen[0]!.confidence, 'high');
+  assert.match(seen[0]!.evidence.map((e) => e.text).join('\n'), /tokenizers library \(its Rust extension\) is mapped in server 2000 \(evidenced\); that it ran before the fork is inferred\nserver 2000 runs 5 threads now/);
+  const unset = runRule(rule, inputFrom(forkRun({}, ['tokenizers'])));
+  assert.deepEqual([unset[0]!.messageId, unset[0]!.severity, unset[0]!.confidence], ['tokenizersUnset', 'info', 'low']);
+});
+
+test("RULES['fork-unsafe']: grpc running in a fork server without fork support; silent when only imported; macOS; older documents", () => {
+  const rule = RULES['fork-unsafe'];
+  const running = { grpcThreads: { count: 3, names: ['default-executo', 'grpc_global_tim', 'resolver-execut'] } };
+  const g = runRule(rule, inputFrom(forkRun({}, ['grpc'], running)));
+  assert.deepEqual([g[0]!.messageId, g[0]!.severity, g[0]!.confidence], ['grpcBeforeFork', 'warning', 'low']);
+  assert.equal(g[0]!.title, 'server 2000 runs grpc and forks 2 workers, with no fork support set: they can hang in grpc');
+  assert.match(g[0]!.evidence[2]!.text, /3 grpc threads \(default-executo, grpc_global_tim, resolver-execut\) run in server 2000: a grpc channel or server exists in the process its workers are forked from \(evidenced\); that it existed at the fork is inferred/);
+  assert.match(g[0]!.evidence[3]!.text, /GRPC_ENABLE_FORK_SUPPORT unset, GRPC_POLL_STRATEGY unset/);
+  // grpc's own multiprocessing example: imported before the fork, servers created in the workers.
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({}, ['grpc'], { grpcThreads: { count: 0, names: [] } }))), [], 'imported only: no grpc thread in the main');
+  const unknown = runRule(rule, inputFrom(forkRun({}, ['grpc'], { grpcThreads: null })));
+  assert.deepEqual([unknown[0]!.severity, unknown[0]!.confidence], ['info', 'low'], 'threads unreadable: a note');
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'poll' }, ['grpc'], running))), [], 'fork support on, with a poller it works with');
+  assert.deepEqual(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: '1' }, ['grpc'], running))), [], 'the default poller (epoll1) supports it');
+  assert.match(runRule(rule, inputFrom(forkRun({ GRPC_ENABLE_FORK_SUPPORT: 'true', GRPC_POLL_STRATEGY: 'epollex' }, ['grpc'], running)))[0]!.evidence[3]!.text, /works with the epoll1 and poll strategies only/);
+  const mac = inputFrom(forkRun(undefined, undefined));
+  const m = runRule(rule, { ...mac, platform: 'darwin' });
+  assert.deepEqual([m[0]!.messageId, m[0]!.severity, m[0]!.confidence], ['objcFork', 'info', 'low']);
+  const skipped = diagnose(inputFrom(forkRun({}, undefined))).skipped.find((s) => s.id === 'fork-unsafe');
+  assert.match(skipped!.reason, /not in this document \(collected by an older rerun-doctor\)/);
+  assert.equal(diagnose(inputFrom(live)).skipped.find((s) => s.id === 'fork-unsafe'), undefined, 'no fork workers: judged');
+});
+
+const pidFiles = (pid: number, newest: number | null, liveGauges = 0, files = 2): MultiprocDir['byPid'][number] => ({ pid, files, liveGauges, bytes: files * 1048576, newest: newest === null ? null : at(newest) });
+const mpDir = (byPid: MultiprocDir['byPid'], pids = [2002]): MultiprocDir => ({ dir: '/tmp/mp', key: 'PROMETHEUS_MULTIPROC_DIR', pids, source: '/proc/2002/root/tmp/mp', error: null, dbFiles: byPid.reduce((a, r) => a + r.files, 0), other: 0, byPid, pidsTruncated: false, truncated: false });
+const workersGauge = (series: Array<{ pid?: string; value: number }>): MetricsSample => ({ ok: true, t: 'a', url: 'http://127.0.0.1:8080/metrics', scrapeMs: 42, bytes: 900, seconds: null, resets: [], keys: [{ key: 'workerCount', title: 'worker count', family: 'workers', series: series.map((x) => ({ family: 'workers', type: 'gauge', labels: x.pid ? { pid: x.pid } : ({} as Record<string, string>), unit: null, value: x.value })) }], series: [] });
+
+test("RULES['stale-multiproc-dir']: earlier runs' .db files in the live run's directory; silent on a fresh one", () => {
+  const rule = RULES['stale-multiproc-dir'];
+  const run = (d: MultiprocDir, extra = {}) => runRule(rule, inputFrom(live, [], { multiproc: okValue([d]), ...extra }));
+  assert.deepEqual(run(mpDir([pidFiles(2002, 3000), pidFiles(2000, 3000)])), [], "only the live run's own files");
+  assert.deepEqual(run(mpDir([pidFiles(2002, 3000), pidFiles(2050, 700)])), [], "a worker of this run that exited: its counters are kept on purpose");
+  const f = run(mpDir([pidFiles(2002, 3000), pidFiles(1500, 100, 1), pidFiles(1501, 120)]), { metrics: okValue([workersGauge([{ pid: '2002', value: 1 }, { pid: '1500', value: 1 }, { pid: '1501', value: 1 }])]) });
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.messageId, 'stale');
+  assert.equal(f[0]!.title, '/tmp/mp holds 4 .db files of 2 dead pids from earlier runs: every scrape merges them');
+  assert.deepEqual(f[0]!.pids, [2002]);
+  const text = f[0]!.evidence.map((e) => e.text).join('\n');
+  assert.match(text, /PROMETHEUS_MULTIPROC_DIR=\/tmp\/mp in the environment of 1 live process \(2002\), of run 1 \(started 2026-11-26T10:10:00\.000Z\)/);
+  assert.match(text, /6 \.db files for 3 pids: 2 of the live run, 4 of 2 dead pids last written before it started/);
+  assert.match(text, /1 live-mode gauge file \(gauge_live\*\) of 1 dead pid \(1500\): mark_process_dead\(\) was not called/);
+  assert.match(text, /workers has 3 series by pid, 2 of them for pids that are dead \(1500, 1501\), with 1 worker alive/);
+  assert.match(text, /1 scrape took 42 ms on average/);
+  assert.match(f[0]!.fix, /docs\/fixes\/multiproc-dir\.md.*Never delete the files of a run that is still running/);
+  assert.equal(run(mpDir([pidFiles(1500, 100, 0, 1)]), {}).length, 1, 'one file is enough by default');
+  assert.deepEqual(runRule(rule, inputFrom(live, [], { multiproc: okValue([mpDir([pidFiles(1500, 100, 0, 1)])]) }), { minStaleFiles: 2 }), [], 'minStaleFiles');
+  // A live process outside the run (a reused pid, another server sharing the directory) is not stale.
+  assert.deepEqual(run(mpDir([pidFiles(900, 100)])), []);
+});
+
+test("RULES['stale-multiproc-dir']: dead live-gauges and a worker gauge above the live workers; not judged without the listing", () => {
+  const rule = RULES['stale-multiproc-dir'];
+  const run = (d: MultiprocDir, extra = {}) => runRule(rule, inputFrom(live, [], { multiproc: okValue([d]), ...extra }));
+  const g = run(mpDir([pidFiles(2002, 3000), pidFiles(2050, 700, 1)]));
+  assert.equal(g[0]!.messageId, 'deadGauges');
+  const sum = run(mpDir([pidFiles(2002, 3000), pidFiles(2050, 700)]), { metrics: okValue([workersGauge([{ value: 6 }])]) });
+  assert.equal(sum[0]!.messageId, 'gauge');
+  assert.match(sum[0]!.evidence.map((e) => e.text).join('\n'), /workers reads 6 with 1 worker alive: the directory holds files of 1 dead pid/);
+  assert.deepEqual(run(mpDir([pidFiles(2002, 3000)]), { metrics: okValue([workersGauge([{ value: 6 }])]) }), [], 'a gauge alone, with no dead files, is not this cause');
+  assert.deepEqual(run({ ...mpDir([]), error: 'no such directory (or the process ended)' }), []);
+  const skipped = diagnose(inputFrom(live)).skipped.find((s) => s.id === 'stale-multiproc-dir');
+  assert.match(skipped!.reason, /^multiprocess directory: none in this test/);
+  assert.equal(diagnose(inputFrom(live, [], { multiproc: okValue([]) })).skipped.find((s) => s.id === 'stale-multiproc-dir'), undefined, 'no directory named: judged');
 });

@@ -1,5 +1,6 @@
 // Pure parsers for /proc/PID/{stat,status,cmdline,cgroup} and /proc/stat (proc(5)).
 import { ParseError } from '../../host/errors.js';
+import { cpuListCount } from '../../model/cpu.js';
 
 export interface ProcStat {
   pid: number;
@@ -123,6 +124,12 @@ export interface ProcStatus {
   nsPid: number | null;
   /** `SigIgn:` as printed (16 hex digits); null when absent. */
   sigIgn: string | null;
+  /** `Threads:`: threads in the process now. */
+  threads: number | null;
+  /** `nonvoluntary_ctxt_switches:`: times the kernel preempted the main thread (the thread group leader; status does not sum the others). */
+  involuntarySwitches: number | null;
+  /** `Cpus_allowed_list:` as printed (`0-3,8`): the CPUs its affinity mask allows. */
+  cpusAllowed: string | null;
 }
 
 export function parseProcStatus(text: string): ProcStatus {
@@ -141,11 +148,19 @@ export function parseProcStatus(text: string): ProcStatus {
   const nsLine = field('NSpid:');
   const nsLast = nsLine === null ? NaN : Number(nsLine.trim().split(/\s+/).pop());
   const ign = field('SigIgn:')?.trim() ?? null;
+  const count = (name: string): number | null => {
+    const v = field(name)?.trim();
+    return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
+  };
+  const allowed = field('Cpus_allowed_list:')?.trim() ?? null;
   return {
     uid: Number.isInteger(uidNum) ? uidNum : null,
     rssBytes: Number.isInteger(rssNum) ? rssNum * 1024 : null,
     nsPid: Number.isInteger(nsLast) && nsLast > 0 ? nsLast : null,
     sigIgn: ign !== null && /^[0-9a-f]+$/i.test(ign) ? ign : null,
+    threads: count('Threads:'),
+    involuntarySwitches: count('nonvoluntary_ctxt_switches:'),
+    cpusAllowed: allowed !== null && cpuListCount(allowed) !== null ? allowed : null,
   };
 }
 
@@ -159,9 +174,29 @@ export function signalsInMask(hex: string): number[] {
 
 /**
  * The only environment variables ever read from /proc/PID/environ: what ties a process to its
- * run and its project. Nothing else (tokens, keys) is kept, so no secret can reach a snapshot.
+ * run and its project, and the settings the cause rules judge (thread caps: cpu-oversubscribed;
+ * fork settings: fork-unsafe; the metrics directory: stale-multiproc-dir). Nothing else (tokens,
+ * keys) is kept, so no secret can reach a snapshot. docs/attribution.md lists them.
  */
-export const ENV_KEYS = ['RERUN_DOCTOR_RUN_ID', 'RERUN_DOCTOR_PROJECT', 'PWD', 'VIRTUAL_ENV', 'CONDA_PREFIX'] as const;
+export const ENV_KEYS = [
+  'RERUN_DOCTOR_RUN_ID',
+  'RERUN_DOCTOR_PROJECT',
+  'PWD',
+  'VIRTUAL_ENV',
+  'CONDA_PREFIX',
+  // cpu-oversubscribed
+  'OMP_NUM_THREADS',
+  'MKL_NUM_THREADS',
+  'OPENBLAS_NUM_THREADS',
+  'TORCH_NUM_THREADS',
+  // fork-unsafe
+  'TOKENIZERS_PARALLELISM',
+  'GRPC_ENABLE_FORK_SUPPORT',
+  'GRPC_POLL_STRATEGY',
+  // stale-multiproc-dir (the old lower-case name too: prometheus_client before 0.10 read only it)
+  'PROMETHEUS_MULTIPROC_DIR',
+  'prometheus_multiproc_dir',
+] as const;
 
 /** `/proc/PID/environ` (NUL-separated KEY=VALUE) → the ENV_KEYS present. */
 export function parseEnviron(text: string, keys: readonly string[] = ENV_KEYS): Record<string, string> {
