@@ -13,6 +13,7 @@ machine (systemd) or in the sandbox (test/fixtures/bin/sandbox/init.sh): an orph
 a Python init would look as if Python had started it.
 """
 
+import ctypes
 import fcntl
 import os
 import socket
@@ -35,6 +36,22 @@ def loopback_up():
         s.close()
 
 
+def private_shm():
+    # A tmpfs of its own over /dev/shm, in the namespace's own mount namespace (unshare --mount-proc
+    # made one; --ipc an IPC namespace): the multiprocessing semaphores and segments of the runs the
+    # tests SIGKILL (which nothing can unlink) go with the namespace, never into the machine's
+    # /dev/shm. Only when the caller named the machine's mount namespace and this one differs.
+    host = os.environ.get("RD_HOST_MNT_NS")
+    if not host:
+        return
+    if os.readlink("/proc/self/ns/mnt") == host:
+        raise SystemExit("%s: in the machine's mount namespace: not mounting over /dev/shm" % sys.argv[0])
+    # mount(2) itself, not /bin/mount: a child would take pid 2, which a scenario's server may need.
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.mount(b"rd-test-shm", b"/dev/shm", b"tmpfs", 0, b"size=512m,mode=1777") != 0:
+        raise SystemExit("%s: cannot mount a tmpfs over /dev/shm: %s" % (sys.argv[0], os.strerror(ctypes.get_errno())))
+
+
 def main():
     cmd = sys.argv[1:]
     if not cmd or os.getpid() != 1:
@@ -42,6 +59,7 @@ def main():
         return 2
     os.setsid()
     loopback_up()
+    private_shm()
     here = os.path.dirname(os.path.abspath(__file__))
     os.execv("/bin/bash", ["ns-init", os.path.join(here, "ns-init.sh"), *cmd])
 

@@ -10,7 +10,7 @@
 // run instead of all (each still in its group). Without root or unshare the live group runs on
 // this machine, with a warning (CI runs as root).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function find(dir) {
@@ -75,8 +75,9 @@ const concurrent = [];
 if (groups.live.length > 0) {
   const argv = testArgv(groups.live, 1);
   // --kill-child: if this runner dies, the namespace's init (and with it every test process) dies too.
-  const wrapped = canNamespace ? ['/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--net', '--kill-child', '/usr/bin/python3', 'scripts/ns-init.py', ...argv] : argv;
-  concurrent.push(run('live', wrapped, { stream: true }));
+  // --ipc, and ns-init.py's tmpfs over /dev/shm: what the killed runs leave in shared memory ends with the namespace.
+  const wrapped = canNamespace ? ['/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--net', '--ipc', '--kill-child', '/usr/bin/python3', 'scripts/ns-init.py', ...argv] : argv;
+  concurrent.push(run('live', wrapped, { stream: true, env: canNamespace ? { RD_HOST_MNT_NS: readlinkSync('/proc/self/ns/mnt'), RD_HOST_IPC_NS: readlinkSync('/proc/self/ns/ipc') } : {} }));
 }
 // The sandboxed scenarios' output waits until the live group has printed its own (two streams at
 // once would interleave line by line); two scenarios at a time on this runner's cores.

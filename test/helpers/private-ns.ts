@@ -12,7 +12,7 @@
 // 1, for the CLI as a user drives it; this one runs a whole node:test file (library calls) inside.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from './paths.js';
 
@@ -35,16 +35,19 @@ export function runInPrivateNamespace(fileUrl: string, timeoutMs = 110_000): voi
   const file = fileURLToPath(fileUrl);
   // Without NODE_TEST_CONTEXT the inner runner is a runner of its own, not a child reporting to us.
   const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
-  const script = 'ip link set lo up || exit 97; "$@" & wait $!';
-  const r = spawnSync('/usr/bin/unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', '--net', '/bin/sh', '-c', script, 'sh', process.execPath, '--import', 'tsx', '--test', '--test-reporter=tap', file], {
+  // --ipc and a tmpfs of its own over /dev/shm (in the namespace's own mount namespace, never the
+  // machine's): the shared memory of the runs the tests kill goes with the namespace.
+  const script = '[ "$(readlink /proc/self/ns/mnt)" != "$RD_HOST_MNT_NS" ] && mount -t tmpfs -o size=512m,mode=1777 rd-test-shm /dev/shm || exit 96; ip link set lo up || exit 97; "$@" & wait $!';
+  const r = spawnSync('/usr/bin/unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', '--net', '--ipc', '/bin/sh', '-c', script, 'sh', process.execPath, '--import', 'tsx', '--test', '--test-reporter=tap', file], {
     cwd: ROOT,
-    env: { ...env, [MARK]: '1' },
+    env: { ...env, [MARK]: '1', RD_HOST_MNT_NS: readlinkSync('/proc/self/ns/mnt') },
     encoding: 'utf8',
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
   });
   const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
   assert.equal(r.error, undefined, `unshare could not run (root and util-linux needed): ${r.error?.message}`);
+  assert.notEqual(r.status, 96, `a private /dev/shm could not be mounted in the namespace:\n${out}`);
   assert.notEqual(r.status, 97, `the namespace's loopback could not be brought up (iproute2's ip needed):\n${out}`);
   assert.equal(r.status, 0, `tests inside the namespace failed:\n${out}`);
   assert.match(r.stdout, /^# fail 0$/m, out);

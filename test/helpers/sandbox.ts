@@ -31,8 +31,10 @@
 //     is SIGKILLed by pid, being provably ours, and runSandbox throws).
 // Namespaces are isolated (own pids, own loopback, own /proc), so sandboxed scenarios and test
 // files can run in parallel with each other. What they share is the filesystem: a unix socket
-// bound to a path (tmux -L's /tmp/tmux-0/NAME, a gunicorn bind) and /dev/shm names reach across
-// namespaces, so a scenario keeps such paths under $OUT (tmux -S "$OUT/tmux.sock"). runSandbox
+// bound to a path (tmux -L's /tmp/tmux-0/NAME, a gunicorn bind) reaches across namespaces, so a
+// scenario keeps such paths under $OUT (tmux -S "$OUT/tmux.sock"). /dev/shm is not shared: each
+// sandbox has its own IPC namespace and boot.py mounts a tmpfs of its own over /dev/shm, so the
+// semaphores and segments of the runs a scenario kills end with it. runSandbox
 // bounds how many run at once in one test process (RD_SANDBOX_JOBS, default max(4, cores)) so
 // that CPU starvation does not fake a timeout. RD_SANDBOX_CLI runs another build's bin.js.
 // It needs root and util-linux's unshare/nsenter: sandboxSkipReason() says why not, for
@@ -73,12 +75,6 @@ export interface SandboxSpec {
   files2?: Record<string, string | { content: string; mode: number }>;
   /** Extra environment for everything in the namespace. */
   env?: Record<string, string>;
-  /**
-   * An IPC namespace of its own too (`unshare --ipc`), as a container has: with a tmpfs the
-   * scenario mounts over /dev/shm (the mount namespace is the sandbox's own), its shared memory is
-   * its own, and rerun-doctor takes every holder of it to be in view (test/live/shm.test.ts).
-   */
-  ipc?: boolean;
   /** Ends the namespace after this long (default 60 s). */
   timeoutMs?: number;
   /** Return a failed or timed-out scenario instead of throwing. */
@@ -271,6 +267,9 @@ async function runOne(spec: SandboxSpec): Promise<SandboxResult> {
   writeFileSync(terminal, `source ${JSON.stringify(LIB)}\ncd "$PROJECT"\nset -m\nrecord terminal $$\nPS4='+ $SECONDS '\nset -x\n${spec.script}\nset +x\nmark done ok\nexit 0\n`);
 
   const env: Record<string, string> = {
+    // boot.py mounts a tmpfs of its own over /dev/shm (never in this mount namespace) and the IPC
+    // namespace is the sandbox's: what a scenario's killed runs leave in shared memory ends with it.
+    RD_HOST_MNT_NS: readlinkSync('/proc/self/ns/mnt'),
     PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${dirname(process.execPath)}`,
     HOME: join(out, 'home'),
     LANG: 'C.UTF-8',
@@ -293,7 +292,7 @@ async function runOne(spec: SandboxSpec): Promise<SandboxResult> {
   // stdio are files, never pipes: a pipe handed down to every process would tie them all together.
   const so = openSync(join(out, 'logs', 'pid1.out'), 'a');
   const se = openSync(join(out, 'logs', 'pid1.err'), 'a');
-  const outer = spawn('/usr/bin/timeout', ['--signal=KILL', `${hardS}s`, '/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--net', ...(spec.ipc ? ['--ipc'] : []), '--kill-child=SIGKILL', PYTHON, BOOT, out, ...pid1], {
+  const outer = spawn('/usr/bin/timeout', ['--signal=KILL', `${hardS}s`, '/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--net', '--ipc', '--kill-child=SIGKILL', PYTHON, BOOT, out, ...pid1], {
     cwd: project,
     env,
     stdio: ['ignore', so, se],
@@ -357,7 +356,7 @@ async function runOne(spec: SandboxSpec): Promise<SandboxResult> {
       const to = openSync(join(out, 'terminal.out'), 'a');
       const te = openSync(join(out, 'terminal.err'), 'a');
       // `docker exec`: setns into pid 1's namespaces; nsenter forks the terminal inside.
-      const enter = spawn('/usr/bin/nsenter', [`--target=${initHostPid}`, '--pid', '--mount', '--net', ...(spec.ipc ? ['--ipc'] : []), `--wd=${project}`, '--', '/usr/bin/setsid', '--wait', '/bin/bash', '--noprofile', '--norc', terminal], {
+      const enter = spawn('/usr/bin/nsenter', [`--target=${initHostPid}`, '--pid', '--mount', '--net', '--ipc', `--wd=${project}`, '--', '/usr/bin/setsid', '--wait', '/bin/bash', '--noprofile', '--norc', terminal], {
         env,
         stdio: ['ignore', to, te],
       });

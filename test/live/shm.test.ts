@@ -74,7 +74,7 @@ const sorted = (xs: string[]) => [...xs].sort();
 const env = () => ({ HOST_MNT_NS: readlinkSync('/proc/self/ns/mnt'), HOST_IPC_NS: readlinkSync('/proc/self/ns/ipc') });
 
 function sandbox(name: string, steps: string): Promise<SandboxResult> {
-  return runSandbox({ name, ipc: true, files, env: env(), timeoutMs: 150_000, script: SETUP + steps });
+  return runSandbox({ name, files, env: env(), timeoutMs: 150_000, script: SETUP + steps });
 }
 
 /** What the scenario made: the dead run's segments (all left by the kill) and the healthy run's. */
