@@ -24,3 +24,16 @@ export function oneLine(text: string, max = 200): string {
 export function detach(text: string): string {
   return text.length < 13 ? text : (text + ' ').slice(0, -1);
 }
+
+/** Bytes for a line of text: `2.0 MiB`, `32 B` (binary units; the renderers and the rules alike). */
+export function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}

@@ -1,15 +1,8 @@
 // Small formatting helpers shared by the text renderers.
+import { bytesText } from '../model/text.js';
+
 export function formatBytes(n: number | null): string {
-  if (n === null) return '?';
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+  return n === null ? '?' : bytesText(n);
 }
 
 /** Local wall-clock time of an ISO stamp, with the date when it is not today. */

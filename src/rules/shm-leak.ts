@@ -4,7 +4,8 @@
 // FileExistsError. Judged by census/shm.ts; `clean --shm` removes the project's.
 import { judgeShm, shmTotal, SHM_JUDGE_DEFAULTS, type ShmJudgement } from '../census/shm.js';
 import type { EvidenceItem } from '../model/diagnosis.js';
-import { shmBytes, type ShmEvidence } from '../model/shm.js';
+import type { ShmEvidence } from '../model/shm.js';
+import { bytesText } from '../model/text.js';
 import { sortNum } from './lib/evidence.js';
 import { plural, report } from './lib/report.js';
 import { sourcesFor } from './lib/sources.js';
@@ -27,15 +28,15 @@ const usageText = (shm: ShmEvidence) => (shm.usage ? `${shm.usage.percent}% full
 function line(shm: ShmEvidence, j: ShmJudgement): EvidenceItem {
   const s = j.segment;
   // What it takes (pages in use); its size too where that reads differently (a 32 B semaphore takes a page).
-  const size = shmBytes(s.bytes) !== shmBytes(s.usedBytes) ? ` (size ${shmBytes(s.bytes)})` : '';
-  return { source: `${shm.dir}/${s.name}`, text: `${s.name} (${s.kind}, ${shmBytes(s.usedBytes)}${size}, uid ${s.uid}, made ${s.createdAt}): ${j.why}` };
+  const size = bytesText(s.bytes) !== bytesText(s.usedBytes) ? ` (size ${bytesText(s.bytes)})` : '';
+  return { source: `${shm.dir}/${s.name}`, text: `${s.name} (${s.kind}, ${bytesText(s.usedBytes)}${size}, uid ${s.uid}, made ${s.createdAt}): ${j.why}` };
 }
 
 function lines(shm: ShmEvidence, js: ShmJudgement[]): EvidenceItem[] {
   const out = js.slice(0, MAX_LINES).map((j) => line(shm, j));
   if (js.length > MAX_LINES) {
     const rest = shmTotal(js.slice(MAX_LINES));
-    out.push({ source: shm.dir, text: `and ${plural(rest.count, 'more segment')} like these (${shmBytes(rest.bytes)})` });
+    out.push({ source: shm.dir, text: `and ${plural(rest.count, 'more segment')} like these (${bytesText(rest.bytes)})` });
   }
   return out;
 }
@@ -49,7 +50,7 @@ function unjudged(input: DiagnosisInput): string | null {
   const unknown = js.filter((j) => j.state === 'unknown');
   if (unknown.length === 0) return null;
   const t = shmTotal(unknown);
-  return `shared memory: ${plural(t.count, 'segment')} (${shmBytes(t.bytes)}) in ${shm.dir} that nothing in view holds could not be judged (${usageText(shm)}): ${unknown[0]!.why.replace(/^nothing (in view|readable) holds it, but /, '')}`;
+  return `shared memory: ${plural(t.count, 'segment')} (${bytesText(t.bytes)}) in ${shm.dir} that nothing in view holds could not be judged (${usageText(shm)}): ${unknown[0]!.why.replace(/^nothing (in view|readable) holds it, but /, '')}`;
 }
 
 export const shmLeak: Rule<ShmLeakOptions> = {
@@ -87,16 +88,16 @@ export const shmLeak: Rule<ShmLeakOptions> = {
     if (leaked.length === 0 && held.length === 0 && !full) return [];
     const src = sourcesFor(input.platform);
     const evidence: EvidenceItem[] = [];
-    if (shm.usage) evidence.push({ source: `statfs ${shm.dir}`, text: `${shm.dir}: ${shmBytes(shm.usage.usedBytes)} of ${shmBytes(shm.usage.totalBytes)} used (${shm.usage.percent}%), ${shmBytes(shm.usage.availableBytes)} free` });
+    if (shm.usage) evidence.push({ source: `statfs ${shm.dir}`, text: `${shm.dir}: ${bytesText(shm.usage.usedBytes)} of ${bytesText(shm.usage.totalBytes)} used (${shm.usage.percent}%), ${bytesText(shm.usage.availableBytes)} free` });
     const both = shmTotal([...leaked, ...held]);
-    const data = { segments: '', size: shmBytes(both.bytes), dir: shm.dir, usage: usageText(shm) };
+    const data = { segments: '', size: bytesText(both.bytes), dir: shm.dir, usage: usageText(shm) };
     if (leaked.length === 0 && held.length === 0) {
       // Full, and nothing of a dead run in it: what is using it.
       const inUse = js.filter((j) => j.state !== 'leaked').sort((a, b) => b.segment.usedBytes - a.segment.usedBytes);
       evidence.push(...lines(shm, inUse.slice(0, 5)));
-      if (shm.other.count > 0) evidence.push({ source: shm.dir, text: `${plural(shm.other.count, 'other entry', 'other entries')} (${shmBytes(shm.other.bytes)}, not judged): ${shm.other.examples.join(', ')}` });
+      if (shm.other.count > 0) evidence.push({ source: shm.dir, text: `${plural(shm.other.count, 'other entry', 'other entries')} (${bytesText(shm.other.bytes)}, not judged): ${shm.other.examples.join(', ')}` });
       return [
-        report(shmLeak.meta, 'full', { dir: shm.dir, percent: pct!, used: shmBytes(shm.usage!.usedBytes), total: shmBytes(shm.usage!.totalBytes) }, {
+        report(shmLeak.meta, 'full', { dir: shm.dir, percent: pct!, used: bytesText(shm.usage!.usedBytes), total: bytesText(shm.usage!.totalBytes) }, {
           severity: 'warning',
           pids: sortNum(inUse.flatMap((j) => j.pids)),
           ports: [],
@@ -111,7 +112,7 @@ export const shmLeak: Rule<ShmLeakOptions> = {
     const maybe = js.filter((j) => j.state === 'maybe-in-use' || j.state === 'unknown');
     if (maybe.length > 0) {
       const t = shmTotal(maybe);
-      evidence.push({ source: src.shmHolders, text: `not counted: ${plural(t.count, 'segment')} (${shmBytes(t.bytes)}) that nothing holds but that may be a live run's, or whose holders could not all be seen (${maybe[0]!.why})` });
+      evidence.push({ source: src.shmHolders, text: `not counted: ${plural(t.count, 'segment')} (${bytesText(t.bytes)}) that nothing holds but that may be a live run's, or whose holders could not all be seen (${maybe[0]!.why})` });
     }
     const severity = full || both.bytes >= options.leakedMib * 1024 * 1024 ? 'error' : 'warning';
     const elsewhere = leaked.some((j) => j.owner !== 'project');

@@ -2,7 +2,7 @@
 // scrapes), Node prom-client, a restarted server, and small hostile servers.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -17,9 +17,11 @@ import { makeStyle } from '../../src/render/style.js';
 import { cleanup, freePort, runCli } from '../helpers/live.js';
 import { startMetricsServer } from '../helpers/metrics-server.js';
 import { ROOT } from '../helpers/paths.js';
+import { serveHttp } from '../helpers/http-server.js';
 
 const tracked = new Set<number>();
 const closers: Array<() => void> = [];
+const serve = (handler: Parameters<typeof serveHttp>[0]) => serveHttp(handler, closers);
 const tmp = mkdtempSync(join(tmpdir(), 'rd-metrics-'));
 after(async () => {
   closers.forEach((c) => c());
@@ -115,17 +117,6 @@ test('watch metrics CLI: one greppable line per sample, gaps included, and --rec
   assert.equal(gaps.length, 2);
   for (const g of gaps) assert.match(g, /metrics GAP refused "connection refused: nothing listens on 127\.0\.0\.1:\d+"/);
 });
-
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const srv = createServer(handler);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  closers.push(() => {
-    srv.closeAllConnections();
-    srv.close();
-  });
-  const a = srv.address();
-  return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-}
 
 test('metrics against a Node prom-client server, both formats', async () => {
   const registry = new client.Registry();

@@ -7,23 +7,14 @@ import { createServer as createHttp2Server } from 'node:http2';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { httpGet } from '../../src/host/http.js';
+import { serveHttp } from '../helpers/http-server.js';
 import { freePort } from '../helpers/live.js';
 
 const servers: Array<{ close: () => void }> = [];
 after(() => servers.forEach((s) => s.close()));
-
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const srv: Server = createServer(handler);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  servers.push({
-    close: () => {
-      srv.closeAllConnections();
-      srv.close();
-    },
-  });
-  const a = srv.address();
-  return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-}
+const closers: Array<() => void> = [];
+after(() => closers.forEach((c) => c()));
+const serve = (handler: Parameters<typeof serveHttp>[0]) => serveHttp(handler, closers);
 
 const opts = { timeoutMs: 1000, maxBytes: 1024 * 1024 };
 

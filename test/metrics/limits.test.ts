@@ -3,7 +3,6 @@
 // first), the rest counted and said to be dropped; long label values cut; duplicates reported.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -16,6 +15,7 @@ import type { MetricsSample } from '../../src/model/metrics-sample.js';
 import type { IntervalSummary } from '../../src/model/metrics-summary.js';
 import { makeStyle } from '../../src/render/style.js';
 import { History } from '../../src/watch/history.js';
+import { serveHttp } from '../helpers/http-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rd-limits-'));
 const closers: Array<() => void> = [];
@@ -24,18 +24,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const io = (out: string[] = [], err: string[] = []): Io => ({ stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { RERUN_DOCTOR_STATE_DIR: dir }, isTTY: false, cwd: dir, columns: 100 });
+const serve = async (handler: Parameters<typeof serveHttp>[0]) => `${await serveHttp(handler, closers)}/metrics`;
 
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const srv = createServer(handler);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  closers.push(() => {
-    srv.closeAllConnections();
-    srv.close();
-  });
-  const a = srv.address();
-  return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/metrics`;
-}
+const io = (out: string[] = [], err: string[] = []): Io => ({ stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { RERUN_DOCTOR_STATE_DIR: dir }, isTTY: false, cwd: dir, columns: 100 });
 
 /**
  * An endpoint with `n` counter series (one per path, each counting the scrapes) before its key
