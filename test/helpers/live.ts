@@ -1,7 +1,7 @@
 // Real processes for live tests: the sample server (demo/server, `python -m src.main`) started in
 // its own process group, cleaned up by process group and pid (never by name), and checked gone.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './paths.js';
@@ -123,6 +123,51 @@ export async function cleanup(tracked: Set<number>, pgids: number[]): Promise<vo
   await waitFor(() => [...tracked].every((p) => !alive(p)), `tracked pids ${[...tracked].join(',')} to end`, 10_000);
   const left = [...tracked].filter(alive);
   if (left.length > 0) throw new Error(`processes survived cleanup: ${left.join(', ')}`);
+  removeUnheldShm();
+}
+
+/**
+ * What the runs a test killed left in shared memory (a SIGKILLed run cannot unlink its semaphores
+ * and segments), removed once nothing holds or maps it: only inside the live group's namespace,
+ * whose /dev/shm is a tmpfs of its own (scripts/ns-init.py), never the machine's. Without it, one
+ * test's leftovers would be the next test's shm-leak finding.
+ */
+export function removeUnheldShm(dir = '/dev/shm'): void {
+  const host = process.env.RD_HOST_MNT_NS;
+  if (!host || readlinkSync('/proc/self/ns/mnt') === host) return;
+  const dev = statSync(dir).dev;
+  const held = new Set<number>();
+  // st_dev as the kernel encodes it (new_encode_dev); maps prints major:minor as %02x:%02x.
+  const major = (dev >> 8) & 0xfff;
+  const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+  const devField = ` ${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')} `;
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          const s = statSync(`/proc/${pid}/fd/${fd}`);
+          if (s.dev === dev) held.add(s.ino);
+        } catch {
+          /* closed meanwhile */
+        }
+      }
+      for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+        if (!line.includes(devField)) continue;
+        const f = line.trim().split(/\s+/);
+        if (` ${f[3]} ` === devField) held.add(Number(f[4]));
+      }
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    try {
+      if (!held.has(statSync(p).ino)) rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
 }
 
 export async function killAndReap(s: Started, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
