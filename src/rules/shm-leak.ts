@@ -125,7 +125,7 @@ export const shmLeak: Rule<ShmLeakOptions> = {
         ports: [],
         evidence,
         fix:
-          `Unlink what the server creates: in the process that created a segment, SharedMemory.unlink() in a finally (or atexit), close() in every other; do not unregister segments from the resource tracker (it unlinks them when the run dies, unless it is killed with it); for torch, keep torch_shm_manager alive or use the file_descriptor sharing strategy. ` +
+          `Unlink what the server creates: in the process that created a segment, SharedMemory.unlink() in a finally (or atexit), close() in every other, and replace a stale segment of a fixed name at start (docs/fixes/shm-unlink.md); do not unregister segments from the resource tracker (it unlinks them when the run dies, unless it is killed with it); for torch, keep torch_shm_manager alive or use the file_descriptor sharing strategy. ` +
           `Now: \`rerun-doctor clean --shm\` removes the segments of the project's dead runs that no live process holds${elsewhere ? ' (those of runs that are gone or not the project\'s: with --all-projects)' : ''}, never a mapped one.`,
         next: ['rerun-doctor clean --shm', ...(elsewhere ? ['rerun-doctor clean --shm --all-projects --dry-run'] : []), 'rerun-doctor explain shm-leak'],
         confidence: 'high',

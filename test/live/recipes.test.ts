@@ -3,7 +3,7 @@
 // the recipe claims to cover (SIGTERM or SIGKILL), then every pid its ready line named checked.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
@@ -241,3 +241,75 @@ for (const recipe of ['multiproc-dir', 'none']) {
     else assert.deepEqual(files, ['histogram_99999.db', ...mine].sort(), 'the stale file is still merged into every scrape');
   });
 }
+
+// ---- shm-unlink -----------------------------------------------------------------------------
+
+/** The whole run SIGKILLed at once, its resource tracker too (an IDE's stop button, `docker kill`, `kill -9 -- -PGID`). */
+async function killGroup(s: Server): Promise<void> {
+  const all = [s.main, ...leftovers(s)];
+  await waitFor(() => all.every(alive), `every pid of ${s.main} to be up`, 5_000);
+  process.kill(-s.group, 'SIGKILL');
+  await waitFor(() => all.every((p) => !alive(p)), `the group ${s.group} to be gone`, 5_000);
+}
+
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
+  }
+}
+
+for (const recipe of ['shm-unlink', 'none']) {
+  const fixes = recipe === 'shm-unlink';
+  test(`${recipe}: a segment a SIGKILLed run left under a fixed name ${fixes ? 'is replaced by the next run' : 'makes the next run fail with FileExistsError (the bug)'}`, async () => {
+    const name = `psm_recipe_${process.pid}_${Math.random().toString(16).slice(2, 10)}`;
+    const path = `/dev/shm/${name}`;
+    try {
+      const first = await start(recipe, ['--shm', name]);
+      const firstInode = inodeOf(path);
+      assert.ok(firstInode !== null, `the first run made ${path}`);
+      await killGroup(first);
+      assert.equal(inodeOf(path), firstInode, 'the SIGKILLed run left its segment behind (nothing was left to unlink it)');
+      if (fixes) {
+        const second = await start(recipe, ['--shm', name]);
+        const secondInode = inodeOf(path);
+        assert.ok(secondInode !== null && secondInode !== firstInode, `the second run made a new ${path} (inode ${secondInode}, the stale one was ${firstInode})`);
+        assert.equal(statSync(path).size, 1 << 20, 'the new segment is the run\'s 1 MiB');
+        for (const pid of [second.main, ...second.workers]) {
+          assert.match(readFileSync(`/proc/${pid}/maps`, 'utf8'), new RegExp(`/dev/shm/${name}$`, 'm'), `pid ${pid} maps the new segment`);
+        }
+      } else {
+        const second = spawn(PYTHON, [SERVER, '--recipe', recipe, '--workers', '2', '--shm', name], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        tracked.add(second.pid!);
+        groups.push(second.pid!);
+        let err = '';
+        second.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        const code = await new Promise<number | null>((r) => second.once('close', (c) => r(c)));
+        assert.equal(code, 1, `the second run exits 1; stderr: ${err}`);
+        assert.match(err, /FileExistsError/, 'it names FileExistsError');
+        assert.equal(inodeOf(path), firstInode, 'the stale segment is still there');
+      }
+    } finally {
+      await reap();
+      rmSync(path, { force: true });
+    }
+  });
+}
+
+test('shm-unlink + SIGINT: the creator unlinks its segment on an orderly stop', async () => {
+  const name = `psm_recipe_${process.pid}_${Math.random().toString(16).slice(2, 10)}`;
+  const path = `/dev/shm/${name}`;
+  try {
+    const s = await start('shm-unlink', ['--shm', name]);
+    assert.ok(inodeOf(path) !== null, `the run made ${path}`);
+    const exit = exitOf(s);
+    await stopMain(s, 'SIGINT');
+    assert.deepEqual(await exit, { code: 0, signal: null }, 'the main stopped in order');
+    await assertNothingSurvives(s, 'shm-unlink + SIGINT');
+    assert.equal(inodeOf(path), null, `${path} is gone`);
+  } finally {
+    await reap();
+    rmSync(path, { force: true });
+  }
+});
