@@ -51,7 +51,10 @@ export interface GpuEvidence {
    * Intel/AMD). Discrete VRAM (`GpuDevice.vramUsedMiB`) is not in it.
    */
   inUseSystemMemoryBytes?: number | null;
-  /** Apple: sysctl kern.memorystatus_vm_pressure_level (1 normal, 2 warn, 4 critical). */
+  /**
+   * Apple: sysctl kern.memorystatus_vm_pressure_level, in documents from before 0.1 moved it to the
+   * memory part (`MemoryEvidence.pressureLevel`, read once by src/probes/memory.ts). Not collected here any more.
+   */
   memoryPressureLevel?: number | null;
   driverVersion: string | null;
   /** The commands and files read, for the evidence trail. */

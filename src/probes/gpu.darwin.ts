@@ -1,5 +1,6 @@
-// Apple GPU evidence: the system-wide GPU memory in use (ioreg), memory pressure (sysctl), and the
-// per-process Metal/MPS memory of the suspect pids (footprint). See docs/probes/gpu.md.
+// Apple GPU evidence: the system-wide GPU memory in use (ioreg) and the per-process Metal/MPS
+// memory of the suspect pids (footprint); memory pressure is the memory probe's
+// (src/probes/memory.ts). See docs/probes/gpu.md.
 //
 // Why not RSS: MPS allocations live in unified memory that `ps` does not count (a process "shows a
 // steady ~3 GB right up until the process dies" while the driver holds 32 GB:
@@ -19,7 +20,6 @@ const MiB = 1024 * 1024;
 /** -r: the matched objects as roots; -d 1: no children; -w 0: no line truncation; -c: by class. */
 export const IOREG_ARGV: readonly string[] = ['ioreg', '-r', '-d', '1', '-w', '0', '-c', 'IOAccelerator'];
 /** 1 normal, 2 warn, 4 critical (there is no 3): failure-modes.md §4.2. */
-export const PRESSURE_ARGV: readonly string[] = ['sysctl', '-n', 'kern.memorystatus_vm_pressure_level'];
 
 /**
  * One pid per call. With several pids footprint de-duplicates shared objects and shows them apart
@@ -56,23 +56,6 @@ function toDevice(a: IoregAccelerator, index: number): GpuDevice {
   // null: it would pair a VRAM size with a system-memory figure.
   if (a.vramUsedBytes !== null) device.vramUsedMiB = a.vramUsedBytes / MiB;
   return device;
-}
-
-async function readPressure(host: Host, sources: string[], issues: SnapshotIssue[]): Promise<number | null> {
-  const argv = [...PRESSURE_ARGV];
-  const source = argv.join(' ');
-  sources.push(source);
-  const res = await host.run(argv);
-  if (res.notFound || res.timedOut || res.code !== 0) {
-    issues.push({ probe: PROBE, kind: res.notFound ? 'unavailable' : 'failed', message: `memory pressure unknown: ${source}: ${res.notFound ? 'sysctl not found' : describeCommandFailure(res)}` });
-    return null;
-  }
-  const v = res.stdout.trim();
-  if (!/^\d+$/.test(v)) {
-    issues.push({ probe: PROBE, kind: 'parse', message: `memory pressure unknown: ${source} printed ${JSON.stringify(v.slice(0, 80))}` });
-    return null;
-  }
-  return Number(v);
 }
 
 /** "IOAccelerator (graphics)" dirty memory of each pid, one footprint call per pid. */
@@ -136,7 +119,6 @@ export async function appleGpu(host: Host, opts: GpuProbeOptions = {}): Promise<
   if (known.length === 0) {
     issues.push({ probe: PROBE, kind: 'unavailable', message: 'no accelerator reports "In use system memory" (Apple Silicon) or "inUseSysMemoryBytes" (Intel/AMD drivers): system GPU memory unknown' });
   }
-  const memoryPressureLevel = await readPressure(host, sources, issues);
   const pids = [...new Set(opts.pids ?? [])].sort((a, b) => a - b);
   const processes = await readFootprints(host, pids, sources, issues);
 
@@ -146,7 +128,6 @@ export async function appleGpu(host: Host, opts: GpuProbeOptions = {}): Promise<
       devices: accelerators.map(toDevice),
       processes,
       inUseSystemMemoryBytes: known.length === 0 ? null : known.reduce((a, b) => a + b, 0),
-      memoryPressureLevel,
       driverVersion: null,
       sources,
     },

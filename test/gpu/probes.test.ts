@@ -15,7 +15,7 @@ import type { Outcome } from '../../src/model/outcome.js';
 import type { SnapshotIssue } from '../../src/model/snapshot.js';
 import { clockQueryArgv, computeAppsArgv, gpuQueryArgv } from '../../src/os/any/nvidia-smi.js';
 import { collectGpu } from '../../src/probes/gpu.js';
-import { appleGpu, IOREG_ARGV, PRESSURE_ARGV } from '../../src/probes/gpu.darwin.js';
+import { appleGpu, IOREG_ARGV } from '../../src/probes/gpu.darwin.js';
 import { nvidiaGpu } from '../../src/probes/gpu.nvidia.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -257,14 +257,14 @@ test('the fake nvidia-smi fails loudly on an argv it does not know', async () =>
 
 // ---------------------------------------------------------------- Apple
 
-test('apple-m1: ioreg system figure, memory pressure, footprint for the given pids only', async () => {
+test('apple-m1: ioreg system figure and footprint for the given pids only (memory pressure is the memory probe\'s)', async () => {
   const outcome = await appleGpu(gpuHost('darwin', scenario('apple-m1')), { pids: [4104, 4103, 4103] });
   const { value, issues } = okValue(outcome);
   assert.deepEqual(issues, []);
   assert.equal(outcome.source, IOREG_ARGV.join(' '));
   assert.equal(value.vendor, 'apple');
   assert.equal(value.inUseSystemMemoryBytes, 340983808);
-  assert.equal(value.memoryPressureLevel, 2);
+  assert.equal(value.memoryPressureLevel, undefined, 'sysctl is read once, by the memory probe');
   assert.equal(value.driverVersion, null);
   assert.deepEqual(value.devices, [
     {
@@ -285,12 +285,12 @@ test('apple-m1: ioreg system figure, memory pressure, footprint for the given pi
     { pid: 4103, usedMemoryMiB: 2624 / 1024, gpuUuid: null, source: 'footprint', footprintMiB: 60 },
     { pid: 4104, usedMemoryMiB: 212, gpuUuid: null, source: 'footprint', footprintMiB: 248 },
   ]);
-  assert.deepEqual(value.sources, [IOREG_ARGV.join(' '), PRESSURE_ARGV.join(' '), 'footprint 4103', 'footprint 4104']);
+  assert.deepEqual(value.sources, [IOREG_ARGV.join(' '), 'footprint 4103', 'footprint 4104']);
 
   // No pids: no footprint at all.
   const none = okValue(await appleGpu(gpuHost('darwin', scenario('apple-m1')), {}));
   assert.deepEqual(none.value.processes, []);
-  assert.deepEqual(none.value.sources, [IOREG_ARGV.join(' '), PRESSURE_ARGV.join(' ')]);
+  assert.deepEqual(none.value.sources, [IOREG_ARGV.join(' ')]);
 });
 
 test('apple: a pid footprint cannot read is an issue; the others still count', async () => {
@@ -302,7 +302,7 @@ test('apple: a pid footprint cannot read is an issue; the others still count', a
   assert.ok(issues[0]?.message.includes('999: exit status 2: fake footprint: missing capture'), issues[0]?.message);
 });
 
-test('apple: footprint or sysctl absent are issues; ioreg absent is unavailable, and said so', async () => {
+test('apple: footprint absent is an issue; ioreg absent is unavailable, and said so', async () => {
   const cat = { link: systemTool('cat') };
   const noFootprint = isolatedBin({ ioreg: { link: join(FAKE_BIN, 'ioreg') }, sysctl: { link: join(FAKE_BIN, 'sysctl') }, cat });
   const a = okValue(await appleGpu(gpuHost('darwin', scenario('apple-m1'), { path: noFootprint }), { pids: [4103, 4104] }));
@@ -313,8 +313,7 @@ test('apple: footprint or sysctl absent are issues; ioreg absent is unavailable,
 
   const onlyIoreg = isolatedBin({ ioreg: { link: join(FAKE_BIN, 'ioreg') }, cat });
   const b = okValue(await appleGpu(gpuHost('darwin', scenario('apple-m1'), { path: onlyIoreg }), {}));
-  assert.equal(b.value.memoryPressureLevel, null);
-  assert.deepEqual(b.issues.map((i) => i.kind), ['unavailable']);
+  assert.deepEqual(b.issues, [], 'without sysctl the GPU probe has nothing missing');
 
   const outcome = await appleGpu(gpuHost('darwin', scenario('apple-m1'), { path: tempDir('empty-path') }), { pids: [4103] });
   const outcomeReason = reasonOf(outcome, 'unavailable');
