@@ -147,9 +147,6 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
     const failure = snapshotFailure(snapshot);
     if (failure) throw new UsageError(failure);
     const census = classify(snapshot, plan.census);
-    // What a server that forks its workers has loaded (fork-unsafe): told only once the census
-    // knows its fork workers.
-    readForkParentLibraries(host, snapshot, census);
     return { snapshot, census, at: host.now().getTime() };
   };
 
@@ -175,6 +172,9 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
       const windowed = o.window !== false && samples.length > 1;
       const fresh = o.fresh ?? windowed;
       const end = fresh ? await take(o.enrichAll) : start;
+      // What a server that forks its workers has loaded (fork-unsafe): told only once the census
+      // knows its fork workers, and read once, for the census the document keeps.
+      readForkParentLibraries(host, end.snapshot, end.census);
       const gpuPids = o.gpuPids ? o.gpuPids(end.census) : [...new Set([...rolePids(end.census), ...rolePids(start.census)])];
       const gpu: Outcome<GpuEvidence> = plan.gpu === false ? unavailable('not read', 'GPU') : await collectGpu(host, { pids: gpuPids });
       let thermal: Outcome<ThermalWindow> = unavailable('not read', 'thermal');
