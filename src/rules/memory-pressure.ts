@@ -3,6 +3,7 @@
 // that loads its model next to the last run's orphans pages, swaps or is compressed.
 import type { EvidenceItem } from '../model/diagnosis.js';
 import { pressureLevelName, type MemoryEvidence } from '../model/memory.js';
+import { bytesText } from '../model/text.js';
 import { sortNum } from './lib/evidence.js';
 import { plural, report } from './lib/report.js';
 import { sourcesFor } from './lib/sources.js';
@@ -18,11 +19,10 @@ export interface MemoryPressureOptions {
 }
 
 const MiB = 2 ** 20;
-const GiB = 2 ** 30;
 /** Leftovers named one by one; the rest are counted. */
 const NAMED = 10;
 
-const size = (bytes: number): string => (bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${Math.round(bytes / MiB)} MiB`);
+const size = bytesText;
 
 /** The platform's direct reading, or why there is none. */
 function signal(m: MemoryEvidence, o: MemoryPressureOptions): { short: boolean; text: string; source: string } | string {
