@@ -64,6 +64,8 @@ export interface EvidencePlan {
   progress?: (line: string) => void;
   /** Told once per collection what was skipped as invalid in a file read (the count history's lines). */
   warn?: (line: string) => void;
+  /** Told how long each probe took, in ms (`census` once per census; the exporter's probe durations). */
+  onProbe?: (probe: 'census' | 'gpu' | 'thermal' | 'memory' | 'shm' | 'cpu' | 'multiproc' | 'history', ms: number) => void;
 }
 
 export interface FinishOptions {
@@ -142,7 +144,17 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
   let thermalFirst: Outcome<ThermalEvidence> | null = null;
   let gpuBefore: GpuEvidence | null = null;
 
-  const take = async (enrichAll = false) => {
+  const timed = async <T>(probe: Parameters<NonNullable<EvidencePlan['onProbe']>>[0], f: () => Promise<T> | T): Promise<T> => {
+    if (!plan.onProbe) return f();
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      plan.onProbe(probe, performance.now() - t0);
+    }
+  };
+  const take = (enrichAll = false) => timed('census', () => takeOnce(enrichAll));
+  const takeOnce = async (enrichAll: boolean) => {
     const snapshot = await censusSnapshot(host, plan.census, { enrichAll });
     const failure = snapshotFailure(snapshot);
     if (failure) throw new UsageError(failure);
@@ -176,20 +188,21 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
       // knows its fork workers, and read once, for the census the document keeps.
       readForkParentLibraries(host, end.snapshot, end.census);
       const gpuPids = o.gpuPids ? o.gpuPids(end.census) : [...new Set([...rolePids(end.census), ...rolePids(start.census)])];
-      const gpu: Outcome<GpuEvidence> = plan.gpu === false ? unavailable('not read', 'GPU') : await collectGpu(host, { pids: gpuPids });
+      const gpu: Outcome<GpuEvidence> = plan.gpu === false ? unavailable('not read', 'GPU') : await timed('gpu', () => collectGpu(host, { pids: gpuPids }));
       let thermal: Outcome<ThermalWindow> = unavailable('not read', 'thermal');
       if (plan.thermal !== false) {
         const gpuThermal = gpu.status === 'ok' ? gpu.value.devices.filter((d) => d.activeEventReasons.some((r) => /thermal/i.test(r))).map((d) => ({ index: d.index, reasons: d.activeEventReasons.filter((r) => /thermal/i.test(r)) })) : [];
-        const last = await collectThermal(host, { gpuThermal });
+        const last = await timed('thermal', () => collectThermal(host, { gpuThermal }));
         // The end of the window decides (it carries the GPU's thermal slowdown too); the start, when
         // readable, is what counters are compared against.
         thermal = last.status === 'ok' ? ok({ first: thermalFirst?.status === 'ok' ? thermalFirst.value : last.value, last: last.value }, last.source, last.issues) : last;
       }
-      const memory = plan.memory === false ? unavailable<never>('not read', 'memory') : await collectMemory(host);
-      const shm = plan.shm === false ? unavailable<ShmEvidence>('not read', 'shared memory') : await collectShm(host);
+      const memory = plan.memory === false ? unavailable<never>('not read', 'memory') : await timed('memory', () => collectMemory(host));
+      const shm = plan.shm === false ? unavailable<ShmEvidence>('not read', 'shared memory') : await timed('shm', () => collectShm(host));
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
-      const cpu = await collectCpu(host, liveRolePids(end.census));
-      const multiproc = await collectMultiprocDirs(host, end.census);
+      const cpu = await timed('cpu', () => collectCpu(host, liveRolePids(end.census)));
+      const multiproc = await timed('multiproc', () => collectMultiprocDirs(host, end.census));
+      const history = await timed('history', () => historyOutcome(plan.historyFile, plan.warn));
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
         kind: EVIDENCE_KIND,
@@ -204,7 +217,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         thermal,
         memory,
         shm,
-        history: historyOutcome(plan.historyFile, plan.warn),
+        history,
         ownLeftovers: o.leftovers ? o.leftovers(end.census) : null,
         environment,
         redacted: null,
