@@ -24,6 +24,7 @@ import { readForkParentLibraries } from '../probes/libraries.js';
 import { collectMultiprocDirs } from '../probes/multiproc.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectShm } from '../probes/shm.js';
+import { collectSocketFiles } from '../probes/socket-files.js';
 import { collectThermal } from '../probes/thermal.js';
 import { historyEntryProblem } from '../state/records.js';
 import { readNdjson, skippedNote, StateError, type Skipped } from '../state/store.js';
@@ -190,6 +191,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
       const environment: EnvironmentInfo | null = plan.environment ? await environmentInfo(host, end.census, gpu) : null;
       const cpu = await collectCpu(host, liveRolePids(end.census));
       const multiproc = await collectMultiprocDirs(host, end.census);
+      const socketFiles = await collectSocketFiles(host, end.census, { listening: new Set((end.snapshot.unixSockets ?? []).map((u) => u.path)) });
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
         kind: EVIDENCE_KIND,
@@ -210,6 +212,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         redacted: null,
         cpu,
         multiproc,
+        socketFiles,
       };
       return { evidence, census: end.census };
     },
@@ -255,5 +258,6 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     redacted: null,
     cpu: none('not read'),
     multiproc: none('not read'),
+    socketFiles: none('not read'),
   };
 }
