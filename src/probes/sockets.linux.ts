@@ -163,7 +163,7 @@ export async function linuxSocketScan(host: Host, opts: { unix?: boolean } = {})
     owners: unixOwners.get(r.inode) ?? [],
     source: r.source,
   }));
-  unix.sort((a, b) => a.path.localeCompare(b.path) || a.id.localeCompare(b.id));
+  unix.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (denied.length > 0) {
     issues.push({ probe: PROBE, kind: 'access-denied', message: `fd tables of ${denied.length} process(es) not readable: their sockets show no owner (run as root to see them)`, pids: denied });
   }
