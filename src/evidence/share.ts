@@ -60,6 +60,8 @@ export function shareable(e: Evidence): Shared {
   const keepStart = e.window ? relevant(e, e.window.before) : new Set<number>();
   const keep = new Set([...keepEnd, ...keepStart]);
   const trimmed: Evidence = { ...e, snapshot: trim(e, e.snapshot, keep), window: e.window ? { ...e.window, before: trim(e, e.window.before, keep) } : null };
+  // Socket files: the stale ones and those the project names (port-held reads them); other programs' live sockets are nobody's business.
+  if (e.socketFiles?.status === 'ok') trimmed.socketFiles = { ...e.socketFiles, value: { ...e.socketFiles.value, files: e.socketFiles.value.files.filter((f) => f.state === 'refused' || f.namedBy.length > 0) } };
   const chosen = sameDiagnosis(e, trimmed) ? trimmed : e;
   // What the census was judged against (patterns, ports, the project) is configuration, not data:
   // left as it is, so the replay judges the same way.

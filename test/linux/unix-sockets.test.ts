@@ -72,12 +72,12 @@ test('the socket scan: unix listeners with their owners from the one fd pass; a 
   // no /proc/net/unix (a fixture tree, a kernel without AF_UNIX in procfs): none, not a failure
   rmSync(join(root, 'net', 'unix'));
   const none = await linuxSocketScan(host);
-  assert.ok(none.status === 'ok' && none.value.unix!.length === 0);
+  assert.ok(none.status === 'ok' && none.value.unix!.length === 0, 'no table: no unix listeners');
   // an unreadable table: the TCP listeners still count, the unix ones are "not listed" (absent from the snapshot)
   writeFileSync(join(root, 'net', 'unix'), 'Num\nnot a row\n');
   const bad = await linuxSocketScan(host);
-  assert.ok(bad.status === 'ok' && bad.value.unix === null && bad.value.tcp.length === 1);
-  assert.ok(bad.status === 'ok' && bad.issues.some((i) => /unix sockets not listed/.test(i.message)));
+  assert.ok(bad.status === 'ok' && bad.value.unix === null && bad.value.tcp.length === 1, 'TCP kept, unix not listed');
+  assert.ok(bad.status === 'ok' && bad.issues.some((i) => /unix sockets not listed/.test(i.message)), 'and said so');
   assert.equal((await collectSnapshot(host, {})).unixSockets, undefined);
 });
 
@@ -91,7 +91,7 @@ test("a unix listener in another network namespace is found through its owner's 
   writeFileSync(join(root, '50', 'net', 'tcp'), tcpTable([]));
   writeFileSync(join(root, '50', 'net', 'unix'), 'Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 9901 /run/app/grpc.sock\n');
   const o = await linuxSocketScan(createHost({ platform: 'linux', procRoot: root }));
-  assert.ok(o.status === 'ok');
+  assert.ok(o.status === 'ok', 'the scan is ok');
   if (o.status === 'ok') assert.deepEqual(o.value.unix!.map((u) => [u.path, u.owners, u.source.endsWith('/50/net/unix')]), [['/run/app/grpc.sock', [{ pid: 50, fd: 3 }], true]]);
 });
 
@@ -137,7 +137,7 @@ test('socket files: a live listener answers, a stale file is refused, a listener
     assert.match(named.why, /named by pid 99999999 \(argv\)/);
     assert.match(o.value.looked.find((l) => l.path === '/nonexistent/rd.sock')!.error!, /no such file/);
     const listed = await collectSocketFiles(host, census, { dirs: [dir], listening: new Set([join(dir, 'live.sock')]) });
-    assert.ok(listed.status === 'ok' && listed.value.files.find((f) => f.path === join(dir, 'live.sock'))!.state === 'listening');
+    assert.ok(listed.status === 'ok' && listed.value.files.find((f) => f.path === join(dir, 'live.sock'))!.state === 'listening', 'in the listening set: listening, not asked');
     assert.equal((await collectSocketFiles(createHost({ platform: 'darwin' }), census, { dirs: [dir], listening: new Set() })).status, 'unavailable');
   } finally {
     await new Promise<void>((r) => srv.close(() => r()));

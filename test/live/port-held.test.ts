@@ -101,7 +101,7 @@ test('port-held: silent while healthy; after SIGKILL of the main, the orphan\'s 
   assert.equal(stale.severity, 'warning');
   assert.ok(stale.evidence.some((e) => e.source === join(P, 'main.sock')), JSON.stringify(stale.evidence));
   assert.ok(!stale.evidence.some((e) => e.source === join(P, 'worker.sock') || e.source === join(P, 'neighbour.sock')), 'the live ones are not');
-  assert.ok(stale.fix.includes(`rm ${join(P, 'main.sock')}`));
+  assert.ok(stale.fix.includes(`rm ${join(P, 'main.sock')}`), stale.fix);
   const proxy = dead.findings.find((f) => f.id === 'port-held' && f.messageId === 'dockerProxy');
   assert.ok(proxy, 'docker-proxy on 8080');
   assert.equal(proxy.title, `:8080 is published by docker-proxy ${r.pid('proxy')} for container 172.17.0.2:80`);
