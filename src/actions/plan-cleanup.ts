@@ -2,6 +2,7 @@
 // construction: it reads the census's runs, not the diagnosis, and every target must pass checks
 // of its own (defence in depth) before it is planned. docs/clean.md, docs/attribution.md.
 import { ancestry } from '../census/classify.js';
+import { isDockerProxy } from '../census/docker-proxy.js';
 import { under } from '../census/scope.js';
 import type { Host } from '../host/host.js';
 import type { Census, ClassifiedProcess, Generation } from '../model/census.js';
@@ -130,6 +131,7 @@ export function planCleanup(census: Census, o: PlanOptions): CleanupPlan {
     const started = liveAncestorThatStartedIt(p, byPid);
     const elsewhere = census.projectRoot !== null && !o.allProjects && !named.has(p.pid) && !r(p).some((pid) => named.has(pid)) ? foreignEvidence(p, census.projectRoot) : null;
     if (p.pid <= 1) out(p, 'pid 1 is never signalled');
+    else if (isDockerProxy(p)) out(p, `docker-proxy publishes a container's port${p.ports.length > 0 ? ` (:${p.ports.join(', :')})` : ''}: never signalled; stop the container instead (docker ps --filter publish=PORT, then docker stop)`);
     else if (p.pid === o.selfPid || o.ancestors.includes(p.pid)) out(p, 'rerun-doctor itself or one of its parents');
     else if (p.zombie) out(p, `a zombie: nothing to end; its parent ${p.ppid} must reap it`);
     else if (started) out(p, `not left behind: ${started}`);

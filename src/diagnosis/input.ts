@@ -43,6 +43,7 @@ export function diagnosisInput(e: Evidence, where?: string): Judged {
     ownLeftovers: e.ownLeftovers ?? [],
     cpu: e.cpu ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
     multiproc: e.multiproc ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
+    socketFiles: e.socketFiles ?? unavailable(OLDER_DOCUMENT, 'evidence document'),
   };
   return { input, census };
 }

@@ -24,6 +24,7 @@ import { readForkParentLibraries } from '../probes/libraries.js';
 import { collectMultiprocDirs } from '../probes/multiproc.js';
 import type { ScrapeOptions } from '../probes/metrics.http.js';
 import { collectShm } from '../probes/shm.js';
+import { collectSocketFiles } from '../probes/socket-files.js';
 import { collectThermal } from '../probes/thermal.js';
 import { historyEntryProblem } from '../state/records.js';
 import { readNdjson, skippedNote, StateError, type Skipped } from '../state/store.js';
@@ -65,7 +66,7 @@ export interface EvidencePlan {
   /** Told once per collection what was skipped as invalid in a file read (the count history's lines). */
   warn?: (line: string) => void;
   /** Told how long each probe took, in ms (`census` once per census; the exporter's probe durations). */
-  onProbe?: (probe: 'census' | 'gpu' | 'thermal' | 'memory' | 'shm' | 'cpu' | 'multiproc' | 'history', ms: number) => void;
+  onProbe?: (probe: 'census' | 'gpu' | 'thermal' | 'memory' | 'shm' | 'cpu' | 'multiproc' | 'history' | 'socketFiles', ms: number) => void;
 }
 
 export interface FinishOptions {
@@ -203,6 +204,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
       const cpu = await timed('cpu', () => collectCpu(host, liveRolePids(end.census)));
       const multiproc = await timed('multiproc', () => collectMultiprocDirs(host, end.census));
       const history = await timed('history', () => historyOutcome(plan.historyFile, plan.warn));
+      const socketFiles = await timed('socketFiles', () => collectSocketFiles(host, end.census, { listening: new Set((end.snapshot.unixSockets ?? []).map((u) => u.path)) }));
       const evidence: Evidence = {
         schemaVersion: EVIDENCE_SCHEMA_VERSION,
         kind: EVIDENCE_KIND,
@@ -223,6 +225,7 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
         redacted: null,
         cpu,
         multiproc,
+        socketFiles,
       };
       return { evidence, census: end.census };
     },
@@ -268,5 +271,6 @@ export function censusEvidence(snapshot: Snapshot, census: ClassifyOptions, inst
     redacted: null,
     cpu: none('not read'),
     multiproc: none('not read'),
+    socketFiles: none('not read'),
   };
 }

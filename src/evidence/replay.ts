@@ -104,7 +104,7 @@ export function checkEvidence(doc: unknown, file: string): Evidence {
   }
   if (d.ownLeftovers !== null && !Array.isArray(d.ownLeftovers)) bad('ownLeftovers', 'must be null or an array of pids');
   // Parts added after version 1 was fixed: optional (an older document lacks them), checked when present.
-  for (const k of ['cpu', 'multiproc']) {
+  for (const k of ['cpu', 'multiproc', 'socketFiles']) {
     const o = d[k];
     if (o === undefined) continue;
     if (!isObject(o) || !['ok', 'unavailable', 'failed'].includes(o.status as string)) bad(`${k}.status`, 'must be "ok", "unavailable" or "failed"');

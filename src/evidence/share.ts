@@ -9,6 +9,7 @@
 // and is nobody's business. The trim is checked, not assumed: the trimmed document must give the
 // same diagnosis as the whole one, or the whole table is kept.
 import { classify } from '../census/classify.js';
+import { isDockerProxy } from '../census/docker-proxy.js';
 import { classifyOptionsOf } from '../census/settings.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import type { Evidence } from '../model/evidence.js';
@@ -33,6 +34,8 @@ function relevant(e: Evidence, s: Snapshot): Set<number> {
   for (const p of s.processes) if (p.env !== undefined || p.pipes !== undefined) keep.add(p.pid);
   const watched = new Set(e.settings.census.ports);
   for (const sock of s.sockets) if (watched.has(sock.port)) for (const o of sock.owners) keep.add(o.pid);
+  // docker-proxy holding a port (port-held names the container side).
+  for (const sock of s.sockets) for (const o of sock.owners) if (byPid.has(o.pid) && isDockerProxy(byPid.get(o.pid)!)) keep.add(o.pid);
   // Who holds a shared-memory segment, and a torch segment's creator: the shm-leak rule reads them.
   if (e.shm?.status === 'ok') for (const seg of e.shm.value.segments) for (const pid of [...seg.holders.map((h) => h.pid), ...(seg.creatorPid !== null ? [seg.creatorPid] : [])]) if (byPid.has(pid)) keep.add(pid);
   for (const pid of [...keep]) for (let cur = byPid.get(byPid.get(pid)?.ppid ?? -1), n = 0; cur && !keep.has(cur.pid) && n < 256; cur = byPid.get(cur.ppid), n++) keep.add(cur.pid);
@@ -45,6 +48,8 @@ function trim(e: Evidence, s: Snapshot, keep: Set<number>): Snapshot {
     ...s,
     processes: s.processes.filter((p) => keep.has(p.pid)),
     sockets: s.sockets.filter((x) => watched.has(x.port) || x.owners.some((o) => keep.has(o.pid))).map((x) => ({ ...x, owners: x.owners.filter((o) => keep.has(o.pid)) })),
+    // The unix listeners of the kept processes only (another program's socket paths are nobody's business).
+    ...(s.unixSockets ? { unixSockets: s.unixSockets.filter((x) => x.owners.some((o) => keep.has(o.pid))).map((x) => ({ ...x, owners: x.owners.filter((o) => keep.has(o.pid)) })) } : {}),
   };
 }
 
@@ -55,6 +60,8 @@ export function shareable(e: Evidence): Shared {
   const keepStart = e.window ? relevant(e, e.window.before) : new Set<number>();
   const keep = new Set([...keepEnd, ...keepStart]);
   const trimmed: Evidence = { ...e, snapshot: trim(e, e.snapshot, keep), window: e.window ? { ...e.window, before: trim(e, e.window.before, keep) } : null };
+  // Socket files: the stale ones and those the project names (port-held reads them); other programs' live sockets are nobody's business.
+  if (e.socketFiles?.status === 'ok') trimmed.socketFiles = { ...e.socketFiles, value: { ...e.socketFiles.value, files: e.socketFiles.value.files.filter((f) => f.state === 'refused' || f.namedBy.length > 0) } };
   const chosen = sameDiagnosis(e, trimmed) ? trimmed : e;
   // What the census was judged against (patterns, ports, the project) is configuration, not data:
   // left as it is, so the replay judges the same way.

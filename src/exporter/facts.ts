@@ -128,5 +128,6 @@ export function probeOutcomes(e: Evidence): Array<[ProbeName, Pick<Outcome<unkno
     ['cpu', e.cpu ?? missing],
     ['multiproc', e.multiproc ?? missing],
     ['history', e.history],
+    ['socketFiles', e.socketFiles ?? missing],
   ];
 }

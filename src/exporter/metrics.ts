@@ -59,5 +59,5 @@ export const METRICS = [
 export type MetricName = (typeof METRICS)[number]['name'];
 
 /** The probes whose success and duration are exported. */
-export const PROBES = ['census', 'gpu', 'thermal', 'memory', 'shm', 'cpu', 'multiproc', 'history'] as const;
+export const PROBES = ['census', 'gpu', 'thermal', 'memory', 'shm', 'cpu', 'multiproc', 'history', 'socketFiles'] as const;
 export type ProbeName = (typeof PROBES)[number];

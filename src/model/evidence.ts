@@ -11,6 +11,7 @@ import type { MemoryEvidence } from './memory.js';
 import type { MetricsSample } from './metrics-sample.js';
 import type { Outcome } from './outcome.js';
 import type { ShmEvidence } from './shm.js';
+import type { SocketFileEvidence } from './socket-files.js';
 import type { Snapshot } from './snapshot.js';
 import type { ThermalEvidence } from './thermal.js';
 
@@ -107,6 +108,12 @@ export interface Evidence {
    * (stale-multiproc-dir). Absent in a document collected by an older rerun-doctor.
    */
   multiproc?: Outcome<MultiprocDir[]>;
+  /**
+   * Unix socket files the project's runs name, and those of depth-1 listings of the project
+   * directory, /tmp and $XDG_RUNTIME_DIR, each told listening, answered or refused (port-held).
+   * Absent in a document collected by an older rerun-doctor.
+   */
+  socketFiles?: Outcome<SocketFileEvidence>;
 }
 
 /** An optional part absent from a document saved by an older version: unavailable, and why. */

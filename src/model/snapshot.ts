@@ -96,6 +96,23 @@ export interface ListeningSocket {
   source: string;
 }
 
+/**
+ * One listening Unix-domain socket with a name (Linux: a row of /proc/net/unix with __SO_ACCEPTCON,
+ * STREAM or SEQPACKET). Owners come from the same /proc/PID/fd scan as the TCP ones.
+ */
+export interface UnixListeningSocket {
+  /** The bound name: a filesystem path as the binder gave it, or `@name` for an abstract one. */
+  path: string;
+  abstract: boolean;
+  type: 'stream' | 'seqpacket';
+  /** `"inode:12345"`. */
+  id: string;
+  /** Every pid whose fd table holds the socket. */
+  owners: SocketOwner[];
+  /** `/proc/net/unix`, or `/proc/PID/net/unix` for another network namespace's. */
+  source: string;
+}
+
 /** Something a probe could not see, and why. Partial data is still data. */
 export interface SnapshotIssue {
   probe: string;
@@ -127,6 +144,11 @@ export interface Snapshot {
   bootTime: string | null;
   processes: ProcessInfo[];
   sockets: ListeningSocket[];
+  /**
+   * Listening Unix-domain sockets (Linux). Absent: not collected (macOS, or a snapshot taken by an
+   * older rerun-doctor).
+   */
+  unixSockets?: UnixListeningSocket[];
   probes: ProbeReport[];
   issues: SnapshotIssue[];
 }

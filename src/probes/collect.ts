@@ -1,9 +1,10 @@
 // collectSnapshot: run the probes for this host's platform and assemble a Snapshot.
 import type { Host } from '../host/host.js';
 import type { Outcome } from '../model/outcome.js';
-import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProbeReport, type ProcessInfo, type Snapshot, type SnapshotIssue } from '../model/snapshot.js';
+import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProbeReport, type ProcessInfo, type Snapshot, type SnapshotIssue, type UnixListeningSocket } from '../model/snapshot.js';
 import { PROBES } from './index.js';
 import { readBootTime } from './processes.linux.js';
+import { linuxSocketScan } from './sockets.linux.js';
 
 export interface CollectOptions {
   /** Skip the socket probe (its fd scan is the larger share of a census). */
@@ -25,13 +26,25 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   const probes: ProbeReport[] = [];
   const issues: SnapshotIssue[] = [];
   let sockets: ListeningSocket[] = [];
+  // Linux: the unix listeners from the same fd scan; undefined where they are not collected.
+  let unixSockets: UnixListeningSocket[] | undefined;
   if (opts.sockets !== false) {
     const t0 = performance.now();
-    const o = await PROBES.sockets[host.platform](host);
-    probes.push(report(`sockets.${host.platform}`, o, performance.now() - t0));
-    if (o.status === 'ok') {
-      sockets = o.value;
-      issues.push(...o.issues);
+    if (host.platform === 'linux') {
+      const o = await linuxSocketScan(host);
+      probes.push(report('sockets.linux', o, performance.now() - t0));
+      if (o.status === 'ok') {
+        sockets = o.value.tcp;
+        unixSockets = o.value.unix ?? undefined;
+        issues.push(...o.issues);
+      }
+    } else {
+      const o = await PROBES.sockets[host.platform](host);
+      probes.push(report(`sockets.${host.platform}`, o, performance.now() - t0));
+      if (o.status === 'ok') {
+        sockets = o.value;
+        issues.push(...o.issues);
+      }
     }
   }
   const t1 = performance.now();
@@ -57,6 +70,7 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
     bootTime,
     processes: o.status === 'ok' ? o.value : [],
     sockets,
+    ...(unixSockets !== undefined ? { unixSockets } : {}),
     probes,
     issues,
   };

@@ -1,12 +1,15 @@
-// Listening TCP sockets from /proc/net/tcp and tcp6, owners from every /proc/PID/fd table
-// (no ss or lsof subprocess). Every owner is kept: one inode in several fd tables is an
-// inherited socket; several inodes on one port are SO_REUSEPORT duplicates (DOMAIN.md, Ports).
+// Listening TCP sockets from /proc/net/tcp and tcp6, and listening Unix-domain sockets from
+// /proc/net/unix, owners from every /proc/PID/fd table, read once for both (no ss or lsof
+// subprocess). Every owner is kept: one inode in several fd tables is an inherited socket; several
+// inodes on one port are SO_REUSEPORT duplicates (DOMAIN.md, Ports).
 import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
-import type { ListeningSocket, SnapshotIssue, SocketOwner } from '../model/snapshot.js';
+import type { Outcome } from '../model/outcome.js';
+import type { ListeningSocket, SnapshotIssue, SocketOwner, UnixListeningSocket } from '../model/snapshot.js';
 import { parseFdLink } from '../os/linux/proc-pid.js';
 import { parseNetTcp, TCP_LISTEN, type TcpRow } from '../os/linux/proc-net.js';
+import { parseNetUnix, SOCK_SEQPACKET, type UnixRow } from '../os/linux/proc-net-unix.js';
 import { listPids } from './processes.linux.js';
 import type { SocketProbe } from './types.js';
 
@@ -28,10 +31,32 @@ function readTables(host: Host, dir: string): TcpRow[] {
   return rows.filter((r) => r.state === TCP_LISTEN);
 }
 
-export const linuxSockets: SocketProbe = async (host) => {
-  const source = `${host.proc.path('net')}/tcp{,6} + ${host.proc.path('[pid]')}/fd/*`;
+/** The named listening rows of a unix table, by inode (tagged with where they were read). Absent table: none. */
+function readUnix(host: Host, dir: string, into: Map<number, UnixRow & { source: string }>): void {
+  let text: string;
+  try {
+    text = host.proc.read(`${dir}/unix`);
+  } catch (e) {
+    if (e instanceof ProcessGone) return; // no AF_UNIX in this kernel, or a fixture tree without it
+    throw e;
+  }
+  const source = host.proc.path(`${dir}/unix`);
+  for (const r of parseNetUnix(text, source)) if (r.listening && r.path !== null && !into.has(r.inode)) into.set(r.inode, { ...r, source });
+}
+
+export interface SocketScan {
+  tcp: ListeningSocket[];
+  /** null: /proc/net/unix could not be read (its reason is in the issues). */
+  unix: UnixListeningSocket[] | null;
+}
+
+/** Both kinds of listener from one pass over the fd tables. */
+export async function linuxSocketScan(host: Host, opts: { unix?: boolean } = {}): Promise<Outcome<SocketScan>> {
+  const source = `${host.proc.path('net')}/{tcp,tcp6,unix} + ${host.proc.path('[pid]')}/fd/*`;
   const issues: SnapshotIssue[] = [];
   const listeners = new Map<number, TcpRow>();
+  const unixListeners = new Map<number, UnixRow & { source: string }>();
+  let unixRead = opts.unix !== false;
   let pids: number[];
   try {
     for (const r of readTables(host, 'net')) listeners.set(r.inode, r);
@@ -39,6 +64,14 @@ export const linuxSockets: SocketProbe = async (host) => {
   } catch (e) {
     return failed((e as Error).message, source);
   }
+  try {
+    if (unixRead) readUnix(host, 'net', unixListeners);
+  } catch (e) {
+    // The TCP listeners still count: only the unix ones are missing.
+    unixRead = false;
+    issues.push({ probe: PROBE, kind: 'failed', message: `${host.proc.path('net/unix')}: ${(e as Error).message}: unix sockets not listed` });
+  }
+  const unixOwners = new Map<number, SocketOwner[]>();
   const owners = new Map<number, SocketOwner[]>();
   // Sockets not in our own namespace's tables: looked up in the owner's namespace, once per namespace.
   const unknown: Array<{ pid: number; fd: number; inode: number }> = [];
@@ -60,6 +93,10 @@ export const linuxSockets: SocketProbe = async (host) => {
       if (listeners.has(l.inode)) {
         let list = owners.get(l.inode);
         if (!list) owners.set(l.inode, (list = []));
+        list.push({ pid, fd: fds[i]! });
+      } else if (unixListeners.has(l.inode)) {
+        let list = unixOwners.get(l.inode);
+        if (!list) unixOwners.set(l.inode, (list = []));
         list.push({ pid, fd: fds[i]! });
       } else {
         unknown.push({ pid, fd: fds[i]!, inode: l.inode });
@@ -94,12 +131,18 @@ export const linuxSockets: SocketProbe = async (host) => {
       } catch {
         /* vanished or unreadable: those sockets stay unknown */
       }
+      try {
+        if (unixRead) readUnix(host, `${u.pid}/net`, unixListeners);
+      } catch {
+        /* vanished or unreadable: its unix listeners stay unknown */
+      }
     }
     if (readNs.size > 0) {
       for (const u of unknown) {
-        if (!listeners.has(u.inode)) continue;
-        let list = owners.get(u.inode);
-        if (!list) owners.set(u.inode, (list = []));
+        const map = listeners.has(u.inode) ? owners : unixListeners.has(u.inode) ? unixOwners : null;
+        if (!map) continue;
+        let list = map.get(u.inode);
+        if (!list) map.set(u.inode, (list = []));
         list.push({ pid: u.pid, fd: u.fd });
       }
     }
@@ -112,8 +155,24 @@ export const linuxSockets: SocketProbe = async (host) => {
     sockets.push({ address: r.address, port: r.port, family: r.family, id: `inode:${inode}`, owners: o, source: host.proc.path(r.family === 4 ? 'net/tcp' : 'net/tcp6') });
   }
   sockets.sort((a, b) => a.port - b.port || a.address.localeCompare(b.address) || a.id.localeCompare(b.id));
+  const unix: UnixListeningSocket[] = [...unixListeners.values()].map((r) => ({
+    path: r.path!,
+    abstract: r.abstract,
+    type: r.type === SOCK_SEQPACKET ? 'seqpacket' : 'stream',
+    id: `inode:${r.inode}`,
+    owners: unixOwners.get(r.inode) ?? [],
+    source: r.source,
+  }));
+  unix.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (denied.length > 0) {
     issues.push({ probe: PROBE, kind: 'access-denied', message: `fd tables of ${denied.length} process(es) not readable: their sockets show no owner (run as root to see them)`, pids: denied });
   }
-  return ok(sockets, source, issues);
+  return ok({ tcp: sockets, unix: unixRead ? unix : null }, source, issues);
+}
+
+/** The TCP listeners alone (ports, the sampler). */
+export const linuxSockets: SocketProbe = async (host) => {
+  const o = await linuxSocketScan(host, { unix: false });
+  if (o.status !== 'ok') return o;
+  return ok(o.value.tcp, o.source.replace('{tcp,tcp6,unix}', 'tcp{,6}'), o.issues);
 };

@@ -53,6 +53,7 @@ export function renderEvidenceBundle(b: BundleParts): string {
   const shm = shmSection(e);
   const cpu = cpuSection(e, project);
   const multiproc = multiprocSection(e);
+  const unixSockets = unixSection(e, census);
   const versions = e.environment ? Object.entries(e.environment).map(([k, v]) => `- ${k}: ${v}`) : [`- tool: ${e.tool}`];
   const redactions = e.redacted?.values ?? 0;
   return [
@@ -105,6 +106,10 @@ export function renderEvidenceBundle(b: BundleParts): string {
     '',
     ...multiproc,
     '',
+    "## Unix sockets (the project's listeners, socket files)",
+    '',
+    ...unixSockets,
+    '',
     '## The evidence document',
     '',
     `What the diagnosis above was made from (${b.kept.processes} of the ${b.kept.of} processes the census saw: the others play no part in it). Replay it with \`rerun-doctor diagnose --from THIS_FILE\`.`,
@@ -147,4 +152,29 @@ function multiprocSection(e: Evidence): string[] {
     ...(d.byPid.length > 20 ? [`  … ${d.byPid.length - 20} more pids (in the document below)`] : []),
   ]);
   return fence(lines.join('\n'));
+}
+
+/** The listening unix sockets of the project's processes, and the socket files looked at (port-held). */
+function unixSection(e: Evidence, census: Census): string[] {
+  const byPid = new Map(census.processes.map((p) => [p.pid, p]));
+  const listeners = e.snapshot.unixSockets;
+  const own = listeners === undefined ? null : listeners.filter((u) => u.owners.some((o) => byPid.get(o.pid)?.generation != null));
+  const l =
+    own === null
+      ? 'listening unix sockets: not in this document (macOS, or collected by an older rerun-doctor)'
+      : own.length === 0
+        ? "listening unix sockets: none held by the project's processes"
+        : own.map((u) => `${u.path} (${u.type}, ${u.id}): ${u.owners.map((o) => `pid ${o.pid}${byPid.get(o.pid)?.generation != null ? ` run ${byPid.get(o.pid)!.generation}` : ''}`).join(', ')}`).join('\n');
+  const f = e.socketFiles;
+  const files =
+    f === undefined
+      ? 'socket files: not in this document (collected by an older rerun-doctor)'
+      : f.status !== 'ok'
+        ? `socket files: ${f.status}: ${f.reason}`
+        : [
+            `socket files (${f.value.looked.map((x) => `${x.path}${x.error ? `: ${x.error}` : ''}`).join('; ') || 'nothing looked at'}):`,
+            ...(f.value.files.length === 0 ? ['  none found'] : f.value.files.slice(0, 50).map((x) => `  ${x.path}: ${x.state}${x.detail ? ` (${x.detail})` : ''}, uid ${x.uid}, bound ${x.mtime}; ${x.why}`)),
+            ...(f.value.files.length > 50 ? [`  … ${f.value.files.length - 50} more (in the document below)`] : []),
+          ].join('\n');
+  return [...fence(l), '', ...fence(files)];
 }

@@ -6,6 +6,7 @@ import { gpuMemoryHeld } from './gpu-memory-held.js';
 import { memoryPressure } from './memory-pressure.js';
 import { orphanServer } from './orphan-server.js';
 import { orphanWorkers } from './orphan-workers.js';
+import { portHeld } from './port-held.js';
 import { portShared } from './port-shared.js';
 import { processLeak } from './process-leak.js';
 import { shmLeak } from './shm-leak.js';
@@ -21,6 +22,7 @@ export const RULES = {
   'process-leak': processLeak,
   'gpu-memory-held': gpuMemoryHeld,
   'shm-leak': shmLeak,
+  'port-held': portHeld,
   'port-shared': portShared,
   zombies,
   'memory-pressure': memoryPressure,

@@ -3,6 +3,7 @@
 // (whole, its launcher gone, nothing newer beside it) may be running on purpose: a warning worded
 // for both readings. Beside a newer run of the project, or broken, it is an error. Another
 // project's dead server on a watched port is named, with whose it is; never cleaned unasked.
+import { isDockerProxy } from '../census/docker-proxy.js';
 import { splitsTraffic } from '../census/ports.js';
 import type { ClassifiedProcess, Generation } from '../model/census.js';
 import type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
@@ -48,6 +49,8 @@ export const orphanServer: Rule = {
         confidence: 'high',
       });
     for (const run of input.census.generations) {
+      // A port docker-proxy holds is a container's, not a run's: port-held names the container side.
+      if (run.serverPid !== null && input.census.processes.some((p) => p.pid === run.serverPid && isDockerProxy(p))) continue;
       const members = (byRun.get(run.id) ?? []).filter((m) => !m.zombie);
       const runPorts = sortNum(members.flatMap((m) => m.ports.filter((p) => watched.has(p))));
       const verb = runPorts.length === 1 ? 'is' : 'are';

@@ -10,6 +10,7 @@ import type { ThermalWindow } from '../model/evidence.js';
 import type { Outcome } from '../model/outcome.js';
 import type { Platform } from '../model/snapshot.js';
 import type { ShmEvidence } from '../model/shm.js';
+import type { SocketFileEvidence } from '../model/socket-files.js';
 import type { MetricsSample } from '../model/metrics-sample.js';
 
 export type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
@@ -49,6 +50,8 @@ export interface DiagnosisInput {
   cpu: Outcome<CpuEvidence>;
   /** The prometheus_client multiprocess directories the project's live processes name (unavailable in an older document). */
   multiproc: Outcome<MultiprocDir[]>;
+  /** Unix socket files named by the project's runs or found at depth 1 in the project directory, /tmp, $XDG_RUNTIME_DIR (unavailable on macOS and in an older document). */
+  socketFiles: Outcome<SocketFileEvidence>;
 }
 
 /** A JSON Schema (draft 2020-12 subset ajv checks) for a rule's options, as ESLint's `meta.schema`. */

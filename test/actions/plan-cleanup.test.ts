@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { planCleanup, type PlanOptions } from '../../src/actions/plan-cleanup.js';
 import { classify } from '../../src/census/classify.js';
 import type { ProcessInfo } from '../../src/model/snapshot.js';
-import { INIT, OPTS, proc, PY, SERVER, SHELL, snapshot, SPAWN, TRACKER } from '../helpers/builders.js';
+import { INIT, listen, OPTS, proc, PY, SERVER, SHELL, snapshot, SPAWN, TRACKER } from '../helpers/builders.js';
 
 // A terminal (session 900) with a live server job (pgid 2000), and a killed run (pgid 1000) whose
 // workers and tracker were re-parented to init: in session 900, which init is not in.
@@ -95,4 +95,18 @@ test('defence in depth: even if a run were wrongly judged dead, a process a live
   assert.ok(!p.targets.some((t) => t.pid === 1005), 'never the process a live parent started');
   assert.match(p.excluded.find((e) => e.pid === 1005)!.why, /not left behind: its parent 900 \(bash\) started it and is alive/);
   assert.deepEqual(p.targets.map((t) => t.pid).sort(), [1001, 1002], 'the adopted ones are still planned');
+});
+
+test('docker-proxy is never planned, even in a dead run named with --pid or with --include-detached: the port is a container\'s', () => {
+  // dockerd died (live-restore off, or killed): its proxy for `-p 50051:50051` was re-parented to init,
+  // in dockerd's session: a detached "server" holding a watched port, by the census' reading.
+  const proxy = proc(1500, 1, ['/usr/bin/docker-proxy', '-proto', 'tcp', '-host-ip', '0.0.0.0', '-host-port', '50051', '-container-ip', '172.17.0.2', '-container-port', '50051'], { pgid: 800, sid: 800, tty: null, start: 5, comm: 'docker-proxy', uid: 0, exe: '/usr/bin/docker-proxy' });
+  const census = classify(snapshot([INIT, SHELL, proxy], [listen(50051, 77, [1500])]), { ...OPTS, projectRoot: null });
+  assert.ok(census.processes.find((p) => p.pid === 1500)!.generation !== null, 'the census puts it in a run (it holds a watched port)');
+  for (const o of [{ includeDetached: true }, { pids: [1500] }, { pids: [1500], includeDetached: true, allProjects: true, allUsers: true, uid: 0 }]) {
+    const p = planCleanup(census, { ...opts, ...o });
+    assert.equal(p.runs.find((r) => r.id === census.processes.find((x) => x.pid === 1500)!.generation)!.decision, 'clean', `the run is decided clean (${JSON.stringify(o)}): only the per-process check stops it`);
+    assert.deepEqual(p.targets, [], `nothing planned with ${JSON.stringify(o)}`);
+    assert.match(p.excluded.find((e) => e.pid === 1500)?.why ?? '', /docker-proxy publishes a container's port \(:50051\): never signalled; stop the container instead/);
+  }
 });

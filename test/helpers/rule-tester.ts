@@ -34,6 +34,7 @@ export function inputFrom(processes: ProcessInfo[], sockets: ListeningSocket[] =
     ownLeftovers: [],
     cpu: NONE,
     multiproc: NONE,
+    socketFiles: NONE,
     ...extra,
   };
 }

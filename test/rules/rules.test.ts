@@ -97,6 +97,15 @@ test("RULES['port-shared']: separate sockets of different runs is an error; of o
   assert.deepEqual(runRule(RULES['port-shared'], inputFrom([...live, ...orphanRun(1000, 1)], [listen(50051, 9, [1002]), listen(50051, 10, [1003])])), [], "one dead run's orphans alone: nothing new shares it (orphan-workers says the rest)");
 });
 
+test("RULES['port-held']: a dead run's listener beyond the watched ports is named; a live run's is not (more in port-held.test.ts)", () => {
+  const at = (port: number, inode: number, owners: number[]) => listen(port, inode, owners, '127.0.0.1');
+  assert.deepEqual(runRule(RULES['port-held'], inputFrom(live, [at(29500, 5, [2002])])), []);
+  const f = runRule(RULES['port-held'], inputFrom([...live, ...orphanRun(1000, 1)], [at(29500, 5, [1002])]));
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.messageId, 'held');
+  assert.match(f[0]!.title, /^dead run 1 still holds 1 listener beyond the watched ports: 127\.0\.0\.1:29500$/);
+});
+
 test("RULES['zombies']: an unreaped child of the server", () => {
   assert.deepEqual(runRule(RULES.zombies, inputFrom(live)), []);
   const f = runRule(RULES.zombies, inputFrom([...live, proc(2009, 2000, [], { pgid: 2000, state: 'Z', zombie: true, comm: 'python3', start: 601 })]));

@@ -196,6 +196,9 @@ export const ENV_KEYS = [
   // stale-multiproc-dir (the old lower-case name too: prometheus_client before 0.10 read only it)
   'PROMETHEUS_MULTIPROC_DIR',
   'prometheus_multiproc_dir',
+  // port-held (torch.distributed's rendezvous: names a dead run's TCPStore port)
+  'MASTER_ADDR',
+  'MASTER_PORT',
 ] as const;
 
 /** `/proc/PID/environ` (NUL-separated KEY=VALUE) → the ENV_KEYS present. */
