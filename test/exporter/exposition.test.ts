@@ -4,64 +4,19 @@
 // test/fixtures/gpu/SOURCE.md). Each exposition passes `promtool check metrics`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { diagnosisInput } from '../../src/diagnosis/input.js';
-import { parseEvidence } from '../../src/evidence/replay.js';
 import { exposition } from '../../src/exporter/exposition.js';
-import { factsOf, type Series } from '../../src/exporter/facts.js';
+import type { Series } from '../../src/exporter/facts.js';
 import { METRICS } from '../../src/exporter/metrics.js';
-import type { Evidence } from '../../src/model/evidence.js';
-import { ok } from '../../src/model/outcome.js';
-import { runRules } from '../../src/rules/diagnose.js';
 import { judgeShm, shmTotal } from '../../src/census/shm.js';
-import { fixture } from '../helpers/paths.js';
-
-export function load(name: string): Evidence {
-  const file = fixture('evidence', name, 'evidence.json');
-  return parseEvidence(readFileSync(file, 'utf8'), file);
-}
-
-export function seriesOf(e: Evidence): Series[] {
-  const { input } = diagnosisInput(e);
-  return factsOf(e, input, runRules(input));
-}
+import { allDocuments, load, seriesOf, withGpu, withThermal } from '../helpers/exporter.js';
 
 const value = (s: Series[], name: string, labels: Record<string, string> = {}) => {
   const hit = s.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
   assert.equal(hit.length, 1, `exactly one ${name}${JSON.stringify(labels)}: ${JSON.stringify(hit)}`);
   return hit[0]!.value;
 };
-
-/** A copy of rerun-after-kill with an NVIDIA GPU: orphan 93 holds 9000 MiB, the running server 95 5000 MiB. */
-export function withGpu(e: Evidence): Evidence {
-  const c = structuredClone(e);
-  c.gpu = ok(
-    {
-      vendor: 'nvidia',
-      devices: [
-        { index: 0, uuid: 'GPU-0f1e', name: 'NVIDIA H100 80GB HBM3', memoryUsedMiB: 14_500, memoryTotalMiB: 81_559, utilizationPercent: 3, temperatureC: 41, activeEventReasons: [], eventReasonCounters: {} },
-        { index: 1, uuid: 'GPU-77aa', name: 'NVIDIA H100 80GB HBM3', memoryUsedMiB: 0, memoryTotalMiB: 81_559, utilizationPercent: 0, temperatureC: 35, activeEventReasons: [], eventReasonCounters: {} },
-      ],
-      processes: [
-        { pid: 93, usedMemoryMiB: 9000, gpuUuid: 'GPU-0f1e', source: 'nvidia-smi' },
-        { pid: 95, usedMemoryMiB: 5000, gpuUuid: 'GPU-0f1e', source: 'nvidia-smi' },
-      ],
-      driverVersion: '590.48.01',
-      sources: ['nvidia-smi'],
-    },
-    'nvidia-smi',
-  );
-  return c;
-}
-
-/** A copy with macOS-style thermal evidence (pressure level 2). */
-export function withThermal(e: Evidence): Evidence {
-  const c = structuredClone(e);
-  const t = { platform: 'darwin' as const, cpus: [], coolingDevices: [], cpuPressureSomeAvg10: null, cpuSpeedLimitPercent: null, thermalPressureLevel: 2, gpuThermalSlowdown: [], sources: ['notifyutil'] };
-  c.thermal = ok({ first: t, last: t }, 'notifyutil');
-  return c;
-}
 
 test('killed-main: the orphans by role, the port they hold, the finding; zeros for the rest', () => {
   const s = seriesOf(load('killed-main'));
@@ -160,7 +115,7 @@ test('every exposition passes promtool check metrics; OpenMetrics ends with # EO
 });
 
 test('every metric of the table is produced by one of these documents or the collector', () => {
-  const produced = new Set([load('killed-main'), withGpu(load('rerun-after-kill')), load('shm-leak'), withThermal(load('healthy-server'))].flatMap((e) => seriesOf(e).map((x) => x.name)));
+  const produced = new Set(allDocuments().flatMap((e) => seriesOf(e).map((x) => x.name)));
   const collectorOwn = new Set(['rerun_doctor_build_info', 'rerun_doctor_probe_duration_seconds', 'rerun_doctor_collection_duration_seconds', 'rerun_doctor_collection_cpu_seconds', 'rerun_doctor_collection_success', 'rerun_doctor_last_collection_timestamp_seconds', 'rerun_doctor_collections_total', 'rerun_doctor_collection_errors_total', 'rerun_doctor_collector_cpu_seconds_total']);
   const missing = METRICS.map((m) => m.name).filter((n) => !produced.has(n) && !collectorOwn.has(n));
   assert.deepEqual(missing, []);
