@@ -37,7 +37,8 @@ collector; tests). The server's own metrics are not read: Prometheus scrapes tho
     { run: 'rerun-doctor exporter --once --all-projects > /var/lib/node_exporter/rerun_doctor.prom.$$ && mv …', does: "one exposition for node_exporter's textfile collector" },
     { run: 'rerun-doctor exporter --listen 0.0.0.0:9464 --interval 30s --instances 4', does: 'reachable from the Prometheus server; 1 + 4 processes expected per server' },
   ],
-  exit: 'Exit status: 0 stopped by SIGTERM or SIGINT (or --once done), 2 usage error (a bad --listen, the address in use).',
+  exit: `Exit status: 0 stopped by SIGTERM or SIGINT (or --once done), 2 usage error (a bad --listen,
+the address in use) or, with --once, a collection that failed.`,
 });
 
 /** "HOST:PORT" or "[V6]:PORT" → host and port; the host must be an IP address. */
