@@ -48,6 +48,16 @@ export interface ProcessInfo {
   socketInodes?: number[];
   /** Linux: its pid inside its own PID namespace (the last `NSpid:` of status); 1 for a container's init. */
   nsPid?: number | null;
+  /**
+   * Linux: the whole `NSpid:` of status, outermost first: its pid in the namespace of the /proc read
+   * (the host's, when rerun-doctor reads a host /proc), then in each nested namespace down to its own
+   * (`[48213, 7]`: pid 48213 here, pid 7 in its container). Absent in older documents.
+   */
+  nsPids?: number[] | null;
+  /** Linux: `SigPnd:` of status (signals pending for the thread, hex as printed); SIGKILL is mask 0x100. */
+  sigPnd?: string | null;
+  /** Linux: `ShdPnd:` of status (signals pending for the whole process, hex as printed). */
+  shdPnd?: string | null;
   /** Linux: the ignored-signals mask (`SigIgn:` of status, hex): `nohup` leaves SIGHUP ignored. */
   sigIgn?: string | null;
   /** Linux: threads in the process (`Threads:` of status). */
