@@ -86,6 +86,15 @@ export interface ProcessInfo {
   env?: Record<string, string>;
 }
 
+/** SIGKILL is signal 9: bit 8 of a SigPnd/ShdPnd mask (mask 0x100). */
+export const SIGKILL_MASK = 0x100n;
+
+/** Whether SIGKILL is pending in either mask (hex as status prints them); null when neither was read. */
+export function sigkillPending(sigPnd: string | null | undefined, shdPnd: string | null | undefined): boolean | null {
+  if (sigPnd == null && shdPnd == null) return null;
+  return [sigPnd, shdPnd].some((m) => m != null && (BigInt(`0x${m}`) & SIGKILL_MASK) !== 0n);
+}
+
 export interface SocketOwner {
   pid: number;
   /** The fd number holding the socket, when known. */

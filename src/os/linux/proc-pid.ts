@@ -1,6 +1,7 @@
 // Pure parsers for /proc/PID/{stat,status,cmdline,cgroup} and /proc/stat (proc(5)).
 import { ParseError } from '../../host/errors.js';
 import { cpuListCount } from '../../model/cpu.js';
+export { SIGKILL_MASK, sigkillPending } from '../../model/snapshot.js';
 
 export interface ProcStat {
   pid: number;
@@ -180,15 +181,6 @@ export function parseProcStatus(text: string): ProcStatus {
     involuntarySwitches: count('nonvoluntary_ctxt_switches:'),
     cpusAllowed: allowed !== null && cpuListCount(allowed) !== null ? allowed : null,
   };
-}
-
-/** SIGKILL is signal 9: bit 8 of a SigPnd/ShdPnd mask (mask 0x100). */
-export const SIGKILL_MASK = 0x100n;
-
-/** Whether SIGKILL is pending in either mask (hex as status prints them); null when neither was read. */
-export function sigkillPending(sigPnd: string | null | undefined, shdPnd: string | null | undefined): boolean | null {
-  if (sigPnd == null && shdPnd == null) return null;
-  return [sigPnd, shdPnd].some((m) => m != null && (BigInt(`0x${m}`) & SIGKILL_MASK) !== 0n);
 }
 
 /** Signal numbers set in a SigIgn/SigBlk mask (bit n-1 is signal n). */
