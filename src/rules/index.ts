@@ -13,6 +13,7 @@ import { staleMultiprocDir } from './stale-multiproc-dir.js';
 import { thermalThrottling } from './thermal-throttling.js';
 import { tokenizerBottleneck } from './tokenizer-bottleneck.js';
 import type { AnyRule, Rule } from './types.js';
+import { unkillable } from './unkillable.js';
 import { zombies } from './zombies.js';
 
 export const RULES = {
@@ -20,6 +21,7 @@ export const RULES = {
   'orphan-workers': orphanWorkers,
   'process-leak': processLeak,
   'gpu-memory-held': gpuMemoryHeld,
+  unkillable,
   'shm-leak': shmLeak,
   'port-shared': portShared,
   zombies,
