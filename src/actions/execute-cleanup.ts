@@ -79,7 +79,8 @@ export async function checkCleanup(host: Host, classify: ClassifyOptions, plan: 
   const gpu = await collectGpu(host, { pids: [...targetPids] });
   const unkillable = unkillableOf(report, after.snapshot.processes, gpu);
   return gpu.status === 'ok'
-    ? { ports, gpuStillHeldBy: gpu.value.processes.filter((p) => targetPids.has(p.pid)).map((p) => p.pid), gpuReason: null, unkillable }
+    ? // A target nvidia-smi still lists once it is gone from /proc (the driver has not let go) is in unseenProcesses: it counts.
+      { ports, gpuStillHeldBy: [...new Set([...gpu.value.processes, ...(gpu.value.unseenProcesses ?? [])].filter((p) => targetPids.has(p.pid)).map((p) => p.pid))].sort((a, b) => a - b), gpuReason: null, unkillable }
     : { ports, gpuStillHeldBy: null, gpuReason: gpu.reason, unkillable };
 }
 
