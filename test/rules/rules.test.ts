@@ -155,7 +155,7 @@ test("RULES['gpu-memory-held']: read from the host's /proc, a container's proces
   assert.ok(c[0]!.evidence.some((e) => /nvidia-smi also lists pid 48213 \(5000 MiB\), not in this \/proc/.test(e.text)), JSON.stringify(c[0]!.evidence));
   // A holder in D gets a line pointing at unkillable.
   const d = runRule(RULES['gpu-memory-held'], inputFrom([...live, ...orphanRun(1000, 1).map((p) => (p.pid === 1002 ? { ...p, state: 'D' } : p))], [], { gpu: okValue(gpu([{ pid: 1002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }])) }));
-  assert.ok(d[0]!.evidence.some((e) => /pid 1002 is in uninterruptible sleep \(D\)/.test(e.text)));
+  assert.ok(d[0]!.evidence.some((e) => /pid 1002 is in uninterruptible sleep \(D\)/.test(e.text)), JSON.stringify(d[0]!.evidence));
 });
 
 test("RULES['unkillable']: a dead run's process in D with SIGKILL pending holding the GPU; not without SIGKILL pending, not a live run's, not without the GPU", () => {
