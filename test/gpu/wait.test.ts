@@ -15,6 +15,7 @@ import type { GpuEvidence } from '../../src/model/gpu.js';
 import { nvidiaGpu } from '../../src/probes/gpu.nvidia.js';
 import { linuxProcesses } from '../../src/probes/processes.linux.js';
 import { renderGpuWait } from '../../src/render/clean-plan.js';
+import { renderProcs } from '../../src/render/procs.js';
 import { makeStyle } from '../../src/render/style.js';
 import { RULES } from '../../src/rules/index.js';
 import { INIT, proc, procTree, SHELL, SPAWN, TRACKER } from '../helpers/builders.js';
@@ -55,8 +56,13 @@ test('NSpid: read from the host /proc, the GPU process 48213 nvidia-smi lists is
   assert.deepEqual(gpu.issues, [], 'every listed pid is here');
   assert.deepEqual(gpu.value.processes.map((p) => [p.pid, p.source]), [[48213, 'nvidia-smi']]);
   assert.equal(gpu.value.unseenProcesses, undefined);
-  const f = runRule(RULES['gpu-memory-held'], inputFrom(procs.value, [], { gpu: okValue(gpu.value) }));
+  const input = inputFrom(procs.value, [], { gpu: okValue(gpu.value) });
+  const f = runRule(RULES['gpu-memory-held'], input);
   assert.match(f[0]?.evidence[0]?.text ?? '', /^pid 48213, pid 7 in its container \(worker\/spawn-worker, run \d+, orphan\) holds 5212 MiB of GPU memory/);
+  // procs shows it too; pid 7 of this /proc (no outer level) is shown as itself.
+  const text = renderProcs(input.census, { style, now: new Date('2026-11-26T10:00:00Z'), width: 120, wide: false, patternSource: 'python.*-m src\\.main', ports: [] });
+  assert.match(text, /48213 \(pid 7 in its container\) worker\/spawn-worker/);
+  assert.doesNotMatch(text, /\b7 \(pid/);
 });
 
 test('inside a container: nvidia-smi lists 48213, which is not in this /proc: an issue names it, it is kept apart, and the /dev/nvidia* holders are attributed instead', async () => {
