@@ -11,7 +11,10 @@ import type { ClassifyOptions } from '../census/classify.js';
 import type { Host } from '../host/host.js';
 import { collectGpu } from '../probes/gpu.js';
 import { describeProgress, terminatePhases, type TerminateOutcome } from './process-control.js';
-import type { CleanupCheck, CleanupPlan, CleanupReport, Target, TargetResult } from '../model/cleanup-plan.js';
+import type { CleanupCheck, CleanupPlan, CleanupReport, Target, TargetResult, Unkillable } from '../model/cleanup-plan.js';
+import { unkillableAdvice, type GpuEvidence } from '../model/gpu.js';
+import type { Outcome } from '../model/outcome.js';
+import { sigkillPending, type ProcessInfo } from '../model/snapshot.js';
 
 export type { CleanupReport, TargetResult } from '../model/cleanup-plan.js';
 
@@ -74,5 +77,30 @@ export async function checkCleanup(host: Host, classify: ClassifyOptions, plan: 
     return { port, free: holders.length === 0, heldByTargets: holders.filter((p) => targetPids.has(p)), heldByOthers: holders.filter((p) => !targetPids.has(p)) };
   });
   const gpu = await collectGpu(host, { pids: [...targetPids] });
-  return gpu.status === 'ok' ? { ports, gpuStillHeldBy: gpu.value.processes.filter((p) => targetPids.has(p.pid)).map((p) => p.pid), gpuReason: null } : { ports, gpuStillHeldBy: null, gpuReason: gpu.reason };
+  const unkillable = unkillableOf(report, after.snapshot.processes, gpu);
+  return gpu.status === 'ok'
+    ? // A target nvidia-smi still lists once it is gone from /proc (the driver has not let go) is in unseenProcesses: it counts.
+      { ports, gpuStillHeldBy: [...new Set([...gpu.value.processes, ...(gpu.value.unseenProcesses ?? [])].filter((p) => targetPids.has(p.pid)).map((p) => p.pid))].sort((a, b) => a - b), gpuReason: null, unkillable }
+    : { ports, gpuStillHeldBy: null, gpuReason: gpu.reason, unkillable };
+}
+
+/**
+ * The targets that survived SIGKILL and are in uninterruptible sleep (D) now: a signal reaches a
+ * process in D only when the kernel call it sleeps in returns, so the kernel or the driver holds it
+ * (with a GPU: the reset advice, never more signals). Pure, for the tests.
+ */
+export function unkillableOf(report: CleanupReport, processes: ProcessInfo[], gpu: Outcome<GpuEvidence>): Unkillable[] {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const out: Unkillable[] = [];
+  for (const r of report.results) {
+    if (r.outcome !== 'survived') continue;
+    const p = byPid.get(r.pid);
+    if (!p || p.state !== 'D') continue;
+    const gp = gpu.status === 'ok' ? gpu.value.processes.find((x) => x.pid === r.pid) : undefined;
+    const holdsGpu = gpu.status === 'ok' ? gp !== undefined : null;
+    const devices = gpu.status === 'ok' ? gpu.value.devices : [];
+    const id = gp?.gpuUuid ?? (devices.length === 1 ? (devices[0]!.uuid ?? String(devices[0]!.index)) : null);
+    out.push({ pid: r.pid, state: p.state, sigkillPending: sigkillPending(p.sigPnd, p.shdPnd), holdsGpu, gpu: holdsGpu ? id : null, advice: unkillableAdvice(id, holdsGpu) });
+  }
+  return out;
 }

@@ -65,6 +65,56 @@ export interface CleanupCheck {
   /** null when GPU state could not be read (`gpuReason` says why). */
   gpuStillHeldBy: number[] | null;
   gpuReason: string | null;
+  /** The bounded wait for the GPU memory the targets held (actions/gpu-wait.ts); null when nothing was waited for. */
+  gpuWait?: GpuWait | null;
+  /** Targets that survived SIGKILL in uninterruptible sleep (D): the kernel or the driver holds them. */
+  unkillable?: Unkillable[];
+}
+
+/** One GPU in the wait: what it used before the cleanup, what the targets held of it, the baseline, and now. */
+export interface GpuWaitDevice {
+  index: number;
+  uuid: string | null;
+  beforeMiB: number | null;
+  /** What the targets held on it (MiB) as nvidia-smi listed them; null when any of theirs was unknown (a /dev/nvidia* holder, [N/A]). */
+  targetsMiB: number | null;
+  /** beforeMiB − targetsMiB: what it should use once they are gone; null when unknown (then only their leaving is waited for). */
+  baselineMiB: number | null;
+  /** The last reading. */
+  nowMiB: number | null;
+}
+
+/**
+ * After ending processes that held GPU memory: polled until every ended pid has left NVML (and lets
+ * go of /dev/nvidia*) and each GPU's memory is back within `toleranceMiB` of its baseline, or until
+ * the bound. `free`: both happened; `still-held`: not by the bound; `unreadable`: nvidia-smi failed meanwhile.
+ */
+export interface GpuWait {
+  outcome: 'free' | 'still-held' | 'unreadable';
+  /** How long it waited (ms), from the end of the cleanup to the deciding reading. */
+  waitedMs: number;
+  boundMs: number;
+  toleranceMiB: number;
+  /** The ended pids that held GPU memory before, the ones waited for. */
+  pids: number[];
+  /** Of those, the ones nvidia-smi still lists or that still hold /dev/nvidia* at the last reading. */
+  stillHeldBy: number[];
+  devices: GpuWaitDevice[];
+  /** Why unreadable; null otherwise. */
+  reason: string | null;
+}
+
+/** A target that survived SIGKILL in state D (clean's report; the `unkillable` rule says the same from a census). */
+export interface Unkillable {
+  pid: number;
+  state: string;
+  /** Whether SIGKILL is pending (SigPnd/ShdPnd); null when status was not read. */
+  sigkillPending: boolean | null;
+  /** Whether it holds GPU memory (listed by nvidia-smi or holding /dev/nvidia*); null when unknown. */
+  holdsGpu: boolean | null;
+  /** The GPU to reset (its UUID, or index), when known. */
+  gpu: string | null;
+  advice: string;
 }
 
 /** A shared-memory segment `clean --shm` unlinks (actions/plan-shm.ts), after the processes are ended. */

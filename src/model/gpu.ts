@@ -57,6 +57,23 @@ export interface GpuEvidence {
    */
   memoryPressureLevel?: number | null;
   driverVersion: string | null;
+  /**
+   * NVIDIA: processes nvidia-smi lists whose pids are not in the /proc read (the driver names the
+   * host's pids; from inside a container that does not see them, they are no process here). Never
+   * matched to a process by number; `processes` has the /dev/nvidia* holders instead. Absent when
+   * every listed pid is here (and in older documents).
+   */
+  unseenProcesses?: GpuProcess[];
   /** The commands and files read, for the evidence trail. */
   sources: string[];
+}
+
+/**
+ * What to do about a process that survived SIGKILL in uninterruptible sleep (D) while holding a GPU:
+ * the kernel or the NVIDIA driver holds it inside a call, a signal is delivered only when that call
+ * returns, so more signals do nothing. Shared by the `unkillable` rule and clean's report.
+ */
+export function unkillableAdvice(gpu: string | null, holdsGpu: boolean | null): string {
+  if (holdsGpu === false) return 'it is stuck in the kernel (a disk, NFS or a driver call): more signals do nothing; it ends when that call returns, or with a reboot';
+  return `the NVIDIA driver (or the kernel) holds it inside a call: more signals do nothing. Once no other process uses the GPU, reset it with \`nvidia-smi --gpu-reset -i ${gpu ?? 'N'}\` (root); if the reset fails or the process stays, reboot`;
 }

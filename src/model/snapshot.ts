@@ -48,6 +48,16 @@ export interface ProcessInfo {
   socketInodes?: number[];
   /** Linux: its pid inside its own PID namespace (the last `NSpid:` of status); 1 for a container's init. */
   nsPid?: number | null;
+  /**
+   * Linux: the whole `NSpid:` of status, outermost first: its pid in the namespace of the /proc read
+   * (the host's, when rerun-doctor reads a host /proc), then in each nested namespace down to its own
+   * (`[48213, 7]`: pid 48213 here, pid 7 in its container). Absent in older documents.
+   */
+  nsPids?: number[] | null;
+  /** Linux: `SigPnd:` of status (signals pending for the thread, hex as printed); SIGKILL is mask 0x100. */
+  sigPnd?: string | null;
+  /** Linux: `ShdPnd:` of status (signals pending for the whole process, hex as printed). */
+  shdPnd?: string | null;
   /** Linux: the ignored-signals mask (`SigIgn:` of status, hex): `nohup` leaves SIGHUP ignored. */
   sigIgn?: string | null;
   /** Linux: threads in the process (`Threads:` of status). */
@@ -74,6 +84,15 @@ export interface ProcessInfo {
    * absent where environ is unreadable.
    */
   env?: Record<string, string>;
+}
+
+/** SIGKILL is signal 9: bit 8 of a SigPnd/ShdPnd mask (mask 0x100). */
+export const SIGKILL_MASK = 0x100n;
+
+/** Whether SIGKILL is pending in either mask (hex as status prints them); null when neither was read. */
+export function sigkillPending(sigPnd: string | null | undefined, shdPnd: string | null | undefined): boolean | null {
+  if (sigPnd == null && shdPnd == null) return null;
+  return [sigPnd, shdPnd].some((m) => m != null && (BigInt(`0x${m}`) & SIGKILL_MASK) !== 0n);
 }
 
 export interface SocketOwner {

@@ -150,6 +150,33 @@ function devNvidiaHolders(host: Host, pids: number[] | undefined, issues: Snapsh
   return holders;
 }
 
+/**
+ * The listed processes that are in this /proc, and those that are not (pids of a PID namespace this
+ * /proc does not show: the host's, read from inside a container). When /proc cannot be listed, every
+ * listed process is taken as seen (the census says /proc failed).
+ */
+function splitBySeen(host: Host, listed: GpuProcess[], issues: SnapshotIssue[]): { seen: GpuProcess[]; unseen: GpuProcess[] } {
+  if (listed.length === 0) return { seen: [], unseen: [] };
+  let here: Set<number>;
+  try {
+    here = new Set(host.proc.readdir('.').filter((n) => /^\d+$/.test(n)).map(Number));
+  } catch {
+    return { seen: listed, unseen: [] };
+  }
+  const seen = listed.filter((p) => here.has(p.pid));
+  const unseen = listed.filter((p) => !here.has(p.pid));
+  if (unseen.length > 0) {
+    const pids = [...new Set(unseen.map((p) => p.pid))].sort((a, b) => a - b);
+    issues.push({
+      probe: PROBE,
+      kind: 'unavailable',
+      message: `nvidia-smi lists ${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')} that ${pids.length === 1 ? 'is' : 'are'} not in ${host.proc.root}: the driver reports the host's pids and this /proc shows another PID namespace (a container without the host's pids); the holders are looked for through /proc/PID/fd → /dev/nvidia* instead`,
+      pids,
+    });
+  }
+  return { seen, unseen };
+}
+
 export async function nvidiaGpu(host: Host, opts: GpuProbeOptions = {}): Promise<Outcome<GpuEvidence>> {
   const argv = gpuQueryArgv();
   const source = argv.join(' ');
@@ -188,16 +215,57 @@ export async function nvidiaGpu(host: Host, opts: GpuProbeOptions = {}): Promise
       eventReasonCounters: c ? knownCounters(c) : {},
     };
   });
-  const processes: GpuProcess[] = (apps ?? []).map((a) => ({ pid: a.pid, usedMemoryMiB: a.usedMemoryMiB, gpuUuid: a.gpuUuid, source: 'nvidia-smi' }));
+  const listed: GpuProcess[] = (apps ?? []).map((a) => ({ pid: a.pid, usedMemoryMiB: a.usedMemoryMiB, gpuUuid: a.gpuUuid, source: 'nvidia-smi' }));
+  // nvidia-smi names pids as the driver sees them: the host's. Read from the host's /proc (on the
+  // host, a hostPID container, --proc-root of the host) they are ours; inside a container that does
+  // not see the host's pids they are no process here, and attributing them by number would name
+  // whatever process has that number here. Kept apart, said, and the fd holders looked for instead.
+  const { seen: processes, unseen } = splitBySeen(host, listed, issues);
 
-  // Memory in use (or unknown) with no compute process listed: look for the holders ourselves.
-  // A desktop's display server also holds /dev/nvidia* and shows up here; callers that pass the
-  // suspect pids only see those.
+  // Memory in use (or unknown) with no compute process listed, or listed under pids that are not
+  // here: look for the holders ourselves. A desktop's display server also holds /dev/nvidia* and
+  // shows up here; callers that pass the suspect pids only see those.
   const memoryInUse = rows.some((r) => r.memoryUsedMiB === null || r.memoryUsedMiB > 0);
-  if (processes.length === 0 && memoryInUse) {
+  if ((processes.length === 0 || unseen.length > 0) && memoryInUse) {
     sources.push(`${host.proc.path('[pid]')}/fd → /dev/nvidia*`);
-    processes.push(...devNvidiaHolders(host, opts.pids, issues));
+    const have = new Set(processes.map((p) => p.pid));
+    processes.push(...devNvidiaHolders(host, opts.pids, issues).filter((h) => !have.has(h.pid)));
   }
 
-  return ok<GpuEvidence>({ vendor: 'nvidia', devices, processes, driverVersion: rows[0]!.driverVersion, sources }, source, issues);
+  const value: GpuEvidence = { vendor: 'nvidia', devices, processes, driverVersion: rows[0]!.driverVersion, sources };
+  if (unseen.length > 0) value.unseenProcesses = unseen;
+  return ok<GpuEvidence>(value, source, issues);
+}
+
+/** One reading of the wait after a cleanup (actions/gpu-wait.ts): each GPU's memory, and which of the given pids still hold it. */
+export interface NvidiaReading {
+  devices: Array<{ index: number; uuid: string | null; memoryUsedMiB: number | null }>;
+  /** Of the pids asked about: listed by nvidia-smi's compute processes, or holding /dev/nvidia* open. */
+  heldBy: number[];
+}
+
+/**
+ * The light query the wait polls with: memory per GPU and the compute processes (no clocks), then
+ * the fd tables of the given pids, whether nvidia-smi lists processes or not: a pid that left NVML
+ * but still holds /dev/nvidia* (a process stuck in the driver) has not let go, and inside a
+ * container nvidia-smi lists nothing at all. Failed when the per-GPU query fails.
+ */
+export async function nvidiaReading(host: Host, pids: number[]): Promise<Outcome<NvidiaReading>> {
+  const argv = gpuQueryArgv();
+  const source = argv.join(' ');
+  const res = await host.run(argv, { timeoutMs: NVIDIA_SMI_TIMEOUT_MS });
+  if (res.notFound) return unavailable('nvidia-smi is not installed (not found on PATH)', source);
+  if (res.timedOut || res.code !== 0) return failed(`nvidia-smi ${describeCommandFailure(res)}`, source);
+  let rows;
+  try {
+    rows = parseGpuQuery(res.stdout, source);
+  } catch (e) {
+    return failed(message(e), source);
+  }
+  const issues: SnapshotIssue[] = [];
+  const apps = await readComputeApps(host, [], issues);
+  const asked = new Set(pids);
+  const held = new Set<number>((apps ?? []).filter((a) => asked.has(a.pid)).map((a) => a.pid));
+  for (const h of devNvidiaHolders(host, pids, issues)) held.add(h.pid);
+  return ok({ devices: rows.map((r) => ({ index: r.index, uuid: r.uuid, memoryUsedMiB: r.memoryUsedMiB })), heldBy: [...held].sort((a, b) => a - b) }, source, issues);
 }

@@ -111,6 +111,9 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
     }
     if (st.rssBytes !== null) p.rssBytes = st.rssBytes;
     p.nsPid = st.nsPid;
+    p.nsPids = st.nsPids;
+    p.sigPnd = st.sigPnd;
+    p.shdPnd = st.shdPnd;
     p.sigIgn = st.sigIgn;
     p.threads = st.threads;
     p.involuntarySwitches = st.involuntarySwitches;

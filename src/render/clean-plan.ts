@@ -1,7 +1,7 @@
 // `clean`'s plan for people, by run: each run to clean with why it is dead, each target with its
 // own evidence (servers and workers first, then the helpers); the runs and processes left alone,
 // each with why. Shown by `clean` (and `--dry-run`) and by the demo. Then what a cleanup did.
-import type { CleanupCheck, CleanupPlan, CleanupReport, ShmPlan, ShmResult } from '../model/cleanup-plan.js';
+import type { CleanupCheck, CleanupPlan, CleanupReport, GpuWait, GpuWaitDevice, ShmPlan, ShmResult } from '../model/cleanup-plan.js';
 import { formatArgv, formatBytes, truncate } from './format.js';
 import type { Style } from './style.js';
 
@@ -44,9 +44,34 @@ export function renderCleanResult(report: CleanupReport, check: CleanupCheck, s:
     out.push(`  ${r.pid}: ${color(r.outcome)} (${r.detail})${r.round > 1 ? ` [round ${r.round}]` : ''}`);
   }
   for (const p of check.ports) out.push(`  :${p.port} ${p.free ? s.green('is free') : p.heldByTargets.length ? s.red(`still held by ${p.heldByTargets.join(', ')}`) : `now held by ${p.heldByOthers.join(', ')} (not a target)`}`);
-  out.push(check.gpuStillHeldBy === null ? `  GPU: not checked (${check.gpuReason ?? ''})` : check.gpuStillHeldBy.length ? s.red(`  GPU memory still held by ${check.gpuStillHeldBy.join(', ')}`) : s.green('  GPU: no target holds GPU memory'));
+  if (check.gpuWait) out.push(...renderGpuWait(check.gpuWait, s));
+  else out.push(check.gpuStillHeldBy === null ? `  GPU: not checked (${check.gpuReason ?? ''})` : check.gpuStillHeldBy.length ? s.red(`  GPU memory still held by ${check.gpuStillHeldBy.join(', ')}`) : s.green('  GPU: no target holds GPU memory'));
+  for (const u of check.unkillable ?? []) {
+    out.push(s.red(`  ${u.pid}: unkillable: in uninterruptible sleep (${u.state}) after SIGKILL${u.sigkillPending ? ', SIGKILL pending' : ''}${u.holdsGpu ? ', still holding GPU memory' : ''}`), `      ${s.dim(`what to do: ${u.advice}`)}`);
+  }
   out.push(report.survivors.length ? s.red(`${report.survivors.length} target${report.survivors.length === 1 ? '' : 's'} survived: ${report.survivors.join(', ')}`) : s.green(`Done: ${report.results.filter((r) => r.outcome !== 'identity-changed').length} ended, ${report.results.filter((r) => r.outcome === 'identity-changed').length} skipped (pid reused).`));
   return out.join('\n') + '\n';
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The wait for the GPU memory the ended targets held: back to the baseline, or still held, and by what. */
+export function renderGpuWait(w: GpuWait, s: Style): string[] {
+  if (w.outcome === 'unreadable') return [s.yellow(`  GPU: could not tell whether the memory was released: ${w.reason ?? 'nvidia-smi failed'}`)];
+  const mem = (d: GpuWaitDevice) => (d.nowMiB === null ? 'an unknown amount' : `${d.nowMiB} MiB`);
+  if (w.outcome === 'free') {
+    const touched = w.devices.filter((d) => d.targetsMiB !== 0);
+    return (touched.length > 0 ? touched : w.devices).map((d) =>
+      s.green(d.baselineMiB !== null ? `  GPU ${d.index}: memory back to ${mem(d)} after ${secs(w.waitedMs)} (baseline ${d.baselineMiB} MiB: ${d.beforeMiB} before, ${d.targetsMiB} of it the ended processes'); the GPU is free` : `  GPU ${d.index}: the ended processes left it after ${secs(w.waitedMs)}; it uses ${mem(d)} now (how much was theirs is unknown)`),
+    );
+  }
+  const out: string[] = [];
+  if (w.stillHeldBy.length > 0) out.push(s.red(`  GPU memory still held after ${secs(w.waitedMs)} by ${w.stillHeldBy.join(', ')} (still listed by nvidia-smi or holding /dev/nvidia*)`));
+  for (const d of w.devices) {
+    if (d.baselineMiB !== null && d.nowMiB !== null && d.nowMiB > d.baselineMiB + w.toleranceMiB) out.push(s.red(`  GPU ${d.index}: memory still ${d.nowMiB - d.baselineMiB} MiB above its baseline (${d.nowMiB} MiB, baseline ${d.baselineMiB} MiB) after ${secs(w.waitedMs)}`));
+  }
+  out.push(s.dim(`      the GPU is not free yet: a rerun now gets less memory. Wait longer (--gpu-wait), or see rerun-doctor explain unkillable if a process stays`));
+  return out;
 }
 
 const MAX_SHM_LINES = 20;

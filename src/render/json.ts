@@ -1,6 +1,6 @@
 // The JSON outputs: stable, documented contracts (docs/json.md), versioned by schemaVersion.
 import type { CheckResult } from '../model/check.js';
-import { PLAN_SCHEMA_VERSION, type CleanupPlan, type CleanupReport, type ShmPlan, type ShmResult } from '../model/cleanup-plan.js';
+import { PLAN_SCHEMA_VERSION, type CleanupPlan, type CleanupReport, type GpuWait, type ShmPlan, type ShmResult, type Unkillable } from '../model/cleanup-plan.js';
 import { COUNT_SCHEMA_VERSION, type CountComparison, type CountSummary, type HistoryEntry } from '../model/count.js';
 import type { Census, ClassifiedProcess, PortReport } from '../model/census.js';
 import { DIAGNOSIS_SCHEMA_VERSION, type Diagnosis } from '../model/diagnosis.js';
@@ -159,11 +159,11 @@ export function rerunJson(x: { command: string[]; runs: CheckResult[]; leftBehin
  * `clean --json` (docs/clean.md). `shm`: the shared-memory plan (null where /dev/shm is not read:
  * macOS); `shmReport`: what `--shm` did to each target, null when it unlinked nothing.
  */
-export function cleanJson(x: { plan: CleanupPlan; shm: ShmPlan | null; report: CleanupReport | null; shmResults?: ShmResult[] | null; ports?: Array<{ port: number; free: boolean; heldByTargets: number[]; heldByOthers: number[] }>; gpuStillHeldBy?: number[] | null }) {
+export function cleanJson(x: { plan: CleanupPlan; shm: ShmPlan | null; report: CleanupReport | null; shmResults?: ShmResult[] | null; ports?: Array<{ port: number; free: boolean; heldByTargets: number[]; heldByOthers: number[] }>; gpuStillHeldBy?: number[] | null; gpuWait?: GpuWait | null; unkillable?: Unkillable[] }) {
   const shmReport = x.shmResults ? { results: x.shmResults } : null;
   return x.report === null
     ? { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, shm: x.shm, report: null, shmReport }
-    : { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, shm: x.shm, report: x.report, shmReport, ports: x.ports ?? [], gpuStillHeldBy: x.gpuStillHeldBy ?? null };
+    : { schemaVersion: SCHEMA_VERSIONS.clean, plan: x.plan, shm: x.shm, report: x.report, shmReport, ports: x.ports ?? [], gpuStillHeldBy: x.gpuStillHeldBy ?? null, gpuWait: x.gpuWait ?? null, unkillable: x.unkillable ?? [] };
 }
 
 export function bundleJson(b: { diagnosis: Diagnosis; evidence: Evidence }) {

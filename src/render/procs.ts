@@ -35,7 +35,9 @@ function line(p: ClassifiedProcess, prefix: string, o: TextOptions): string[] {
   if (p.orphan) flags.push(s.red('ORPHAN'));
   if (p.zombie) flags.push(s.yellow('ZOMBIE'));
   if (p.ports.length > 0) flags.push(s.cyan(p.ports.map((x) => `:${x}`).join(' ')));
-  const head = `${prefix}${s.bold(String(p.pid))} ${p.role ?? 'other'}/${p.kind ?? '-'} ppid ${p.ppid} pgid ${p.pgid} ${p.user ?? '?'} started ${formatStart(p.startTime, o.now)} rss ${formatBytes(p.rssBytes)}${flags.length ? ' ' + flags.join(' ') : ''}`;
+  // Read from an outer namespace's /proc (the host's): its pid in its own namespace too.
+  const inner = p.nsPids && p.nsPids.length > 1 && p.nsPids[0] === p.pid ? ` (pid ${p.nsPids[p.nsPids.length - 1]} in its container)` : '';
+  const head = `${prefix}${s.bold(String(p.pid))}${inner} ${p.role ?? 'other'}/${p.kind ?? '-'} ppid ${p.ppid} pgid ${p.pgid} ${p.user ?? '?'} started ${formatStart(p.startTime, o.now)} rss ${formatBytes(p.rssBytes)}${flags.length ? ' ' + flags.join(' ') : ''}`;
   const indent = ' '.repeat(prefix.length + 2);
   const cmd = formatArgv(p.argv, p.comm);
   const out = [head, `${indent}${s.dim(o.wide ? cmd : truncate(cmd, Math.max(40, o.width - indent.length)))}`];

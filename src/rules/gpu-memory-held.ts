@@ -9,6 +9,11 @@ export interface GpuMemoryOptions {
   elevatedMiB: number;
 }
 
+/** "pid 48213, pid 7 in its container" when the /proc read is an outer namespace's; else "pid 48213". */
+export function pidText(pid: number, nsPids: number[] | null | undefined): string {
+  return nsPids && nsPids.length > 1 && nsPids[0] === pid ? `pid ${pid}, pid ${nsPids[nsPids.length - 1]} in its container` : `pid ${pid}`;
+}
+
 export const gpuMemoryHeld: Rule<GpuMemoryOptions> = {
   meta: {
     id: 'gpu-memory-held',
@@ -35,8 +40,15 @@ export const gpuMemoryHeld: Rule<GpuMemoryOptions> = {
       const run = p?.generation != null ? input.census.generations.find((g) => g.id === p.generation) : undefined;
       if (run && run.scope === 'project' && (run.status === 'orphaned' || (run.status === 'detached' && run.shadowed))) {
         pids.push(gp.pid);
-        evidence.push({ source: gp.source, text: `pid ${gp.pid} (${p?.role ?? '?'}/${p?.kind ?? '-'}, run ${p?.generation ?? '?'}, orphan) holds ${gp.usedMemoryMiB === null ? 'an unknown amount of' : `${gp.usedMemoryMiB} MiB of`} GPU memory${gp.gpuUuid ? ` on ${gp.gpuUuid}` : ''}` });
+        evidence.push({ source: gp.source, text: `${pidText(gp.pid, p?.nsPids)} (${p?.role ?? '?'}/${p?.kind ?? '-'}, run ${p?.generation ?? '?'}, orphan) holds ${gp.usedMemoryMiB === null ? 'an unknown amount of' : `${gp.usedMemoryMiB} MiB of`} GPU memory${gp.gpuUuid ? ` on ${gp.gpuUuid}` : ''}` });
+        // In D it may not go with a signal: unkillable judges it when SIGKILL is pending.
+        if (p?.state === 'D') evidence.push({ source: gp.source, text: `pid ${gp.pid} is in uninterruptible sleep (D) now, inside a kernel or driver call: if it stays so after SIGKILL, see rerun-doctor explain unkillable` });
       }
+    }
+    // Listed under pids this /proc does not have (the host's, seen from a container): said, never matched by number.
+    const unseen = gpu.unseenProcesses ?? [];
+    if (unseen.length > 0 && evidence.length > 0) {
+      evidence.push({ source: 'nvidia-smi --query-compute-apps', text: `nvidia-smi also lists ${unseen.map((u) => `pid ${u.pid}${u.usedMemoryMiB === null ? '' : ` (${u.usedMemoryMiB} MiB)`}`).join(', ')}, not in this /proc (another PID namespace, likely the host's): not attributed; the holders above were found through /dev/nvidia*` });
     }
     const before = input.gpuBefore;
     if (before) {

@@ -14,6 +14,7 @@ import { staleMultiprocDir } from './stale-multiproc-dir.js';
 import { thermalThrottling } from './thermal-throttling.js';
 import { tokenizerBottleneck } from './tokenizer-bottleneck.js';
 import type { AnyRule, Rule } from './types.js';
+import { unkillable } from './unkillable.js';
 import { zombies } from './zombies.js';
 
 export const RULES = {
@@ -21,6 +22,7 @@ export const RULES = {
   'orphan-workers': orphanWorkers,
   'process-leak': processLeak,
   'gpu-memory-held': gpuMemoryHeld,
+  unkillable,
   'shm-leak': shmLeak,
   'port-held': portHeld,
   'port-shared': portShared,

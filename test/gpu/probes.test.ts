@@ -85,6 +85,9 @@ function procTree(pids: Record<number, Record<number, string> | null>): string {
   return root;
 }
 
+/** The /proc of the host the scenarios' pids run on: nvidia-smi names host pids, which must be here to be matched. */
+const HOST_PROC = (...pids: number[]) => procTree(Object.fromEntries(pids.map((pid) => [pid, { 3: '/dev/nvidiactl', 4: '/dev/nvidia0', 5: '/dev/nvidia-uvm' }])));
+
 function okValue(o: Outcome<GpuEvidence>): { value: GpuEvidence; issues: SnapshotIssue[] } {
   assert.equal(o.status, 'ok', o.status === 'ok' ? '' : o.reason);
   if (o.status !== 'ok') throw new Error('unreachable');
@@ -101,7 +104,7 @@ function reasonOf(o: Outcome<GpuEvidence>, status: 'unavailable' | 'failed'): st
 // ---------------------------------------------------------------- NVIDIA
 
 test('nvidia-live: one GPU, the live server\'s two workers with ~5 GB each, no throttling', async () => {
-  const outcome = await nvidiaGpu(gpuHost('linux', scenario('nvidia-live')), {});
+  const outcome = await nvidiaGpu(gpuHost('linux', scenario('nvidia-live'), { procRoot: HOST_PROC(5312, 5313) }), {});
   const { value, issues } = okValue(outcome);
   assert.equal(outcome.source, GPU_Q);
   assert.deepEqual(issues, []);
@@ -129,7 +132,7 @@ test('nvidia-live: one GPU, the live server\'s two workers with ~5 GB each, no t
 });
 
 test('nvidia-orphans: the same memory held by two pids (the orphans of a census), GPU idle', async () => {
-  const { value, issues } = okValue(await nvidiaGpu(gpuHost('linux', scenario('nvidia-orphans')), { pids: [5312] }));
+  const { value, issues } = okValue(await nvidiaGpu(gpuHost('linux', scenario('nvidia-orphans'), { procRoot: HOST_PROC(4103, 4104, 5312) }), { pids: [5312] }));
   assert.deepEqual(issues, []);
   // compute-apps is reported whole, whatever pids were asked about: orphans are exactly the pids
   // the caller does not know.
@@ -191,7 +194,7 @@ test('nvidia-container: unreadable fd tables are an access-denied issue naming t
 });
 
 test('nvidia-old-driver: clocks_event_reasons rejected, the throttle names used instead', async () => {
-  const { value, issues } = okValue(await nvidiaGpu(gpuHost('linux', scenario('nvidia-old-driver')), {}));
+  const { value, issues } = okValue(await nvidiaGpu(gpuHost('linux', scenario('nvidia-old-driver'), { procRoot: HOST_PROC(5312, 5313) }), {}));
   assert.deepEqual(issues, [], 'falling back is normal on an old driver, not an issue');
   // Straight from the rejected event names to the throttle names: no event query without counters
   // (the fake has no capture for it and would fail).
@@ -203,7 +206,7 @@ test('nvidia-old-driver: clocks_event_reasons rejected, the throttle names used 
 });
 
 test('nvidia-thermal: hw_thermal_slowdown Active, with its microsecond counter', async () => {
-  const { value, issues } = okValue(await nvidiaGpu(gpuHost('linux', scenario('nvidia-thermal')), {}));
+  const { value, issues } = okValue(await nvidiaGpu(gpuHost('linux', scenario('nvidia-thermal'), { procRoot: HOST_PROC(5312, 5313) }), {}));
   assert.deepEqual(issues, []);
   const d = value.devices[0];
   assert.ok(d, 'one device');

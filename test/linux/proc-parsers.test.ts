@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ParseError } from '../../src/host/errors.js';
 import { decodeIpv4, decodeIpv6, parseNetTcp, TCP_LISTEN } from '../../src/os/linux/proc-net.js';
-import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, signalsInMask, ttyName } from '../../src/os/linux/proc-pid.js';
+import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, sigkillPending, signalsInMask, ttyName } from '../../src/os/linux/proc-pid.js';
 import { fixture } from '../helpers/paths.js';
 
 const cap = (name: string) => readFileSync(fixture('linux', 'captured', name), 'utf8');
@@ -47,11 +47,20 @@ test('status: uid, VmRSS, the innermost NSpid and SigIgn; a zombie has no VmRSS'
   const st = parseProcStatus(cap('status-parens'));
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(cap('status-parens'))![1]);
   const ns = Number(/NSpid:\s+(\d+)/.exec(cap('status-parens'))![1]);
-  assert.deepEqual(st, { uid: 0, rssBytes: kb * 1024, nsPid: ns, sigIgn: '0000000000000000', threads: 1, involuntarySwitches: 2, cpusAllowed: '0-1' });
+  assert.deepEqual(st, { uid: 0, rssBytes: kb * 1024, nsPid: ns, nsPids: [ns], sigIgn: '0000000000000000', sigPnd: '0000000000000000', shdPnd: '0000000000000000', threads: 1, involuntarySwitches: 2, cpusAllowed: '0-1' });
   assert.equal(parseProcStatus(cap('status-zombie')).rssBytes, null);
-  assert.deepEqual(parseProcStatus('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  2048 kB\n'), { uid: 1000, rssBytes: 2048 * 1024, nsPid: null, sigIgn: null, threads: null, involuntarySwitches: null, cpusAllowed: null });
+  assert.deepEqual(parseProcStatus('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t  2048 kB\n'), { uid: 1000, rssBytes: 2048 * 1024, nsPid: null, nsPids: null, sigIgn: null, sigPnd: null, shdPnd: null, threads: null, involuntarySwitches: null, cpusAllowed: null });
   // A container's init: NSpid lists the pid in every namespace, outermost first.
   assert.equal(parseProcStatus('Name:\ttini\nNSpid:\t48213\t1\nSigIgn:\t0000000000000001\n').nsPid, 1);
+  // Every level kept, outermost first: pid 48213 in the namespace of the /proc read, 7 in its container, 3 in one nested inside.
+  const nested = parseProcStatus('Name:\tpython3\nState:\tD (disk sleep)\nNSpid:\t48213\t7\t3\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n');
+  assert.deepEqual([nested.nsPids, nested.nsPid], [[48213, 7, 3], 3]);
+  assert.equal(parseProcStatus('NSpid:\t48213\tx\n').nsPids, null, 'a garbled line is unknown, not a partial list');
+  // SIGKILL (9) pending: bit 8, mask 0x100, in either the thread's or the process's set.
+  assert.equal(sigkillPending(nested.sigPnd, nested.shdPnd), true);
+  assert.equal(sigkillPending('0000000000000100', '0000000000000000'), true);
+  assert.equal(sigkillPending('0000000000004000', '0000000000000080'), false, 'SIGTERM (15) and SIGSEGV (8) pending are not SIGKILL');
+  assert.equal(sigkillPending(null, undefined), null);
   // nohup leaves SIGHUP (1) ignored; a background job of a script, SIGINT (2) and SIGQUIT (3).
   assert.deepEqual(signalsInMask('0000000000000001'), [1]);
   assert.deepEqual(signalsInMask('0000000000000006'), [2, 3]);

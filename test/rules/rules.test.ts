@@ -152,6 +152,48 @@ test("RULES['gpu-memory-held']: orphans holding GPU memory; memory up after a st
   assert.ok(d.skipped.some((s) => s.id === 'gpu-memory-held' && /GPU: none in this test/.test(s.reason)), JSON.stringify(d.skipped));
 });
 
+test("RULES['gpu-memory-held']: read from the host's /proc, a container's process shows both pids; pids nvidia-smi lists that are not here are said, never matched", () => {
+  // Worker 1002 of the killed run runs in a container: NSpid "1002 7" (the host's pid, then its own).
+  const procs = [...live, ...orphanRun(1000, 1).map((p) => (p.pid === 1002 ? { ...p, nsPids: [1002, 7], nsPid: 7 } : p))];
+  const f = runRule(RULES['gpu-memory-held'], inputFrom(procs, [], { gpu: okValue(gpu([{ pid: 1002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }])) }));
+  assert.match(f[0]!.evidence[0]!.text, /^pid 1002, pid 7 in its container \(worker\/spawn-worker, run \d+, orphan\) holds 5000 MiB of GPU memory on GPU-1/);
+  // Inside a container: nvidia-smi listed 48213 (not in this /proc); the holder 1003 was found through /dev/nvidia*.
+  const g: GpuEvidence = { ...gpu([{ pid: 1003, usedMemoryMiB: null, gpuUuid: null, source: '/dev/nvidia*' }]), unseenProcesses: [{ pid: 48213, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }] };
+  const c = runRule(RULES['gpu-memory-held'], inputFrom([...live, ...orphanRun(1000, 1)], [], { gpu: okValue(g) }));
+  assert.deepEqual(c[0]!.pids, [1003], '48213 is never taken for a process here');
+  assert.ok(c[0]!.evidence.some((e) => /nvidia-smi also lists pid 48213 \(5000 MiB\), not in this \/proc/.test(e.text)), JSON.stringify(c[0]!.evidence));
+  // A holder in D gets a line pointing at unkillable.
+  const d = runRule(RULES['gpu-memory-held'], inputFrom([...live, ...orphanRun(1000, 1).map((p) => (p.pid === 1002 ? { ...p, state: 'D' } : p))], [], { gpu: okValue(gpu([{ pid: 1002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }])) }));
+  assert.ok(d[0]!.evidence.some((e) => /pid 1002 is in uninterruptible sleep \(D\)/.test(e.text)), JSON.stringify(d[0]!.evidence));
+});
+
+test("RULES['unkillable']: a dead run's process in D with SIGKILL pending holding the GPU; not without SIGKILL pending, not a live run's, not without the GPU", () => {
+  const KILL = '0000000000000100';
+  const NONE = '0000000000000000';
+  const held = gpu([{ pid: 1002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }, { pid: 2002, usedMemoryMiB: 5000, gpuUuid: 'GPU-1', source: 'nvidia-smi' }]);
+  const stuck = (pid: number, sigPnd: string, shdPnd: string, state = 'D') => (p: ProcessInfo) => (p.pid === pid ? { ...p, state, sigPnd, shdPnd } : p);
+  const input = (procs: ProcessInfo[], g: GpuEvidence = held) => inputFrom(procs, [], { gpu: okValue(g) });
+  const f = runRule(RULES.unkillable, input([...live, ...orphanRun(1000, 1).map(stuck(1002, NONE, KILL))]));
+  assert.equal(f.length, 1);
+  assert.deepEqual(f[0]!.pids, [1002]);
+  assert.equal(f[0]!.severity, 'error');
+  assert.match(f[0]!.title, /^1 process of a dead run cannot be killed: in uninterruptible sleep \(D\) with SIGKILL pending, holding GPU memory/);
+  assert.match(f[0]!.fix, /nvidia-smi --gpu-reset -i GPU-1/);
+  assert.doesNotMatch(f[0]!.fix, /kill -9|SIGKILL it|send SIGKILL/i, 'never more signals');
+  assert.match(f[0]!.evidence.map((e) => e.text).join('\n'), /pid 1002 .* state D .*SIGKILL pending[\s\S]*holds 5000 MiB of GPU memory on GPU-1/);
+  // The thread's own pending set counts too.
+  assert.deepEqual(runRule(RULES.unkillable, input([...live, ...orphanRun(1000, 1).map(stuck(1002, KILL, NONE))]))[0]!.pids, [1002]);
+  // Valid: D without SIGKILL pending (a driver call in progress: gpu-memory-held's), SIGKILL pending but not in D,
+  // a live run's process, a dead run's process that holds no GPU memory.
+  assert.deepEqual(runRule(RULES.unkillable, input([...live, ...orphanRun(1000, 1).map(stuck(1002, NONE, NONE))])), []);
+  assert.deepEqual(runRule(RULES.unkillable, input([...live, ...orphanRun(1000, 1).map(stuck(1002, NONE, KILL, 'S'))])), []);
+  assert.deepEqual(runRule(RULES.unkillable, input([...live.map(stuck(2002, NONE, KILL)), ...orphanRun(1000, 1)])), [], 'the live run is not a dead run');
+  assert.deepEqual(runRule(RULES.unkillable, input([...live, ...orphanRun(1000, 1).map(stuck(1003, NONE, KILL))])), [], '1003 holds no GPU memory');
+  // Skipped (not judged) without GPU evidence.
+  const d = diagnose(inputFrom([...live, ...orphanRun(1000, 1).map(stuck(1002, NONE, KILL))]));
+  assert.ok(d.skipped.some((k) => k.id === 'unkillable' && /GPU: none in this test/.test(k.reason)), JSON.stringify(d.skipped));
+});
+
 const thermal = (over: Partial<ThermalEvidence>): ThermalEvidence => ({ platform: 'linux', cpus: [], coolingDevices: [], cpuPressureSomeAvg10: null, cpuSpeedLimitPercent: null, thermalPressureLevel: null, gpuThermalSlowdown: [], sources: [], ...over });
 
 test("RULES['thermal-throttling']: rising counters, slow clocks, Apple pressure; nothing without evidence", () => {
@@ -223,7 +265,7 @@ test('diagnose: orphans first; causes deferred while orphans explain it; never "
   assert.ok(withZombie.findings.some((f) => f.id === 'tokenizer-bottleneck'), 'a zombie (a warning) does not hold the causes back');
   const partial = diagnose(inputFrom(live));
   assert.equal(partial.status, 'no-problems-partial');
-  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, shm-leak, memory-pressure, thermal-throttling, tokenizer-bottleneck/);
+  assert.match(partial.verdict, /^no problem found in what could be checked; not judged: gpu-memory-held, unkillable, shm-leak, memory-pressure, thermal-throttling, tokenizer-bottleneck/);
   assert.ok(partial.skipped.some((k) => k.id === 'thermal-throttling' && /no metrics window/.test(k.reason)), 'thermal without evidence is not judged, not "no throttling"');
   assert.doesNotMatch(partial.verdict, /healthy/);
 });

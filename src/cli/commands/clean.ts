@@ -1,9 +1,11 @@
 import { checkCleanup, executeCleanup } from '../../actions/execute-cleanup.js';
+import { GPU_WAIT_DEFAULT_MS, gpuPidsToWaitFor, waitForGpuRelease } from '../../actions/gpu-wait.js';
 import { executeShm } from '../../actions/execute-shm.js';
 import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { planShm } from '../../actions/plan-shm.js';
 import { censusFailure, takeCensus } from '../../census/census.js';
 import type { ShmPlan, ShmResult } from '../../model/cleanup-plan.js';
+import { collectGpu } from '../../probes/gpu.js';
 import { collectShm, SHM_UNAVAILABLE_DARWIN } from '../../probes/shm.js';
 import { renderCleanResult, renderPlan, renderShmPlan, renderShmResult, shmLeftOfDeadRuns } from '../../render/clean-plan.js';
 import { cleanJson } from '../../render/json.js';
@@ -18,7 +20,7 @@ import { ruleSettingsOf } from '../rule-settings.js';
 
 export const spec = defineCommand({
   name: 'clean',
-  usage: ['clean [--dry-run | --yes] [--shm] [--grace 5s] [--include-detached] [--pid N]… [--all-projects] [--all-users] [options]'],
+  usage: ['clean [--dry-run | --yes] [--shm] [--grace 5s] [--gpu-wait 15s] [--include-detached] [--pid N]… [--all-projects] [--all-users] [options]'],
   about: `Ends what dead runs of this project left behind, and nothing else. A run is dead when nothing
 that started it is alive (judged by evidence: docs/attribution.md); \`clean\` ends the whole dead
 run (the orphaned server's subtree and its setsid'd kin), servers and workers first, then the
@@ -28,7 +30,11 @@ resource tracker, after giving it its grace to unlink what it tracks. It shows t
 signal and the target is skipped on any mismatch (a reused pid). SIGTERM first, then SIGKILL for
 survivors after --grace; then it takes the census again and ends what the dead runs still hold
 (a process forked meanwhile), and checks that the ports they held are free and whether GPU
-memory was released.
+memory was released: when a target held GPU memory (NVIDIA), it waits up to --gpu-wait until
+the ended pids have left nvidia-smi (and /dev/nvidia*) and each GPU's memory is back to its
+baseline (what it used before, minus what the targets held) before saying the GPU is free. A
+target that survives SIGKILL in uninterruptible sleep (D) is reported as unkillable, with the
+GPU reset to use instead of more signals.
 
 Shared memory (Linux): the plan also lists the segments in /dev/shm (psm_*, torch_*, sem.mp-*,
 nccl*) that the dead runs left and no live process holds; --shm unlinks them once the processes
@@ -52,6 +58,7 @@ The project is the directory of the config file, or the current directory (or --
     'all-projects': { type: 'boolean', help: 'dead runs of other projects too' },
     'all-users': { type: 'boolean', help: "as root, include other users' processes" },
     shm: { type: 'boolean', help: 'also unlink the shared-memory segments (/dev/shm) of the dead runs that no live process holds' },
+    'gpu-wait': { type: 'string', value: 'D', help: 'after ending processes that held GPU memory (NVIDIA), wait up to D until they leave nvidia-smi and the memory is back to its baseline (0: do not wait)', defaultText: '15s' },
   },
   common: true,
   examples: [
@@ -61,7 +68,8 @@ The project is the directory of the config file, or the current directory (or --
     { run: 'rerun-doctor clean --yes --pid 4242 --json', does: 'the dead run that holds pid 4242, the plan and report as JSON (docs/clean.md)' },
   ],
   exit: `Exit status: 0 everything targeted is gone (or nothing to do), 1 something survived (or a
-segment could not be unlinked: denied, failed), 2 usage error.`,
+segment could not be unlinked: denied, failed; or GPU memory the targets held was still held
+when --gpu-wait ran out), 2 usage error.`,
 });
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -74,6 +82,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   // Signals go to pids of this machine's namespace: a plan made from another /proc could hit the wrong process.
   if (values['proc-root'] !== undefined) throw new UsageError(`clean: --proc-root "${values['proc-root']}" cannot be used: clean signals processes of this machine, and pids read from another /proc may name others here`);
   const graceMs = parseDuration(values.grace ?? '5s', '--grace', { minMs: 0 });
+  const gpuWaitMs = values['gpu-wait'] === undefined ? GPU_WAIT_DEFAULT_MS : parseDuration(values['gpu-wait'], '--gpu-wait', { minMs: 0 });
   const pids = (values.pid ?? []).map((v) => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1) throw new UsageError(`--pid "${v}" is not a process id: expected an integer 1-2147483647`);
@@ -131,13 +140,20 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
   }
   const progress = (l: string) => (ctx.json ? undefined : io.stdout(`${l}\n`));
+  // GPU memory the targets hold now (NVIDIA only, and only to wait for it afterwards): the baseline.
+  const gpuBefore = plan.targets.length > 0 && gpuWaitMs > 0 && ctx.host.platform === 'linux' ? await collectGpu(ctx.host, { pids: plan.targets.map((t) => t.pid) }) : null;
   const report = plan.targets.length > 0 ? await executeCleanup(ctx.host, plan, { graceMs, progress, replan: makePlan }) : null;
+  // Then the GPU: wait (bounded) until the driver has let go of what the ended targets held.
+  const ended = report ? report.results.filter((r) => r.outcome !== 'identity-changed').map((r) => r.pid) : [];
+  const waitFor = gpuBefore?.status === 'ok' ? gpuPidsToWaitFor(gpuBefore.value, ended) : [];
+  const gpuWait = gpuBefore?.status === 'ok' && waitFor.length > 0 ? await waitForGpuRelease(ctx.host, gpuBefore.value, waitFor, { boundMs: gpuWaitMs, progress }) : null;
   // Verify: processes gone (above), the ports they held, GPU memory.
-  const check = report ? await checkCleanup(ctx.host, ctx.classify, plan, report) : null;
+  const check = report ? { ...(await checkCleanup(ctx.host, ctx.classify, plan, report)), gpuWait } : null;
   // Then the segments, each judged again now that the processes are gone.
   const shmResults: ShmResult[] | null = shmTargets.length > 0 ? await executeShm(ctx.host, shmTargets, { classify: ctx.classify, runSlackSeconds, progress }) : null;
-  if (ctx.json) io.stdout(JSON.stringify(cleanJson({ plan, shm: shmPlan, report, shmResults, ports: check?.ports, gpuStillHeldBy: check?.gpuStillHeldBy }), null, 2) + '\n');
+  if (ctx.json) io.stdout(JSON.stringify(cleanJson({ plan, shm: shmPlan, report, shmResults, ports: check?.ports, gpuStillHeldBy: check?.gpuStillHeldBy, gpuWait: check?.gpuWait ?? null, unkillable: check?.unkillable ?? [] }), null, 2) + '\n');
   else io.stdout((report && check ? renderCleanResult(report, check, s) : '') + (shmResults ? renderShmResult(shmResults, s) : ''));
   const shmFailed = (shmResults ?? []).some((r) => r.outcome === 'denied' || r.outcome === 'failed');
-  return (report?.survivors.length ?? 0) > 0 || shmFailed ? EXIT.findings : EXIT.ok;
+  const gpuHeld = check?.gpuWait?.outcome === 'still-held';
+  return (report?.survivors.length ?? 0) > 0 || shmFailed || gpuHeld ? EXIT.findings : EXIT.ok;
 }

@@ -1,6 +1,7 @@
 // Pure parsers for /proc/PID/{stat,status,cmdline,cgroup} and /proc/stat (proc(5)).
 import { ParseError } from '../../host/errors.js';
 import { cpuListCount } from '../../model/cpu.js';
+export { SIGKILL_MASK, sigkillPending } from '../../model/snapshot.js';
 
 export interface ProcStat {
   pid: number;
@@ -122,8 +123,17 @@ export interface ProcStatus {
   rssBytes: number | null;
   /** The last `NSpid:` value: its pid in the innermost PID namespace (1 for a container's init); null before Linux 4.1. */
   nsPid: number | null;
+  /**
+   * The whole `NSpid:` line, outermost namespace first (the namespace of the /proc mount read), down
+   * to the innermost (its own); `[48213, 7]` for pid 7 of a container seen from the host. null before Linux 4.1.
+   */
+  nsPids: number[] | null;
   /** `SigIgn:` as printed (16 hex digits); null when absent. */
   sigIgn: string | null;
+  /** `SigPnd:` (pending for the thread) as printed (hex); null when absent. */
+  sigPnd: string | null;
+  /** `ShdPnd:` (pending for the whole process) as printed (hex); null when absent. */
+  shdPnd: string | null;
   /** `Threads:`: threads in the process now. */
   threads: number | null;
   /** `nonvoluntary_ctxt_switches:`: times the kernel preempted the main thread (the thread group leader; status does not sum the others). */
@@ -146,7 +156,13 @@ export function parseProcStatus(text: string): ProcStatus {
   const rssLine = field('VmRSS:');
   const rssNum = rssLine === null ? NaN : parseInt(rssLine.trim(), 10);
   const nsLine = field('NSpid:');
-  const nsLast = nsLine === null ? NaN : Number(nsLine.trim().split(/\s+/).pop());
+  const nsAll = nsLine === null ? [] : nsLine.trim().split(/\s+/).map(Number);
+  const nsOk = nsAll.length > 0 && nsAll.every((n) => Number.isInteger(n) && n > 0);
+  const nsLast = nsOk ? nsAll[nsAll.length - 1]! : NaN;
+  const hex = (name: string): string | null => {
+    const v = field(name)?.trim() ?? null;
+    return v !== null && /^[0-9a-f]+$/i.test(v) ? v : null;
+  };
   const ign = field('SigIgn:')?.trim() ?? null;
   const count = (name: string): number | null => {
     const v = field(name)?.trim();
@@ -157,7 +173,10 @@ export function parseProcStatus(text: string): ProcStatus {
     uid: Number.isInteger(uidNum) ? uidNum : null,
     rssBytes: Number.isInteger(rssNum) ? rssNum * 1024 : null,
     nsPid: Number.isInteger(nsLast) && nsLast > 0 ? nsLast : null,
+    nsPids: nsOk ? nsAll : null,
     sigIgn: ign !== null && /^[0-9a-f]+$/i.test(ign) ? ign : null,
+    sigPnd: hex('SigPnd:'),
+    shdPnd: hex('ShdPnd:'),
     threads: count('Threads:'),
     involuntarySwitches: count('nonvoluntary_ctxt_switches:'),
     cpusAllowed: allowed !== null && cpuListCount(allowed) !== null ? allowed : null,
