@@ -63,11 +63,14 @@ function cut(s: string): string {
 /** grpc-message is percent-encoded UTF-8 (PROTOCOL-HTTP2.md); a bad escape is shown as sent. */
 export function decodeGrpcMessage(raw: string | undefined): string {
   if (raw === undefined) return '';
-  try {
-    return cut(decodeURIComponent(raw));
-  } catch {
-    return cut(raw);
-  }
+  const decoded = raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+  return cut(decoded);
 }
 
 export function codeName(code: number): string {

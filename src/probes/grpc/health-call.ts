@@ -125,7 +125,9 @@ export function healthCall(authority: string, service: string, deadlineMs: numbe
       stream = req;
       req.on('response', (h: IncomingHttpHeaders, flags: number) => {
         headers = h;
-        // A trailers-only response ends the stream with its headers; the close below judges it.
+        // Not gRPC (an HTTP/2 web server's page): judged now, its body unread. A trailers-only
+        // response (END_STREAM on the headers) is judged when the stream closes.
+        if (!(header(h, 'content-type') ?? '').startsWith('application/grpc')) judge();
         void flags;
       });
       req.on('trailers', (t: IncomingHttpHeaders) => (trailers = t));
