@@ -2,6 +2,7 @@
 // is told from a hung process holding the port (NO_ANSWER).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { cleanup, PYTHON, runCli } from '../helpers/live.js';
 import { fixture } from '../helpers/paths.js';
@@ -44,4 +45,32 @@ test('ports: a serving gRPC server and a hung one, told apart', async () => {
   assert.ok(Date.now() - t0 < 6000, 'the check is bounded by its timeout');
   const c = await runCli(['ports', String(ok.port), '--grpc-port', String(ok.port), '--no-grpc', '--json']);
   assert.equal((JSON.parse(c.stdout) as { ports: Array<{ grpc: unknown }> }).ports[0]!.grpc, null);
+});
+
+test('ports: a silent listener on the gRPC port is NO_ANSWER at the 300 ms handshake budget, not at the 5 s timeout', async () => {
+  // Accepts and holds every connection, never writing: a hung process holding the port.
+  const held = new Set<Socket>();
+  const srv = createServer((s) => {
+    held.add(s);
+    s.on('error', () => undefined);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve((srv.address() as { port: number }).port));
+  });
+  try {
+    const t0 = Date.now();
+    const r = await runCli(['ports', String(port), '--grpc-port', String(port), '--json', '--timeout', '5s']);
+    const ms = Date.now() - t0;
+    const j = JSON.parse(r.stdout) as { ports: Array<{ grpc: { status: string; detail: string; latencyMs: number | null } | null }> };
+    const g = j.ports[0]!.grpc;
+    assert.equal(g?.status, 'NO_ANSWER', r.stdout);
+    assert.match(g!.detail, /nothing answered the HTTP\/2 handshake within 300 ms/);
+    assert.equal(g!.latencyMs, null);
+    // Generous: the old check waited out the whole 5 s timeout here.
+    assert.ok(ms < 4000, `ports took ${ms} ms`);
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
 });

@@ -2,7 +2,7 @@ import { portReports } from '../../census/ports.js';
 import { portsJson } from '../../render/json.js';
 import { renderPorts } from '../../render/ports.js';
 import { makeStyle } from '../../render/style.js';
-import { checkGrpcHealth } from '../../probes/grpc/health-check.js';
+import { checkGrpcHealth, startGrpcHealth, type StartedGrpcCheck } from '../../probes/grpc/health-check.js';
 import type { GrpcHealth } from '../../model/grpc.js';
 import { defineCommand } from '../command-spec.js';
 import { configFlag } from '../config-flags.js';
@@ -22,7 +22,9 @@ export const spec = defineCommand({
 their parents, orphaned or not. Two sockets on one address (SO_REUSEPORT: an old server still takes
 part of the traffic) are told apart from one socket shared by several processes (inherited).
 Without PORT, the watched ports (default 50051 and 8080, or "ports" in the config). When something
-listens on the gRPC port, it is asked grpc.health.v1.Health/Check. With --from, the port holders of
+listens on the gRPC port, it is asked grpc.health.v1.Health/Check, beside the census (a peer that
+does not answer the HTTP/2 handshake within 300 ms is NO_ANSWER; --timeout bounds the call once it
+does; docs/grpc-health.md). With --from, the port holders of
 a saved evidence document (nothing is asked: it is not this machine).
 
 ${SHAREABLE_NOTE}`,
@@ -59,6 +61,18 @@ export async function run(args: string[], io: Io): Promise<number> {
   let grpcPort = ctx.config.grpcPort;
   if (values['grpc-port'] !== undefined) grpcPort = parsePortList([values['grpc-port']], '--grpc-port')[0]!;
   const timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout, '--timeout', { minMs: 10 }) : ctx.config.thresholds.metricsTimeoutSeconds * 1000;
+  // The health check runs beside the census, not after it: it starts on 127.0.0.1 (where a
+  // listener on 0.0.0.0, 127.0.0.1 or a dual-stack :: answers) with its preface out before the
+  // census blocks the event loop, and its answer is taken if the census shows such a listener.
+  // A replay (--from) is not this machine: nothing is asked.
+  if (values['no-grpc'] || values.from !== undefined) grpcPort = null;
+  let early: StartedGrpcCheck | null = null;
+  // Only when the gRPC port is among those shown (the watched ones, or the PORTs asked).
+  if (grpcPort !== null && (asked.length > 0 ? asked : ctx.classify.ports).includes(grpcPort)) {
+    early = startGrpcHealth({ host: '127.0.0.1', port: grpcPort }, { timeoutMs });
+    await early.connected;
+  }
+  // On an error below, the check still ends by itself within its budget (it holds no timer past it).
   const shown = await censusFor(values, ctx);
   // Judged on the real argv; with --redact, printed redacted (the port holders' argv come from the census).
   const redacted = values.redact ? redactCensus(shown.census) : null;
@@ -71,14 +85,16 @@ export async function run(args: string[], io: Io): Promise<number> {
   const ports = asked.length > 0 ? asked : shown.ports;
   const reports = portReports(census, ports, shown.ports.concat(asked));
   // An old server still answering, or a hung process holding the port: ask the gRPC port.
-  // A replay is not this machine: nothing is asked.
-  if (values['no-grpc'] || shown.from !== null) grpcPort = null;
   const grpc = new Map<number, GrpcHealth>();
   const grpcReport = reports.find((r) => r.port === grpcPort && r.sockets.length > 0);
-  if (grpcReport) {
+  const earlyResult = await early?.result;
+  if (grpcReport && earlyResult) {
     const sock = grpcReport.sockets[0]!;
-    const host = sock.address === '0.0.0.0' ? '127.0.0.1' : sock.address === '::' ? '::1' : sock.address.replace(/^::ffff:/, '');
-    grpc.set(grpcReport.port, await checkGrpcHealth({ host, port: grpcReport.port }, { timeoutMs }));
+    const address = sock.address.replace(/^::ffff:/, '');
+    // A dual-stack :: listener took the IPv4 connection unless it refused it (IPV6_V6ONLY).
+    const reached = address === '0.0.0.0' || address === '127.0.0.1' || (address === '::' && earlyResult.status !== 'REFUSED');
+    const host = address === '::' ? '::1' : address;
+    grpc.set(grpcReport.port, reached ? earlyResult : await checkGrpcHealth({ host, port: grpcReport.port }, { timeoutMs }));
   }
   if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports, grpc, redacted?.redactions), null, 2) + '\n');
   else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: shown.now, width: io.columns ?? 120, wide: values.wide === true }, grpc));

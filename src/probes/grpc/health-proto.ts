@@ -42,7 +42,7 @@ export type DecodedHealthResponse = { ok: true; status: number } | { ok: false; 
 /**
  * HealthCheckResponse: field 1 (`status`), wire type 0 (varint). An absent field is the default,
  * 0 (UNKNOWN). Other fields are skipped, as a proto3 parser must. Never throws: a deserializer that
- * throws would surface as a grpc-js INTERNAL error, and we want to say what was wrong.
+ * throws would lose what was wrong, and we want to say it.
  */
 export function decodeHealthCheckResponse(buf: Buffer): DecodedHealthResponse {
   let pos = 0;

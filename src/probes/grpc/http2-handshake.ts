@@ -1,6 +1,7 @@
-// The HTTP/2 connection preface, exchanged on a socket of our own before grpc-js dials: does
-// anything answer, and in HTTP/2? See http2Handshake for why this is not left to grpc-js.
+// The HTTP/2 connection preface, exchanged on a socket of our own before the call: does anything
+// answer, and in HTTP/2, within a short budget? See http2Handshake.
 import { connect, type Socket } from 'node:net';
+import { lateTimer } from './late-timer.js';
 import type { GrpcHealthStatus } from '../../model/grpc.js';
 
 // RFC 9113 §3.4: the client connection preface is this string followed by a SETTINGS frame; the
@@ -26,18 +27,18 @@ function describeFirstBytes(buf: Buffer): string {
 }
 
 /**
- * Connects, sends the HTTP/2 client preface and waits for the server's SETTINGS frame, until
- * `deadlineAt`. Always destroys its socket.
+ * Connects, sends the HTTP/2 client preface and waits for the server's SETTINGS frame, for at most
+ * `budgetMs`. Always destroys its socket. `onConnected` is called once the preface is written (or
+ * the handshake is decided before that), so a caller can start other synchronous work while the
+ * peer answers.
  *
- * Why, before handing the port to grpc-js: when the peer accepted TCP but never sends SETTINGS,
- * closing a grpc-js (1.14) channel does not abandon the pending connection attempt (the subchannel
- * goes IDLE without shutting its connector down), so the socket to a hung process stays open
- * (unref'd, so the process can exit, but still an open connection) until the peer closes it. Likewise, after a peer writes non-HTTP/2
- * bytes and closes, grpc-js leaves its side half-open. Deciding those cases on a socket we own and
- * destroy means grpc-js only ever dials a peer that has shown it speaks HTTP/2, whose connection it
- * does close. It also lets us say what the peer is (HTTP/1, TLS, other bytes, silence).
+ * Why a step of its own, on a socket of our own: a real gRPC server answers the preface within
+ * milliseconds (docs/grpc-health.md has the figure), while a hung process holding the port never
+ * does; deciding that here lets a silent or non-HTTP/2 peer cost `budgetMs` instead of the whole
+ * RPC deadline. It also says what the peer is (HTTP/1, TLS, other bytes, silence), which an HTTP/2
+ * client library only reports as a protocol error.
  */
-export function http2Handshake(host: string, port: number, deadlineAt: number): Promise<Handshake> {
+export function http2Handshake(host: string, port: number, budgetMs: number, onConnected: () => void = () => undefined): Promise<Handshake> {
   return new Promise<Handshake>((resolve) => {
     let got = Buffer.alloc(0);
     let connected = false;
@@ -46,8 +47,9 @@ export function http2Handshake(host: string, port: number, deadlineAt: number): 
     const settle = (h: Handshake) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancel();
       socket?.destroy();
+      onConnected();
       resolve(h);
     };
     const notGrpc = (detail: string) => settle({ http2: false, status: 'NOT_GRPC', detail });
@@ -66,16 +68,14 @@ export function http2Handshake(host: string, port: number, deadlineAt: number): 
         else notGrpc(describeFirstBytes(got));
       }
     };
-    const timer = setTimeout(
-      () =>
-        settle({
-          http2: false,
-          status: 'NO_ANSWER',
-          detail: connected
-            ? 'the port accepted the connection but nothing answered the HTTP/2 handshake before the deadline (a hung process holding the port?)'
-            : 'the TCP connection did not complete before the deadline (a full listen backlog, or a filtered port)',
-        }),
-      Math.max(0, deadlineAt - performance.now()),
+    const cancel = lateTimer(budgetMs, () =>
+      settle({
+        http2: false,
+        status: 'NO_ANSWER',
+        detail: connected
+          ? `the port accepted the connection but nothing answered the HTTP/2 handshake within ${budgetMs} ms (a hung process holding the port?)`
+          : `the TCP connection did not complete within ${budgetMs} ms (a full listen backlog, or a filtered port)`,
+      }),
     );
     try {
       const s = connect({ host, port, noDelay: true });
@@ -83,6 +83,7 @@ export function http2Handshake(host: string, port: number, deadlineAt: number): 
       s.on('connect', () => {
         connected = true;
         s.write(CLIENT_PREFACE);
+        onConnected();
       });
       s.on('data', (d: Buffer) => {
         got = Buffer.concat([got, d]);

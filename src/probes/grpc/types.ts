@@ -9,8 +9,14 @@ export interface GrpcHealthOptions {
   /** The service name to ask about; '' (the default) is the server's overall health. */
   service?: string;
   /**
-   * The whole check's budget: the handshake, then the RPC with the time left as its deadline. The
-   * check never outlives it by more than a small margin (BACKSTOP_MARGIN_MS in health-check.ts). Default 2000.
+   * The whole check's budget: the handshake, then the call with the time left as its deadline
+   * (time our own process spends on other work meanwhile is not charged). Default 2000.
    */
   timeoutMs?: number;
+  /**
+   * How long the peer has to accept the connection and answer the HTTP/2 preface with SETTINGS;
+   * a silent or non-HTTP/2 peer is judged after this. At most timeoutMs. Default 300
+   * (DEFAULT_GRPC_HANDSHAKE_MS in health-check.ts; docs/grpc-health.md says why).
+   */
+  handshakeMs?: number;
 }
