@@ -35,7 +35,7 @@ export function verdictOf(findings: Finding[], skipped: Skipped[], off: string[]
     return { status: 'no-problems-partial', verdict: `no problem found in what could be checked; not judged: ${skipped.map((s) => s.id).join(', ')} (${why.join(', ')})${offNote}` };
   }
   if (off.length > 0) return { status: 'no-problems-partial', verdict: `no problem found by the rules that ran${offNote}` };
-  return { status: 'no-problems', verdict: 'healthy: no orphans, no leak, no shared port, no throttling, no tokenizer spikes' };
+  return { status: 'no-problems', verdict: 'healthy: no orphans, no leak (processes or shared memory), no port or GPU memory held by a dead run, no shared port, no throttling or memory pressure, no oversubscribed CPU, no tokenizer spikes' };
 }
 
 export function runRules(input: DiagnosisInput, settings: RuleSettings = {}): Diagnosis {
