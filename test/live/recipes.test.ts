@@ -2,7 +2,7 @@
 // (test/fixtures/recipes/server.py) with and without the fix, its main process stopped the way
 // the recipe claims to cover (SIGTERM or SIGKILL), then every pid its ready line named checked.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ async function stopMain(s: Server, signal: NodeJS.Signals): Promise<void> {
   const all = [s.main, ...leftovers(s)];
   await waitFor(() => all.every(alive), `every pid of ${s.main} to be up`, 5_000);
   process.kill(s.main, signal);
-  await waitFor(() => !alive(s.main), `main ${s.main} to end after ${signal}`, 10_000);
+  await waitFor(() => !alive(s.main), `main ${s.main} to end after ${signal}: ${s.stderr()}`, 10_000);
 }
 
 /** "Nothing survives": every worker and helper is gone (or a zombie) within 5 s. */
@@ -312,4 +312,40 @@ test('shm-unlink + SIGINT: the creator unlinks its segment on an orderly stop', 
     await reap();
     rmSync(path, { force: true });
   }
+});
+
+// ---- thread-caps ----------------------------------------------------------------------------
+
+/** A worker's environment variable, read from /proc/PID/environ as rerun-doctor reads it. */
+function envOf(pid: number, key: string): string | undefined {
+  const line = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((l) => l.startsWith(`${key}=`));
+  return line?.slice(key.length + 1);
+}
+
+/** torch's own default intra-op thread count on this machine (no cap in the environment). */
+function torchDefaultThreads(): number {
+  const r = spawnSync('/usr/bin/env', ['-u', 'OMP_NUM_THREADS', '-u', 'MKL_NUM_THREADS', PYTHON, '-c', 'import torch; print(torch.get_num_threads())'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return Number(r.stdout.trim());
+}
+
+test('thread-caps (torch workers): OMP_NUM_THREADS reaches every worker and caps torch at cores / workers; without it, torch\'s default', { timeout: 120_000 }, async () => {
+  const clean = ['/usr/bin/env', '-u', 'OMP_NUM_THREADS', '-u', 'MKL_NUM_THREADS', '-u', 'TOKENIZERS_PARALLELISM'];
+  const cores = Number(spawnSync(PYTHON, ['-c', 'import os; print(os.cpu_count())'], { encoding: 'utf8' }).stdout.trim());
+  const cap = Math.max(1, Math.floor(cores / 2));
+  const byDefault = torchDefaultThreads();
+
+  const fixed = (await start('thread-caps', ['--torch'], clean)) as Server & { torch_threads: number[] };
+  assert.deepEqual(fixed.torch_threads, [cap, cap], `each of the 2 workers runs torch with ${cap} thread(s) (${cores} cores)`);
+  for (const w of fixed.workers) {
+    assert.equal(envOf(w, 'OMP_NUM_THREADS'), String(cap), `worker ${w} inherited OMP_NUM_THREADS`);
+    assert.equal(envOf(w, 'TOKENIZERS_PARALLELISM'), 'false', `worker ${w} inherited TOKENIZERS_PARALLELISM`);
+  }
+  await reap();
+
+  const bare = (await start('none', ['--torch'], clean)) as Server & { torch_threads: number[] };
+  assert.deepEqual(bare.torch_threads, [byDefault, byDefault], "without the recipe each worker takes torch's default");
+  for (const w of bare.workers) assert.equal(envOf(w, 'OMP_NUM_THREADS'), undefined, `worker ${w} has no cap`);
+  // Where torch's default is above the cap (any machine with more cores than workers), the recipe is what changed it.
+  if (byDefault > cap) assert.ok(fixed.torch_threads[0]! < bare.torch_threads[0]!, 'the recipe lowered the threads per worker');
 });
