@@ -34,6 +34,16 @@ function tcpLabel(port: number, members: ClassifiedProcess[]): string {
   return '';
 }
 
+/**
+ * multiprocessing's own listeners (the forkserver's, a Manager's): a fresh random name per run in
+ * its temporary directory (`/tmp/pymp-XXXX/listener-XXXX`), or an abstract `@listener-PID-N` where
+ * Python uses abstract sockets. The next run never binds that name: nothing to hold up a rerun.
+ * The orphans that hold them are orphan-workers' findings already.
+ */
+export function isMultiprocessingListener(path: string): boolean {
+  return /\/pymp-[^/]+\/listener-[^/]+$/.test(path) || /^@listener-\d+-\d+$/.test(path);
+}
+
 /** What a unix path is to the run: a ZMQ ipc:// endpoint or a gRPC unix: address it names. */
 function unixLabel(path: string, members: ClassifiedProcess[]): string {
   const texts = members.flatMap((m) => [...m.argv, ...Object.values(m.env ?? {})]);
@@ -72,6 +82,7 @@ function deadRunFindings(input: DiagnosisInput): Finding[] {
       evidence.push({ source: s.source, text: `${at}${tcpLabel(s.port, members)} listens, held by ${holders.map((o) => who(byPid.get(o.pid), o.pid)).join(', ')}` });
     }
     for (const u of input.census.snapshot.unixSockets ?? []) {
+      if (isMultiprocessingListener(u.path)) continue;
       const holders = u.owners.filter((o) => inRun(o.pid));
       if (holders.length === 0) continue;
       names.push(u.path);
@@ -82,7 +93,7 @@ function deadRunFindings(input: DiagnosisInput): Finding[] {
     const shown = evidence.slice(0, MAX_LINES);
     if (evidence.length > MAX_LINES) shown.push({ source: src.sockets, text: `and ${plural(evidence.length - MAX_LINES, 'more listener')} of the run` });
     shown.unshift({ source: 'run status', text: `run ${run.id} (${run.status}${run.shadowed ? ', a newer run of the project beside it' : ''}): ${run.statusReason}` });
-    const files = input.census.snapshot.unixSockets?.some((u) => !u.abstract && u.owners.some((o) => inRun(o.pid)));
+    const files = input.census.snapshot.unixSockets?.some((u) => !u.abstract && !isMultiprocessingListener(u.path) && u.owners.some((o) => inRun(o.pid)));
     findings.push(
       report(portHeld.meta, 'held', { run: run.id, listeners: plural(names.length, 'listener'), names: nameList(names) }, {
         severity: 'error',

@@ -113,7 +113,7 @@ test('darwin diagnose: memory pressure names the orphaned run\'s processes by ph
   // Largest first, by footprint (5436 MB: RSS says 1.8 GB for this worker).
   assert.match(mem.evidence[2]!.text, /^pid 4103 \(worker\/spawn-worker, run \d+, left by an earlier run\) holds 5\.3 GiB \(physical footprint\)/);
   assert.equal(mem.evidence[2]!.source, 'footprint 4103');
-  assert.match(mem.evidence[4]!.text, /^pid 4102 .* holds 12 MiB \(physical footprint\)/);
+  assert.match(mem.evidence[4]!.text, /^pid 4102 .* holds 12\.0 MiB \(physical footprint\)/);
 });
 
 test('darwin diagnose: normal pressure says nothing; an unreadable level is "not judged", never healthy', async () => {

@@ -37,7 +37,7 @@ test('status: Threads, the main thread\'s involuntary switches and the affinity 
   const one = parseProcStatus(cap('status-parens'));
   assert.deepEqual([one.threads, one.involuntarySwitches, one.cpusAllowed], [1, 2, '0-1']);
   // Absent (a kernel before 2.6.26 has no Cpus_allowed_list) or malformed: null, never a guess.
-  assert.deepEqual(parseProcStatus('Name:\tx\nThreads:\tmany\nCpus_allowed_list:\t0-\n'), { uid: null, rssBytes: null, nsPid: null, sigIgn: null, threads: null, involuntarySwitches: null, cpusAllowed: null });
+  assert.deepEqual(parseProcStatus('Name:\tx\nThreads:\tmany\nCpus_allowed_list:\t0-\n'), { uid: null, rssBytes: null, nsPid: null, nsPids: null, sigIgn: null, sigPnd: null, shdPnd: null, threads: null, involuntarySwitches: null, cpusAllowed: null });
 });
 
 test('cpu lists: ranges and singles counted; anything else is not a list', () => {

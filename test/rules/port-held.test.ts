@@ -44,6 +44,15 @@ test('a dead run holding 29500 and a unix socket: one finding naming both; a run
   assert.deepEqual(runRule(rule, withUnix(live, [local(29500, 5, [2002])], [unix('/srv/app/worker.sock', 6, [2002])])), []);
 });
 
+test("multiprocessing's own listeners (a forkserver's, a Manager's: a new random name each run) are not held ports", () => {
+  const mp = [unix('/tmp/pymp-lgh6n084/listener-rs40b6sw', 8, [1003]), unix('@listener-1003-0', 9, [1003])];
+  assert.deepEqual(runRule(rule, withUnix([...live, ...dead()], [], mp)), [], 'nothing when they are all the dead run holds');
+  const f = runRule(rule, withUnix([...live, ...dead()], [], [...mp, unix('/srv/app/worker.sock', 6, [1003])]));
+  assert.equal(f.length, 1);
+  assert.match(f[0]!.title, /1 listener beyond the watched ports: \/srv\/app\/worker\.sock$/);
+  assert.doesNotMatch(f[0]!.evidence.map((e) => e.text).join('\n'), /pymp-|@listener-/);
+});
+
 test("MASTER_PORT names the port as torch.distributed's; a ZMQ ipc:// path the run names is labelled", () => {
   const env = { MASTER_PORT: '29611', MASTER_ADDR: '127.0.0.1' };
   const procs = [...live, ...dead(env)].map((p) => (p.pid === 1003 ? { ...p, argv: [...p.argv, '--zmq=ipc:///tmp/rd/ipc0'] } : p));
