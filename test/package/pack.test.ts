@@ -82,16 +82,16 @@ before(
 
 after(() => rmSync(base, { recursive: true, force: true }));
 
-test('the tarball ships the built CLI and library, the demo server, docs, README and LICENSE, and nothing else', () => {
+test('the tarball ships the built CLI and library, the demo server, docs, deploy (alert rules, dashboard, units), README and LICENSE, and nothing else', () => {
   const files = walk(installed);
-  assert.deepEqual([...new Set(files.map((f) => f.split('/')[0]!))].sort(), ['LICENSE', 'README.md', 'demo', 'dist', 'docs', 'package.json']);
+  assert.deepEqual([...new Set(files.map((f) => f.split('/')[0]!))].sort(), ['LICENSE', 'README.md', 'demo', 'deploy', 'dist', 'docs', 'package.json']);
   // Built by prepack from this checkout: every module, the CLI's entry, the library's types.
   const missing = walk(join(ROOT, 'src'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => `dist/${f.replace(/\.ts$/, '.js')}`)
     .filter((f) => !files.includes(f));
   assert.deepEqual(missing, [], 'every module of src/ is built into dist/');
-  for (const f of ['dist/cli/bin.js', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md']) assert.ok(files.includes(f), `ships ${f}`);
+  for (const f of ['dist/cli/bin.js', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md', 'deploy/prometheus/alerts.yml', 'deploy/grafana/rerun-doctor.json']) assert.ok(files.includes(f), `ships ${f}`);
   const unwanted = files.filter((f) => /\.map$|__pycache__|\.pyc$|\.test\.|(^|\/)test\//.test(f));
   assert.deepEqual(unwanted, [], 'no source maps, bytecode or tests');
   assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} rerun-doctor contributors\n/);
