@@ -177,7 +177,11 @@ function splitBySeen(host: Host, listed: GpuProcess[], issues: SnapshotIssue[]):
   return { seen, unseen };
 }
 
-export async function nvidiaGpu(host: Host, opts: GpuProbeOptions = {}): Promise<Outcome<GpuEvidence>> {
+/**
+ * The per-GPU query (index, uuid, memory, …), run and parsed: what both the probe and the wait's
+ * light reading start with. Unavailable when nvidia-smi is missing or reaches no driver.
+ */
+async function readGpuRows(host: Host): Promise<Outcome<ReturnType<typeof parseGpuQuery>>> {
   const argv = gpuQueryArgv();
   const source = argv.join(' ');
   const res = await host.run(argv, { timeoutMs: NVIDIA_SMI_TIMEOUT_MS });
@@ -187,13 +191,17 @@ export async function nvidiaGpu(host: Host, opts: GpuProbeOptions = {}): Promise
   const noDriver = res.timedOut ? null : driverUnreachableMessage(`${res.stdout}\n${res.stderr}`);
   if (noDriver !== null) return unavailable(noDriver, source);
   if (res.timedOut || res.code !== 0) return failed(`nvidia-smi ${describeCommandFailure(res)}`, source);
-
-  let rows;
   try {
-    rows = parseGpuQuery(res.stdout, source);
+    return ok(parseGpuQuery(res.stdout, source), source);
   } catch (e) {
     return failed(message(e), source);
   }
+}
+
+export async function nvidiaGpu(host: Host, opts: GpuProbeOptions = {}): Promise<Outcome<GpuEvidence>> {
+  const read = await readGpuRows(host);
+  if (read.status !== 'ok') return read;
+  const { value: rows, source } = read;
   if (rows.length === 0) return unavailable('nvidia-smi lists no GPU', source);
 
   const sources = [source];
@@ -251,17 +259,9 @@ export interface NvidiaReading {
  * container nvidia-smi lists nothing at all. Failed when the per-GPU query fails.
  */
 export async function nvidiaReading(host: Host, pids: number[]): Promise<Outcome<NvidiaReading>> {
-  const argv = gpuQueryArgv();
-  const source = argv.join(' ');
-  const res = await host.run(argv, { timeoutMs: NVIDIA_SMI_TIMEOUT_MS });
-  if (res.notFound) return unavailable('nvidia-smi is not installed (not found on PATH)', source);
-  if (res.timedOut || res.code !== 0) return failed(`nvidia-smi ${describeCommandFailure(res)}`, source);
-  let rows;
-  try {
-    rows = parseGpuQuery(res.stdout, source);
-  } catch (e) {
-    return failed(message(e), source);
-  }
+  const read = await readGpuRows(host);
+  if (read.status !== 'ok') return read;
+  const { value: rows, source } = read;
   const issues: SnapshotIssue[] = [];
   const apps = await readComputeApps(host, [], issues);
   const asked = new Set(pids);

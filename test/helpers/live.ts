@@ -1,9 +1,11 @@
 // Real processes for live tests: the sample server (demo/server, `python -m src.main`) started in
 // its own process group, cleaned up by process group and pid (never by name), and checked gone.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { ROOT } from './paths.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -189,4 +191,37 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * What a live test file starts and makes, ended and removed after its last test: the pids and
+ * process groups (by group, then by pid; fails if one survives) and its temporary directories.
+ */
+export function liveScope(): { tracked: Set<number>; groups: number[]; tempDir: (prefix: string) => string } {
+  const tracked = new Set<number>();
+  const groups: number[] = [];
+  const dirs: string[] = [];
+  after(async () => {
+    await cleanup(tracked, groups);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    tracked,
+    groups,
+    tempDir(prefix) {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+  };
+}
+
+/** The sample server with 2 workers on a free worker port, its main then SIGKILLed: 2 orphaned workers and the tracker. */
+export async function orphanedRun(tracked: Set<number>, groups: number[], args: string[] = []): Promise<{ s: Started; port: number }> {
+  const port = await freePort();
+  const s = await startServer(['--workers', '2', '--worker-port', String(port), ...args], tracked);
+  groups.push(s.pgid);
+  await waitListening([port]);
+  await killAndReap(s);
+  return { s, port };
 }

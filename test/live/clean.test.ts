@@ -4,20 +4,13 @@ import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { executeCleanup } from '../../src/actions/execute-cleanup.js';
 import { createHost, type Host } from '../../src/host/host.js';
-import { alive, cleanup, freePort, killAndReap, PYTHON, runCli, startServer, waitFor, waitListening } from '../helpers/live.js';
+import { alive, cleanup, freePort, orphanedRun, PYTHON, runCli, startServer, waitFor, waitListening } from '../helpers/live.js';
 
 const tracked = new Set<number>();
 const groups: number[] = [];
 after(() => cleanup(tracked, groups));
 
-async function leaky(args: string[] = []) {
-  const port = await freePort();
-  const s = await startServer(['--workers', '2', '--worker-port', String(port), ...args], tracked);
-  groups.push(s.pgid);
-  await waitListening([port]);
-  await killAndReap(s);
-  return { s, port };
-}
+const leaky = (args: string[] = []) => orphanedRun(tracked, groups, args);
 
 /** A bystander: a spawn_main-like command line whose Python parent is alive and not ours. */
 async function bystander(): Promise<{ parent: number; child: number }> {

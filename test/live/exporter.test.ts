@@ -5,20 +5,13 @@
 // exporter are stopped by pid and group, and the data directory removed.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { alive, cleanup, CLI, freePort, killAndReap, runCli, startServer, waitFor, waitListening } from '../helpers/live.js';
+import { test } from 'node:test';
+import { alive, CLI, freePort, liveScope, orphanedRun, runCli, waitFor } from '../helpers/live.js';
 import { ROOT } from '../helpers/paths.js';
 
-const tracked = new Set<number>();
-const groups: number[] = [];
-const dirs: string[] = [];
-after(async () => {
-  await cleanup(tracked, groups);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tracked, groups, tempDir } = liveScope();
 
 function startDetached(argv: string[], o: { cwd?: string } = {}): { child: ChildProcess; stderr: () => string } {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd ?? ROOT, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
@@ -54,11 +47,7 @@ test('a real Prometheus scrapes the exporter: orphans, the orphan alert pending,
   assert.equal(spawnSync('prometheus', ['--version']).error, undefined, 'prometheus is needed (Debian package prometheus; .ci/run installs it)');
 
   // A server whose main process is SIGKILLed: 2 workers and the resource tracker are orphans.
-  const workerPort = await freePort();
-  const s = await startServer(['--workers', '2', '--worker-port', String(workerPort)], tracked);
-  groups.push(s.pgid);
-  await waitListening([workerPort]);
-  await killAndReap(s);
+  const { s, port: workerPort } = await orphanedRun(tracked, groups);
   const left = [...s.workers, s.tracker!];
 
   // The exporter, collecting every second; its address from its ready line.
@@ -67,8 +56,7 @@ test('a real Prometheus scrapes the exporter: orphans, the orphan alert pending,
   const exporterPort = Number(/127\.0\.0\.1:(\d+)\/metrics/.exec(exp.stderr())![1]);
 
   // Prometheus: a temporary config and data dir, a 1 s scrape and evaluation interval, the alert rules.
-  const dir = mkdtempSync(join(tmpdir(), 'rd-prometheus-'));
-  dirs.push(dir);
+  const dir = tempDir('rd-prometheus-');
   copyFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.yml'), join(dir, 'alerts.yml'));
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - alerts.yml\nscrape_configs:\n  - job_name: rerun-doctor\n    static_configs:\n      - targets: ['127.0.0.1:${exporterPort}']\n`);
   const check = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });

@@ -4,35 +4,19 @@
 // it stops listing them and their memory leaves memory.used, as a driver does. There is no GPU here:
 // what is real is the orphans, their end, and clean's polling; what the driver says is the fake's.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { fixture } from '../helpers/paths.js';
-import { alive, cleanup, freePort, killAndReap, runCli, startServer, waitListening } from '../helpers/live.js';
+import { alive, freePort, liveScope, orphanedRun as orphanedRunOf, runCli, startServer, waitListening } from '../helpers/live.js';
 
 const UUID = 'GPU-8f3c2a71-5d4e-4b9a-a0c6-2e7d91b4f0a3';
-const tracked = new Set<number>();
-const groups: number[] = [];
-const dirs: string[] = [];
-after(async () => {
-  await cleanup(tracked, groups);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function orphanedRun() {
-  const port = await freePort();
-  const s = await startServer(['--workers', '2', '--worker-port', String(port)], tracked);
-  groups.push(s.pgid);
-  await waitListening([port]);
-  await killAndReap(s);
-  return { s, port };
-}
+const { tracked, groups, tempDir } = liveScope();
+const orphanedRun = () => orphanedRunOf(tracked, groups);
 
 /** The fake's scenario: 460 MiB used by nobody, plus each listed process's share while it counts. */
 function gpuState(lines: string[]): { env: NodeJS.ProcessEnv } {
-  const d = mkdtempSync(join(tmpdir(), 'rd-live-gpu-'));
-  dirs.push(d);
+  const d = tempDir('rd-live-gpu-');
   cpSync(fixture('gpu', 'nvidia-wait'), d, { recursive: true });
   writeFileSync(join(d, 'apps.state'), lines.map((l) => `${l}\n`).join(''));
   return { env: { PATH: `${fixture('bin', 'gpu')}${delimiter}${process.env.PATH ?? ''}`, RERUN_DOCTOR_FIXTURE_DIR: d } };
