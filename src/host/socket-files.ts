@@ -1,8 +1,9 @@
 // Socket files on disk: a bounded depth-1 listing of one directory's socket entries, an lstat of
 // one path, and a connect() that tells a stale socket file (ECONNREFUSED: nothing is bound to it)
 // from one a listener still answers on. Nothing is ever written or unlinked.
-import { lstatSync, opendirSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { connect } from 'node:net';
+import { walkBounded } from './dir-list.js';
 import { translateFsError } from './errors.js';
 
 export interface SocketEntry {
@@ -12,37 +13,18 @@ export interface SocketEntry {
 
 /** The socket entries among the first `maxEntries` names of `dir` (lstat'ed: a symlink to a socket is not one). */
 export function listSocketEntries(dir: string, maxEntries: number): { entries: SocketEntry[]; read: number; truncated: boolean } {
-  let d;
-  try {
-    d = opendirSync(dir);
-  } catch (e) {
-    throw translateFsError(e, dir);
-  }
   const entries: SocketEntry[] = [];
-  let read = 0;
-  let truncated = false;
-  try {
-    for (let e = d.readSync(); e !== null; e = d.readSync()) {
-      if (read === maxEntries) {
-        truncated = true;
-        break;
-      }
-      read++;
-      // d_type says socket, or says nothing (DT_UNKNOWN on some filesystems): then lstat decides.
-      const unknown = !e.isFile() && !e.isDirectory() && !e.isSymbolicLink() && !e.isFIFO() && !e.isCharacterDevice() && !e.isBlockDevice() && !e.isSocket();
-      if (!e.isSocket() && !unknown) continue;
-      try {
-        const st = lstatSync(`${dir}/${e.name}`);
-        if (st.isSocket()) entries.push({ name: e.name, stat: st });
-      } catch {
-        /* removed meanwhile */
-      }
+  const { read, truncated } = walkBounded(dir, maxEntries, (e) => {
+    // d_type says socket, or says nothing (DT_UNKNOWN on some filesystems): then lstat decides.
+    const unknown = !e.isFile() && !e.isDirectory() && !e.isSymbolicLink() && !e.isFIFO() && !e.isCharacterDevice() && !e.isBlockDevice() && !e.isSocket();
+    if (!e.isSocket() && !unknown) return;
+    try {
+      const st = lstatSync(`${dir}/${e.name}`);
+      if (st.isSocket()) entries.push({ name: e.name, stat: st });
+    } catch {
+      /* removed meanwhile */
     }
-  } catch (e) {
-    throw translateFsError(e, dir);
-  } finally {
-    d.closeSync();
-  }
+  });
   return { entries, read, truncated };
 }
 
