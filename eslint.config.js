@@ -14,6 +14,8 @@ function layerRule(layer, { childProcess }) {
   const banned = allowed.includes('*') ? [] : FOLDERS.filter((f) => f !== layer && !allowed.includes(f));
   const patterns = banned.map((f) => ({ group: [`**/${f}/**`], message: `src/${layer} may import only ${allowed.join(', ') || 'nothing'} (scripts/layers.mjs, docs/architecture.md "Layers")` }));
   if (!allowed.includes('*') && !allowed.includes('version.ts')) patterns.push({ group: ['**/version.js'], message: `src/${layer} may not read the version (scripts/layers.mjs)` });
+  // host/builtins.ts hands out node:child_process lazily (start-up time): the same rule holds for it.
+  if (childProcess) patterns.push({ group: ['**/host/builtins.js'], importNames: ['childProcess'], message: CHILD_PROCESS[0].message });
   return ['error', { paths: childProcess ? CHILD_PROCESS : [], patterns }];
 }
 

@@ -1,12 +1,9 @@
 // The CLI's one way in: pick a command, run it, map errors to exit codes. Only bin.ts exits.
-import { ConfigError } from '../config/config.js';
-import { StateError } from '../state/store.js';
-import { Unavailable } from '../host/errors.js';
-import { Interrupted } from '../model/errors.js';
 import { version } from '../version.js';
-import { CannotStart, EXIT, UsageError } from './errors.js';
+import { EXIT } from './errors.js';
 import type { Io } from './io.js';
-import { COMMAND_NAMES, COMMANDS, isCommand, usage } from './registry.js';
+import { COMMAND_NAMES, COMMANDS, isCommand, usage, type CommandModule } from './registry.js';
+import { reportError } from './report-error.js';
 
 /** The top-level switches: help and the version (-v as most tools take it, -V as some do). */
 const HELP = ['--help', '-h'];
@@ -34,34 +31,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr(`rerun-doctor: unknown command "${first}": expected one of ${COMMAND_NAMES.join(', ')} (see rerun-doctor --help)\n`);
     return EXIT.usage;
   }
+  let mod: CommandModule | undefined;
   try {
-    const mod = await COMMANDS[first].load();
+    mod = await COMMANDS[first].load();
     return await mod.run(rest, io);
   } catch (e) {
-    return reportError(e, first, io);
+    // A bundled command (scripts/bundle.mjs) brings its own copies of the error classes, and its own
+    // reportError that knows them.
+    return (mod?.reportError ?? reportError)(e, first, io);
   }
-}
-
-function reportError(e: unknown, command: string, io: Io): number {
-  const err = e as Error & { code?: string };
-  // Stopped by the user after cleaning up what it started: 128 + SIGINT, as a shell reports it.
-  if (e instanceof Interrupted) {
-    io.stderr(`rerun-doctor ${command}: ${err.message}\n`);
-    return 130;
-  }
-  if (e instanceof CannotStart) {
-    io.stderr(`rerun-doctor ${command}: ${err.message}\n`);
-    return e.status;
-  }
-  if (e instanceof UsageError || e instanceof ConfigError || e instanceof StateError || e instanceof Unavailable) {
-    io.stderr(`rerun-doctor: ${err.message}\n`);
-    return EXIT.usage;
-  }
-  // util.parseArgs errors: unknown or malformed flags (parse.ts says them first, in its own words).
-  if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr(`rerun-doctor ${command}: ${err.message.split('\n')[0]} (see rerun-doctor ${command} --help)\n`);
-    return EXIT.usage;
-  }
-  io.stderr(`rerun-doctor: internal error: ${err.stack ?? String(e)}\nPlease report it with the command you ran.\n`);
-  return EXIT.usage;
 }

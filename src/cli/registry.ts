@@ -8,6 +8,8 @@ import type { Io } from './io.js';
 export interface CommandModule {
   run(args: string[], io: Io): Promise<number>;
   spec: CommandView;
+  /** Set by a bundled command (scripts/bundle.mjs): reportError with the bundle's own error classes. */
+  reportError?: (e: unknown, command: string, io: Io) => number;
 }
 
 export const COMMANDS = {

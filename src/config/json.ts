@@ -3,7 +3,11 @@
 // building would not keep it); when it fails, jsonc-parser (the scanner and parser of VS Code)
 // names the first error's line and column, which Node 20's JSON.parse does not give for its
 // commonest error, "Unexpected token".
-import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { ParseErrorCode } from 'jsonc-parser';
+
+// Loaded only when JSON.parse has failed: a valid config never pays for the parser (start-up time, issue 12).
+const jsonc = (): typeof import('jsonc-parser') => createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser');
 
 export type JsonResult = { ok: true; value: unknown } | { ok: false; error: JsonSyntaxError };
 
@@ -26,6 +30,7 @@ export function parseJson(text: string): JsonResult {
 function locate(text: string): JsonSyntaxError | null {
   let first: JsonSyntaxError | null = null;
   try {
+    const { printParseErrorCode, visit } = jsonc();
     visit(
       text,
       {

@@ -4,7 +4,10 @@
 import { statSync } from 'node:fs';
 import { FileProblem, readRegularFile } from '../host/files.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { createRequire } from 'node:module';
+
+// Loaded when a pyproject.toml is read, not by every command (start-up time, issue 12).
+const toml = (): typeof import('smol-toml') => createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml');
 import { cloneConfig, configFromTable, DEFAULT_CONFIG, type Config } from './config.js';
 import { ConfigError, describe, isPlainTable, type TableContext } from './errors.js';
 import { parseJson } from './json.js';
@@ -116,6 +119,7 @@ function fromJson(text: string, file: string, shown: string): Config {
 /** The [tool.rerun-doctor] table as a Config; null when the file has none and it is not `required`. */
 function fromPyproject(text: string, file: string, shown: string, required: boolean): Config | null {
   let doc: Record<string, unknown>;
+  const { parse: parseToml, TomlError } = toml();
   try {
     doc = parseToml(text);
   } catch (err) {

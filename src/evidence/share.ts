@@ -13,7 +13,6 @@ import { isDockerProxy } from '../census/docker-proxy.js';
 import { classifyOptionsOf } from '../census/settings.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import type { Evidence } from '../model/evidence.js';
-import type { Census } from '../model/census.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { redactTree } from './redact/tree.js';
 
@@ -69,17 +68,4 @@ export function shareable(e: Evidence): Shared {
   const r = redactTree(rest);
   const evidence: Evidence = { ...r.value, settings, kind: e.kind, schemaVersion: e.schemaVersion, redacted: { values: r.redactions } };
   return { evidence, redactions: r.redactions, kept: { processes: chosen.snapshot.processes.length, of: e.snapshot.processes.length } };
-}
-
-/**
- * A census as `procs --redact` and `ports --redact` print it: every process's argv, environment,
- * paths and reasons redacted by the same rules as the evidence (redactTree). Judged before, on
- * the real argv: redacting changes what is shown, never what was found.
- */
-export function redactCensus(census: Census): { census: Census; redactions: number } {
-  // The snapshot's process rows are the census' processes before judging: redacted alike, and
-  // not counted twice (the count is of the values shown).
-  const r = redactTree({ ...census, snapshot: { ...census.snapshot, processes: [] } });
-  const rows = redactTree(census.snapshot.processes).value;
-  return { census: { ...r.value, snapshot: { ...r.value.snapshot, processes: rows } }, redactions: r.redactions };
 }

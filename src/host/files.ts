@@ -10,7 +10,7 @@
 //     end with one.
 // Problems are FileProblem: a phrase about the path (`is a FIFO, not a regular file`), which the
 // caller puts after the flag or the file it names.
-import { randomBytes } from 'node:crypto';
+import { crypto } from './builtins.js';
 import { accessSync, closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -100,7 +100,7 @@ export function checkWritable(path: string, o: { replace: boolean }): void {
  */
 export function writeFileAtomic(path: string, text: string, o: { replace: boolean; mode?: number }): void {
   checkWritable(path, o);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`);
   let fd: number;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, o.mode ?? 0o600);

@@ -2,9 +2,8 @@
 // request, a body limit (applied after gunzip too: a small gzip can inflate to gigabytes),
 // redirects followed only within the URL's own scheme, host and port, a few times, and reported,
 // and errors as data (one line each), not exceptions.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createGunzip } from 'node:zlib';
+import type { IncomingMessage } from 'node:http';
+import { http, https, zlib } from './builtins.js';
 import { oneLine } from '../model/text.js';
 
 export type HttpFailure =
@@ -118,7 +117,7 @@ function getOnce(url: URL, opts: HttpGetOptions, deadline: number, t0: number): 
       clearTimeout(timer);
       resolve(v);
     };
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+    const req = (url.protocol === 'https:' ? https().request : http().request)(url, {
       method: 'GET',
       // No keep-alive agent: a connection is never reused between the requests of one scrape (or
       // of two). Node 20's global agent keeps sockets alive, and a server that answers a redirect
@@ -153,7 +152,7 @@ function getOnce(url: URL, opts: HttpGetOptions, deadline: number, t0: number): 
       });
       let stream: NodeJS.ReadableStream = res;
       if (enc === 'gzip' || enc === 'x-gzip') {
-        const gunzip = createGunzip();
+        const gunzip = zlib().createGunzip();
         gunzip.on('error', (e) => {
           done(fail(url.toString(), t0, { kind: 'bad-encoding', message: `the gzip-encoded answer is corrupt: ${e.message}` }));
           req.destroy();

@@ -1,6 +1,6 @@
 // Commands run as argv arrays, never a shell string; every child is waited for
 // (an unreaped /bin/ps filled a macOS process table: oh-my-openagent#8096).
-import { execFile } from 'node:child_process';
+import { childProcess } from './builtins.js';
 
 export interface CommandResult {
   stdout: string;
@@ -22,7 +22,7 @@ export function runCommand(argv: string[], opts: RunCommandOptions): Promise<Com
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('runCommand: empty argv');
   return new Promise((resolve) => {
-    execFile(
+    childProcess().execFile(
       file,
       args,
       { env: opts.env, timeout: opts.timeoutMs ?? 10_000, maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024, encoding: 'utf8', windowsHide: true },

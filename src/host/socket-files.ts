@@ -2,7 +2,7 @@
 // one path, and a connect() that tells a stale socket file (ECONNREFUSED: nothing is bound to it)
 // from one a listener still answers on. Nothing is ever written or unlinked.
 import { lstatSync, type Stats } from 'node:fs';
-import { connect } from 'node:net';
+import { net } from './builtins.js';
 import { walkBounded } from './dir-list.js';
 import { translateFsError } from './errors.js';
 
@@ -46,7 +46,7 @@ export type ConnectResult = { state: 'answered' | 'refused' | 'unchecked'; detai
 export function probeUnixSocket(path: string, timeoutMs: number): Promise<ConnectResult> {
   if (Buffer.byteLength(path) > SUN_PATH_MAX) return Promise.resolve({ state: 'unchecked', detail: `path longer than ${SUN_PATH_MAX} bytes (sun_path): not connected to` });
   return new Promise((resolve) => {
-    const s = connect({ path });
+    const s = net().connect({ path });
     const done = (r: ConnectResult) => {
       clearTimeout(timer);
       s.removeAllListeners();

@@ -1,7 +1,7 @@
 // Saved censuses and the count history, per project, under a state directory:
 // --state-dir / "state-dir" in the config, else $RERUN_DOCTOR_STATE_DIR, else
 // $XDG_STATE_HOME/rerun-doctor, else ~/.local/state/rerun-doctor (XDG Base Directory spec).
-import { createHash } from 'node:crypto';
+import { crypto } from '../host/builtins.js';
 import { closeSync, mkdirSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -17,7 +17,7 @@ export function stateBaseDir(explicit: string | null, env: NodeJS.ProcessEnv): s
 
 /** One folder per project root: readable name + a hash so two checkouts named alike stay apart. */
 export function projectStateDir(base: string, root: string): string {
-  const hash = createHash('sha256').update(root).digest('hex').slice(0, 10);
+  const hash = crypto().createHash('sha256').update(root).digest('hex').slice(0, 10);
   const name = (basename(root) || 'root').replace(/[^A-Za-z0-9._-]/g, '_');
   return join(base, `${name}-${hash}`);
 }

@@ -2,15 +2,15 @@
 // (Node's `detached: true` calls setsid(2): a new session and group whose id is the child's pid),
 // so the whole group can be signalled as a terminal would, and found again by its group id.
 // Optionally with the run marker, which every descendant inherits through fork and exec.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { childProcess, crypto } from '../../host/builtins.js';
 import type { OwnChild } from './signal.js';
 
 /** The variable every descendant of a `run`/`guard` command inherits. Its value is a comma-separated list of run ids, so a `run` inside a `run` stays reachable by both. */
 export const RUN_ID_VAR = 'RERUN_DOCTOR_RUN_ID';
 
 export function newRunId(): string {
-  return randomBytes(8).toString('hex');
+  return crypto().randomBytes(8).toString('hex');
 }
 
 /** The child's environment: the caller's, with this run's id added to any outer run's ids. */
@@ -56,7 +56,7 @@ export function spawnGroup(argv: readonly string[], opts: SpawnGroupOptions): Pr
   if (file === undefined) return Promise.reject(new Error('spawnGroup: empty argv'));
   return new Promise((resolve, reject) => {
     const env = opts.marker ? markedEnv(opts.env, opts.marker) : opts.env;
-    const child = spawn(file, args, { cwd: opts.cwd, env, detached: true, stdio: opts.stdio });
+    const child = childProcess().spawn(file, args, { cwd: opts.cwd, env, detached: true, stdio: opts.stdio });
     const exited = new Promise<ExitInfo>((res) => child.once('exit', (code, signal) => res({ code, signal })));
     child.once('error', reject);
     child.once('spawn', () => {

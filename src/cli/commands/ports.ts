@@ -11,7 +11,7 @@ import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
-import { redactCensus } from '../../evidence/share.js';
+import { redactCensus } from '../../evidence/redact/census.js';
 import { REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
 import { parseCommandArgs } from '../parse.js';
 

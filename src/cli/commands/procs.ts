@@ -6,7 +6,7 @@ import { makeContext } from '../context.js';
 import { EXIT } from '../errors.js';
 import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
-import { redactCensus } from '../../evidence/share.js';
+import { redactCensus } from '../../evidence/redact/census.js';
 import { REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
 import { parseCommandArgs } from '../parse.js';
 

@@ -6,7 +6,8 @@
 // are each one Length-Prefixed-Message (a compressed flag byte, a 4-byte big-endian length, the
 // protobuf bytes: health-proto.ts); the status comes in the trailers (grpc-status, grpc-message),
 // or, in a trailers-only response, in the response headers themselves.
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import { http2 } from '../../host/builtins.js';
 import { classifyReset, classifyResponse, type Verdict } from './call-status.js';
 import { encodeHealthCheckRequest, GRPC_HEALTH_CHECK_METHOD } from './health-proto.js';
 import { lateTimer } from './late-timer.js';
@@ -56,7 +57,7 @@ export function healthCall(authority: string, service: string, deadlineMs: numbe
       done = true;
       cancel();
       try {
-        stream?.close(constants.NGHTTP2_CANCEL);
+        stream?.close(http2().constants.NGHTTP2_CANCEL);
       } catch {
         /* closing is best effort; the verdict stands */
       }
@@ -96,7 +97,7 @@ export function healthCall(authority: string, service: string, deadlineMs: numbe
       );
     };
     try {
-      const s = connect(`http://${authority}`, {
+      const s = http2().connect(`http://${authority}`, {
         settings: { enablePush: false, maxHeaderListSize: MAX_HEADER_LIST_BYTES },
         maxSessionMemory: 1,
         maxReservedRemoteStreams: 0,
@@ -141,14 +142,14 @@ export function healthCall(authority: string, service: string, deadlineMs: numbe
       req.on('error', () => undefined); // the close below says how it ended
       req.on('close', () => {
         if (done) return;
-        const rst = req.rstCode ?? constants.NGHTTP2_NO_ERROR;
+        const rst = req.rstCode ?? http2().constants.NGHTTP2_NO_ERROR;
         const ended = trailers !== null || (headers !== null && header(headers, 'grpc-status') !== undefined);
         if (ended) judge();
-        else if (rst !== constants.NGHTTP2_NO_ERROR || headers !== null) {
+        else if (rst !== http2().constants.NGHTTP2_NO_ERROR || headers !== null) {
           // Reset, or ended without trailers: an HTTP/2 server's non-gRPC answer ends like that too
           // (a 404 page and END_STREAM), and is judged by its headers.
           if (headers !== null && !(header(headers, 'content-type') ?? '').startsWith('application/grpc')) judge();
-          else if (rst !== constants.NGHTTP2_NO_ERROR) finish(classifyReset(rst, headers !== null));
+          else if (rst !== http2().constants.NGHTTP2_NO_ERROR) finish(classifyReset(rst, headers !== null));
           else judge();
         } else if (s.destroyed || s.closed) finish({ status: 'ERROR', detail: 'UNAVAILABLE: the connection closed before the call ended (the server went away)', answered: false });
         else finish(classifyReset(rst, false));

@@ -12,7 +12,7 @@
 // Two steps: an HTTP/2 handshake on a socket of our own within a short budget (handshakeMs: does
 // anything answer, and in HTTP/2? http2-handshake.ts), then the unary call over node:http2 with
 // the rest of timeoutMs as its deadline (health-call.ts). See docs/grpc-health.md.
-import { isIPv6 } from 'node:net';
+import { net } from '../../host/builtins.js';
 import { healthCall } from './health-call.js';
 import { http2Handshake } from './http2-handshake.js';
 import type { GrpcHealth } from '../../model/grpc.js';
@@ -29,7 +29,7 @@ export const DEFAULT_GRPC_HANDSHAKE_MS = 300;
 /** `host:port`, with IPv6 literals in brackets (RFC 3986 authority form). */
 export function grpcAddress(target: GrpcHealthTarget): string {
   const host = target.host.replace(/^\[(.*)\]$/, '$1');
-  return isIPv6(host) ? `[${host}]:${target.port}` : `${host}:${target.port}`;
+  return net().isIPv6(host) ? `[${host}]:${target.port}` : `${host}:${target.port}`;
 }
 
 function errorText(err: unknown): string {

@@ -1,6 +1,7 @@
 // The HTTP/2 connection preface, exchanged on a socket of our own before the call: does anything
 // answer, and in HTTP/2, within a short budget? See http2Handshake.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { net } from '../../host/builtins.js';
 import { lateTimer } from './late-timer.js';
 import type { GrpcHealthStatus } from '../../model/grpc.js';
 
@@ -78,7 +79,7 @@ export function http2Handshake(host: string, port: number, budgetMs: number, onC
       }),
     );
     try {
-      const s = connect({ host, port, noDelay: true });
+      const s = net().connect({ host, port, noDelay: true });
       socket = s;
       s.on('connect', () => {
         connected = true;
