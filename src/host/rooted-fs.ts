@@ -3,6 +3,7 @@
 // ../shared/reference/perf-baseline.md (async fs.promises was 3-5x slower for tiny /proc files).
 import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { translateFsError } from './errors.js';
+import { startFdScan, type FdScanJob } from './fd-scan.js';
 
 export interface RootedFs {
   readonly root: string;
@@ -10,8 +11,12 @@ export interface RootedFs {
    * Whole file as UTF-8 text. Throws ProcessGone / AccessDenied / Error. `singleRead`: the file
    * hands over everything in one read when the buffer is big enough (/proc/PID/stat, cmdline), so
    * a short read is its end; seq_file tables (/proc/net/tcp) come a page at a time and are read to EOF.
+   * `seqTable`: a seq_file table of short lines (/proc/net/tcp, tcp6, unix): the kernel fills each
+   * read with whole lines up to a page, so a read shorter than a page less the longest line
+   * (SEQ_END) is the last one; the read() that would return 0 is skipped, because for TCP it walks
+   * the whole established-connections hash again (2-3 ms on a VM with 262,144 buckets).
    */
-  read(rel: string, opts?: { singleRead?: boolean }): string;
+  read(rel: string, opts?: { singleRead?: boolean; seqTable?: boolean }): string;
   /** Whole file as bytes (binary /proc files such as auxv). */
   readBytes(rel: string): Buffer;
   readdir(rel: string): string[];
@@ -22,8 +27,17 @@ export interface RootedFs {
    * listing and its readlink is left out. Throws ProcessGone / AccessDenied for the fd directory.
    */
   fdLinks(pid: number): { fds: number[]; targets: string[] };
+  /**
+   * The socket and pipe links of every fd table of `pids`, shared with a worker thread where that
+   * pays (host/fd-scan.ts). Absent on trees that are not real directories (test doubles): callers
+   * fall back to fdLinks per pid.
+   */
+  startFdScan?(pids: readonly number[]): FdScanJob;
   path(rel: string): string;
 }
+
+/** A page (4 KiB, the smallest there is) less a margin over the longest /proc/net line (tcp6: 178 bytes). */
+const SEQ_END = 4096 - 512;
 
 export function createRootedFs(root: string): RootedFs {
   let buf = Buffer.allocUnsafe(64 * 1024);
@@ -56,6 +70,7 @@ export function createRootedFs(root: string): RootedFs {
           // One read() fewer per process per file on every census (docs/benchmarks.md) for files
           // that come whole; everything else is read until read() returns 0.
           if (opts?.singleRead && n < want) break;
+          if (opts?.seqTable && n < want && n < SEQ_END) break;
         }
         return buf.toString('utf8', 0, len);
       } catch (e) {
@@ -71,6 +86,9 @@ export function createRootedFs(root: string): RootedFs {
       } catch (e) {
         throw translateFsError(e, p);
       }
+    },
+    startFdScan(pids) {
+      return startFdScan(prefix, pids);
     },
     fdLinks(pid) {
       const dir = `${prefix}${pid}/fd/`;

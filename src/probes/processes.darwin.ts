@@ -38,10 +38,10 @@ function toProcessInfo(row: PsRow): ProcessInfo {
   return info;
 }
 
-function pidsToEnrich(rows: ProcessInfo[], opts: ProcessProbeOptions, issues: SnapshotIssue[]): number[] {
+async function pidsToEnrich(rows: ProcessInfo[], opts: ProcessProbeOptions, issues: SnapshotIssue[]): Promise<number[]> {
   if (!opts.enrich) return [];
   try {
-    const wanted = opts.enrich(rows);
+    const wanted = await opts.enrich(rows);
     const known = new Set(rows.map((r) => r.pid));
     return [...wanted].filter((pid) => known.has(pid)).sort((a, b) => a - b);
   } catch (e) {
@@ -120,7 +120,7 @@ export const darwinProcesses: ProcessProbe = async (host: Host, opts: ProcessPro
   }
 
   const basic = rows.map(toProcessInfo);
-  const pids = pidsToEnrich(basic, opts, issues);
+  const pids = await pidsToEnrich(basic, opts, issues);
   const enriched = await fillCwd(host, env, basic, pids, issues);
   return ok(enriched, source, issues);
 };

@@ -195,7 +195,7 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
       issues.push({ probe: PROBE, kind: 'parse', message: `pid ${pid}: ${(e as Error).message}`, pids: [pid] });
     }
   }
-  const want = opts.enrich?.(rows) ?? new Set<number>();
+  const want = (await opts.enrich?.(rows)) ?? new Set<number>();
   const denied = new Set<number>();
   for (const p of rows) if (want.has(p.pid)) enrichProcess(host, p, denied, users);
   issues.push(...accessIssues(deniedBasic, denied));

@@ -3,6 +3,7 @@
 // subprocess). Every owner is kept: one inode in several fd tables is an inherited socket; several
 // inodes on one port are SO_REUSEPORT duplicates (DOMAIN.md, Ports).
 import { AccessDenied, ProcessGone } from '../host/errors.js';
+import type { FdScanResult } from '../host/fd-scan.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { Outcome } from '../model/outcome.js';
@@ -20,7 +21,7 @@ function readTables(host: Host, dir: string): TcpRow[] {
   for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
     let text: string;
     try {
-      text = host.proc.read(`${dir}/${file}`);
+      text = host.proc.read(`${dir}/${file}`, { seqTable: true });
     } catch (e) {
       // No IPv6 in this kernel: tcp6 is absent. That is not an error.
       if (e instanceof ProcessGone) continue;
@@ -35,7 +36,7 @@ function readTables(host: Host, dir: string): TcpRow[] {
 function readUnix(host: Host, dir: string, into: Map<number, UnixRow & { source: string }>): void {
   let text: string;
   try {
-    text = host.proc.read(`${dir}/unix`);
+    text = host.proc.read(`${dir}/unix`, { seqTable: true });
   } catch (e) {
     if (e instanceof ProcessGone) return; // no AF_UNIX in this kernel, or a fixture tree without it
     throw e;
@@ -50,17 +51,21 @@ export interface SocketScan {
   unix: UnixListeningSocket[] | null;
 }
 
-/** Both kinds of listener from one pass over the fd tables. */
-export async function linuxSocketScan(host: Host, opts: { unix?: boolean } = {}): Promise<Outcome<SocketScan>> {
+/**
+ * Both kinds of listener from one pass over the fd tables. `scan`: the fd tables already read (by
+ * the census's scan that runs beside its process pass, probes/collect.ts); without it they are read
+ * here, one pid after another.
+ */
+export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: FdScanResult } = {}): Promise<Outcome<SocketScan>> {
   const source = `${host.proc.path('net')}/{tcp,tcp6,unix} + ${host.proc.path('[pid]')}/fd/*`;
   const issues: SnapshotIssue[] = [];
   const listeners = new Map<number, TcpRow>();
   const unixListeners = new Map<number, UnixRow & { source: string }>();
   let unixRead = opts.unix !== false;
-  let pids: number[];
+  let pids: number[] = [];
   try {
     for (const r of readTables(host, 'net')) listeners.set(r.inode, r);
-    pids = listPids(host);
+    if (!opts.scan) pids = listPids(host);
   } catch (e) {
     return failed((e as Error).message, source);
   }
@@ -76,14 +81,7 @@ export async function linuxSocketScan(host: Host, opts: { unix?: boolean } = {})
   // Sockets not in our own namespace's tables: looked up in the owner's namespace, once per namespace.
   const unknown: Array<{ pid: number; fd: number; inode: number }> = [];
   const denied: number[] = [];
-  for (const pid of pids) {
-    let links: { fds: number[]; targets: string[] };
-    try {
-      links = host.proc.fdLinks(pid);
-    } catch (e) {
-      if (e instanceof AccessDenied) denied.push(pid);
-      continue; // gone: skipped
-    }
+  const table = (pid: number, links: { fds: number[]; targets: string[] }): void => {
     const { fds, targets } = links;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i]!;
@@ -101,6 +99,22 @@ export async function linuxSocketScan(host: Host, opts: { unix?: boolean } = {})
       } else {
         unknown.push({ pid, fd: fds[i]!, inode: l.inode });
       }
+    }
+  };
+  if (opts.scan) {
+    // In pid order, as the serial scan lists them: owners come out in the same order either way.
+    for (const pid of [...opts.scan.links.keys()].sort((x, y) => x - y)) table(pid, opts.scan.links.get(pid)!);
+    denied.push(...opts.scan.denied);
+  } else {
+    for (const pid of pids) {
+      let links: { fds: number[]; targets: string[] };
+      try {
+        links = host.proc.fdLinks(pid);
+      } catch (e) {
+        if (e instanceof AccessDenied) denied.push(pid);
+        continue; // gone: skipped
+      }
+      table(pid, links);
     }
   }
   // Other network namespaces (containers): read /proc/PID/net/tcp* of one pid per namespace. Most

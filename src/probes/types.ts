@@ -6,9 +6,10 @@ import type { ListeningSocket, ProcessInfo } from '../model/snapshot.js';
 export interface ProcessProbeOptions {
   /**
    * Which pids need the expensive extras (cwd, exe on macOS; cgroup and pipe inodes on Linux).
-   * Called with the basic rows; returns the pids to enrich. Default: none.
+   * Called with the basic rows; returns the pids to enrich. Default: none. It may wait (Linux: for
+   * the fd scan that runs beside the basic pass, whose socket owners it needs: probes/collect.ts).
    */
-  enrich?: (basic: ProcessInfo[]) => Set<number>;
+  enrich?: (basic: ProcessInfo[]) => Set<number> | Promise<Set<number>>;
 }
 
 export type ProcessProbe = (host: Host, opts: ProcessProbeOptions) => Promise<Outcome<ProcessInfo[]>>;
