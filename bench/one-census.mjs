@@ -48,7 +48,8 @@ if (what === 'census' || what === 'raw') {
   const { takeCensus } = await import(`${root}dist/census/census.js`);
   const { createHost } = await import(`${root}dist/host/host.js`);
   const host = createHost();
-  const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [50051, 8080], generationGapSeconds: 30 };
+  const ports = process.argv[3] ? [Number(process.argv[3])] : [50051, 8080];
+  const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports, generationGapSeconds: 30 };
   const t0 = performance.now();
   if (what === 'census') await takeCensus(host, opts);
   else rawRead();

@@ -54,7 +54,11 @@ export function matchFingerprint(cmd: string, comm: string): Fingerprint | null 
   return null;
 }
 
-const base = (s: string | null | undefined): string => (s ?? '').split('/').pop() ?? '';
+const base = (s: string | null | undefined): string => {
+  if (!s) return '';
+  const i = s.lastIndexOf('/');
+  return i < 0 ? s : s.slice(i + 1);
+};
 
 /** A Python interpreter (python, python3, python3.11, pythonw; pt_main_thread is torch's renamed main thread). */
 export function looksLikePython(argv: string[], comm: string, exe: string | null): boolean {
@@ -90,15 +94,21 @@ const LAUNCHERS = new Set([
 ]);
 const INTERPRETERS = /^(python[\d.]*w?|node|nodejs|bun|deno|ruby|perl|sh|bash|dash)$/i;
 
-/** Our own CLI (`node …/dist/cli/bin.js …`, the `rerun-doctor` link, the run watchdog). */
+/**
+ * Our own CLI (`node …/dist/cli/bin.js …`, the `rerun-doctor` link, the run watchdog: bundled as
+ * dist/cli/commands/watchdog.js, tsc's dist/actions/watchdog.js, or src/actions/watchdog.ts under tsx).
+ */
 export function isRerunDoctor(argv: string[]): boolean {
+  const b0 = base(argv[0]);
+  if (b0 === 'rerun-doctor') return true;
+  if (b0 !== 'node' && b0 !== 'nodejs') return false;
   const a1 = argv[1] ?? '';
-  return base(argv[0]) === 'rerun-doctor' || (/^node(js)?$/.test(base(argv[0])) && (base(a1) === 'rerun-doctor' || /rerun-doctor.*\/(dist|src)\/(cli\/bin|actions\/watchdog)\.[jt]s$/.test(a1) || /\/(dist|src)\/cli\/bin\.[jt]s$/.test(a1)));
+  return base(a1) === 'rerun-doctor' || /rerun-doctor.*\/(dist|src)\/actions\/watchdog\.[jt]s$/.test(a1) || /\/(dist|src)\/cli\/(bin|commands\/watchdog)\.[jt]s$/.test(a1);
 }
 
-/** The watchdog `rerun-doctor run` starts beside its command (dist/actions/watchdog.js). */
+/** The watchdog `rerun-doctor run` starts beside its command (dist/cli/commands/watchdog.js once bundled). */
 export function isRunWatchdog(argv: string[]): boolean {
-  return isRerunDoctor(argv) && /\/actions\/watchdog\.[jt]s$/.test(argv[1] ?? '');
+  return isRerunDoctor(argv) && /\/(actions|cli\/commands)\/watchdog\.[jt]s$/.test(argv[1] ?? '');
 }
 
 /** The launcher's name when p runs a launcher program, else null. */

@@ -140,9 +140,18 @@ export function buildRuns(input: RunInput): Generation[] {
   // the run also holds (a launcher's leaked fd) ties nothing.
   // Such a main is its run's own, though no pattern names it: what it holds is the run's too (a
   // worker's leftover child holding the main's tracker pipe belongs to the main's running run).
-  const keysOf = (p: ProcessInfo) => [...(p.pipes ?? []).map((i) => `p${i}`), ...(p.socketInodes ?? []).map((i) => `s${i}`)];
+  // Most processes carry no fd evidence (only the enriched ones do): no key list is built for them.
+  const NONE: string[] = [];
+  const keysOf = (p: ProcessInfo): string[] => {
+    if (p.pipes === undefined && p.socketInodes === undefined) return NONE;
+    const keys: string[] = [];
+    for (const i of p.pipes ?? NONE) keys.push(`p${i}`);
+    for (const i of p.socketInodes ?? NONE) keys.push(`s${i}`);
+    return keys;
+  };
   const foreign = new Set<string>();
   for (const p of all) {
+    if (p.pipes === undefined && p.socketInodes === undefined) continue;
     if (member.has(p.pid) || byStarter.has(p.pid) || p.zombie || p.pid === input.selfPid) continue;
     for (const k of keysOf(p)) foreign.add(k);
   }

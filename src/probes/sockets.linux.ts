@@ -184,6 +184,21 @@ export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?:
   return ok({ tcp: sockets, unix: unixRead ? unix : null }, source, issues);
 }
 
+/**
+ * The inodes of this namespace's TCP listeners, sorted, as one string: what the watch sampler
+ * compares between full passes to know whether the fd scan must be done again. null: unreadable.
+ */
+export function linuxListenerInodes(host: Host): string | null {
+  try {
+    return readTables(host, 'net')
+      .map((r) => r.inode)
+      .sort((a, b) => a - b)
+      .join(',');
+  } catch {
+    return null;
+  }
+}
+
 /** The TCP listeners alone (ports, the sampler). */
 export const linuxSockets: SocketProbe = async (host) => {
   const o = await linuxSocketScan(host, { unix: false });

@@ -10,7 +10,7 @@ import type { Census, ClassifiedProcess, Role } from '../model/census.js';
 import type { ProcRef, ProcSampleResult } from '../model/proc-sample.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProcessInfo, type Snapshot, type SnapshotIssue } from '../model/snapshot.js';
 import { accessIssues, enrichProcess, listPids, readBootTime, readPageSize, readProcess, readUserNames } from '../probes/processes.linux.js';
-import { linuxSockets } from '../probes/sockets.linux.js';
+import { linuxListenerInodes, linuxSockets } from '../probes/sockets.linux.js';
 
 export interface ProcSampler {
   sample(): Promise<ProcSampleResult>;
@@ -92,7 +92,8 @@ export function createProcSampler(host: Host, opts: ClassifyOptions, settings: {
 function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) => Promise<Census> {
   const rows = new Map<number, ProcessInfo>();
   const enriched = new Set<string>();
-  let sockets: ListeningSocket[] = [];
+  // null until the first full pass has read them.
+  let sockets: ListeningSocket[] | null = null;
   let socketIssues: SnapshotIssue[] = [];
   // Denied reads stay denied between samples (the rows are kept): they are said on every sample.
   const deniedBasic = new Set<number>();
@@ -103,19 +104,62 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
   let previous: Census | null = null;
   let roles = new Map<number, unknown>();
   const kernel = new Set<number>();
+  // The last pid the kernel handed out (/proc/loadavg's 5th field, counted in the reader's pid
+  // namespace): while it stays the same, no process (nor thread) was created since the last
+  // sample, so the listing of /proc can only have lost pids, and the project's are re-read below
+  // anyway. Trusted only where this /proc is our own namespace's (/proc/self is this process).
+  let lastPid: string | null = null;
+  let ownProc: boolean | null = null;
+  let pids: number[] = [];
+  const readLastPid = (): string | null => {
+    if (ownProc === null) {
+      try {
+        ownProc = host.proc.readlink('self') === String(host.selfPid);
+      } catch {
+        ownProc = false;
+      }
+    }
+    if (!ownProc) return null;
+    try {
+      return host.proc.read('loadavg', { singleRead: true }).trim().split(/\s+/)[4] ?? null;
+    } catch {
+      return null;
+    }
+  };
+  // The fd scan of every process, the dearest part of a full pass, is done again only when the
+  // listeners could have other owners: a listening socket came or went in this namespace's tables
+  // (read every full pass: a few ms), or an owner seen by the last scan is gone or was replaced
+  // (the rows were just re-read); and every SCAN_EVERY-th full pass regardless (a socket handed
+  // over SCM_RIGHTS, a listener in another namespace). Returns whether the sockets changed.
+  const SCAN_EVERY = 5;
+  let fullPasses = 0;
+  let lastListeners: string | null = null;
+  const ownerStarts = new Map<number, number>();
+  const refreshSockets = async (): Promise<boolean> => {
+    const listeners = linuxListenerInodes(host);
+    const ownersSame = [...ownerStarts].every(([pid, start]) => rows.get(pid)?.startKey === start);
+    const due = fullPasses++ % SCAN_EVERY === 0;
+    if (!due && sockets !== null && listeners !== null && listeners === lastListeners && ownersSame) return false;
+    const s = await linuxSockets(host);
+    if (s.status !== 'ok') return false;
+    sockets = s.value;
+    socketIssues = s.issues;
+    lastListeners = listeners;
+    ownerStarts.clear();
+    for (const sock of sockets) for (const o of sock.owners) ownerStarts.set(o.pid, rows.get(o.pid)?.startKey ?? -1);
+    return true;
+  };
   return async (full) => {
     if (full || bootTime === 0) {
       bootTime = readBootTime(host);
       pageSize = readPageSize(host);
       users = readUserNames(host);
-      const s = await linuxSockets(host);
-      if (s.status === 'ok') {
-        sockets = s.value;
-        socketIssues = s.issues;
-      }
     }
     const denied: number[] = [];
-    const pids = listPids(host);
+    const created = readLastPid();
+    const listed = full || created === null || created !== lastPid;
+    if (listed) pids = listPids(host);
+    lastPid = created;
     const present = new Set(pids);
     let changed = full || previous === null;
     for (const [pid, row] of rows) {
@@ -129,7 +173,9 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
     }
     if (full) kernel.clear();
     for (const pid of kernel) if (!present.has(pid)) kernel.delete(pid); // gone: its pid may be reused
-    for (const pid of pids) {
+    // Not listed (nothing was created): the project's processes are all that is re-read, and one
+    // that is gone drops out here.
+    for (const pid of listed ? pids : [...roles.keys()]) {
       const before = rows.get(pid);
       if (!full && before && !roles.has(pid)) continue; // not ours and already known
       if (!full && kernel.has(pid)) continue; // a kernel thread: read again on the next full pass
@@ -156,6 +202,9 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       rows.set(pid, p);
     }
     for (const pid of denied) deniedBasic.add(pid);
+    if (full || sockets === null) {
+      if (await refreshSockets()) changed = true;
+    }
     if (!changed && previous) {
       const prev: Census = previous;
       const processes = prev.processes.map((c) => {
@@ -166,7 +215,7 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       return previous;
     }
     const list = [...rows.values()];
-    const now = assignRoles(list, sockets, opts, host.selfPid, host.platform);
+    const now = assignRoles(list, sockets ?? [], opts, host.selfPid, host.platform);
     for (const p of list) {
       if (!now.has(p.pid)) continue;
       const k = keyOf(p);
@@ -184,7 +233,7 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
       selfPid: host.selfPid,
       bootTime: new Date(bootTime * 1000).toISOString(),
       processes: list,
-      sockets,
+      sockets: sockets ?? [],
       probes: [{ probe: 'processes.linux', status: 'ok', source: '/proc (incremental: new pids and the project\'s re-read each sample)' }],
       issues: [...accessIssues([...deniedBasic], deniedEnrich), ...socketIssues],
     };
