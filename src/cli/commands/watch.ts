@@ -30,8 +30,9 @@ export const spec = defineCommand({
             appeared or vanished since the last sample.
 
 On a terminal the view is redrawn in place, with sparklines, fitted to the terminal's width
-(and redrawn when the window is resized); otherwise one line per sample (key=value, easy to grep). A failed sample (server down, restarting) is shown as a gap with
-its reason, and watching goes on. With --json, the records --record writes are printed on
+(and redrawn when the window is resized); otherwise one line per sample (key=value, easy to
+grep). A failed sample (server down, restarting) is shown as a gap with its reason, and
+watching goes on. With --json, the records --record writes are printed on
 stdout instead of lines or the live view (NDJSON, docs/watch.md).`,
   flags: {
     interval: configFlag('interval'),
