@@ -87,7 +87,7 @@ test('a progress line is cut to the width less one, after a carriage return and 
   const fit = await loadFit();
   const io = { env: {}, isTTY: true, columns: 40 };
   const p = progressLine(fit, io, `waiting for ports 50051, 8080 to listen (${'x'.repeat(60)})`);
-  assert.ok(p.startsWith('\r\u001b[K'));
+  assert.ok(p.startsWith('\r\u001b[K'), 'back to the line start, the line cleared');
   assert.equal(displayWidth(stripEscapes(p.slice(4))), 39);
   assert.equal(progressLine(null, io, 'short'), '\r\u001b[Kshort');
 });
@@ -107,7 +107,7 @@ test('every command that colours takes --color and --no-color; --color colours a
     const code = await main(args, io);
     return { code, out, err };
   };
-  const sgr = /\u001b\[\d+m/;
+  const sgr = new RegExp(`${String.fromCharCode(27)}\\[\\d+m`);
   // explain ID prints a rule's page; explain with --from a document would need one: `diagnose` of a pipe is the real case.
   const plain = await run(['diagnose', '--quick', '--no-metrics'], {});
   assert.doesNotMatch(plain.out, sgr, 'a pipe: no colour');

@@ -83,7 +83,7 @@ for (const columns of [60, 200]) {
     const progress = /^(census before…|starting: |ready in \d+\.\d s$|holding \d|stopping \(|census after…)/;
     assert.deepEqual(out.filter((l) => progress.test(l)), [], `no fragment of the progress:\n${out.join('\n')}`);
     assert.deepEqual(wider(out, columns), [], 'every line of the result fits');
-    assert.ok(out.some((l) => /^Verdict: /.test(l)));
+    assert.ok(out.some((l) => /^Verdict: /.test(l)), 'the diagnosis follows');
 
     // The same diagnosis, replayed to a pipe (lines whole) and on the terminal (lines fitted).
     const pipe = await runCli(['diagnose', '--from', saved]);

@@ -47,7 +47,7 @@ test('hanging indent: under a bullet, a label, a tree line, a second column; els
 test('wrap: rows fit the width, continuation rows hang, every word is kept', () => {
   const line = '    fix: end the orphaned processes with rerun-doctor clean, then restart the server so that it binds the port alone';
   const rows = wrapLine(line, 40);
-  assert.ok(rows.length >= 3);
+  assert.ok(rows.length >= 3, JSON.stringify(rows));
   assert.ok(widths(rows).every((w) => w <= 40), JSON.stringify(rows));
   assert.equal(rows[0]!.slice(0, 9), '    fix: ');
   for (const r of rows.slice(1)) assert.match(r, /^ {9}\S/, `under the text after "fix: ": ${JSON.stringify(r)}`);
@@ -59,7 +59,7 @@ test('wrap: colour escapes are all kept, in order, and take no room', () => {
   const line = `${s.red('✖ error')}  ${s.bold('orphan-port-holder')}  An orphaned worker still holds the gRPC port: a rerun shares traffic ${s.dim('[/proc/4242/stat]')}`;
   const rows = wrapLine(line, 36);
   assert.ok(widths(rows).every((w) => w <= 36), JSON.stringify(rows));
-  const escapes = (t: string) => t.match(/\u001b\[\d+m/g) ?? [];
+  const escapes = (t: string) => t.match(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g')) ?? [];
   assert.deepEqual(escapes(rows.join('\n')), escapes(line));
   assert.deepEqual(words(rows.join('\n')), words(line));
   for (const r of rows.slice(1)) assert.match(stripEscapes(r), /^ {9}\S/);
@@ -87,8 +87,8 @@ test('wrap: a deep indent on a narrow terminal hangs at most half the width; 1 c
 test("wrapText: each line on its own; the text's last newline kept; blank lines stay", () => {
   const t = `Verdict: ${'a '.repeat(30)}\n\n  - ${'b '.repeat(30)}\n`;
   const w = wrapText(t, 30);
-  assert.ok(w.endsWith('\n') && !w.endsWith('\n\n'));
-  assert.ok(w.split('\n').every((l) => displayWidth(l) <= 30));
+  assert.ok(w.endsWith('\n') && !w.endsWith('\n\n'), 'one last newline');
+  assert.ok(w.split('\n').every((l) => displayWidth(l) <= 30), w);
   assert.match(w, /\n\n {2}- b/);
 });
 
