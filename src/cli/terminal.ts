@@ -14,7 +14,7 @@
 // else none: output to a pipe or a file is written as it is, lines whole (grep, diff and the
 // snapshot tests see what they always saw). The fitting itself (src/render/fit.ts, with
 // string-width) is loaded only when a line may not fit.
-import { UsageError } from './errors.js';
+import { UsageError } from '../model/errors.js';
 
 /** What this module reads of the command's Io (io.ts imports this module: no cycle). */
 interface Io {
