@@ -14,6 +14,7 @@ import type { Context } from './context.js';
 import { parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
+import { loadFit, outputWidth, progressLine } from './terminal.js';
 import { writeNew } from './write-file.js';
 
 export interface EvidenceFlags {
@@ -61,7 +62,9 @@ export async function evidenceFor(values: EvidenceFlags, ctx: Context, io: Io, o
   if (values.from !== undefined) return readEvidenceFile(values.from);
   const samples = samplesOf(values);
   const intervalMs = values.interval !== undefined ? parseDuration(values.interval, '--interval', { minMs: 100 }) : ctx.config.thresholds.watchIntervalSeconds * 1000;
-  const progress = o.progress && io.isTTY ? (l: string) => io.stderr(`\r${l}`) : undefined;
+  // On a terminal, one line rewritten in place, cut to the width so that it never wraps (terminal.ts).
+  const fit = o.progress && io.isTTY && outputWidth(io) !== null ? await loadFit() : null;
+  const progress = o.progress && io.isTTY ? (l: string) => io.stderr(progressLine(fit, io, l)) : undefined;
   const evidence = await collectEvidence(ctx.host, evidencePlan(ctx.config, ctx.root, ctx.classify, ctx.host.env, {
     samples,
     intervalMs,

@@ -1,11 +1,18 @@
 // Output goes through an injected io so commands are testable; only main.ts exits.
+import { colorFlag, decideColor } from './terminal.js';
+
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   isTTY: boolean;
   cwd: string;
+  /** stdout's columns when it is a terminal (as at start; `size` says them now). */
   columns: number | undefined;
+  /** The terminal's size now (it changes when the window is resized). */
+  size?: () => { columns: number | undefined; rows: number | undefined };
+  /** Calls `listener` when the terminal is resized (SIGWINCH); returns how to stop. */
+  onResize?: (listener: () => void) => () => void;
   /** Whether stdin is a terminal a person can answer on. */
   stdinIsTTY?: boolean;
   /** Asks a question on a terminal; resolves with the answer (null at end of input). */
@@ -20,6 +27,12 @@ export function processIo(): Io {
     isTTY: Boolean(process.stdout.isTTY),
     cwd: process.cwd(),
     columns: process.stdout.columns,
+    size: () => ({ columns: process.stdout.columns, rows: process.stdout.rows }),
+    onResize: (listener) => {
+      // A TTY WriteStream emits 'resize' on SIGWINCH, its columns and rows already updated.
+      process.stdout.on('resize', listener);
+      return () => void process.stdout.off('resize', listener);
+    },
     stdinIsTTY: Boolean(process.stdin.isTTY),
     ask: async (question) => {
       const { createInterface } = await import('node:readline/promises');
@@ -35,7 +48,10 @@ export function processIo(): Io {
   };
 }
 
-/** Colour only on a terminal, never with NO_COLOR (https://no-color.org). */
-export function useColor(io: Io): boolean {
-  return io.isTTY && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '') && io.env.TERM !== 'dumb';
+/**
+ * Whether to colour: --color/--no-color (the command's parsed flags), else FORCE_COLOR, else
+ * NO_COLOR, else TERM=dumb, else whether stdout is a terminal: the one decision, in terminal.ts.
+ */
+export function useColor(io: Io, values?: { color?: boolean; 'no-color'?: boolean }): boolean {
+  return decideColor({ flag: colorFlag(values), env: io.env, isTTY: io.isTTY });
 }

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { suggestKey } from '../config/suggest.js';
 import type { CommandView } from './command-spec.js';
 import { UsageError } from './errors.js';
+import { colorFlag } from './terminal.js';
 import type { FlagSpec, FlagTable, ParseOptions } from './flags.js';
 
 /** What a value of each kind is, for "expected …" (a flag's `value` name, flags.ts). */
@@ -132,5 +133,8 @@ export function parseCommandArgs<O extends ParseOptions<FlagTable>>(spec: Spec<O
     if (spec.positionals === undefined) throw new UsageError(`${cmd}: unexpected argument "${arg}": ${cmd} takes no arguments, only options (see rerun-doctor ${cmd} --help)`);
     out.push(arg);
   }
-  return parseArgs({ args: out, options: spec.options, strict: true, allowPositionals: true }) as Parsed<O>;
+  const parsed = parseArgs({ args: out, options: spec.options, strict: true, allowPositionals: true }) as Parsed<O>;
+  // Before anything is done: the two are one choice (src/cli/terminal.ts).
+  colorFlag(parsed.values as { color?: boolean; 'no-color'?: boolean });
+  return parsed;
 }

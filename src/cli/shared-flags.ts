@@ -24,3 +24,9 @@ export const SCRAPE_FLAGS = {
   'max-series': configFlag('max-series'),
   format: { type: 'string', value: 'F', choices: ['openmetrics', 'prometheus', 'any'], help: 'ask for OpenMetrics or Prometheus text only', defaultText: 'any: either' },
 } as const satisfies FlagTable;
+
+/** Colour on or off whatever the environment says (src/cli/terminal.ts: the one decision, docs/output.md). */
+export const COLOR_FLAGS = {
+  color: { type: 'boolean', help: 'colour the output even when it is not a terminal (wins over FORCE_COLOR and NO_COLOR)' },
+  'no-color': { type: 'boolean', help: 'no colour, even on a terminal (wins over FORCE_COLOR)' },
+} as const satisfies FlagTable;

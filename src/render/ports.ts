@@ -35,7 +35,7 @@ export function renderPorts(census: Census, reports: PortReport[], o: TextOption
         const orphan = ow.orphan ? ' ' + s.red('ORPHAN') : '';
         out.push(`    ${s.bold(`pid ${ow.pid}`)} ${ow.comm} (${flags.join(', ')})${orphan} fd ${ow.fd ?? '?'} user ${ow.user ?? '?'} since ${formatStart(ow.startTime, o.now)} (${formatAge(ow.startTime, o.now)} ago)`);
         const cmd = formatArgv(ow.argv, ow.comm);
-        out.push(`      ${s.dim(o.wide ? cmd : truncate(cmd, Math.max(40, o.width - 6)))}`);
+        out.push(`      ${s.dim(o.wide ? cmd : truncate(cmd, Math.max(20, o.width - 6)))}`);
         const chain = ow.ancestry.map((a) => `${a.pid} ${a.comm}`).join(' ← ');
         out.push(`      ${s.dim('parents:')} ${chain || '(parent gone)'}`);
       }

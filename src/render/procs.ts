@@ -40,7 +40,8 @@ function line(p: ClassifiedProcess, prefix: string, o: TextOptions): string[] {
   const head = `${prefix}${s.bold(String(p.pid))}${inner} ${p.role ?? 'other'}/${p.kind ?? '-'} ppid ${p.ppid} pgid ${p.pgid} ${p.user ?? '?'} started ${formatStart(p.startTime, o.now)} rss ${formatBytes(p.rssBytes)}${flags.length ? ' ' + flags.join(' ') : ''}`;
   const indent = ' '.repeat(prefix.length + 2);
   const cmd = formatArgv(p.argv, p.comm);
-  const out = [head, `${indent}${s.dim(o.wide ? cmd : truncate(cmd, Math.max(40, o.width - indent.length)))}`];
+  // Cut to what is left of the width (at least 20 columns: a narrower line is wrapped where it is written).
+  const out = [head, `${indent}${s.dim(o.wide ? cmd : truncate(cmd, Math.max(20, o.width - indent.length)))}`];
   if (p.orphan && p.orphanReason) out.push(`${indent}${s.red('↳')} ${p.orphanReason}`);
   else if (p.adopted && p.adoptedReason) out.push(`${indent}${s.yellow('↳')} ${p.adoptedReason}`);
   if (p.zombie) out.push(`${indent}${s.yellow('↳')} unreaped child (defunct): its parent ${p.ppid} never wait()ed for it; it holds no memory or ports`);
@@ -100,7 +101,9 @@ export function renderProcs(census: Census, o: TextOptions & { patternSource: st
     for (const p of others) {
       const head = `  ${String(p.pid).padStart(7)} ppid ${String(p.ppid).padStart(7)} ${(p.user ?? '?').padEnd(8)} ${formatStart(p.startTime, o.now)} ${formatBytes(p.rssBytes).padStart(9)}${p.zombie ? ' ZOMBIE' : ''}  `;
       const cmd = formatArgv(p.argv, p.comm);
-      out.push(head + (o.wide ? cmd : truncate(cmd, Math.max(30, o.width - head.length))));
+      // A narrow terminal leaves the command line too little room beside its columns: it goes under them.
+      if (o.wide || o.width - head.length >= 30) out.push(head + (o.wide ? cmd : truncate(cmd, o.width - head.length)));
+      else out.push(head.trimEnd(), `${' '.repeat(11)}${truncate(cmd, Math.max(20, o.width - 11))}`);
     }
   }
   out.push(...renderIssues(census, s));

@@ -9,7 +9,8 @@ import { parseUrl } from '../../config/flag-values.js';
 import { checkCommand, EXIT, UsageError } from '../errors.js';
 import type { FlagTable } from '../flags.js';
 import { useColor, type Io } from '../io.js';
-import { FAIL_ON, NO_METRICS } from '../shared-flags.js';
+import { COLOR_FLAGS, FAIL_ON, NO_METRICS } from '../shared-flags.js';
+import { loadFit, outputWidth, progressLine, writeText } from '../terminal.js';
 import { withInterrupt } from '../interrupt.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 import { writeNew } from '../write-file.js';
@@ -41,7 +42,7 @@ escalating to SIGKILL after --grace; let it settle; a census after; then diagnos
 left behind (processes, ports, GPU memory before and after), counting against 1 + N with
 --instances. Leftovers are reported, not killed; Ctrl-C ends the server's whole run and exits 130.
 --proc-root cannot be used: check starts and stops a server on this machine.`,
-  flags: { ...CHECK_FLAGS, save: { type: 'string', value: 'FILE', help: 'also write the evidence document the diagnosis was made from (JSON: diagnose --from FILE replays it); never overwrites' } },
+  flags: { ...CHECK_FLAGS, save: { type: 'string', value: 'FILE', help: 'also write the evidence document the diagnosis was made from (JSON: diagnose --from FILE replays it); never overwrites' }, ...COLOR_FLAGS },
   common: true,
   positionals: { command: true },
   examples: [
@@ -88,14 +89,16 @@ export async function run(args: string[], io: Io): Promise<number> {
   const ctx = makeContext(values, io);
   const failOn = values['fail-on'] ?? 'error';
   if (!['error', 'warning', 'info'].includes(failOn)) throw new UsageError(`--fail-on "${failOn}": expected error, warning or info`);
-  const o = checkOptions(values, positionals, ctx, io, (l) => (io.isTTY ? io.stderr(`\r\u001b[K${l}`) : undefined));
+  // On a terminal, each step on one line rewritten in place, cut to the width (terminal.ts).
+  const fit = io.isTTY && outputWidth(io) !== null ? await loadFit() : null;
+  const o = checkOptions(values, positionals, ctx, io, (l) => (io.isTTY ? io.stderr(progressLine(fit, io, l)) : undefined));
   const save = values.save;
   if (save !== undefined) writeNew.check(save, '--save');
   const r = await withInterrupt((signal) => runCheck(ctx, o, signal));
   if (io.isTTY) io.stderr('\r\u001b[K');
   if (save !== undefined && r.evidence) writeNew(save, JSON.stringify(r.evidence, null, 2) + '\n', '--save');
   if (ctx.json) io.stdout(JSON.stringify(checkJson(o.command, r), null, 2) + '\n');
-  else io.stdout(renderCheck(r, makeStyle(useColor(io)), o.command));
+  else await writeText(io, renderCheck(r, makeStyle(useColor(io, values)), o.command));
   if (!r.ok) return EXIT.usage;
   return r.leftBehind.length > 0 || (r.diagnosis?.findings.some((f) => atOrAbove(f, failOn as 'error')) ?? false) ? EXIT.findings : EXIT.ok;
 }

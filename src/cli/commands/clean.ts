@@ -15,6 +15,8 @@ import { makeContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
+import { COLOR_FLAGS } from '../shared-flags.js';
+import { textWriter } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 import { ruleSettingsOf } from '../rule-settings.js';
 
@@ -59,6 +61,7 @@ The project is the directory of the config file, or the current directory (or --
     'all-users': { type: 'boolean', help: "as root, include other users' processes" },
     shm: { type: 'boolean', help: 'also unlink the shared-memory segments (/dev/shm) of the dead runs that no live process holds' },
     'gpu-wait': { type: 'string', value: 'D', help: 'after ending processes that held GPU memory (NVIDIA), wait up to D until they leave nvidia-smi and the memory is back to its baseline (0: do not wait)', defaultText: '15s' },
+    ...COLOR_FLAGS,
   },
   common: true,
   examples: [
@@ -94,7 +97,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   // The judgement is shm-leak's: its options (rules."shm-leak".options in the config) apply here too.
   const slack = ruleSettingsOf(ctx, io)['shm-leak']?.options.runSlackSeconds;
   const runSlackSeconds = typeof slack === 'number' ? slack : undefined;
-  const s = makeStyle(useColor(io));
+  const s = makeStyle(useColor(io, values));
+  // Text for people, fitted to the terminal's width (the plan, the progress, the result).
+  const say = ctx.json ? io.stdout : await textWriter(io);
   const options = (census: Parameters<typeof cleanupOptions>[0]) => cleanupOptions(census, ctx.host, { allUsers: values['all-users'] === true, includeDetached: values['include-detached'] === true, allProjects: values['all-projects'] === true, pids });
   const censusNow = async () => {
     const census = await takeCensus(ctx.host, ctx.classify);
@@ -127,7 +132,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stdout(JSON.stringify(cleanJson({ plan, shm: shmPlan, report: null }), null, 2) + '\n');
     return EXIT.ok;
   }
-  if (!ctx.json) io.stdout(renderPlan(plan, s) + (shmPlan && (shmPlan.targets.length > 0 || shmLeftOfDeadRuns(shmPlan).length > 0 || shmWanted) ? renderShmPlan(shmPlan, s) : ''));
+  if (!ctx.json) say(renderPlan(plan, s) + (shmPlan && (shmPlan.targets.length > 0 || shmLeftOfDeadRuns(shmPlan).length > 0 || shmWanted) ? renderShmPlan(shmPlan, s) : ''));
   if (values['dry-run'] || nothing) return EXIT.ok;
   if (!values.yes) {
     const what = [plan.targets.length > 0 ? `end these ${plan.targets.length} processes` : '', shmTargets.length > 0 ? `unlink these ${shmTargets.length} segments` : ''].filter(Boolean).join(' and ');
@@ -135,11 +140,11 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (!io.stdinIsTTY || !io.isTTY || !io.ask) throw new UsageError(`clean: not on a terminal: pass --yes to ${above} above, or --dry-run to only see the plan`);
     const answer = await io.ask(`${what[0]!.toUpperCase()}${what.slice(1)}? [y/N] `);
     if (!answer || !/^y(es)?$/i.test(answer.trim())) {
-      io.stdout('Nothing done.\n');
+      say('Nothing done.\n');
       return EXIT.ok;
     }
   }
-  const progress = (l: string) => (ctx.json ? undefined : io.stdout(`${l}\n`));
+  const progress = (l: string) => (ctx.json ? undefined : say(`${l}\n`));
   // GPU memory the targets hold now (NVIDIA only, and only to wait for it afterwards): the baseline.
   const gpuBefore = plan.targets.length > 0 && gpuWaitMs > 0 && ctx.host.platform === 'linux' ? await collectGpu(ctx.host, { pids: plan.targets.map((t) => t.pid) }) : null;
   const report = plan.targets.length > 0 ? await executeCleanup(ctx.host, plan, { graceMs, progress, replan: makePlan }) : null;
@@ -152,7 +157,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   // Then the segments, each judged again now that the processes are gone.
   const shmResults: ShmResult[] | null = shmTargets.length > 0 ? await executeShm(ctx.host, shmTargets, { classify: ctx.classify, runSlackSeconds, progress }) : null;
   if (ctx.json) io.stdout(JSON.stringify(cleanJson({ plan, shm: shmPlan, report, shmResults, ports: check?.ports, gpuStillHeldBy: check?.gpuStillHeldBy, gpuWait: check?.gpuWait ?? null, unkillable: check?.unkillable ?? [] }), null, 2) + '\n');
-  else io.stdout((report && check ? renderCleanResult(report, check, s) : '') + (shmResults ? renderShmResult(shmResults, s) : ''));
+  else say((report && check ? renderCleanResult(report, check, s) : '') + (shmResults ? renderShmResult(shmResults, s) : ''));
   const shmFailed = (shmResults ?? []).some((r) => r.outcome === 'denied' || r.outcome === 'failed');
   const gpuHeld = check?.gpuWait?.outcome === 'still-held';
   return (report?.survivors.length ?? 0) > 0 || shmFailed || gpuHeld ? EXIT.findings : EXIT.ok;

@@ -8,6 +8,8 @@ import { makeStyle } from '../../render/style.js';
 import { historyEntryProblem, savedCensusProblem } from '../../state/records.js';
 import { appendNdjson, projectStateDir, readJsonFile, readNdjson, skippedNote, stateBaseDir, writeJsonFile } from '../../state/store.js';
 import { defineCommand } from '../command-spec.js';
+import { COLOR_FLAGS } from '../shared-flags.js';
+import { writeText } from '../terminal.js';
 import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
@@ -24,7 +26,7 @@ export const spec = defineCommand({
   history   every count taken for this project, and whether the count grows run after run
 
 Counts are kept under --state-dir, one directory per project.`,
-  flags: {},
+  flags: { ...COLOR_FLAGS },
   common: true,
   positionals: { choices: ['before', 'after', 'history'] },
   examples: [
@@ -50,7 +52,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const dir = projectStateDir(stateBaseDir(ctx.config.stateDir, io.env), ctx.root);
   const beforePath = join(dir, 'before.json');
   const historyPath = join(dir, 'history.ndjson');
-  const style = makeStyle(useColor(io));
+  const style = makeStyle(useColor(io, values));
 
   if (sub === 'history') {
     const { entries, bad, skipped } = readNdjson<HistoryEntry>(historyPath, historyEntryProblem);
@@ -58,7 +60,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (note) io.stderr(`rerun-doctor: warning: ${note}\n`);
     const t = trend(entries);
     if (ctx.json) io.stdout(JSON.stringify(countHistoryJson({ root: ctx.root, file: historyPath, entries, trend: t, badLines: bad, skipped }), null, 2) + '\n');
-    else io.stdout(renderHistory(entries, t, { style, now: ctx.host.now(), file: historyPath }));
+    else await writeText(io, renderHistory(entries, t, { style, now: ctx.host.now(), file: historyPath }));
     return t.growing ? EXIT.findings : EXIT.ok;
   }
 
@@ -78,7 +80,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (ctx.json) io.stdout(JSON.stringify(countSavedJson(beforePath, summary), null, 2) + '\n');
     else {
       const r = summary.byRole;
-      io.stdout(`Saved the census: ${summary.total} project process${summary.total === 1 ? '' : 'es'} (${r.server} server, ${r.worker} worker${r.worker === 1 ? '' : 's'}, ${r.helper} helper${r.helper === 1 ? '' : 's'}${summary.orphans ? `, ${summary.orphans} orphaned` : ''}) in ${beforePath}\nNow run or stop the server, then: rerun-doctor count after${instances === null ? ' --instances N' : ''}\n`);
+      await writeText(io, `Saved the census: ${summary.total} project process${summary.total === 1 ? '' : 'es'} (${r.server} server, ${r.worker} worker${r.worker === 1 ? '' : 's'}, ${r.helper} helper${r.helper === 1 ? '' : 's'}${summary.orphans ? `, ${summary.orphans} orphaned` : ''}) in ${beforePath}\nNow run or stop the server, then: rerun-doctor count after${instances === null ? ' --instances N' : ''}\n`);
     }
     return EXIT.ok;
   }
@@ -88,6 +90,6 @@ export async function run(args: string[], io: Io): Promise<number> {
   const cmp = compare(before, census, instances);
   appendNdjson(historyPath, { schemaVersion: COUNT_SCHEMA_VERSION, kind: 'after', takenAt: cmp.after.takenAt, summary: cmp.after.summary, expected: cmp.expectation.expected, unexplained: cmp.expectation.unexplained.length } satisfies HistoryEntry);
   if (ctx.json) io.stdout(JSON.stringify(countCompareJson(cmp), null, 2) + '\n');
-  else io.stdout(renderCompare(cmp, { style, now: ctx.host.now() }));
+  else await writeText(io, renderCompare(cmp, { style, now: ctx.host.now() }));
   return cmp.expectation.verdict === 'leak' ? EXIT.findings : EXIT.ok;
 }

@@ -26,6 +26,8 @@ import { defineCommand } from '../command-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import { Interrupted } from '../../model/errors.js';
 import { useColor, type Io } from '../io.js';
+import { COLOR_FLAGS } from '../shared-flags.js';
+import { outputWidth, textWriter } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
@@ -42,6 +44,7 @@ and judges only its own processes, so it never touches a server of yours.`,
     python: { type: 'string', value: 'PATH', help: 'the Python interpreter', defaultText: 'python3 on PATH' },
     workers: { type: 'string', value: 'N', help: 'workers to start, 1-16', defaultText: '2' },
     'start-method': { type: 'string', value: 'M', choices: ['spawn', 'forkserver'], help: "the workers' multiprocessing start method", defaultText: 'spawn' },
+    ...COLOR_FLAGS,
   },
   common: false,
   examples: [
@@ -143,7 +146,9 @@ export async function run(args: string[], io: Io): Promise<number> {
       values.python !== undefined ? `--python ${describeCommandProblem(python, found.problem)}` : `demo: cannot run ${describeCommandProblem(python, found.problem)} (install Python 3 or pass --python PATH)`,
     );
   }
-  const style = makeStyle(useColor(io));
+  const style = makeStyle(useColor(io, values));
+  // Text for people, fitted to the terminal's width.
+  const say = await textWriter(io);
   const host = createHost({ env: io.env });
   if (host.platform !== 'linux' && host.platform !== 'darwin') throw new UsageError('demo: Linux or macOS only');
   // Shipped beside dist/ (package.json "files"), so an installed rerun-doctor finds it too.
@@ -158,9 +163,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   const step = (n: number, text: string) => {
     // Once interrupted, the walk-through stops at its next step; only the clean-up (6) goes on.
     if (ac.signal.aborted && n < 6) throw new Interrupted('interrupted');
-    io.stdout(`\n${style.bold(`[${n}/6] ${text}`)}\n`);
+    say(`\n${style.bold(`[${n}/6] ${text}`)}\n`);
   };
-  const opts = () => ({ style, now: host.now(), width: io.columns ?? 120, wide: false });
+  const opts = () => ({ style, now: host.now(), width: outputWidth(io) ?? 120, wide: false });
 
   step(1, `Starting the sample server: ${python} -m src.main with ${workers} ${method} workers (gRPC-like port ${grpcPort}, metrics port ${metricsPort})`);
   // Its own process group and a run marker: the demo ends its whole run by them, never by name.
@@ -204,7 +209,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     io.stderr(`rerun-doctor demo: could not end ${survivors.join(', ')}\n`);
     return EXIT.findings;
   }
-  io.stdout(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor (the diagnosis), then rerun-doctor clean --dry-run and\nrerun-doctor clean to end what a run left; rerun-doctor procs, ports, metrics and watch show the details.\n`);
+  say(`Done: ${started.size} processes ended, nothing left behind.\n\nOn your own server: rerun-doctor (the diagnosis), then rerun-doctor clean --dry-run and\nrerun-doctor clean to end what a run left; rerun-doctor procs, ports, metrics and watch show the details.\n`);
   return EXIT.ok;
 
   async function show(): Promise<void> {
@@ -216,7 +221,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       throw new UsageError(`demo: ${err.code === 'ENOENT' ? `cannot run "${python}": not found (install Python 3 or pass --python PATH)` : err.message}`);
     }
     for (const p of [...ready.workers, ready.tracker, ready.forkserver]) if (p) started.add(p);
-    io.stdout(`main ${ready.main}, workers ${ready.workers.join(', ')}${ready.tracker ? `, resource tracker ${ready.tracker}` : ''}${ready.forkserver ? `, forkserver ${ready.forkserver}` : ''}\n`);
+    say(`main ${ready.main}, workers ${ready.workers.join(', ')}${ready.tracker ? `, resource tracker ${ready.tracker}` : ''}${ready.forkserver ? `, forkserver ${ready.forkserver}` : ''}\n`);
 
     // The workers bind the gRPC-like port after the ready line (each in its own start-up): wait
     // until every one of them listens, as a client would, so the picture is the running server's.
@@ -226,7 +231,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       healthy = (await demoEvidence(host, classify, started, workers)).census;
     }
     step(2, 'While it runs, rerun-doctor procs shows one healthy run:');
-    io.stdout(renderProcs(healthy, { ...opts(), patternSource: classify.serverPattern.source, ports }));
+    say(renderProcs(healthy, { ...opts(), patternSource: classify.serverPattern.source, ports }));
 
     step(3, `Killing the main process ${ready.main} with SIGKILL, as an IDE stop button does (no handler runs, no cleanup)`);
     await signalOwnChild(host, server, 'SIGKILL');
@@ -238,13 +243,13 @@ export async function run(args: string[], io: Io): Promise<number> {
     // The one pipeline, as the default command runs it: an evidence document, then diagnose().
     const { evidence, census: after } = await demoEvidence(host, classify, started, workers);
     const diagnosis = diagnose(evidence);
-    io.stdout(renderDiagnosisText(diagnosis, style));
+    say(renderDiagnosisText(diagnosis, style));
     const orphans = after.processes.filter((p) => p.orphan && p.generation !== null);
-    io.stdout(`\n${style.bold('In short:')} the main process is gone, but ${orphans.length} of its processes live on as orphans and still hold port ${grpcPort}: a rerun would bind it again (SO_REUSEPORT) and share traffic with them.\n`);
+    say(`\n${style.bold('In short:')} the main process is gone, but ${orphans.length} of its processes live on as orphans and still hold port ${grpcPort}: a rerun would bind it again (SO_REUSEPORT) and share traffic with them.\n`);
 
     step(5, 'What rerun-doctor clean would end, and why (rerun-doctor clean --dry-run):');
     // clean's own planner on the same census, with clean's defaults (this user, this project).
     const plan = planCleanup(after, cleanupOptions(after, host, { sudoUid: null }));
-    io.stdout(renderPlan(plan, style));
+    say(renderPlan(plan, style));
   }
 }

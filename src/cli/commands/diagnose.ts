@@ -9,7 +9,8 @@ import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { ruleSettingsOf } from '../rule-settings.js';
-import { FAIL_ON, NO_METRICS, QUICK, SCRAPE_FLAGS } from '../shared-flags.js';
+import { COLOR_FLAGS, FAIL_ON, NO_METRICS, QUICK, SCRAPE_FLAGS } from '../shared-flags.js';
+import { writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
@@ -40,6 +41,7 @@ With --from, it diagnoses a saved evidence document instead of this machine (the
     format: { type: 'string', value: 'F', choices: ['text', 'markdown', 'json'], help: 'how to print the diagnosis', defaultText: 'text' },
     from: { type: 'string', value: 'FILE', help: 'diagnose a saved evidence document (no census is taken)' },
     save: { type: 'string', value: 'FILE', help: 'also write the evidence collected here to FILE (JSON, not redacted: share `evidence` instead); never overwrites' },
+    ...COLOR_FLAGS,
   },
   common: true,
   examples: [
@@ -68,6 +70,6 @@ export async function run(args: string[], io: Io): Promise<number> {
   const d = diagnose(evidence, { rules, where: values.from });
   if (format === 'json') io.stdout(JSON.stringify(d, null, 2) + '\n');
   else if (format === 'markdown') io.stdout(renderDiagnosisMarkdown(d));
-  else io.stdout(renderDiagnosisText(d, makeStyle(useColor(io))));
+  else await writeText(io, renderDiagnosisText(d, makeStyle(useColor(io, values))));
   return d.findings.some((f) => atOrAbove(f, failOn)) ? EXIT.findings : EXIT.ok;
 }

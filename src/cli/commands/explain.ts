@@ -12,7 +12,8 @@ import { checkEvidenceFlags, evidenceFor } from '../evidence-input.js';
 import { wrap } from '../flags.js';
 import { useColor, type Io } from '../io.js';
 import { ruleSettingsOf } from '../rule-settings.js';
-import { NO_METRICS, QUICK } from '../shared-flags.js';
+import { COLOR_FLAGS, NO_METRICS, QUICK } from '../shared-flags.js';
+import { writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
@@ -32,6 +33,7 @@ ${wrap(RULE_IDS.join(', '), 96)
     quick: QUICK,
     'no-metrics': NO_METRICS,
     'metrics-url': configFlag('metrics-url'),
+    ...COLOR_FLAGS,
   },
   common: true,
   positionals: { choices: RULE_IDS },
@@ -78,6 +80,6 @@ export async function run(args: string[], io: Io): Promise<number> {
   const evidence = await evidenceFor(values, ctx, io, { progress: true });
   const d = diagnose(evidence, { rules, where: values.from });
   const ids = [...new Set([...d.findings, ...d.deferred].map((f) => f.id as RuleId))].filter((r) => id === undefined || r === id);
-  io.stdout(renderExplanation(d, new Map(ids.map((r) => [r, rulePage(r)])), makeStyle(useColor(io)), values.from ?? 'this machine', id));
+  await writeText(io, renderExplanation(d, new Map(ids.map((r) => [r, rulePage(r)])), makeStyle(useColor(io, values)), values.from ?? 'this machine', id));
   return EXIT.ok;
 }

@@ -16,7 +16,8 @@ import { makeContext, parsePortList, type Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
-import { SCRAPE_FLAGS } from '../shared-flags.js';
+import { COLOR_FLAGS, SCRAPE_FLAGS } from '../shared-flags.js';
+import { writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
@@ -37,6 +38,7 @@ is documented in docs/metrics.md.`,
     timeout: configFlag('timeout', 'for the scrape and the gRPC health check'),
     'grpc-port': configFlag('grpc-port'),
     'no-grpc': configFlag('no-grpc'),
+    ...COLOR_FLAGS,
   },
   common: true,
   positionals: { value: 'URL' },
@@ -130,7 +132,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     const key = Object.fromEntries(keys.map((k) => [k.key, k.family === null ? null : { family: k.family, series: k.series }]));
     io.stdout(JSON.stringify(metricsJson({ url: scrape.url, takenAt: scrape.takenAt, format: scrape.format, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, key, metrics: summaries, series, duplicates }), null, 2) + '\n');
   } else {
-    io.stdout(renderMetrics(scrape.exposition, summaries, keys, { style: makeStyle(useColor(io)), url: scrape.url, requested: url, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, all: values.all === true, series, duplicates }));
+    await writeText(io, renderMetrics(scrape.exposition, summaries, keys, { style: makeStyle(useColor(io, values)), url: scrape.url, requested: url, redirects: scrape.redirects, bytes: scrape.bytes, durationMs: scrape.durationMs, grpc, all: values.all === true, series, duplicates }));
   }
   return EXIT.ok;
 }

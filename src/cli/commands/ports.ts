@@ -12,7 +12,8 @@ import { EXIT, UsageError } from '../errors.js';
 import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
 import { redactCensus } from '../../evidence/redact/census.js';
-import { REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
+import { COLOR_FLAGS, REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
+import { outputWidth, writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
@@ -35,6 +36,7 @@ ${SHAREABLE_NOTE}`,
     'grpc-port': configFlag('grpc-port'),
     'no-grpc': configFlag('no-grpc'),
     timeout: configFlag('timeout', 'for the gRPC health check'),
+    ...COLOR_FLAGS,
   },
   common: true,
   positionals: { value: 'PORT' },
@@ -97,6 +99,11 @@ export async function run(args: string[], io: Io): Promise<number> {
     grpc.set(grpcReport.port, reached ? earlyResult : await checkGrpcHealth({ host, port: grpcReport.port }, { timeoutMs }));
   }
   if (ctx.json) io.stdout(JSON.stringify(portsJson(census, reports, grpc, redacted?.redactions), null, 2) + '\n');
-  else io.stdout(renderPorts(census, reports, { style: makeStyle(useColor(io)), now: shown.now, width: io.columns ?? 120, wide: values.wide === true }, grpc));
+  else {
+    // --wide: lines whole, neither cut nor wrapped (as procs).
+    const text = renderPorts(census, reports, { style: makeStyle(useColor(io, values)), now: shown.now, width: outputWidth(io) ?? 120, wide: values.wide === true }, grpc);
+    if (values.wide === true) io.stdout(text);
+    else await writeText(io, text);
+  }
   return reports.some((r) => r.watched && r.heldByOrphan) ? EXIT.findings : EXIT.ok;
 }

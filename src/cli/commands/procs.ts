@@ -7,7 +7,8 @@ import { EXIT } from '../errors.js';
 import { censusFor, checkEvidenceFlags } from '../evidence-input.js';
 import { useColor, type Io } from '../io.js';
 import { redactCensus } from '../../evidence/redact/census.js';
-import { REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
+import { COLOR_FLAGS, REDACT, SHAREABLE_NOTE, WIDE } from '../shared-flags.js';
+import { outputWidth, writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 
 export const spec = defineCommand({
@@ -23,6 +24,7 @@ ${SHAREABLE_NOTE}`,
     all: { type: 'boolean', help: 'every process, not only the project\'s (role "other" in text)' },
     wide: WIDE,
     redact: REDACT,
+    ...COLOR_FLAGS,
   },
   common: true,
   examples: [
@@ -51,7 +53,10 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (ctx.json) {
     io.stdout(JSON.stringify(procsJson(census, { all: values.all === true, ports, serverPattern: patternSource, redactions: redacted?.redactions }), null, 2) + '\n');
   } else {
-    io.stdout(renderProcs(census, { style: makeStyle(useColor(io)), now, width: io.columns ?? 120, wide: values.wide === true, patternSource, ports, all: values.all === true }));
+    // --wide: lines whole, neither cut nor wrapped (the terminal wraps them; a command line copies whole).
+    const text = renderProcs(census, { style: makeStyle(useColor(io, values)), now, width: outputWidth(io) ?? 120, wide: values.wide === true, patternSource, ports, all: values.all === true });
+    if (values.wide === true) io.stdout(text);
+    else await writeText(io, text);
   }
   const own = new Set(census.generations.filter((g) => g.scope === 'project').map((g) => g.id));
   return census.processes.some((p) => p.orphan && p.generation !== null && own.has(p.generation)) ? EXIT.findings : EXIT.ok;

@@ -8,6 +8,8 @@ import { makeContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { withInterrupt } from '../interrupt.js';
 import { useColor, type Io } from '../io.js';
+import { COLOR_FLAGS } from '../shared-flags.js';
+import { textWriter, writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 import { version } from '../../version.js';
 import { CHECK_FLAGS, checkOptions } from './check.js';
@@ -26,6 +28,7 @@ option but --fail-on applies to each run.`,
     n: { type: 'string', value: 'K', short: 'n', help: 'how many runs, 2-50' },
     record: { type: 'string', value: 'FILE', help: "append every run's result to FILE as NDJSON" },
     ...RUN_FLAGS,
+    ...COLOR_FLAGS,
   },
   common: true,
   positionals: { command: true },
@@ -48,7 +51,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   const k = Number(values.n);
   if (!Number.isInteger(k) || k < 2 || k > 50) throw new UsageError(`-n "${values.n}" is not a run count: expected an integer 2-50`);
   const ctx = makeContext(values, io);
-  const s = makeStyle(useColor(io));
+  const s = makeStyle(useColor(io, values));
+  // The progress, one line per step, fitted to the terminal's width.
+  const note = await textWriter(io, 'stderr');
   const o = checkOptions(values, positionals, ctx, io, () => {});
   const rec = values.record ? openRecorder(values.record, { kind: 'rerun', tool: `rerun-doctor ${version()}`, command: o.command, runs: k, startedAt: ctx.host.now().toISOString() }) : null;
   const results: CheckResult[] = [];
@@ -56,8 +61,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   try {
     await withInterrupt(async (signal) => {
       for (let i = 1; i <= k; i++) {
-        io.stderr(`run ${i}/${k}: starting…\n`);
-        const r = await runCheck(ctx, { ...o, progress: (l) => io.stderr(`run ${i}/${k}: ${l}\n`) }, signal);
+        note(`run ${i}/${k}: starting…\n`);
+        const r = await runCheck(ctx, { ...o, progress: (l) => note(`run ${i}/${k}: ${l}\n`) }, signal);
         results.push(r);
         rec?.write({ type: 'run', run: i, ...checkResultJson(r) });
         if (!r.ok) return;
@@ -73,8 +78,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (ctx.json) {
     const leftInAll = [...leftSoFar, ...(failed?.leftBehind.map((p) => p.pid) ?? [])];
     io.stdout(JSON.stringify(rerunJson({ command: o.command, runs: results, leftBehindInAll: leftInAll, leaked: leftInAll.length > 0, slower: failed ? false : trend.slower, error: failed ? `run ${at} could not be checked: ${failed.error}` : null }), null, 2) + '\n');
-  } else if (failed) io.stdout(s.red(`run ${at} could not be checked: ${failed.error}\n`));
-  else io.stdout(renderRerun(results, k, trend, s));
+  } else if (failed) await writeText(io, s.red(`run ${at} could not be checked: ${failed.error}\n`));
+  else await writeText(io, renderRerun(results, k, trend, s));
   if (failed) return EXIT.usage;
   return trend.leaked || trend.slower ? EXIT.findings : EXIT.ok;
 }

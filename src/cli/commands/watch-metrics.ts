@@ -8,7 +8,7 @@ import { scrapeSettings } from './metrics.js';
 
 import type { MetricsSample } from '../../model/metrics-sample.js';
 
-export function metricsWatcher(ctx: Context, url: string, values: Record<string, unknown>, o: { style: Style; width: number; intervalMs: number }) {
+export function metricsWatcher(ctx: Context, url: string, values: Record<string, unknown>, o: { style: Style; intervalMs: number; width?: number }) {
   const settings = scrapeSettings(values as never, ctx);
   const sampler = createMetricsSampler(ctx.host, url, settings, ctx.config.keyMetrics);
   return {
@@ -17,7 +17,8 @@ export function metricsWatcher(ctx: Context, url: string, values: Record<string,
     watcher: {
       sample: () => sampler.sample(),
       line: (r: unknown) => metricsLine(r as MetricsSample),
-      view: (h: unknown[]) => metricsView(h as MetricsSample[], { ...o, url, maxSeries: settings.maxSeries }),
+      // The width the view is drawn for: the terminal's now (watch passes it), else o.width, else 100.
+      view: (h: unknown[], width = o.width ?? 100) => metricsView(h as MetricsSample[], { ...o, width, url, maxSeries: settings.maxSeries }),
       record: (r: unknown) => ({ type: 'metrics', ...(r as object) }),
       retain: (r: unknown) => forView(r as MetricsSample),
     },

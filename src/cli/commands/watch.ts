@@ -11,7 +11,8 @@ import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
 import { useColor, type Io } from '../io.js';
 import { version } from '../../version.js';
-import { SCRAPE_FLAGS } from '../shared-flags.js';
+import { COLOR_FLAGS, SCRAPE_FLAGS } from '../shared-flags.js';
+import { loadFit, outputWidth, type Fit } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
 import { parseUrl } from '../../config/flag-values.js';
 import { scrapeSettings } from './metrics.js';
@@ -28,9 +29,10 @@ export const spec = defineCommand({
   procs     servers, workers and helpers by count, CPU% and RSS; orphans; processes that
             appeared or vanished since the last sample.
 
-On a terminal the view is redrawn in place, with sparklines; otherwise one line per sample
-(key=value, easy to grep). A failed sample (server down, restarting) is shown as a gap with
-its reason, and watching goes on. With --json, the records --record writes are printed on
+On a terminal the view is redrawn in place, with sparklines, fitted to the terminal's width
+(and redrawn when the window is resized); otherwise one line per sample (key=value, easy to
+grep). A failed sample (server down, restarting) is shown as a gap with its reason, and
+watching goes on. With --json, the records --record writes are printed on
 stdout instead of lines or the live view (NDJSON, docs/watch.md).`,
   flags: {
     interval: configFlag('interval'),
@@ -38,6 +40,7 @@ stdout instead of lines or the live view (NDJSON, docs/watch.md).`,
     duration: { type: 'string', value: 'D', help: 'stop after D (e.g. 30s, 5m)' },
     record: { type: 'string', value: 'FILE', help: 'append every sample to FILE as NDJSON (docs/watch.md)' },
     ...SCRAPE_FLAGS,
+    ...COLOR_FLAGS,
   },
   common: true,
   positionals: { choices: ['metrics', 'procs'] },
@@ -61,7 +64,8 @@ function censusRecord(c: Census | null) {
 interface Watcher<R> {
   sample(): Promise<R>;
   line(r: R): string;
-  view(history: readonly R[]): string;
+  /** The live view for a terminal `width` columns wide. */
+  view(history: readonly R[], width: number): string;
   record(r: R): object;
   /** What the history keeps of a sample once it is shown and recorded (default: all of it). */
   retain?(r: R): R;
@@ -89,8 +93,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   // The scrape's flags and the URL are checked for procs too: a mistake is said, not ignored.
   scrapeSettings(values, ctx);
   if (what === 'metrics' && rest[0] !== undefined) parseUrl(rest[0], 'watch metrics URL');
-  const style = makeStyle(useColor(io));
-  const width = io.columns ?? 100;
+  const style = makeStyle(useColor(io, values));
 
   let watcher: Watcher<unknown>;
   let header: object;
@@ -99,7 +102,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     watcher = {
       sample: () => sampler.sample(),
       line: (r) => procLine(r as never),
-      view: (h) => procView(h as never, { style, width, intervalMs }),
+      view: (h, width) => procView(h as never, { style, width, intervalMs }),
       // The census behind the sample too (the project's processes), so a later diagnosis can replay it.
       record: (r) => ({ type: 'procs', ...(r as object), processes: (r as { ok: boolean }).ok ? censusRecord(sampler.latest()) : [] }),
     } as Watcher<unknown>;
@@ -107,14 +110,49 @@ export async function run(args: string[], io: Io): Promise<number> {
   } else {
     const { metricsWatcher } = await import('./watch-metrics.js');
     const url = rest[0] ?? ctx.config.metricsUrl;
-    const w = metricsWatcher(ctx, url, values, { style, width, intervalMs });
+    const w = metricsWatcher(ctx, url, values, { style, intervalMs });
     watcher = w.watcher;
     header = w.header;
   }
-  return watchLoop(io, watcher, { intervalMs, count, durationMs, recordPath: values.record ?? null, header, ctx });
+  // The live view: on a terminal, unless --json. Its fitting is loaded before the first sample.
+  const live = !ctx.json && io.isTTY ? liveView(io, watcher, await loadFit()) : null;
+  return watchLoop(io, watcher, { intervalMs, count, durationMs, recordPath: values.record ?? null, header, ctx, live });
 }
 
-async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; count: number | null; durationMs: number | null; recordPath: string | null; header: object; ctx: Context }): Promise<number> {
+/**
+ * The view redrawn in place at any width: each frame fitted to the columns (lines wrapped,
+ * src/render/fit.ts), and no taller than the screen less a row (the cursor cannot go up into
+ * lines scrolled off it); the next frame moves up over the rows the last one took (each line's
+ * display width over the columns, rounded up) and clears from there down. After a resize the
+ * old frame's rows are not known (a terminal may reflow its lines, or cut them): the screen is
+ * cleared and the frame drawn from the top, at once.
+ */
+function liveView(io: Io, w: Watcher<unknown>, fit: Fit) {
+  let rows = 0;
+  let items: readonly unknown[] = [];
+  const draw = (fromTop: boolean) => {
+    const columns = outputWidth(io) ?? 100;
+    let frame = fit.wrapText(w.view(items, columns), columns);
+    const height = io.size?.().rows;
+    const lines = frame.split('\n');
+    if (height !== undefined && height > 1 && lines.length - 1 > height - 1) frame = lines.slice(0, height - 1).join('\n') + '\n';
+    const up = fromTop ? '\u001b[H\u001b[2J' : rows > 0 ? `\u001b[${rows}A\r\u001b[J` : '';
+    io.stdout(up + frame);
+    rows = fit.physicalRows(frame, columns);
+  };
+  return {
+    show(history: readonly unknown[]) {
+      items = history;
+      draw(false);
+    },
+    /** Redraws on every resize until the returned function is called. */
+    follow(): () => void {
+      return io.onResize?.(() => (rows > 0 ? draw(true) : undefined)) ?? (() => {});
+    },
+  };
+}
+
+async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; count: number | null; durationMs: number | null; recordPath: string | null; header: object; ctx: Context; live: ReturnType<typeof liveView> | null }): Promise<number> {
   const recorder: Recorder | null = o.recordPath ? openRecorder(o.recordPath, { startedAt: o.ctx.host.now().toISOString(), ...o.header }) : null;
   let stopped = false;
   let wake: (() => void) | null = null;
@@ -125,7 +163,7 @@ async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; c
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const history = new History<unknown>(w.retain ? (r) => w.retain!(r) : undefined);
-  let drawn = 0;
+  const unfollow = o.live?.follow() ?? (() => {});
   const start = Date.now();
   try {
     for (let i = 0; !stopped; i++) {
@@ -137,11 +175,8 @@ async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; c
       if (o.ctx.json) {
         // --json: the records themselves, one per line (NDJSON, as --record writes them).
         io.stdout(JSON.stringify(w.record(r)) + '\n');
-      } else if (io.isTTY) {
-        const view = w.view([...history.items]);
-        // Redraw in place: up over the last frame, clear to the end of the screen.
-        io.stdout(`${drawn > 0 ? `\u001b[${drawn}A\u001b[J` : ''}${view}`);
-        drawn = view.split('\n').length - 1;
+      } else if (o.live) {
+        o.live.show([...history.items]);
       } else {
         io.stdout(w.line(r) + '\n');
       }
@@ -162,6 +197,7 @@ async function watchLoop(io: Io, w: Watcher<unknown>, o: { intervalMs: number; c
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
+    unfollow();
     recorder?.close();
   }
   return EXIT.ok;
