@@ -130,7 +130,7 @@ const holder = await startHolder();
 const opts = { serverPattern: /python.*-m src\.main/, workerPatterns: [], ports: [holder.port], generationGapSeconds: 30 };
 const portFlags = ['--port', String(holder.port)];
 const rows = [];
-let start = null;
+let start;
 try {
   // The start, first (K = 0: nothing else running).
   const st = { nodeNull: [], firstRead: [], tiny: [], version: [] };
