@@ -20,6 +20,7 @@ export const COMMANDS = {
   watch: { summary: 'watch metrics or processes every 2 s, live or one line per sample; --record', load: (): Promise<CommandModule> => import('./commands/watch.js') },
   run: { summary: 'run a server so its whole process tree dies with it (setsid, double fork, even if rerun-doctor is killed)', load: (): Promise<CommandModule> => import('./commands/run.js') },
   guard: { summary: 'run a command and fail if it leaves processes or listening ports behind (CI)', load: (): Promise<CommandModule> => import('./commands/guard.js') },
+  'python-guard': { summary: 'print the environment that makes Python workers exit when their parent dies (no code change)', load: (): Promise<CommandModule> => import('./commands/python-guard.js') },
   clean: { summary: 'end what the last runs left behind, and nothing else (plan first, identity re-checked)', load: (): Promise<CommandModule> => import('./commands/clean.js') },
   evidence: { summary: 'one shareable Markdown file with all the evidence, secrets redacted', load: (): Promise<CommandModule> => import('./commands/evidence.js') },
   check: { summary: 'start a server, stop it as you do, and diagnose what it left behind', load: (): Promise<CommandModule> => import('./commands/check.js') },
