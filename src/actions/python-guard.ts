@@ -67,7 +67,7 @@ export function exportLines(dir: string, shell: 'sh' | 'fish', graceSeconds?: nu
     ].join('\n');
   }
   return [
-    `export PYTHONPATH=${shellQuote(dir)}\${PYTHONPATH:+:\$PYTHONPATH}`,
+    `export PYTHONPATH=${shellQuote(dir)}\${PYTHONPATH:+:$PYTHONPATH}`,
     `export ${GUARD_VAR}=1`,
     ...(graceSeconds === undefined ? [] : [`export ${GUARD_GRACE_VAR}=${graceSeconds}`]),
     `unset ${GUARD_CHAIN_VAR}`,
