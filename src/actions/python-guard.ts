@@ -25,10 +25,10 @@ export function pythonGuardShipped(dir = pythonGuardDir()): boolean {
   return existsSync(`${dir}/sitecustomize.py`);
 }
 
-/** PYTHONPATH with dir first (once), the rest as it was. */
+/** PYTHONPATH with dir first (once), the rest as it was (an empty entry, the working directory, kept). */
 export function guardPythonPath(dir: string, current: string | undefined): string {
-  const rest = (current ?? '').split(delimiter).filter((p) => p !== '' && p !== dir);
-  return [dir, ...rest].join(delimiter);
+  if (current === undefined || current === '') return dir;
+  return [dir, ...current.split(delimiter).filter((p) => p !== dir)].join(delimiter);
 }
 
 /** The command's environment with the guard on; the command is a new main (no inherited chain). */
