@@ -152,10 +152,10 @@ test("SIGTERM to a main that has no handler: the guard's handler terminates its 
     const [code, signal] = await exited;
     if (guard) {
       assert.deepEqual([code, signal], [143, null], 'SystemExit(143) from the guard, not death by the signal');
-      await goneWithin(s.workers, t0, PROMISE_MS, 'workers after the guarded SIGTERM', s);
+      await goneWithin(pids, t0, PROMISE_MS, 'workers and tracker after the guarded SIGTERM', s);
     } else {
       assert.deepEqual([code, signal], [null, 'SIGTERM']);
-      await stillThere(s.workers, s, 'SIGTERM without a handler or the guard');
+      await stillThere(pids, s, 'SIGTERM without a handler or the guard');
     }
   }
 });
@@ -170,8 +170,8 @@ test('run --python-guard puts the guard into the run: the command is the main, i
   assert.equal(r.main.role, 'main', 'an inherited chain is dropped: the command is a new main');
   assert.deepEqual(r.main.handlers, ['SIGTERM', 'SIGINT']);
   assert.equal(r.child.role, 'child');
-  assert.ok(r.child.watching.length >= 1);
+  assert.ok(r.child.watching.length >= 1, 'the child watches its parent');
   assert.equal(r.path, GUARD_DIR);
   assert.match(r.run ?? '', /^[0-9a-f]{16}$/);
-  assert.ok(existsSync(join(r.path, 'sitecustomize.py')));
+  assert.ok(existsSync(join(r.path, 'sitecustomize.py')), 'the directory holds the sitecustomize');
 });

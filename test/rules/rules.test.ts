@@ -68,7 +68,7 @@ test("RULES['orphan-workers'] and RULES['orphan-server']: leftovers started with
   assert.match(line.text, /guard was on in 2 of 3 \(RERUN_DOCTOR_GUARD=1: pids 1002, 1003\) and they still outlived their parent/);
   assert.equal(line.source, '/proc/PID/environ');
   // without the marker: no such line
-  assert.ok(!runRule(RULES['orphan-workers'], inputFrom([...live, ...orphanRun(1000, 1)]))[0]!.evidence.some((e) => /guard/.test(e.text)));
+  assert.ok(!runRule(RULES['orphan-workers'], inputFrom([...live, ...orphanRun(1000, 1)]))[0]!.evidence.some((e) => /guard/.test(e.text)), 'no guard line without the marker');
   // the census lists the guarded members of the run
   const census = inputFrom([...live, ...guarded]).census;
   const run = census.generations.find((g) => g.pids.includes(1002))!;
