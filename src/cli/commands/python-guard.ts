@@ -32,7 +32,7 @@ whether this environment has it on.`,
   },
   common: false,
   examples: [
-    { run: 'eval "$(rerun-doctor python-guard --env)"', does: 'the guard on in this shell: every Python server started from it' },
+    { run: 'source <(rerun-doctor python-guard --env)', does: 'the guard on in this shell (bash, zsh): every Python server started from it' },
     { run: 'rerun-doctor python-guard --env --shell fish | source', does: 'the same in fish' },
     { run: 'rerun-doctor python-guard --env --grace 500ms >> .env.guard', does: 'for an IDE or a Makefile: the lines in a file' },
   ],
