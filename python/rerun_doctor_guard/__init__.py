@@ -19,8 +19,9 @@ by the lines ``rerun-doctor python-guard --env`` prints), and only where the env
   ``pid:start-time`` in ``RERUN_DOCTOR_GUARD_CHAIN`` (so a forkserver's workers follow the main,
   not only the forkserver). When one of them is gone it waits ``grace`` (a shutdown already
   under way can finish) and then exits with ``os._exit(1)``, saying so in one line on stderr.
-  Linux: ``pidfd_open`` + ``poll`` (no polling interval), ``PR_SET_PDEATHSIG`` as a wake-up,
-  ``os.getppid()`` as the last resort; macOS: ``select.kqueue`` with ``KQ_FILTER_PROC`` /
+  Linux: ``pidfd_open`` + ``poll`` (no polling interval); where pidfd_open is missing (kernel
+  before 5.3, Python before 3.9, a seccomp filter) ``PR_SET_PDEATHSIG`` as the wake-up and
+  ``os.getppid()`` polled; macOS: ``select.kqueue`` with ``KQ_FILTER_PROC`` /
   ``KQ_NOTE_EXIT``; elsewhere, polling.
 - multiprocessing's **resource tracker** is not made to exit: it exits by itself once every
   process holding its pipe is gone, and unlinks the shared memory and semaphores they leaked;
@@ -31,6 +32,7 @@ by the lines ``rerun-doctor python-guard --env`` prints), and only where the env
 """
 
 import os
+import select
 import sys
 import time
 
@@ -52,7 +54,7 @@ POLL_SECONDS = 0.1
 
 # What the guard did in this process, for tests and for a curious user:
 # {"role": "main"|"child"|"tracker"|None, "watching": [(pid, start)], "mechanism": ...}.
-state = {"role": None, "pid": None, "watching": [], "mechanism": None, "grace": None}
+state = {"role": None, "pid": None, "watching": [], "mechanism": None, "grace": None, "pdeathsig": None}
 
 _wake_w = None
 _stop_signal = None
@@ -141,10 +143,9 @@ def _is_tracker():
 class _Watch:
     """Waits until one of the watched processes is gone. One backend per platform."""
 
-    def __init__(self, parent, watched, select_mod=None, platform=None):
-        import select as _select
-
-        self.select = select_mod or _select
+    def __init__(self, parent, watched, select_mod=None, platform=None, pidfd=True):
+        self.select = select_mod or select
+        self.pidfd = pidfd and hasattr(os, "pidfd_open")
         self.platform = platform or sys.platform
         self.parent = parent  # os.getppid() at start
         self.watched = watched  # [(pid, start)], nearest first
@@ -198,7 +199,7 @@ class _Watch:
                 except OSError:
                     pass
             self.mechanism = "kqueue"
-        elif hasattr(os, "pidfd_open") and hasattr(sel, "poll"):
+        elif self.pidfd and hasattr(sel, "poll"):
             self._poll = sel.poll()
             self._poll.register(wake_r, sel.POLLIN)
             for pid, _ in self.watched:
@@ -261,12 +262,11 @@ def _arm_pdeathsig(sig):
         return False
 
 
-def _watcher(parent, watched, wake_r, grace, pdeathsig):
+def _watcher(w, wake_r, grace):
+    # Runs in its own thread: nothing here may import (an import racing with the interpreter's
+    # shutdown, when a short-lived process exits at once, is not safe), so w was built before.
+    parent = w.parent
     try:
-        if pdeathsig:
-            _arm_pdeathsig(pdeathsig)
-        w = _Watch(parent, watched)
-        _current[:] = [w]
         w.setup(wake_r)
         state["mechanism"] = w.mechanism
         pid, why = w.wait()
@@ -317,16 +317,21 @@ def _start_child(chain, grace):
     r, w = os.pipe()
     _wake_pipe[:] = [r, w]
     _wake_w = w
-    sig = None
-    if sys.platform.startswith("linux"):
+    # RERUN_DOCTOR_GUARD_NO_PIDFD=1 (for tests): the path of a system without pidfd_open.
+    w = _Watch(parent, watched, pidfd=os.environ.get("RERUN_DOCTOR_GUARD_NO_PIDFD") != "1")
+    _current[:] = [w]
+    if sys.platform.startswith("linux") and not w.pidfd:
+        # No pidfd: the kernel's parent-death signal wakes the watcher (and only wakes it).
         sig = _pdeath_signal()
         if sig:
             try:
                 _signal.signal(sig, _on_pdeath)
+                if _arm_pdeathsig(sig):
+                    state["pdeathsig"] = sig
             except (ValueError, OSError):
-                sig = None  # not the main thread
+                pass  # not the main thread
     state.update(role="child", watching=watched, grace=grace)
-    _thread.start_new_thread(_watcher, (parent, watched, r, grace, sig))
+    _thread.start_new_thread(_watcher, (w, r, grace))
 
 
 _wake_pipe = []
@@ -412,6 +417,7 @@ def _after_fork_child():
         if _signal.getsignal(_signal.SIGINT) is _on_int:
             _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         _stop_signal = None
+        state["pdeathsig"] = None  # cleared by fork(2)
         chain = parse_chain(os.environ.get(CHAIN_VAR))
         grace = state["grace"] if state["grace"] is not None else _grace()
         os.environ[CHAIN_VAR] = format_chain(chain + [_self_entry()])

@@ -8,13 +8,17 @@ import os
 import sys
 
 
-def _guard():
-    import importlib.util
+# The import system's own modules, loaded before site runs: importing importlib.util instead would
+# cost every process about a millisecond (bench/python-guard.bench.mjs).
+_bootstrap = sys.modules["_frozen_importlib"]
+_external = sys.modules["_frozen_importlib_external"]
 
+
+def _guard():
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.join(os.path.dirname(here), "rerun_doctor_guard", "__init__.py")
-    spec = importlib.util.spec_from_file_location("rerun_doctor_guard", path)
-    mod = importlib.util.module_from_spec(spec)
+    spec = _external.spec_from_file_location("rerun_doctor_guard", path)
+    mod = _bootstrap.module_from_spec(spec)
     sys.modules["rerun_doctor_guard"] = mod
     spec.loader.exec_module(mod)
     mod.install()
@@ -32,13 +36,10 @@ def _chain():
             seen = True
     if not later:
         return
-    from importlib.machinery import PathFinder
-    import importlib.util
-
-    spec = PathFinder.find_spec("sitecustomize", later)
+    spec = _external.PathFinder.find_spec("sitecustomize", later)
     if spec is None or spec.loader is None:
         return
-    mod = importlib.util.module_from_spec(spec)
+    mod = _bootstrap.module_from_spec(spec)
     # `import sitecustomize` elsewhere finds the one it hid, as without rerun-doctor.
     sys.modules["sitecustomize"] = mod
     spec.loader.exec_module(mod)

@@ -88,6 +88,15 @@ for (const method of ['spawn', 'forkserver', 'fork'] as const) {
   });
 }
 
+test('guard on without pidfd_open (RERUN_DOCTOR_GUARD_NO_PIDFD=1: PR_SET_PDEATHSIG wakes the watcher, os.getppid() polled): spawn workers and the tracker exit within 2 s', async () => {
+  const port = await freePort();
+  const s = await start([PYTHON, '-m', 'src.main', '--workers', '2', '--worker-port', String(port)], { guard: true, env: { RERUN_DOCTOR_GUARD_NO_PIDFD: '1' } });
+  await waitListening([port]);
+  const pids = helpers(s);
+  const t0 = await killMain(s);
+  await goneWithin(pids, t0, PROMISE_MS, 'spawn with the guard, no pidfd', s);
+});
+
 test('never without the marker: the sitecustomize on PYTHONPATH but no RERUN_DOCTOR_GUARD=1, the main SIGKILLed, everything stays', async () => {
   const port = await freePort();
   const s = await start([PYTHON, '-m', 'src.main', '--workers', '2', '--worker-port', String(port)], { guard: false, env: { PYTHONPATH: GUARD_DIR } });

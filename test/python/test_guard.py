@@ -204,6 +204,19 @@ class Sitecustomize(unittest.TestCase):
         self.assertEqual(grace, g.DEFAULT_GRACE)
         self.assertIn("ignores RERUN_DOCTOR_GUARD_GRACE='soon'", r.stderr)
 
+    def test_a_child_uses_pidfd_where_it_can_and_pr_set_pdeathsig_where_it_cannot(self):
+        import json
+        import signal
+
+        inner = "import json, os, time, rerun_doctor_guard as g; time.sleep(0.2); print(json.dumps([g.state['mechanism'], g.state['pdeathsig']]))"
+        code = "import subprocess, sys; print(subprocess.run([sys.executable, '-c', %r], capture_output=True, text=True).stdout, end='')" % inner
+        if not sys.platform.startswith("linux"):
+            self.skipTest("Linux")
+        with_pidfd = json.loads(python(code, {"PYTHONPATH": SITE, "RERUN_DOCTOR_GUARD": "1"}).stdout)
+        without = json.loads(python(code, {"PYTHONPATH": SITE, "RERUN_DOCTOR_GUARD": "1", "RERUN_DOCTOR_GUARD_NO_PIDFD": "1"}).stdout)
+        self.assertEqual(with_pidfd, ["pidfd" if hasattr(os, "pidfd_open") else "poll", None if hasattr(os, "pidfd_open") else signal.SIGRTMAX - 2])
+        self.assertEqual(without, ["poll", signal.SIGRTMAX - 2])
+
 
 if __name__ == "__main__":
     unittest.main()

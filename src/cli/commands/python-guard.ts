@@ -1,7 +1,7 @@
 // `rerun-doctor python-guard --env`: the lines that turn the Python parent-death guard on for a
 // server started some other way than `run --python-guard` (a shell, make, an IDE, a notebook).
 // docs/prevention.md.
-import { exportLines, GUARD_VAR, pythonGuardDir, pythonGuardShipped } from '../../actions/python-guard.js';
+import { exportLines, GUARD_GRACE_VAR, GUARD_VAR, guardPythonPath, pythonGuardDir, pythonGuardShipped } from '../../actions/python-guard.js';
 import { defineCommand } from '../command-spec.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -12,7 +12,7 @@ const SHELLS = ['sh', 'fish'] as const;
 
 export const spec = defineCommand({
   name: 'python-guard',
-  usage: ['python-guard --env [--shell sh|fish] [--grace D]', 'python-guard'],
+  usage: ['python-guard --env [--shell sh|fish | --json] [--grace D]', 'python-guard'],
   about: `rerun-doctor's parent-death guard for Python servers, without changing their code: a
 sitecustomize (shipped in the package, python/sitecustomize) that, in every Python process whose
 environment has RERUN_DOCTOR_GUARD=1, makes each child process (spawn, forkserver and fork
@@ -28,6 +28,7 @@ whether this environment has it on.`,
   flags: {
     env: { type: 'boolean', help: 'print the export lines that turn the guard on (PYTHONPATH keeps what it held)' },
     shell: { type: 'string', value: 'SHELL', choices: SHELLS, help: 'the lines for this shell: sh for sh, bash and zsh', defaultText: 'sh' },
+    json: { type: 'boolean', help: "with --env: the variables as one JSON object, PYTHONPATH merged with this environment's (for subprocess env=, an IDE's env settings)" },
     grace: { type: 'string', value: 'D', help: 'how long a child waits after its parent died before it exits (RERUN_DOCTOR_GUARD_GRACE, at most 60s)', defaultText: '1s' },
   },
   common: false,
@@ -51,9 +52,16 @@ export async function run(args: string[], io: Io): Promise<number> {
   const graceSeconds = values.grace === undefined ? undefined : parseDuration(values.grace, '--grace', { minMs: 0 }) / 1000;
   if (graceSeconds !== undefined && graceSeconds > 60) throw new UsageError(`--grace "${values.grace}" is too long for the guard: at most 60s`);
   if (!values.env) {
-    if (values.shell !== undefined || values.grace !== undefined) throw new UsageError('python-guard: --shell and --grace go with --env, e.g. rerun-doctor python-guard --env --grace 2s');
+    if (values.shell !== undefined || values.grace !== undefined || values.json) throw new UsageError('python-guard: --shell, --json and --grace go with --env, e.g. rerun-doctor python-guard --env --grace 2s');
     const on = io.env[GUARD_VAR] === '1' && (io.env.PYTHONPATH ?? '').split(':').includes(dir);
     io.stdout(`python guard: ${dir}\nthis environment: ${on ? 'on' : 'off'}${on ? '' : ' (eval "$(rerun-doctor python-guard --env)" turns it on)'}\n`);
+    return EXIT.ok;
+  }
+  if (values.json) {
+    if (values.shell !== undefined) throw new UsageError('python-guard: --json or --shell, not both');
+    const vars: Record<string, string> = { PYTHONPATH: guardPythonPath(dir, io.env.PYTHONPATH), [GUARD_VAR]: '1' };
+    if (graceSeconds !== undefined) vars[GUARD_GRACE_VAR] = String(graceSeconds);
+    io.stdout(`${JSON.stringify(vars)}\n`);
     return EXIT.ok;
   }
   io.stdout(exportLines(dir, shell, graceSeconds));
