@@ -18,7 +18,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const stat = readFileSync('/proc/self/stat', 'utf8');
 const selfStart = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 
-const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RERUN_DOCTOR_') && k !== 'PYTHONPATH'));
+// Bytecode is cached (python/**/__pycache__ is written on the first run, as in an installation
+// the user can write to).
+const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RERUN_DOCTOR_') && k !== 'PYTHONPATH' && k !== 'PYTHONDONTWRITEBYTECODE'));
 const SETTINGS = {
   plain: { ...base },
   'PYTHONPATH, no marker': { ...base, PYTHONPATH: DIR },
@@ -30,7 +32,7 @@ const CODES = { pass: 'pass', 'import multiprocessing.spawn': 'import multiproce
 
 function once(code, env, importtime) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(PY, [...(importtime ? ['-X', 'importtime'] : []), '-c', code], { env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8' });
+  const r = spawnSync(PY, [...(importtime ? ['-X', 'importtime'] : []), '-c', code], { env, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${PY} -c ${code}: ${r.stderr}`);
   const line = importtime ? r.stderr.split('\n').find((l) => /\|\s*sitecustomize$/.test(l)) : null;
