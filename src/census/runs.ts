@@ -294,6 +294,7 @@ export function buildRuns(input: RunInput): Generation[] {
       orphans: ms.filter((m) => m.orphan).length,
       linkedBy: [...how].sort(),
       groupmates: dead ? groupmatesOf(ms, all, member, alive) : [],
+      pythonGuard: ms.filter((m) => !m.zombie && m.env?.RERUN_DOCTOR_GUARD === '1').map((m) => m.pid),
     };
   });
   // A dead run beside a newer run of the same project is stale, not running on purpose.

@@ -76,6 +76,12 @@ export interface Generation {
    * a Manager's server process created before the tracker, say): reported with it, never ended.
    */
   groupmates: number[];
+  /**
+   * Its live members started with the Python parent-death guard on (`RERUN_DOCTOR_GUARD=1` in
+   * `/proc/PID/environ`, docs/prevention.md); `[]` where none was or the environment is not
+   * readable (macOS, another user's processes).
+   */
+  pythonGuard: number[];
 }
 
 export interface PortOwner {

@@ -7,7 +7,7 @@ import { isDockerProxy } from '../census/docker-proxy.js';
 import { splitsTraffic } from '../census/ports.js';
 import type { ClassifiedProcess, Generation } from '../model/census.js';
 import type { EvidenceItem, Finding, Severity } from '../model/diagnosis.js';
-import { describeProc, sortNum } from './lib/evidence.js';
+import { describeProc, pythonGuardEvidence, sortNum } from './lib/evidence.js';
 import { report } from './lib/report.js';
 import { sourcesFor } from './lib/sources.js';
 import { NO_OPTIONS, type Rule } from './types.js';
@@ -67,6 +67,7 @@ export const orphanServer: Rule = {
       for (const srv of members.filter((m) => m.role === 'server')) {
         const others = members.filter((m) => m !== srv);
         const evidence: EvidenceItem[] = [{ source: src.process(srv.pid), text: `${describeProc(srv)}: ${srv.orphanReason ?? run.statusReason}` }];
+        evidence.push(...pythonGuardEvidence(run.pythonGuard ?? [], [srv.pid], true));
         if (others.length > 0) evidence.push({ source: src.kinship, text: `its run ${run.id} also holds ${others.length} process${others.length === 1 ? '' : 'es'}: ${others.slice(0, 12).map((m) => `${m.pid} (${m.role}/${m.kind ?? '-'})`).join(', ')}${others.length > 12 ? ', …' : ''}` });
         // Only when the port's sockets span runs: the run's own workers binding it is its design.
         const dup = input.ports.filter((r) => runPorts.includes(r.port) && splitsTraffic(r));

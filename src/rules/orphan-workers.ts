@@ -3,7 +3,7 @@
 // finding per run. Another project's leftovers are named (info), never cleaned unasked.
 import type { ClassifiedProcess } from '../model/census.js';
 import type { Finding } from '../model/diagnosis.js';
-import { describeProc, sortNum } from './lib/evidence.js';
+import { describeProc, pythonGuardEvidence, sortNum } from './lib/evidence.js';
 import { report } from './lib/report.js';
 import { sourcesFor } from './lib/sources.js';
 import { NO_OPTIONS, type Rule } from './types.js';
@@ -50,6 +50,7 @@ export const orphanWorkers: Rule = {
           ports,
           evidence: [
             ...procs.map((p) => ({ source: src.process(p.pid), text: `${describeProc(p)}: ${p.orphanReason ?? `left behind with run ${run.id}`}` })),
+            ...pythonGuardEvidence(run.pythonGuard ?? [], pids),
             ...(run.linkedBy.length > 0 ? [{ source: src.kinship, text: `one run (${run.statusReason}), tied by ${run.linkedBy.join(', ')}` }] : []),
             ...(foreign ? [{ source: 'project scope', text: `not this project's (${run.cwd ?? 'working directory not readable'}): rerun-doctor clean leaves it unless --all-projects or --pid` }] : []),
             ...run.groupmates.map((pid) => {

@@ -82,16 +82,16 @@ before(
 
 after(() => rmSync(base, { recursive: true, force: true }));
 
-test('the tarball ships the built CLI and library, the demo server, docs, deploy (alert rules, dashboard, units), README and LICENSE, and nothing else', () => {
+test('the tarball ships the built CLI and library, the demo server, the Python guard, docs, deploy (alert rules, dashboard, units), README and LICENSE, and nothing else', () => {
   const files = walk(installed);
-  assert.deepEqual([...new Set(files.map((f) => f.split('/')[0]!))].sort(), ['LICENSE', 'README.md', 'demo', 'deploy', 'dist', 'docs', 'package.json']);
+  assert.deepEqual([...new Set(files.map((f) => f.split('/')[0]!))].sort(), ['LICENSE', 'README.md', 'demo', 'deploy', 'dist', 'docs', 'package.json', 'python']);
   // Built by prepack from this checkout: every module, the CLI's entry, the library's types.
   const missing = walk(join(ROOT, 'src'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => `dist/${f.replace(/\.ts$/, '.js')}`)
     .filter((f) => !files.includes(f));
   assert.deepEqual(missing, [], 'every module of src/ is built into dist/');
-  for (const f of ['dist/cli/bin.js', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md', 'deploy/prometheus/alerts.yml', 'deploy/grafana/rerun-doctor.json']) assert.ok(files.includes(f), `ships ${f}`);
+  for (const f of ['dist/cli/bin.js', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'python/sitecustomize/sitecustomize.py', 'python/rerun_doctor_guard/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md', 'deploy/prometheus/alerts.yml', 'deploy/grafana/rerun-doctor.json']) assert.ok(files.includes(f), `ships ${f}`);
   const unwanted = files.filter((f) => /\.map$|__pycache__|\.pyc$|\.test\.|(^|\/)test\//.test(f));
   assert.deepEqual(unwanted, [], 'no source maps, bytecode or tests');
   assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} rerun-doctor contributors\n/);
@@ -113,6 +113,17 @@ test('the installed rerun-doctor --help lists the commands and points a newcomer
   assert.match(r.stdout, /^rerun-doctor: why did my inference server's rerun get slow\?\n\nUsage: rerun-doctor <command> \[options\]\n/);
   for (const c of ['diagnose', 'clean', 'procs', 'ports', 'demo']) assert.match(r.stdout, new RegExp(`^  ${c} +\\S`, 'm'), `lists ${c}`);
   assert.match(r.stdout, /New here\? Run "rerun-doctor demo"/);
+});
+
+test('the installed python-guard --env names the installed guard, and a Python started with its lines runs it', async () => {
+  const r = await exec(bin, ['python-guard', '--env'], elsewhere);
+  assert.equal(r.code, 0, why(r));
+  const dir = join(installed, 'python', 'sitecustomize');
+  assert.ok(r.stdout.split('\n').includes(`export PYTHONPATH=${dir}${'${PYTHONPATH:+:$PYTHONPATH}'}`), `the installed directory, PYTHONPATH kept:\n${r.stdout}`);
+  await requireProgram('python3', 'python3');
+  const py = await exec('/bin/bash', ['-c', `eval "$("$0" python-guard --env)" && PYTHONDONTWRITEBYTECODE=1 python3 -c 'import rerun_doctor_guard as g; print(g.state["role"], g.__file__)'`, bin], elsewhere);
+  assert.equal(py.code, 0, why(py));
+  assert.equal(py.stdout, `main ${join(installed, 'python', 'rerun_doctor_guard', '__init__.py')}\n`);
 });
 
 test("the library example (the README's) runs against the installed package and finds its own process", async () => {

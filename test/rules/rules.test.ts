@@ -58,6 +58,29 @@ test("RULES['orphan-workers']: valid: a live run; invalid: a killed run's worker
   assert.deepEqual(runRule(RULES['orphan-workers'], inputFrom([...live, ...job])), []);
 });
 
+test("RULES['orphan-workers'] and RULES['orphan-server']: leftovers started with the Python guard on say so (its limits show), and only then", () => {
+  const G = { env: { RERUN_DOCTOR_GUARD: '1' } };
+  const guarded = orphanRun(1000, 1).map((p, i) => (i === 0 ? p : { ...p, ...G }));
+  const f = runRule(RULES['orphan-workers'], inputFrom([...live, ...guarded]));
+  assert.equal(f.length, 1);
+  const line = f[0]!.evidence.find((e) => /parent-death guard/.test(e.text));
+  assert.ok(line, JSON.stringify(f[0]!.evidence));
+  assert.match(line.text, /guard was on in 2 of 3 \(RERUN_DOCTOR_GUARD=1: pids 1002, 1003\) and they still outlived their parent/);
+  assert.equal(line.source, '/proc/PID/environ');
+  // without the marker: no such line
+  assert.ok(!runRule(RULES['orphan-workers'], inputFrom([...live, ...orphanRun(1000, 1)]))[0]!.evidence.some((e) => /guard/.test(e.text)), 'no guard line without the marker');
+  // the census lists the guarded members of the run
+  const census = inputFrom([...live, ...guarded]).census;
+  const run = census.generations.find((g) => g.pids.includes(1002))!;
+  assert.deepEqual(run.pythonGuard, [1002, 1003]);
+  assert.deepEqual(census.generations.find((g) => g.pids.includes(2000))!.pythonGuard, []);
+  // a dead server that had the guard: the guard does not end a main whose launcher died
+  const srv = [proc(1200, 1, SERVER, { ...T, pgid: 1200, start: 2, ...G, socketInodes: [77] })];
+  const fs = runRule(RULES['orphan-server'], inputFrom([...live, ...srv], [listen(50051, 77, [1200])]));
+  assert.ok(fs.length >= 1, 'a dead server finding');
+  assert.ok(fs[0]!.evidence.some((e) => e.source === '/proc/1200/environ' && /never ends a main process whose launcher is gone/.test(e.text)), JSON.stringify(fs[0]!.evidence));
+});
+
 test("RULES['orphan-server']: a dead run's server: warning when detached and alone, error beside a newer run; a service is not one", () => {
   assert.deepEqual(runRule(RULES['orphan-server'], inputFrom(live, [listen(50051, 9, [2000])])), []);
   // nohup'd server whose start script exited: adopted by init, not its own session leader

@@ -200,6 +200,8 @@ export function signalsInMask(hex: string): number[] {
 export const ENV_KEYS = [
   'RERUN_DOCTOR_RUN_ID',
   'RERUN_DOCTOR_PROJECT',
+  // the Python parent-death guard was on in it (docs/prevention.md): orphans despite it are its limits
+  'RERUN_DOCTOR_GUARD',
   'PWD',
   'VIRTUAL_ENV',
   'CONDA_PREFIX',

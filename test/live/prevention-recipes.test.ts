@@ -1,0 +1,48 @@
+// The recipes of docs/prevention.md that run here, taken from the page itself (so the page and
+// the test cannot drift): the Makefile block, run by GNU make with the sample server. Its
+// `serve-guarded` target (the guard alone) and `serve` (under run --python-guard): the main
+// SIGKILLed, its workers and the resource tracker gone within 2 s.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { alive, CLI, liveScope, PYTHON, sleep, startServer, waitFor } from '../helpers/live.js';
+import { ROOT } from '../helpers/paths.js';
+import { requireProgram } from '../helpers/requirements.js';
+
+const { tracked, groups, tempDir } = liveScope();
+
+function makefile(): string {
+  const page = readFileSync(join(ROOT, 'docs', 'prevention.md'), 'utf8');
+  const m = /```make\n([\s\S]*?)```/.exec(page);
+  assert.ok(m, 'docs/prevention.md has a ```make block');
+  const dir = tempDir('rd-recipe-make-');
+  const file = join(dir, 'Makefile');
+  writeFileSync(file, m[1]!);
+  return file;
+}
+
+async function goneWithin(pids: number[], t0: number, ms: number, what: string, err: () => string): Promise<void> {
+  while (Date.now() - t0 < ms && pids.some(alive)) await sleep(25);
+  assert.deepEqual(pids.filter(alive), [], `${what}: alive ${ms} ms after the main's SIGKILL\n${err()}`);
+}
+
+for (const target of ['serve-guarded', 'serve'] as const) {
+  test(`docs/prevention.md's Makefile, make ${target}: the main SIGKILLed, its workers and the tracker exit within 2 s`, async () => {
+    await requireProgram('make', 'make');
+    const mk = makefile();
+    const s = await startServer([], tracked, { launcher: ['make', '-s', '-f', mk, target, `RERUN_DOCTOR=${process.execPath} ${CLI}`, `PYTHON=${PYTHON}`], env: { RERUN_DOCTOR_GUARD: '' } });
+    groups.push(s.pgid);
+    if (target === 'serve') groups.push(s.main); // run's command leads its own group
+    const pids = [...s.workers, s.tracker].filter((p): p is number => typeof p === 'number');
+    await waitFor(() => [s.main, ...pids].every(alive), 'the server to be up', 10_000);
+    const environ = readFileSync(`/proc/${s.main}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes('RERUN_DOCTOR_GUARD=1'), 'the main has the marker');
+    assert.ok(environ.some((e) => e.startsWith(`PYTHONPATH=${join(ROOT, 'python', 'sitecustomize')}`)), 'and the guard first on PYTHONPATH');
+    const t0 = Date.now();
+    process.kill(s.main, 'SIGKILL');
+    await goneWithin(pids, t0, 2_000, `make ${target}`, s.stderr);
+    const exited = await new Promise<number | null>((r) => (s.child.exitCode !== null ? r(s.child.exitCode) : s.child.once('exit', (c) => r(c))));
+    assert.notEqual(exited, 0, 'make reports the killed server');
+  });
+}
