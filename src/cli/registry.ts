@@ -22,6 +22,7 @@ export const COMMANDS = {
   guard: { summary: 'run a command and fail if it leaves processes or listening ports behind (CI)', load: (): Promise<CommandModule> => import('./commands/guard.js') },
   clean: { summary: 'end what the last runs left behind, and nothing else (plan first, identity re-checked)', load: (): Promise<CommandModule> => import('./commands/clean.js') },
   evidence: { summary: 'one shareable Markdown file with all the evidence, secrets redacted', load: (): Promise<CommandModule> => import('./commands/evidence.js') },
+  report: { summary: 'one self-contained HTML page: verdict, findings, process trees, charts over time (from saved results)', load: (): Promise<CommandModule> => import('./commands/report.js') },
   check: { summary: 'start a server, stop it as you do, and diagnose what it left behind', load: (): Promise<CommandModule> => import('./commands/check.js') },
   rerun: { summary: 'K checks in a row: processes leaked and slowdown per run', load: (): Promise<CommandModule> => import('./commands/rerun.js') },
   demo: { summary: 'start a sample server, kill its main process, show what rerun-doctor finds, clean up', load: (): Promise<CommandModule> => import('./commands/demo.js') },
