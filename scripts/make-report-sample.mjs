@@ -139,7 +139,7 @@ async function main() {
   if (!r.stdout.startsWith('{')) throw new Error(`rerun printed no JSON: ${r.stderr}`);
   writeFileSync(join(OUT, 'rerun.json'), r.stdout);
   await sleep(2500);
-  r = await cli(['count', 'after', '--port', ports, '--instances', '2'], { env });
+  await cli(['count', 'after', '--port', ports, '--instances', '2'], { env });
   await watchProcs.stop();
   await watchMetrics.stop();
   metrics.close();
@@ -163,6 +163,8 @@ if (process.env.RD_SAMPLE_IN_NS !== '1') {
   const argv = ['/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--net', '--ipc', '--kill-child', PYTHON, join(ROOT, 'scripts', 'ns-init.py'), process.execPath, fileURLToPath(import.meta.url), OUT];
   const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: { ...process.env, RD_SAMPLE_IN_NS: '1', RD_HOST_MNT_NS: readlinkSync('/proc/self/ns/mnt') } });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  // unshare waits out SIGTERM; SIGKILL to it ends its child (--kill-child), and with it the namespace.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill('SIGKILL'));
 } else {
   await main().catch((e) => {
     console.error(`make-report-sample: ${e.stack ?? e}`);

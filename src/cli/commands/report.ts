@@ -25,9 +25,9 @@ The page makes no network request: uPlot, the styles and the data are inside it 
   common: false,
   positionals: { value: 'FILE' },
   examples: [
-    { run: 'rerun-doctor diagnose --save evidence.json && rerun-doctor report evidence.json --out report.html', does: 'the diagnosis of this machine as a page' },
-    { run: 'rerun-doctor watch procs --record procs.ndjson --count 60', does: 'a minute of samples to chart, then: rerun-doctor report procs.ndjson --out procs.html' },
-    { run: 'rerun-doctor report evidence.json reruns.json procs.ndjson ~/.local/state/rerun-doctor/*/history.ndjson --out report.html', does: 'everything in one page' },
+    { run: 'rerun-doctor report evidence.json --out report.html', does: 'the diagnosis saved by diagnose --save (or check --save) as a page' },
+    { run: 'rerun-doctor report procs.ndjson metrics.ndjson --out watch.html', does: 'what watch procs / watch metrics --record kept, charted' },
+    { run: 'rerun-doctor report evidence.json reruns.json procs.ndjson history.ndjson --out report.html --force', does: 'everything in one page, replacing an older one' },
   ],
   exit: 'Exit status: 0 written, 2 usage error (a FILE that is not a report input, --out FILE exists).',
 });
