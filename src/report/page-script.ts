@@ -19,7 +19,7 @@ export const PAGE_SCRIPT = `(function () {
       title: '',
       width: width,
       height: 260,
-      scales: { x: { time: spec.x === 'time' } },
+      scales: { x: { time: spec.x === 'time' }, y: { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.1 : 1]; } } },
       series: series,
       axes: [
         spec.x === 'run' ? { label: 'run', values: function (u, vals) { return vals.map(function (v) { return Number.isInteger(v) ? String(v) : ''; }); } } : {},
