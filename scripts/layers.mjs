@@ -22,6 +22,7 @@ export const LAYERS = {
   diagnosis: ['model', 'census', 'rules'],
   evidence: ['model', 'host', 'probes', 'census', 'metrics', 'config', 'state', 'watch', 'diagnosis', 'version.ts'],
   render: ['model', 'census', 'metrics'],
+  report: ['model', 'census', 'metrics', 'rules', 'diagnosis', 'evidence', 'render'],
   exporter: ['model', 'host', 'probes', 'census', 'metrics', 'config', 'state', 'evidence', 'diagnosis', 'rules', 'version.ts'],
   actions: ['model', 'host', 'os', 'probes', 'census', 'config', 'state', 'evidence', 'diagnosis', 'rules', 'version.ts'],
   cli: ['*'],

@@ -28,6 +28,7 @@ export const COMMANDS = {
   rerun: { summary: 'K checks in a row: processes leaked and slowdown per run', load: (): Promise<CommandModule> => import('./commands/rerun.js') },
   demo: { summary: 'start a sample server, kill its main process, show what rerun-doctor finds, clean up', load: (): Promise<CommandModule> => import('./commands/demo.js') },
   'python-guard': { summary: 'print the environment that makes Python workers exit when their parent dies (no code change)', load: (): Promise<CommandModule> => import('./commands/python-guard.js') },
+  report: { summary: 'one self-contained HTML page: verdict, findings, process trees, charts over time (from saved results)', load: (): Promise<CommandModule> => import('./commands/report.js') },
   exporter: { summary: 'a Prometheus exporter: orphans, ports, GPU and shared memory held, findings, for fleets', load: (): Promise<CommandModule> => import('./commands/exporter.js') },
   completion: { summary: 'a completion script for bash, zsh or fish: commands, options and their values', load: (): Promise<CommandModule> => import('./commands/completion.js') },
   help: { summary: 'a command\'s help: its options, examples and exit status (as "<command> --help")', load: (): Promise<CommandModule> => import('./commands/help.js') },

@@ -45,7 +45,7 @@ const has = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]
 /** Command lines (a trailing space: a new word) and what each completes to, in every shell. */
 const CASES: Array<[string, string[]]> = [
   ['rerun-doctor pr', ['procs']],
-  ['rerun-doctor diagnose --format ', ['json', 'markdown', 'text']],
+  ['rerun-doctor diagnose --format ', ['html', 'json', 'markdown', 'text']],
   ['rerun-doctor check --stop ', ['int', 'kill', 'term']],
   ['rerun-doctor rerun -n 2 --sto', ['--stop']],
   ['rerun-doctor metrics --format ', ['any', 'openmetrics', 'prometheus']],
@@ -123,7 +123,7 @@ test('bash: complete -p registers the function; the cases complete as expected',
   const got = bashComplete(CASES.map(([line]) => line));
   CASES.forEach(([line, want], i) => assert.deepEqual(got[i], want, line));
   // --flag=value: bash splits the word at "="
-  assert.deepEqual(bashComplete(['rerun-doctor diagnose --format=m', 'rerun-doctor diagnose --format=']), [['markdown'], ['json', 'markdown', 'text']]);
+  assert.deepEqual(bashComplete(['rerun-doctor diagnose --format=m', 'rerun-doctor diagnose --format=']), [['markdown'], ['html', 'json', 'markdown', 'text']]);
   // a flag's value is no positional: count's subcommand after --port 8080 still completes
   assert.deepEqual(bashComplete(['rerun-doctor count --port 8080 hi', 'rerun-doctor count before ']), [['history'], []]);
 });

@@ -12,10 +12,11 @@ import { ruleSettingsOf } from '../rule-settings.js';
 import { COLOR_FLAGS, FAIL_ON, NO_METRICS, QUICK, SCRAPE_FLAGS } from '../shared-flags.js';
 import { writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
+import { writeNew } from '../write-file.js';
 
 export const spec = defineCommand({
   name: 'diagnose',
-  usage: ['diagnose [options]      (also: rerun-doctor with no command)', 'diagnose --from FILE [--format F] [--fail-on LEVEL]'],
+  usage: ['diagnose [options]      (also: rerun-doctor with no command)', 'diagnose --from FILE [--format F] [--fail-on LEVEL]', 'diagnose --format html [--out FILE]'],
   about: `Why did the rerun get slow? Collects the census (processes and ports), samples the server's
 metrics over a short window (3 samples, 2 s apart), reads GPU and thermal state and the count
 history, and runs the decision tree: orphaned servers, orphaned workers, a process leak, GPU
@@ -28,7 +29,9 @@ With --from, it diagnoses a saved evidence document instead of this machine (the
 \`rerun-doctor evidence\`): the same document gives the same diagnosis anywhere. The config's
 \`rules\` (levels and options, docs/diagnose.md) apply to both.
 
---json is the same as --format json (docs/diagnose.md).`,
+--json is the same as --format json (docs/diagnose.md). --format html writes the diagnosis as the
+self-contained page of \`rerun-doctor report\` (docs/report.md): the findings, the process trees,
+the metrics window's chart, secrets redacted as \`evidence\` redacts them.`,
   flags: {
     quick: QUICK,
     samples: { type: 'string', value: 'N', help: 'metrics samples, 1-100', defaultText: '3; 1 with --quick' },
@@ -38,7 +41,8 @@ With --from, it diagnoses a saved evidence document instead of this machine (the
     timeout: SCRAPE_FLAGS.timeout,
     'max-bytes': SCRAPE_FLAGS['max-bytes'],
     'fail-on': FAIL_ON,
-    format: { type: 'string', value: 'F', choices: ['text', 'markdown', 'json'], help: 'how to print the diagnosis', defaultText: 'text' },
+    format: { type: 'string', value: 'F', choices: ['text', 'markdown', 'json', 'html'], help: 'how to print the diagnosis (html: the page of `report`)', defaultText: 'text' },
+    out: { type: 'string', value: 'FILE', help: 'write the diagnosis to FILE instead of stdout; never overwrites' },
     from: { type: 'string', value: 'FILE', help: 'diagnose a saved evidence document (no census is taken)' },
     save: { type: 'string', value: 'FILE', help: 'also write the evidence collected here to FILE (JSON, not redacted: share `evidence` instead); never overwrites' },
     ...COLOR_FLAGS,
@@ -62,14 +66,29 @@ export async function run(args: string[], io: Io): Promise<number> {
   const failOn = (values['fail-on'] ?? 'error') as Severity;
   if (!['error', 'warning', 'info'].includes(failOn)) throw new UsageError(`--fail-on "${values['fail-on']}": expected error, warning or info`);
   const format = values.json ? 'json' : (values.format ?? 'text');
-  if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format "${format}": expected text, markdown or json`);
+  if (!['text', 'markdown', 'json', 'html'].includes(format)) throw new UsageError(`--format "${format}": expected text, markdown, json or html`);
   checkEvidenceFlags(values);
+  if (values.out !== undefined) writeNew.check(values.out, '--out');
   const ctx = makeContext(values, io);
   const rules = ruleSettingsOf(ctx, io);
-  const evidence = await evidenceFor(values, ctx, io, { progress: format === 'text' });
+  const evidence = await evidenceFor(values, ctx, io, { progress: format === 'text' && values.out === undefined });
   const d = diagnose(evidence, { rules, where: values.from });
-  if (format === 'json') io.stdout(JSON.stringify(d, null, 2) + '\n');
-  else if (format === 'markdown') io.stdout(renderDiagnosisMarkdown(d));
-  else await writeText(io, renderDiagnosisText(d, makeStyle(useColor(io, values))));
-  return d.findings.some((f) => atOrAbove(f, failOn)) ? EXIT.findings : EXIT.ok;
+  const code = d.findings.some((f) => atOrAbove(f, failOn)) ? EXIT.findings : EXIT.ok;
+  let out: string;
+  if (format === 'json') out = JSON.stringify(d, null, 2) + '\n';
+  else if (format === 'markdown') out = renderDiagnosisMarkdown(d);
+  else if (format === 'html') {
+    // Loaded only here: the report layer and uPlot cost the other formats nothing.
+    const { reportHtml } = await import('../report-page.js');
+    out = reportHtml([{ kind: 'evidence', name: values.from ?? `this machine (${evidence.snapshot.hostname})`, evidence, diagnosis: d }], { now: ctx.host.now(), title: 'rerun-doctor diagnosis' });
+  } else if (values.out === undefined) {
+    // Text on the terminal: coloured as the flags and environment say, fitted to its width.
+    await writeText(io, renderDiagnosisText(d, makeStyle(useColor(io, values))));
+    return code;
+  } else out = renderDiagnosisText(d, makeStyle(false));
+  if (values.out !== undefined) {
+    writeNew(values.out, out, '--out');
+    io.stderr(`rerun-doctor: diagnosis written to ${values.out}; verdict: ${d.verdict}\n`);
+  } else io.stdout(out);
+  return code;
 }

@@ -11,6 +11,7 @@ import { useColor, type Io } from '../io.js';
 import { COLOR_FLAGS } from '../shared-flags.js';
 import { textWriter, writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
+import { writeNew } from '../write-file.js';
 import { version } from '../../version.js';
 import { CHECK_FLAGS, checkOptions } from './check.js';
 
@@ -27,6 +28,7 @@ option but --fail-on applies to each run.`,
   flags: {
     n: { type: 'string', value: 'K', short: 'n', help: 'how many runs, 2-50' },
     record: { type: 'string', value: 'FILE', help: "append every run's result to FILE as NDJSON" },
+    html: { type: 'string', value: 'FILE', help: 'also write the runs as the page of `report` (docs/report.md); never overwrites' },
     ...RUN_FLAGS,
     ...COLOR_FLAGS,
   },
@@ -35,6 +37,7 @@ option but --fail-on applies to each run.`,
   examples: [
     { run: 'rerun-doctor rerun -n 5 -- python -m src.main', does: 'five checks in a row: does each run leave something behind, or start slower?' },
     { run: "rerun-doctor rerun -n 10 --stop kill --load 'python bench.py' --record reruns.ndjson -- python -m src.main", does: 'ten runs stopped as an IDE does, under load, each result kept' },
+    { run: 'rerun-doctor rerun -n 3 --html reruns.html -- python -m src.main', does: 'three runs, and a page with the time to ready and the leftovers per run charted' },
     { run: 'rerun-doctor rerun -n 3 --json -- ./start.sh', does: 'the runs and the trend as one JSON object' },
   ],
   exit: `Exit status: 0 no leak and no slowdown, 1 processes leaked or reruns got slower, 2 usage error
@@ -55,6 +58,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   // The progress, one line per step, fitted to the terminal's width.
   const note = await textWriter(io, 'stderr');
   const o = checkOptions(values, positionals, ctx, io, () => {});
+  if (values.html !== undefined) writeNew.check(values.html, '--html');
   const rec = values.record ? openRecorder(values.record, { kind: 'rerun', tool: `rerun-doctor ${version()}`, command: o.command, runs: k, startedAt: ctx.host.now().toISOString() }) : null;
   const results: CheckResult[] = [];
   const leftSoFar = new Set<number>();
@@ -75,6 +79,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   const failed = results.find((r) => !r.ok);
   const at = failed ? results.indexOf(failed) + 1 : 0;
   const trend = rerunTrend(results, k);
+  if (values.html !== undefined && results.length > 0) {
+    const { reportHtml } = await import('../report-page.js');
+    const page = reportHtml([{ kind: 'rerun', name: `rerun -n ${k}`, command: o.command, runs: results.map(checkResultJson), error: failed ? `run ${at} could not be checked: ${failed.error}` : null }], { now: ctx.host.now(), title: 'rerun-doctor rerun' });
+    writeNew(values.html, page, '--html');
+    io.stderr(`rerun-doctor: report written to ${values.html}\n`);
+  }
   if (ctx.json) {
     const leftInAll = [...leftSoFar, ...(failed?.leftBehind.map((p) => p.pid) ?? [])];
     io.stdout(JSON.stringify(rerunJson({ command: o.command, runs: results, leftBehindInAll: leftInAll, leaked: leftInAll.length > 0, slower: failed ? false : trend.slower, error: failed ? `run ${at} could not be checked: ${failed.error}` : null }), null, 2) + '\n');
