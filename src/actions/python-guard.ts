@@ -3,8 +3,8 @@
 // puts its sitecustomize first on PYTHONPATH and sets the marker, for `run --python-guard` and for
 // the lines `python-guard --env` prints.
 import { existsSync } from 'node:fs';
-import { delimiter } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join } from 'node:path';
+import { packageRoot } from '../host/package-root.js';
 
 /** The marker: the guard starts only in a Python process whose environment has it set to 1. */
 export const GUARD_VAR = 'RERUN_DOCTOR_GUARD';
@@ -13,12 +13,9 @@ export const GUARD_GRACE_VAR = 'RERUN_DOCTOR_GUARD_GRACE';
 /** Set by the guard itself: the guarded ancestors a process watches. A new main starts without it. */
 export const GUARD_CHAIN_VAR = 'RERUN_DOCTOR_GUARD_CHAIN';
 
-/**
- * The directory to put on PYTHONPATH: python/sitecustomize of the package (beside dist/ once
- * built, beside src/ in the checkout: both are two levels below the root).
- */
+/** The directory to put on PYTHONPATH: python/sitecustomize of the package (host/package-root.ts). */
 export function pythonGuardDir(): string {
-  return fileURLToPath(new URL('../../python/sitecustomize', import.meta.url));
+  return join(packageRoot(), 'python', 'sitecustomize');
 }
 
 export function pythonGuardShipped(dir = pythonGuardDir()): boolean {
