@@ -3,12 +3,13 @@
 // `serve-guarded` target (the guard alone) and `serve` (under run --python-guard): the main
 // SIGKILLed, its workers and the resource tracker gone within 2 s.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { alive, CLI, liveScope, PYTHON, sleep, startServer, waitFor } from '../helpers/live.js';
 import { ROOT } from '../helpers/paths.js';
-import { requireProgram } from '../helpers/requirements.js';
+import { requireProgram, requirePython } from '../helpers/requirements.js';
 
 const { tracked, groups, tempDir } = liveScope();
 
@@ -46,3 +47,49 @@ for (const target of ['serve-guarded', 'serve'] as const) {
     assert.notEqual(exited, 0, 'make reports the killed server');
   });
 }
+
+// The pytest fixture of the page, in a test file of its own, run by Debian's pytest for
+// /usr/bin/python3 against the sample server: the test passes, the fixture's SIGTERM shuts the
+// server down through `guard`, which finds nothing left (exit 0), and no process of the server
+// outlives the suite. `rerun-doctor` is found on PATH as users have it (a link to this build).
+test("docs/prevention.md's pytest fixture: the suite passes, the server is shut down, nothing is left", async () => {
+  await requirePython(['pytest']);
+  const page = readFileSync(join(ROOT, 'docs', 'prevention.md'), 'utf8');
+  const m = /\*\*A pytest fixture\*\*[\s\S]*?```python\n([\s\S]*?)```/.exec(page);
+  assert.ok(m, 'docs/prevention.md has the pytest fixture block');
+  const dir = tempDir('rd-recipe-pytest-');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'rerun-doctor'), `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`, { mode: 0o755 });
+  writeFileSync(
+    join(dir, 'test_server.py'),
+    `${m[1]!}\n\nimport time\n\ndef test_server_is_up(server):\n    time.sleep(2)\n    assert server.poll() is None, "the server died"\n    with open("${join(dir, 'pid')}", "w") as f:\n        f.write(str(server.pid))\n`,
+  );
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const c = spawn(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(dir, 'test_server.py')], {
+      cwd: join(ROOT, 'demo', 'server'),
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PYTHONDONTWRITEBYTECODE: '1', RERUN_DOCTOR_GUARD: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    groups.push(c.pid!);
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.once('exit', (code) => resolve({ code, out }));
+  });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /1 passed/);
+  // guard ran the server in a group of its own, led by the server's main: nothing of it is left.
+  const guardPid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+  const left = readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        return readFileSync(`/proc/${n}/cmdline`, 'utf8').includes('src.main') && readFileSync(`/proc/${n}/environ`, 'utf8').includes('RERUN_DOCTOR_GUARD=1');
+      } catch {
+        return false;
+      }
+    });
+  assert.deepEqual(left, [], `server processes left after the suite (guard was ${guardPid})`);
+});
