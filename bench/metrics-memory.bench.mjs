@@ -30,7 +30,7 @@ if (typeof globalThis.gc !== 'function') {
 }
 
 // The endpoint, in a process of its own so that its memory is not counted here.
-const serverCode = `
+const serverCode = (series) => `
 const http = require('node:http');
 let n = 0;
 const head = '# TYPE tokenize_ms histogram\\n';
@@ -38,13 +38,21 @@ http.createServer((q, r) => {
   n++;
   const m = '{model="meta-llama/Meta-Llama-3-8B-Instruct"';
   const parts = [head, 'tokenize_ms_bucket' + m + ',le="5"} ' + n + '\\ntokenize_ms_bucket' + m + ',le="+Inf"} ' + 2 * n + '\\ntokenize_ms_count' + m + '} ' + 2 * n + '\\ntokenize_ms_sum' + m + '} ' + 7 * n + '\\n# TYPE requests counter\\n'];
-  for (let i = 0; i < ${SERIES}; i++) parts.push('requests_total{path="/api/v1/models/model-' + i + '/infer",code="200"} ' + (n * 3 + i) + '\\n');
+  for (let i = 0; i < ${series}; i++) parts.push('requests_total{path="/api/v1/models/model-' + i + '/infer",code="200"} ' + (n * 3 + i) + '\\n');
   r.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
   r.end(parts.join(''));
 }).listen(0, '127.0.0.1', function () { process.stdout.write(String(this.address().port) + '\\n'); });`;
-const child = spawn(process.execPath, ['-e', serverCode], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
-const url = `http://127.0.0.1:${port}/metrics`;
+async function serve(series) {
+  const child = spawn(process.execPath, ['-e', serverCode(series)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  return { child, url: `http://127.0.0.1:${port}/metrics` };
+}
+const big = await serve(SERIES);
+const url = big.url;
+// The long run (issue 12: memory flat over 1,000 samples): a usual endpoint, many samples.
+const LONG_SAMPLES = Number(process.env.BENCH_LONG_SAMPLES ?? 1000);
+const LONG_SERIES = Number(process.env.BENCH_LONG_SERIES ?? 2000);
+const small = await serve(LONG_SERIES);
 
 const dir = mkdtempSync(join(tmpdir(), 'rd-bench-metrics-'));
 const io = { stdout: () => {}, stderr: () => {}, env: { RERUN_DOCTOR_STATE_DIR: dir }, isTTY: false, cwd: dir, columns: 100 };
@@ -53,6 +61,30 @@ const heapMiB = () => {
   globalThis.gc();
   return process.memoryUsage().heapUsed / 2 ** 20;
 };
+
+/** 1,000 samples the way watch metrics takes them (bounded): the heap after a full GC every 100. */
+async function long() {
+  const w = metricsWatcher(makeContext({}, io), small.url, { 'no-grpc': true }, { style: makeStyle(false), width: 100, intervalMs: 2000 });
+  const history = new History((r) => w.watcher.retain(r));
+  const base = heapMiB();
+  const at = [];
+  for (let i = 1; i <= LONG_SAMPLES; i++) {
+    const smp = await w.watcher.sample();
+    if (!smp.ok) throw new Error(`sample failed: ${smp.message}`);
+    history.push(smp);
+    w.watcher.line(smp);
+    if (i === 1 || i % 100 === 0) at.push([i, heapMiB() - base]);
+  }
+  // The slope of a least-squares line through the checkpoints once the history is full (sample
+  // 200 on: the view keeps 120): a leak is a steady climb; V8's own code and old-space churn move
+  // the heap by a few hundred KiB both ways.
+  const pts = at.filter(([i]) => i >= 200);
+  const n = pts.length;
+  const mx = pts.reduce((a, [i]) => a + i, 0) / n;
+  const my = pts.reduce((a, [, v]) => a + v, 0) / n;
+  const slope = pts.reduce((a, [i, v]) => a + (i - mx) * (v - my), 0) / Math.max(1e-9, pts.reduce((a, [i]) => a + (i - mx) ** 2, 0));
+  return { at, perSampleBytes: slope * 2 ** 20, from: pts[0]?.[0] ?? 0, to: pts[n - 1]?.[0] ?? 0 };
+}
 
 async function measure(mode) {
   const values = { 'no-grpc': true, 'max-bytes': String(256 * 2 ** 20), ...(mode === 'unbounded' ? { 'max-series': '10000000' } : {}) };
@@ -79,7 +111,14 @@ try {
   console.log(`| mode | ${rows[0].after.map((_, i) => `after ${i + 1}`).join(' | ')} | growth per sample |`);
   console.log(`|---|${rows[0].after.map(() => '---').join('|')}|---|`);
   for (const r of rows) console.log(`| ${r.mode} | ${r.after.map((v) => v.toFixed(1)).join(' | ')} | ${r.perSample.toFixed(1)} |`);
+  const l = await long();
+  console.log('');
+  console.log(`watch metrics over ${LONG_SAMPLES} samples (${LONG_SERIES.toLocaleString('en-US')} series, bounded, back to back): heap in use after a full GC, MiB above the start`);
+  console.log(`| ${l.at.map(([i]) => `after ${i}`).join(' | ')} | growth per sample (least squares, ${l.from} to ${l.to}) |`);
+  console.log(`|${l.at.map(() => '---').join('|')}|---|`);
+  console.log(`| ${l.at.map(([, v]) => v.toFixed(2)).join(' | ')} | ${l.perSampleBytes.toFixed(0)} bytes |`);
 } finally {
-  child.kill();
+  big.child.kill();
+  small.child.kill();
   rmSync(dir, { recursive: true, force: true });
 }

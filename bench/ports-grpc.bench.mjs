@@ -28,30 +28,44 @@ function timeCmd(argv) {
   return r.error ? null : { ms, stdout: r.stdout.toString() };
 }
 
-// One Python parent: the silent listener on 127.0.0.1:50051 (listen() and nothing else: the kernel
-// completes handshakes from the backlog), then K forked sleepers.
-const code = `
-import os, socket, sys, time, signal
+// The silent listener on 127.0.0.1:50051 (listen() and nothing else: the kernel completes
+// handshakes from the backlog), a process of its own; and, apart from it, one Python parent that
+// forks K idle sleepers: the machine's other processes. (Until 2026-12-02 the sleepers were the
+// listener's own children, which made them its 2,000 workers, enriched one by one: not the case
+// the issue measures.)
+const listenerCode = `
+import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", ${GRPC_PORT}))
 except OSError as e:
     print("cannot bind 127.0.0.1:${GRPC_PORT}: %s" % e, flush=True); sys.exit(1)
 s.listen(128)
+print("ready", flush=True)
+time.sleep(3600)
+`;
+const idleCode = `
+import os, time, signal
 for i in range(${K}):
     if os.fork() == 0:
-        s.close()
         signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
         time.sleep(3600); os._exit(0)
 print("ready", flush=True)
 time.sleep(3600)
 `;
-const idle = spawn('/usr/bin/python3', ['-c', code], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-const line = await new Promise((resolve) => idle.stdout.once('data', (d) => resolve(d.toString().trim())));
-if (line !== 'ready') {
-  console.error(`ports-grpc bench: ${line}`);
-  process.exit(1);
+const started = [];
+async function start(code) {
+  const child = spawn('/usr/bin/python3', ['-c', code], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(child);
+  const line = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(d.toString().trim())));
+  if (line !== 'ready') {
+    console.error(`ports-grpc bench: ${line}`);
+    for (const c of started) process.kill(-c.pid, 'SIGKILL');
+    process.exit(1);
+  }
 }
+await start(listenerCode);
+await start(idleCode);
 await new Promise((r) => setTimeout(r, 300));
 
 const t = { ports: [], portsJson: [], noGrpc: [], lsof: [], ss: [], baseline: [] };
@@ -68,7 +82,7 @@ try {
     if (baseline) t.baseline.push(timeCmd([process.execPath, baseline, 'ports'])?.ms ?? null);
   }
 } finally {
-  process.kill(-idle.pid, 'SIGKILL');
+  for (const c of started) process.kill(-c.pid, 'SIGKILL');
 }
 const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.length === 0 || v.includes(null) ? null : median(v)]));
 const f = (v) => (v === null ? 'n/a' : v.toFixed(1));
