@@ -90,8 +90,14 @@ export async function runCheck(target: CheckTarget, o: CheckOptions, signal?: Ab
     signal?.addEventListener('abort', () => void (started ? endStarted(target.host, started, 500) : Promise.resolve()).finally(() => reject(new Interrupted('interrupted: the server the check started was ended'))), { once: true });
   });
   try {
-    return await Promise.race([runCheckInner(target, o, (s) => (started = s)), aborted]);
+    const r = await Promise.race([runCheckInner(target, o, (s) => (started = s)), aborted]);
+    // Aborted while the check was finishing (ending the server on Ctrl-C makes the check see it
+    // exit, and return "not checkable" before the run is all gone): still an interruption, said
+    // once everything it started has been ended.
+    if (signal?.aborted) await aborted;
+    return r;
   } catch (e) {
+    if (signal?.aborted && !(e instanceof Interrupted)) await aborted;
     if (started && !(e instanceof Interrupted)) await endStarted(target.host, started, 500);
     throw e;
   }
