@@ -24,7 +24,7 @@ their parents, orphaned or not. Two sockets on one address (SO_REUSEPORT: an old
 part of the traffic) are told apart from one socket shared by several processes (inherited).
 Without PORT, the watched ports (default 50051 and 8080, or "ports" in the config). When something
 listens on the gRPC port, it is asked grpc.health.v1.Health/Check, beside the census (a peer that
-does not answer the HTTP/2 handshake within 300 ms is NO_ANSWER; --timeout bounds the call once it
+does not answer the HTTP/2 handshake within 100 ms is NO_ANSWER; --timeout bounds the call once it
 does; docs/grpc-health.md). With --from, the port holders of
 a saved evidence document (nothing is asked: it is not this machine).
 
