@@ -4,7 +4,9 @@
 // (a bullet's text under its text, "fix: …" under its text, a tree's line under its pid, a help
 // line's text in its column). Loaded only when output goes to a width (src/cli/terminal.ts):
 // string-width costs about 30 ms to load, and piped output is never fitted.
-import stringWidth from 'string-width';
+// Loaded by this module's own import of it, at its evaluation, not hoisted: once bundled
+// (scripts/bundle.mjs) a static import of a package would be loaded by every command at start.
+const stringWidth = (await import('string-width')).default;
 
 // CSI (colours, cursor moves), OSC (titles, hyperlinks: ended by BEL or ST), and two-byte escapes.
 // eslint-disable-next-line no-control-regex

@@ -83,3 +83,13 @@ test('the version comes from package.json, read from the bundle', async () => {
   assert.equal(inside.code, 0, inside.stderr);
   assert.match(inside.stdout, /^# orphan-workers/);
 });
+
+test('a command imports no npm package at start: each is loaded where it is used (string-width only when output has a width)', () => {
+  for (const name of COMMANDS) {
+    const text = readFileSync(join(ROOT, 'dist/cli/commands', `${name}.js`), 'utf8');
+    const packages = [...text.matchAll(/^import\s[^;]*?from\s*"([^".][^"]*)"/gm)].map((m) => m[1]!).filter((p) => !p.startsWith('node:'));
+    // The exporter is prom-client's; nothing else may load a package before its first /proc read.
+    const allowed = name === 'exporter' ? ['prom-client'] : [];
+    assert.deepEqual(packages.filter((p) => !allowed.includes(p)), [], `${name}.js imports at start: ${packages.join(', ')}`);
+  }
+});
