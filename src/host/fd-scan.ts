@@ -1,10 +1,11 @@
 // The fd scan (every /proc/PID/fd link of every process: who owns each socket, which pipes tie
 // which processes) shared between this thread and one worker thread. It is the larger half of a
 // census's cost and all of it is system calls, so on a machine with a second core the worker
-// takes pids while this thread reads stat and cmdline, then this thread takes whatever is left
-// (issue 12; docs/benchmarks.md). Work is handed out one pid at a time through a shared counter
-// (Atomics.add), so neither side waits for the other: a worker slow to start (a busy machine)
-// claims nothing, and this thread then scans everything, as a census without a worker would.
+// scans while this thread reads stat and cmdline, then this thread takes whatever is left (issue
+// 12; docs/benchmarks.md). Each pid is claimed in a shared bitmap (Atomics.or), so neither side
+// waits for the other and none is scanned twice: a worker slow to start claims little or nothing,
+// and this thread then scans the rest, as a census without a worker would. The CLI starts the
+// worker first thing (prestartFdScan), so its start-up overlaps the command's own.
 // Only sockets and pipes are kept: the rest of the links (files, ttys) are never read from it.
 import { availableParallelism } from 'node:os';
 import { readdirSync, readlinkSync } from 'node:fs';
@@ -31,6 +32,9 @@ export interface FdScanJob {
   /** Scans, on this thread, every pid nobody has claimed yet, then waits for the worker's share. */
   finish(): Promise<FdScanResult>;
 }
+
+/** Pids above this (Linux's PID_MAX_LIMIT on 64-bit) are scanned here, never claimed in the bitmap. */
+const PID_LIMIT = 4194304;
 
 /** Below this many processes a worker's start (a new V8 isolate, 10-30 ms) costs more than it saves. */
 export const PARALLEL_MIN_PIDS = 400;
@@ -66,23 +70,30 @@ function scanOne(prefix: string, pid: number): FdLinks | null {
 }
 
 // The worker's code, evaluated as a CommonJS script (Worker's `eval`): no module file to find,
-// bundled or not. It claims pids from the shared counter until none are left, and posts what it read.
+// bundled or not. It lists the proc root itself (so it can start before the census has its list:
+// prestartFdScan), claims each pid in the shared bitmap (Atomics.or: the first side to set a
+// pid's bit scans it), and posts what it read.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { readdirSync, readlinkSync } = require('node:fs');
-const { prefix, pids, shared } = workerData;
-const next = new Int32Array(shared);
+const { prefix, shared } = workerData;
+const claimed = new Int32Array(shared);
 const pidsOut = [], fdsOut = [], targetsOut = [], denied = [];
-for (;;) {
-  const i = Atomics.add(next, 0, 1);
-  if (i >= pids.length) break;
-  const pid = pids[i];
+let names = [];
+try { names = readdirSync(prefix); } catch {}
+for (const n of names) {
+  const c = n.charCodeAt(0);
+  if (c < 48 || c > 57) continue;
+  const pid = Number(n);
+  if (!(pid > 0 && pid < ${PID_LIMIT})) continue;
+  const bit = 1 << (pid & 31);
+  if (Atomics.or(claimed, pid >>> 5, bit) & bit) continue;
   const dir = prefix + pid + '/fd/';
-  let names;
-  try { names = readdirSync(dir); } catch (e) { if (e && (e.code === 'EACCES' || e.code === 'EPERM')) denied.push(pid); continue; }
-  pidsOut.push(pid, names.length);
+  let fds;
+  try { fds = readdirSync(dir); } catch (e) { if (e && (e.code === 'EACCES' || e.code === 'EPERM')) denied.push(pid); continue; }
+  pidsOut.push(pid, 0);
   let kept = 0;
-  for (const name of names) {
+  for (const name of fds) {
     let t;
     try { t = readlinkSync(dir + name); } catch { continue; }
     if (t.startsWith('socket:') || t.startsWith('pipe:')) { fdsOut.push(Number(name)); targetsOut.push(t); kept++; }
@@ -101,88 +112,120 @@ interface WorkerReply {
 
 const lazyWorker = (): typeof import('node:worker_threads').Worker => (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')).Worker;
 
+/** A worker scanning under a prefix, and the bitmap of the pids claimed by either side. */
+interface Helper {
+  prefix: string;
+  claimed: Int32Array;
+  worker: WorkerType;
+  reply: Promise<WorkerReply | null>;
+}
+
+function startHelper(prefix: string): Helper | null {
+  const shared = new SharedArrayBuffer((PID_LIMIT >>> 5) * 4 + 4);
+  try {
+    const Worker = lazyWorker();
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { prefix, shared }, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 128 } });
+    const reply = new Promise<WorkerReply | null>((resolve) => {
+      w.once('message', (m: WorkerReply) => resolve(m));
+      // A worker that cannot run (no memory for an isolate, a sandbox): this thread scans every
+      // pid the worker did not claim, and a claimed one again (finish()).
+      w.once('error', () => resolve(null));
+      w.once('exit', () => resolve(null));
+    });
+    w.unref();
+    return { prefix, claimed: new Int32Array(shared), worker: w, reply };
+  } catch {
+    return null;
+  }
+}
+
+// A worker started at the CLI's very start (bin.ts), before the command's module is even loaded,
+// waiting for the census that adopts it. One per process: a later census starts its own.
+const PRESTARTED = Symbol.for('rerun-doctor.fd-scan.prestarted');
+type Registry = { [PRESTARTED]?: Helper };
+
+/** Whether a worker pays here: a second core, and not turned off (RERUN_DOCTOR_THREADS=1). */
+export function parallelWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return availableParallelism() > 1 && env.RERUN_DOCTOR_THREADS !== '1';
+}
+
+/**
+ * Starts the worker now, for the census this process is about to take under `prefix` (the CLI
+ * calls it first thing for the commands that take one). Harmless if no census comes: the worker
+ * is never waited for, and never holds the process open.
+ */
+export function prestartFdScan(prefix: string): void {
+  const g = globalThis as Registry;
+  if (g[PRESTARTED] || !parallelWanted()) return;
+  const h = startHelper(prefix);
+  if (h) g[PRESTARTED] = h;
+}
+
 /**
  * Starts the scan of `pids` under `prefix` (a proc root ending in "/"). With `parallel` (default:
  * a second core and at least PARALLEL_MIN_PIDS pids; RERUN_DOCTOR_THREADS=1 turns it off) a worker
- * thread starts at once and begins claiming pids; call finish() when this thread is free.
+ * thread takes part: one prestarted for this prefix (prestartFdScan), else one started now. Call
+ * finish() when this thread is free.
  */
 export function startFdScan(prefix: string, pids: readonly number[], opts: { parallel?: boolean; env?: NodeJS.ProcessEnv } = {}): FdScanJob {
-  const parallel = opts.parallel ?? (pids.length >= PARALLEL_MIN_PIDS && availableParallelism() > 1 && (opts.env ?? process.env).RERUN_DOCTOR_THREADS !== '1');
-  const shared = new SharedArrayBuffer(4);
-  const next = new Int32Array(shared);
-  let worker: WorkerType | null = null;
-  let reply: Promise<WorkerReply | null> = Promise.resolve(null);
-  if (parallel) {
-    try {
-      const Worker = lazyWorker();
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { prefix, pids: Int32Array.from(pids), shared }, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 128 } });
-      worker = w;
-      reply = new Promise((resolve) => {
-        w.once('message', (m: WorkerReply) => resolve(m));
-        // A worker that cannot run (no memory for an isolate, a sandbox): this thread has scanned,
-        // or will scan, every pid the worker did not claim, and a claimed one it cannot see again.
-        w.once('error', () => resolve(null));
-        w.once('exit', () => resolve(null));
-      });
-      w.unref();
-    } catch {
-      worker = null;
-    }
-  }
+  const g = globalThis as Registry;
+  const pre = g[PRESTARTED]?.prefix === prefix ? g[PRESTARTED]! : null;
+  if (pre) delete g[PRESTARTED];
+  const parallel = opts.parallel ?? (pre !== null || (pids.length >= PARALLEL_MIN_PIDS && parallelWanted(opts.env ?? process.env)));
+  let helper: Helper | null = null;
+  if (parallel) helper = pre ?? startHelper(prefix);
+  else if (pre) void pre.worker.terminate();
   const links = new Map<number, FdLinks>();
   const denied: number[] = [];
-  const mine = new Set<number>();
+  const scanHere = (pid: number) => {
+    try {
+      const l = scanOne(prefix, pid);
+      if (l) links.set(pid, l);
+    } catch {
+      denied.push(pid);
+    }
+  };
   return {
     async finish() {
-      for (;;) {
-        const i = Atomics.add(next, 0, 1);
-        if (i >= pids.length) break;
-        const pid = pids[i]!;
-        mine.add(i);
-        try {
-          const l = scanOne(prefix, pid);
-          if (l) links.set(pid, l);
-        } catch {
-          denied.push(pid);
-        }
+      if (!helper) {
+        for (const pid of pids) scanHere(pid);
+        return { links, denied: denied.sort((a, b) => a - b), workerPids: 0 };
       }
-      let workerPids = 0;
-      if (worker) {
-        // Every index below the counter's final value was claimed by one side; those not ours are the worker's.
-        const claimed = Math.min(Atomics.load(next, 0), pids.length);
-        workerPids = claimed - mine.size;
-        if (workerPids === 0) {
-          // It claimed nothing (still starting): nothing to wait for.
-          void worker.terminate();
-        } else {
-          // Unreferenced until now so that it never holds the process open by itself; waiting on it must.
-          worker.ref();
-          const m = await reply;
-          if (m) {
-            let f = 0;
-            for (let k = 0; k < m.pidsOut.length; k += 2) {
-              const pid = m.pidsOut[k]!;
-              const n = m.pidsOut[k + 1]!;
-              links.set(pid, { fds: m.fdsOut.slice(f, f + n), targets: m.targetsOut.slice(f, f + n) });
-              f += n;
-            }
-            denied.push(...m.denied);
-          } else {
-            // The worker died with pids claimed: scan those here, so none is missed.
-            for (let i = 0; i < claimed; i++) {
-              if (mine.has(i)) continue;
-              const pid = pids[i]!;
-              try {
-                const l = scanOne(prefix, pid);
-                if (l) links.set(pid, l);
-              } catch {
-                denied.push(pid);
-              }
-            }
+      const { claimed, worker, reply } = helper;
+      const theirs: number[] = [];
+      for (const pid of pids) {
+        if (!(pid > 0 && pid < PID_LIMIT)) {
+          scanHere(pid);
+          continue;
+        }
+        const bit = 1 << (pid & 31);
+        if (Atomics.or(claimed, pid >>> 5, bit) & bit) theirs.push(pid);
+        else scanHere(pid);
+      }
+      if (theirs.length === 0) {
+        // It claimed none of ours (still starting): nothing to wait for.
+        void worker.terminate();
+      } else {
+        // Unreferenced until now so that it never holds the process open by itself; waiting on it must.
+        worker.ref();
+        const m = await reply;
+        const wanted = new Set(theirs);
+        if (m) {
+          let f = 0;
+          for (let k = 0; k < m.pidsOut.length; k += 2) {
+            const pid = m.pidsOut[k]!;
+            const n = m.pidsOut[k + 1]!;
+            // Pids the worker listed and this thread did not (born since) are not this census's.
+            if (wanted.has(pid)) links.set(pid, { fds: m.fdsOut.slice(f, f + n), targets: m.targetsOut.slice(f, f + n) });
+            f += n;
           }
+          for (const pid of m.denied) if (wanted.has(pid)) denied.push(pid);
+        } else {
+          // The worker died with pids claimed: scan those here, so none is missed.
+          for (const pid of theirs) scanHere(pid);
         }
       }
-      return { links, denied: denied.sort((a, b) => a - b), workerPids };
+      return { links, denied: denied.sort((a, b) => a - b), workerPids: theirs.length };
     },
   };
 }

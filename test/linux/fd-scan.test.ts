@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
-import { startFdScan } from '../../src/host/fd-scan.js';
+import { prestartFdScan, startFdScan } from '../../src/host/fd-scan.js';
 import { listPids } from '../../src/probes/processes.linux.js';
 import { createHost } from '../../src/host/host.js';
 
@@ -54,4 +54,21 @@ test('RERUN_DOCTOR_THREADS=1 keeps the scan on this thread', async () => {
   const r = await startFdScan('/proc/', pids, { env: { RERUN_DOCTOR_THREADS: '1' } }).finish();
   assert.equal(r.workerPids, 0);
   assert.ok(r.links.has(process.pid), 'this process scanned');
+});
+
+test('a prestarted worker (the CLI starts it first thing) is adopted by the next scan of its root, once, and finds the same links', async () => {
+  await ready;
+  prestartFdScan('/proc/');
+  // Give it time to claim pids: the scan must then take its results for them.
+  await new Promise((r) => setTimeout(r, 300));
+  const pids = listPids(createHost());
+  const adopted = await startFdScan('/proc/', pids).finish();
+  const serial = await startFdScan('/proc/', pids, { parallel: false }).finish();
+  assert.ok(adopted.workerPids > 0, `the prestarted worker claimed pids (${adopted.workerPids})`);
+  assert.deepEqual(adopted.links.get(child.pid!), serial.links.get(child.pid!));
+  // Only pids of the census's own listing are kept, whoever scanned them.
+  for (const pid of adopted.links.keys()) assert.ok(pids.includes(pid), `pid ${pid} is in the listing`);
+  // Adopted once: a second scan (a later census in this process) starts its own or none.
+  const again = await startFdScan('/proc/', pids.slice(0, 10)).finish();
+  assert.equal(again.workerPids, 0);
 });
