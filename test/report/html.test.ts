@@ -100,3 +100,23 @@ test('one input alone: the charts it cannot draw are named with why', () => {
   assert.match(html, /No process census among the inputs/);
   assert.doesNotMatch(html, /<section id="reruns"/);
 });
+
+test('GPU memory is charted from an evidence document that read it: one series per GPU, before the server and at the end', async () => {
+  const { chartsOf } = await import('../../src/report/charts.js');
+  // The sample run had no nvidia-smi: its document, with GPU evidence as nvidia-smi gives it
+  // (two devices; the first one's memory held after the kill), is what a CUDA machine's is.
+  const doc = JSON.parse(readFileSync(fixture('report', 'evidence.json'), 'utf8')) as Record<string, unknown>;
+  const device = (index: number, used: number) => ({ index, uuid: `GPU-${index}`, name: 'NVIDIA H200', memoryUsedMiB: used, memoryTotalMiB: 143771, utilizationPercent: 0, temperatureC: 30, activeEventReasons: [], eventReasonCounters: {} });
+  const gpu = (a: number, b: number) => ({ vendor: 'nvidia', devices: [device(0, a), device(1, b)], processes: [], driverVersion: '570.0', sources: ['nvidia-smi'] });
+  doc.gpu = { status: 'ok', value: gpu(40960, 1), source: 'nvidia-smi', issues: [] };
+  doc.gpuBefore = gpu(1, 1);
+  const inputs = readReportInputs(JSON.stringify(doc), 'gpu-evidence.json');
+  const set = chartsOf(inputs);
+  const g = set.charts.filter((c) => c.kind === 'gpu-memory');
+  assert.equal(g.length, 1, 'one GPU chart');
+  assert.deepEqual(g[0]!.series.map((s) => s.label), ['GPU 0 (NVIDIA H200) MiB used', 'GPU 1 (NVIDIA H200) MiB used']);
+  assert.deepEqual(g[0]!.series.map((s) => s.values), [[1, 40960], [1, 1]]);
+  assert.ok(!set.absent.some((a) => a.kind === 'gpu-memory'), 'not among the charts that cannot be drawn');
+  const html = page(inputs);
+  assert.match(html, /GPU 0 \(NVIDIA H200\) MiB used/);
+});
