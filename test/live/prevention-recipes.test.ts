@@ -93,3 +93,60 @@ test("docs/prevention.md's pytest fixture: the suite passes, the server is shut 
     });
   assert.deepEqual(left, [], `server processes left after the suite (guard was ${guardPid})`);
 });
+
+// The Jupyter cell of the page, as the kernel would run it (its Python, in a plain interpreter:
+// the kernel is only the launcher), with the sample server: then `server.terminate()`, as the
+// page says, reaches the main, whose guard ends its workers; nothing of the server is left.
+test("docs/prevention.md's Jupyter cell: the server starts with the guard, and terminate() leaves nothing", async () => {
+  const page = readFileSync(join(ROOT, 'docs', 'prevention.md'), 'utf8');
+  const m = /\*\*A Jupyter cell\*\*[\s\S]*?```python\n([\s\S]*?)```/.exec(page);
+  assert.ok(m, 'docs/prevention.md has the Jupyter cell');
+  const dir = tempDir('rd-recipe-jupyter-');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'rerun-doctor'), `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'python'), `#!/bin/sh\nexec ${PYTHON} "$@"\n`, { mode: 0o755 });
+  const cell = `${m[1]!}
+import time
+def kids(pid):
+    out = []
+    for n in os.listdir("/proc"):
+        if n.isdigit():
+            try:
+                with open(f"/proc/{n}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid: out.append(int(n))
+            except OSError:
+                pass
+    return out
+deadline = time.time() + 20
+while time.time() < deadline and len(kids(server.pid)) < 3:
+    time.sleep(0.1)
+workers = kids(server.pid)
+print("workers", *workers, flush=True)
+server.terminate(); server.wait()
+t0 = time.time()
+while time.time() - t0 < 2 and any(os.path.exists(f"/proc/{w}") and open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0] != "Z" for w in workers):
+    time.sleep(0.05)
+left = [w for w in workers if os.path.exists(f"/proc/{w}") and open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+print("left", *left, flush=True)
+`;
+  writeFileSync(join(dir, 'cell.py'), cell);
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const c = spawn(PYTHON, [join(dir, 'cell.py')], {
+      cwd: join(ROOT, 'demo', 'server'),
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PYTHONDONTWRITEBYTECODE: '1', RERUN_DOCTOR_GUARD: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    groups.push(c.pid!);
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.once('exit', (code) => resolve({ code, out }));
+  });
+  assert.equal(r.code, 0, r.out);
+  const workers = (/^workers(.*)$/m.exec(r.out)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+  workers.forEach((p) => tracked.add(p));
+  assert.ok(workers.length >= 3, `the server's workers and tracker were seen: ${r.out}`);
+  assert.match(r.out, /^left$/m, `every worker gone within 2 s of terminate(): ${r.out}`);
+});
