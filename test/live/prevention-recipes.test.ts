@@ -48,25 +48,28 @@ for (const target of ['serve-guarded', 'serve'] as const) {
   });
 }
 
-// The pytest fixture of the page, in a test file of its own, run by Debian's pytest for
-// /usr/bin/python3 against the sample server: the test passes, the fixture's SIGTERM shuts the
-// server down through `guard`, which finds nothing left (exit 0), and no process of the server
-// outlives the suite. `rerun-doctor` is found on PATH as users have it (a link to this build).
-test("docs/prevention.md's pytest fixture: the suite passes, the server is shut down, nothing is left", async () => {
-  await requirePython(['pytest']);
+/** A fenced block of docs/prevention.md: the first of `lang` after the bold heading `title`. */
+function recipe(title: string, lang: string): string {
   const page = readFileSync(join(ROOT, 'docs', 'prevention.md'), 'utf8');
-  const m = /\*\*A pytest fixture\*\*[\s\S]*?```python\n([\s\S]*?)```/.exec(page);
-  assert.ok(m, 'docs/prevention.md has the pytest fixture block');
-  const dir = tempDir('rd-recipe-pytest-');
+  const m = new RegExp(`\\*\\*${title}\\*\\*[\\s\\S]*?\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(page);
+  assert.ok(m, `docs/prevention.md has the ${title} block`);
+  return m[1]!;
+}
+
+/** A temp dir with bin/ holding `rerun-doctor` (this build) and `python` (/usr/bin/python3), as users have them on PATH. */
+function recipeDir(prefix: string): { dir: string; bin: string } {
+  const dir = tempDir(prefix);
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'rerun-doctor'), `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`, { mode: 0o755 });
-  writeFileSync(
-    join(dir, 'test_server.py'),
-    `${m[1]!}\n\nimport time\n\ndef test_server_is_up(server):\n    time.sleep(2)\n    assert server.poll() is None, "the server died"\n    with open("${join(dir, 'pid')}", "w") as f:\n        f.write(str(server.pid))\n`,
-  );
-  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const c = spawn(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(dir, 'test_server.py')], {
+  writeFileSync(join(bin, 'python'), `#!/bin/sh\nexec ${PYTHON} "$@"\n`, { mode: 0o755 });
+  return { dir, bin };
+}
+
+/** Runs /usr/bin/python3 ARGS in the sample server's directory, in a group of its own (reaped after the test), bin first on PATH. */
+function runPython(args: string[], bin: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(PYTHON, args, {
       cwd: join(ROOT, 'demo', 'server'),
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PYTHONDONTWRITEBYTECODE: '1', RERUN_DOCTOR_GUARD: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,6 +81,21 @@ test("docs/prevention.md's pytest fixture: the suite passes, the server is shut 
     c.stderr.on('data', (d) => (out += d));
     c.once('exit', (code) => resolve({ code, out }));
   });
+}
+
+// The pytest fixture of the page, in a test file of its own, run by Debian's pytest for
+// /usr/bin/python3 against the sample server: the test passes, the fixture's SIGTERM shuts the
+// server down through `guard`, which finds nothing left (exit 0), and no process of the server
+// outlives the suite. `rerun-doctor` is found on PATH as users have it (a link to this build).
+test("docs/prevention.md's pytest fixture: the suite passes, the server is shut down, nothing is left", async () => {
+  await requirePython(['pytest']);
+  const fixtureCode = recipe('A pytest fixture', 'python');
+  const { dir, bin } = recipeDir('rd-recipe-pytest-');
+  writeFileSync(
+    join(dir, 'test_server.py'),
+    `${fixtureCode}\n\nimport time\n\ndef test_server_is_up(server):\n    time.sleep(2)\n    assert server.poll() is None, "the server died"\n    with open("${join(dir, 'pid')}", "w") as f:\n        f.write(str(server.pid))\n`,
+  );
+  const r = await runPython(['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(dir, 'test_server.py')], bin);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /1 passed/);
   // guard ran the server in a group of its own, led by the server's main: nothing of it is left.
@@ -98,15 +116,8 @@ test("docs/prevention.md's pytest fixture: the suite passes, the server is shut 
 // the kernel is only the launcher), with the sample server: then `server.terminate()`, as the
 // page says, reaches the main, whose guard ends its workers; nothing of the server is left.
 test("docs/prevention.md's Jupyter cell: the server starts with the guard, and terminate() leaves nothing", async () => {
-  const page = readFileSync(join(ROOT, 'docs', 'prevention.md'), 'utf8');
-  const m = /\*\*A Jupyter cell\*\*[\s\S]*?```python\n([\s\S]*?)```/.exec(page);
-  assert.ok(m, 'docs/prevention.md has the Jupyter cell');
-  const dir = tempDir('rd-recipe-jupyter-');
-  const bin = join(dir, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(bin, 'rerun-doctor'), `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`, { mode: 0o755 });
-  writeFileSync(join(bin, 'python'), `#!/bin/sh\nexec ${PYTHON} "$@"\n`, { mode: 0o755 });
-  const cell = `${m[1]!}
+  const { dir, bin } = recipeDir('rd-recipe-jupyter-');
+  const cell = `${recipe('A Jupyter cell', 'python')}
 import time
 def kids(pid):
     out = []
@@ -131,19 +142,7 @@ left = [w for w in workers if os.path.exists(f"/proc/{w}") and open(f"/proc/{w}/
 print("left", *left, flush=True)
 `;
   writeFileSync(join(dir, 'cell.py'), cell);
-  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const c = spawn(PYTHON, [join(dir, 'cell.py')], {
-      cwd: join(ROOT, 'demo', 'server'),
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PYTHONDONTWRITEBYTECODE: '1', RERUN_DOCTOR_GUARD: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    groups.push(c.pid!);
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    c.once('exit', (code) => resolve({ code, out }));
-  });
+  const r = await runPython([join(dir, 'cell.py')], bin);
   assert.equal(r.code, 0, r.out);
   const workers = (/^workers(.*)$/m.exec(r.out)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
   workers.forEach((p) => tracked.add(p));
