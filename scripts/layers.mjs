@@ -8,7 +8,7 @@
 // collects the one document everything judges; renderers turn results into text; actions change
 // the machine; `cli` is the only place that knows about flags, exit codes and the terminal.
 export const LAYERS = {
-  'version.ts': [],
+  'version.ts': ['host'],
   model: [],
   host: ['model'],
   os: ['model', 'host'],

@@ -5,7 +5,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cleanupOptions, planCleanup } from '../../actions/plan-cleanup.js';
 import { createRunFinder, newRunId, readIdentity, signalOwnChild, spawnGroup, terminate, type SpawnedGroup } from '../../actions/process-control.js';
 import { censusSnapshot } from '../../census/census.js';
@@ -29,6 +28,7 @@ import { useColor, type Io } from '../io.js';
 import { COLOR_FLAGS } from '../shared-flags.js';
 import { outputWidth, textWriter } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
+import { packageRoot } from '../../host/package-root.js';
 
 export const spec = defineCommand({
   name: 'demo',
@@ -152,7 +152,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const host = createHost({ env: io.env });
   if (host.platform !== 'linux' && host.platform !== 'darwin') throw new UsageError('demo: Linux or macOS only');
   // Shipped beside dist/ (package.json "files"), so an installed rerun-doctor finds it too.
-  const serverDir = fileURLToPath(new URL('../../../demo/server', import.meta.url));
+  const serverDir = join(packageRoot(), 'demo', 'server');
   if (!existsSync(join(serverDir, 'src', 'main.py'))) throw new UsageError(`demo: the sample server is missing (expected ${join(serverDir, 'src', 'main.py')}): reinstall rerun-doctor`);
   const grpcPort = await freePort();
   let metricsPort = await freePort();

@@ -1,5 +1,5 @@
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { diagnose } from '../../diagnosis/diagnose.js';
 import { renderExplanation, renderRulePage, type RulePage } from '../../render/explain.js';
 import { makeStyle } from '../../render/style.js';
@@ -15,6 +15,7 @@ import { ruleSettingsOf } from '../rule-settings.js';
 import { COLOR_FLAGS, NO_METRICS, QUICK } from '../shared-flags.js';
 import { writeText } from '../terminal.js';
 import { parseCommandArgs } from '../parse.js';
+import { packageRoot } from '../../host/package-root.js';
 
 export const spec = defineCommand({
   name: 'explain',
@@ -46,7 +47,7 @@ ${wrap(RULE_IDS.join(', '), 96)
   exit: 'Exit status: 0, or 2 for an unknown ID or an unreadable evidence file.',
 });
 
-const doc = (rel: string) => readFileSync(fileURLToPath(new URL(`../../../docs/${rel}`, import.meta.url)), 'utf8');
+const doc = (rel: string) => readFileSync(join(packageRoot(), 'docs', rel), 'utf8');
 
 /** A rule's page, and its rows of the recipes' index (docs/fixes/README.md): the tested code-level fixes. */
 function rulePage(id: RuleId): RulePage {
