@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { prestartFdScan } from '../host/fd-scan.js';
+import { prestartProcScan } from '../host/proc-scan.js';
 import { processIo } from './io.js';
 import { main } from './main.js';
 
@@ -10,12 +10,12 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-// The commands that take a census of this machine's /proc at once: the fd scan's worker thread
-// starts now, while the command's module loads (host/fd-scan.ts). Not for a replay (--from), help,
-// another proc root, or off by RERUN_DOCTOR_THREADS=1 (prestartFdScan checks).
+// The commands that take a census of this machine's /proc at once: the proc scan's worker thread
+// starts now, and reads while the command's module loads (host/proc-scan.ts). Not for a replay (--from), help,
+// another proc root, or off by RERUN_DOCTOR_THREADS=1 (prestartProcScan checks).
 const first = argv[0];
 const censusNow = first === undefined || first === 'ports' || first === 'procs' || first === 'diagnose' || (first.startsWith('-') && first !== '-h' && first !== '--help' && !first.startsWith('-v') && first !== '-V' && first !== '--version');
-if (process.platform === 'linux' && censusNow && !argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '-h' || a === '--help' || a === '--proc-root' || a.startsWith('--proc-root='))) prestartFdScan('/proc/');
+if (process.platform === 'linux' && censusNow && !argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '-h' || a === '--help' || a === '--proc-root' || a.startsWith('--proc-root='))) prestartProcScan('/proc/');
 
 const code = await main(argv, processIo());
 // Set, not exit: piped output is flushed before the process ends.

@@ -57,7 +57,17 @@ export interface CommandSpec<F extends FlagTable, C extends boolean> extends Com
 
 export function defineCommand<const F extends FlagTable, const C extends boolean>(input: CommandInput<F, C>): CommandSpec<F, C> {
   const allFlags = { ...(input.common ? COMMON_FLAGS : {}), ...input.flags, ...HELP_FLAG } as AllFlags<F, C>;
-  return { ...input, allFlags, options: parseOptions(allFlags), help: renderHelp(input) };
+  // The help text is made when asked for (a getter): every command's module defines its spec at
+  // load, and laying out the flags and prose of one it does not print cost a few ms of each start.
+  let help: string | null = null;
+  return {
+    ...input,
+    allFlags,
+    options: parseOptions(allFlags),
+    get help() {
+      return (help ??= renderHelp(input));
+    },
+  };
 }
 
 function renderHelp(c: CommandInput<FlagTable, boolean>): string {

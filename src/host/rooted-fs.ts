@@ -3,7 +3,7 @@
 // ../shared/reference/perf-baseline.md (async fs.promises was 3-5x slower for tiny /proc files).
 import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { translateFsError } from './errors.js';
-import { startFdScan, type FdScanJob } from './fd-scan.js';
+import { startProcScan, type ProcScanJob } from './proc-scan.js';
 
 export interface RootedFs {
   readonly root: string;
@@ -28,11 +28,11 @@ export interface RootedFs {
    */
   fdLinks(pid: number): { fds: number[]; targets: string[] };
   /**
-   * The socket and pipe links of every fd table of `pids`, shared with a worker thread where that
-   * pays (host/fd-scan.ts). Absent on trees that are not real directories (test doubles): callers
-   * fall back to fdLinks per pid.
+   * Every process's stat, cmdline and socket and pipe links, read in one pass shared with a worker
+   * thread where that pays (host/proc-scan.ts). Absent on trees that are not real directories
+   * (test doubles): callers read each pid through read() and fdLinks() instead.
    */
-  startFdScan?(pids: readonly number[]): FdScanJob;
+  startProcScan?(pids: readonly number[]): ProcScanJob;
   path(rel: string): string;
 }
 
@@ -87,8 +87,8 @@ export function createRootedFs(root: string): RootedFs {
         throw translateFsError(e, p);
       }
     },
-    startFdScan(pids) {
-      return startFdScan(prefix, pids);
+    startProcScan(pids) {
+      return startProcScan(prefix, pids);
     },
     fdLinks(pid) {
       const dir = `${prefix}${pid}/fd/`;

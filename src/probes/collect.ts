@@ -5,6 +5,7 @@ import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProbeReport, type P
 import { PROBES } from './index.js';
 import { listPids, readBootTime } from './processes.linux.js';
 import { linuxSocketScan } from './sockets.linux.js';
+import type { ProcScanJob, ProcScanResult } from '../host/proc-scan.js';
 
 export interface CollectOptions {
   /** Skip the socket probe (its fd scan is the larger share of a census). */
@@ -28,36 +29,27 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   let sockets: ListeningSocket[] = [];
   // Linux: the unix listeners from the same fd scan; undefined where they are not collected.
   let unixSockets: UnixListeningSocket[] | undefined;
-  // Linux, on a real /proc: the fd scan starts first, shared with a worker thread (host/fd-scan.ts),
-  // and the socket owners are joined up when the process pass needs them to choose what to enrich.
+  // Linux, on a real /proc: one pass reads every process's stat, cmdline and fd links, shared with
+  // a worker thread (host/proc-scan.ts); the sockets and the process rows are then made from it.
   const t0 = performance.now();
-  let fdScan = null;
-  if (opts.sockets !== false && host.platform === 'linux' && host.proc.startFdScan) {
+  let scanned: ProcScanResult | undefined;
+  if (opts.sockets !== false && host.platform === 'linux' && host.proc.startProcScan) {
+    let job: ProcScanJob | null;
     try {
-      fdScan = host.proc.startFdScan(listPids(host));
+      job = host.proc.startProcScan(listPids(host));
     } catch {
-      fdScan = null; // /proc unreadable: the socket probe below says why
+      job = null; // /proc unreadable: the probes below say why
     }
+    if (job) scanned = await job.finish();
   }
-  let joined: Promise<void> | null = null;
-  // Time this thread spent finishing the fd scan inside the process pass: the sockets' share, not the processes'.
-  let joinMs = 0;
-  const joinSockets = (): Promise<void> =>
-    (joined ??= (async () => {
-      const j0 = performance.now();
-      const o = await linuxSocketScan(host, { scan: await fdScan!.finish() });
-      joinMs = performance.now() - j0;
-      probes.push(report('sockets.linux', o, performance.now() - t0));
-      if (o.status === 'ok') {
-        sockets = o.value.tcp;
-        unixSockets = o.value.unix ?? undefined;
-        issues.push(...o.issues);
-      }
-    })());
-  if (opts.sockets !== false && !fdScan) {
+  // The pass's time is the processes' (most of it is theirs: two reads of every process against
+  // one listing of its fds); the socket probe's is its own tables and the joining of owners.
+  const scanMs = performance.now() - t0;
+  if (opts.sockets !== false) {
+    const s0 = performance.now();
     if (host.platform === 'linux') {
-      const o = await linuxSocketScan(host);
-      probes.push(report('sockets.linux', o, performance.now() - t0));
+      const o = await linuxSocketScan(host, scanned ? { scan: scanned } : {});
+      probes.push(report('sockets.linux', o, performance.now() - s0));
       if (o.status === 'ok') {
         sockets = o.value.tcp;
         unixSockets = o.value.unix ?? undefined;
@@ -65,7 +57,7 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
       }
     } else {
       const o = await PROBES.sockets[host.platform](host);
-      probes.push(report(`sockets.${host.platform}`, o, performance.now() - t0));
+      probes.push(report(`sockets.${host.platform}`, o, performance.now() - s0));
       if (o.status === 'ok') {
         sockets = o.value;
         issues.push(...o.issues);
@@ -74,14 +66,10 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   }
   const t1 = performance.now();
   const o = await PROBES.processes[host.platform](host, {
-    enrich: async (rows) => {
-      if (fdScan) await joinSockets();
-      return opts.enrichAll ? new Set(rows.map((r) => r.pid)) : (opts.enrich?.(rows, sockets) ?? new Set());
-    },
+    scanned,
+    enrich: (rows) => (opts.enrichAll ? new Set(rows.map((r) => r.pid)) : (opts.enrich?.(rows, sockets) ?? new Set())),
   });
-  // The process pass failed before choosing what to enrich: the sockets are still wanted.
-  if (fdScan) await joinSockets();
-  probes.push(report(`processes.${host.platform}`, o, performance.now() - t1 - joinMs));
+  probes.push(report(`processes.${host.platform}`, o, performance.now() - t1 + scanMs));
   if (o.status === 'ok') issues.push(...o.issues);
   let bootTime: string | null = null;
   if (host.platform === 'linux') {

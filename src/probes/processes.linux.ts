@@ -5,7 +5,8 @@ import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
-import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName } from '../os/linux/proc-pid.js';
+import type { RawProc } from '../host/proc-scan.js';
+import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName, type ProcStat } from '../os/linux/proc-pid.js';
 import type { ProcessProbe } from './types.js';
 
 const PROBE = 'processes.linux';
@@ -56,6 +57,55 @@ export function readProcess(host: Host, pid: number, bootTime: number, pageSize:
     if (e instanceof AccessDenied) denied.push(pid);
     else throw e;
   }
+  return basicRow(host, stat, argv, bootTime, pageSize);
+}
+
+/** A read error of the proc scan ('gone', 'denied', a message) as the typed error RootedFs throws. */
+function rawError(error: string, path: string): Error {
+  if (error === 'gone') return new ProcessGone(`${path}: gone`);
+  if (error === 'denied') return new AccessDenied(`${path}: access denied`);
+  return new Error(error);
+}
+
+/**
+ * The same row as readProcess, from what the census's proc scan read (host/proc-scan.ts): the same
+ * nulls (gone, a kernel thread), the same denied cmdlines, the same errors thrown.
+ */
+export function rowFromRaw(host: Host, pid: number, raw: RawProc, bootTime: number, pageSize: number, denied: number[]): ProcessInfo | null {
+  if (raw.stat === null) {
+    if (raw.statError === 'gone') return null;
+    throw rawError(raw.statError ?? 'not read', host.proc.path(`${pid}/stat`));
+  }
+  const stat = parseProcStat(raw.stat, `/proc/${pid}/stat`);
+  if (isKernelThreadFlags(stat.flags)) return null;
+  let argv: string[] = [];
+  if (raw.cmdline !== null) argv = parseCmdline(raw.cmdline);
+  else if (raw.cmdlineError === 'gone') return null;
+  else if (raw.cmdlineError === 'denied') denied.push(pid);
+  else throw rawError(raw.cmdlineError ?? 'not read', host.proc.path(`${pid}/cmdline`));
+  return basicRow(host, stat, argv, bootTime, pageSize);
+}
+
+// The last second formatted: processes start in bursts (a pool's workers, a boot), and a Date per
+// row was a visible share of a cold census (docs/benchmarks.md).
+let lastSecond = NaN;
+let lastPrefix = '';
+
+/** `new Date(ms).toISOString()`, the date and time up to the second reused from the row before. */
+export function isoMillis(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    // Years 0-9999 only ("+275760-…" has a longer prefix): anything else is formatted whole.
+    if (iso.length !== 24) return new Date(ms).toISOString();
+    lastSecond = second;
+    lastPrefix = iso.slice(0, 20);
+  }
+  const frac = ms - second * 1000;
+  return `${lastPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+}
+
+function basicRow(host: Host, stat: ProcStat, argv: string[], bootTime: number, pageSize: number): ProcessInfo {
   // uid and user come from status in enrichProcess, for the processes that matter: a stat() of
   // every /proc/PID for its owner cost a tenth of a cold census (docs/benchmarks.md).
   const startSeconds = bootTime + stat.startTicks / host.clockTicks;
@@ -68,7 +118,7 @@ export function readProcess(host: Host, pid: number, bootTime: number, pageSize:
     user: null,
     state: stat.state,
     zombie: stat.state === 'Z',
-    startTime: new Date(Math.round(startSeconds * 1000)).toISOString(),
+    startTime: isoMillis(Math.round(startSeconds * 1000)),
     startKey: stat.startTicks,
     comm: stat.comm,
     argv,
@@ -176,9 +226,11 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
   const source = `${host.proc.path('[pid]')}/{stat,cmdline}`;
   let bootTime: number;
   let pids: number[];
+  // What the census's proc scan read (probes/collect.ts), else this thread reads each pid now.
+  const scanned = opts.scanned?.procs;
   try {
     bootTime = readBootTime(host);
-    pids = listPids(host);
+    pids = scanned ? [...scanned.keys()].sort((a, b) => a - b) : listPids(host);
   } catch (e) {
     return failed(`cannot read ${host.proc.root}: ${(e as Error).message}`, source);
   }
@@ -189,7 +241,8 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
   const issues: SnapshotIssue[] = [];
   for (const pid of pids) {
     try {
-      const p = readProcess(host, pid, bootTime, pageSize, deniedBasic);
+      const raw = scanned?.get(pid);
+      const p = raw ? rowFromRaw(host, pid, raw, bootTime, pageSize, deniedBasic) : readProcess(host, pid, bootTime, pageSize, deniedBasic);
       if (p) rows.push(p);
     } catch (e) {
       issues.push({ probe: PROBE, kind: 'parse', message: `pid ${pid}: ${(e as Error).message}`, pids: [pid] });

@@ -3,7 +3,7 @@
 // subprocess). Every owner is kept: one inode in several fd tables is an inherited socket; several
 // inodes on one port are SO_REUSEPORT duplicates (DOMAIN.md, Ports).
 import { AccessDenied, ProcessGone } from '../host/errors.js';
-import type { FdScanResult } from '../host/fd-scan.js';
+import type { ProcScanResult } from '../host/proc-scan.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { Outcome } from '../model/outcome.js';
@@ -53,10 +53,9 @@ export interface SocketScan {
 
 /**
  * Both kinds of listener from one pass over the fd tables. `scan`: the fd tables already read (by
- * the census's scan that runs beside its process pass, probes/collect.ts); without it they are read
- * here, one pid after another.
+ * the census's proc scan, probes/collect.ts); without it they are read here, one pid after another.
  */
-export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: FdScanResult } = {}): Promise<Outcome<SocketScan>> {
+export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: Pick<ProcScanResult, 'links' | 'denied'> } = {}): Promise<Outcome<SocketScan>> {
   const source = `${host.proc.path('net')}/{tcp,tcp6,unix} + ${host.proc.path('[pid]')}/fd/*`;
   const issues: SnapshotIssue[] = [];
   const listeners = new Map<number, TcpRow>();

@@ -1,5 +1,6 @@
 // What a platform's probes provide. Adding a platform = new files implementing these.
 import type { Host } from '../host/host.js';
+import type { ProcScanResult } from '../host/proc-scan.js';
 import type { Outcome } from '../model/outcome.js';
 import type { ListeningSocket, ProcessInfo } from '../model/snapshot.js';
 
@@ -10,6 +11,8 @@ export interface ProcessProbeOptions {
    * the fd scan that runs beside the basic pass, whose socket owners it needs: probes/collect.ts).
    */
   enrich?: (basic: ProcessInfo[]) => Set<number> | Promise<Set<number>>;
+  /** Linux: every pid's stat, cmdline and fd links, already read by the census's proc scan (host/proc-scan.ts). */
+  scanned?: ProcScanResult;
 }
 
 export type ProcessProbe = (host: Host, opts: ProcessProbeOptions) => Promise<Outcome<ProcessInfo[]>>;

@@ -31,43 +31,19 @@ export function parseProcStat(text: string, source: string): ProcStat {
   if (open < 0 || close < open) throw new ParseError('no "(comm)" in stat line', source);
   const pid = Number(text.slice(0, open).trim());
   if (!Number.isInteger(pid)) throw new ParseError('pid is not a number', source);
-  // Fields 3..24 scanned by hand into numbers: this runs for every process of every census, and
-  // splitting ~50 fields into strings made most of a cold census's garbage. n[k] is field k + 3.
-  const n: number[] = [];
-  let state = '?';
-  let i = close + 1;
-  const len = text.length;
-  let field = 2;
-  while (field < 24 && i < len) {
-    let c = text.charCodeAt(i);
-    while (i < len && (c === 32 || c === 10)) c = text.charCodeAt(++i);
-    if (i >= len) break;
-    field++;
-    if (field === 3) {
-      state = text[i]!;
-      while (i < len && text.charCodeAt(i) !== 32) i++;
-      continue;
-    }
-    let neg = false;
-    if (c === 45) {
-      neg = true;
-      c = text.charCodeAt(++i);
-    }
-    let v = 0;
-    let digits = 0;
-    while (i < len && c >= 48 && c <= 57) {
-      v = v * 10 + (c - 48);
-      digits++;
-      c = text.charCodeAt(++i);
-    }
-    if (digits === 0 || (i < len && c !== 32 && c !== 10)) throw new ParseError(`field ${field} is not a number`, source);
-    n.push(neg ? -v : v);
-  }
+  // The fields after comm, split once (native code: on a cold census, the first a one-shot CLI
+  // takes, a hand-written scan over every character ran in the interpreter and cost 2-3 times as
+  // much; docs/benchmarks.md). The kernel writes one space between fields. f[k - 3] is field k.
+  const f = text.slice(close + 2).split(' ', 22);
   const num = (k: number): number => {
-    const v = n[k - 4];
-    if (v === undefined) throw new ParseError(`field ${k} is missing`, source);
+    const s = f[k - 3];
+    if (s === undefined || s === '') throw new ParseError(`field ${k} is missing`, source);
+    const v = Number(s);
+    if (!Number.isInteger(v)) throw new ParseError(`field ${k} is not a number`, source);
     return v;
   };
+  const state = f[0] ?? '';
+  if (state.length !== 1) throw new ParseError('field 3 (state) is missing', source);
   return {
     pid,
     comm: text.slice(open + 1, close),
