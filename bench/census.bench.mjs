@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { rawRead } from './one-census.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = `${root}dist/cli/bin.js`;
+const cli = `${root}dist/cli/bin.cjs`;
 const env = { ...process.env, NO_COLOR: '1' };
 delete env.NODE_EXTRA_CA_CERTS;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -5,13 +5,13 @@
 // HTTP/2 handshake budget (300 ms) runs beside the census, so a silent peer costs
 // max(census, 300 ms), not census + the 2 s deadline as before.
 //
-// BENCH_K (default 2000), BENCH_ROUNDS (default 7); BENCH_BASELINE_CLI=path/to/dist/cli/bin.js
+// BENCH_K (default 2000), BENCH_ROUNDS (default 7); BENCH_BASELINE_CLI=path/to/dist/cli/bin.cjs
 // times another build's `ports` too (an older one, for the before/after figure).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = `${root}dist/cli/bin.js`;
+const cli = `${root}dist/cli/bin.cjs`;
 const baseline = process.env.BENCH_BASELINE_CLI ?? null;
 const env = { ...process.env, NO_COLOR: '1' };
 delete env.NODE_EXTRA_CA_CERTS;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'test', 'fixtures', 'evidence');
-const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
+const CLI = join(ROOT, 'dist', 'cli', 'bin.cjs');
 const PY = '/usr/bin/python3';
 
 if (process.env.RD_CAPTURE_NS !== '1') {

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = resolve(process.argv[2] ?? join(ROOT, 'test', 'fixtures', 'report'));
-const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
+const CLI = join(ROOT, 'dist', 'cli', 'bin.cjs');
 const SERVER_DIR = join(ROOT, 'demo', 'server');
 const PYTHON = '/usr/bin/python3';
 

@@ -13,7 +13,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'rd-shot-'));
 const html = join(dir, 'report.html');
 const inputs = ['evidence.json', 'rerun.json', 'watch-procs.ndjson', 'watch-metrics.ndjson', 'count-history.ndjson'].map((f) => join('test', 'fixtures', 'report', f));
-execFileSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), 'report', ...inputs, '--out', html], { cwd: ROOT, stdio: 'inherit' });
+execFileSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.cjs'), 'report', ...inputs, '--out', html], { cwd: ROOT, stdio: 'inherit' });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-pings', '--proxy-server=http://127.0.0.1:9', '--proxy-bypass-list=<-loopback>'] });
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1500 }, deviceScaleFactor: 1 });

@@ -93,10 +93,15 @@ export function forwardSignals(host: ControlHost, started: SpawnedGroup, onSigna
   };
 }
 
-/** Where the compiled watchdog lies; under tsx (tests of the sources) the .ts beside this file. */
+/**
+ * Where the compiled watchdog lies: the bundle beside a bundled command (dist/cli/commands/
+ * watchdog.cjs), tsc's file beside tsc's supervise.js, or under tsx (tests of the sources) the .ts.
+ */
 function watchdogCommand(): string[] {
-  const js = fileURLToPath(new URL('./watchdog.js', import.meta.url));
-  if (existsSync(js)) return [process.execPath, js];
+  for (const name of ['./watchdog.cjs', './watchdog.js']) {
+    const js = fileURLToPath(new URL(name, import.meta.url));
+    if (existsSync(js)) return [process.execPath, js];
+  }
   return [process.execPath, '--import', 'tsx', fileURLToPath(new URL('./watchdog.ts', import.meta.url))];
 }
 

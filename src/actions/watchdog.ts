@@ -63,6 +63,9 @@ async function watch(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await watch(process.argv.slice(2));
-// stdin may still be open (the supervisor's end of the pipe lives on in nothing, but be sure).
-process.exit();
+// Not a top-level await: the bundled watchdog is CommonJS (scripts/bundle.mjs).
+void watch(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  // stdin may still be open (the supervisor's end of the pipe lives on in nothing, but be sure).
+  process.exit();
+});

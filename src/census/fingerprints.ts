@@ -95,20 +95,21 @@ const LAUNCHERS = new Set([
 const INTERPRETERS = /^(python[\d.]*w?|node|nodejs|bun|deno|ruby|perl|sh|bash|dash)$/i;
 
 /**
- * Our own CLI (`node …/dist/cli/bin.js …`, the `rerun-doctor` link, the run watchdog: bundled as
- * dist/cli/commands/watchdog.js, tsc's dist/actions/watchdog.js, or src/actions/watchdog.ts under tsx).
+ * Our own CLI (`node …/dist/cli/bin.cjs …`, tsc's dist/cli/bin.js of earlier builds, the
+ * `rerun-doctor` link, the run watchdog: bundled as dist/cli/commands/watchdog.cjs (watchdog.js
+ * until the bundles were CommonJS), tsc's dist/actions/watchdog.js, or src/actions/watchdog.ts under tsx).
  */
 export function isRerunDoctor(argv: string[]): boolean {
   const b0 = base(argv[0]);
   if (b0 === 'rerun-doctor') return true;
   if (b0 !== 'node' && b0 !== 'nodejs') return false;
   const a1 = argv[1] ?? '';
-  return base(a1) === 'rerun-doctor' || /rerun-doctor.*\/(dist|src)\/actions\/watchdog\.[jt]s$/.test(a1) || /\/(dist|src)\/cli\/(bin|commands\/watchdog)\.[jt]s$/.test(a1);
+  return base(a1) === 'rerun-doctor' || /rerun-doctor.*\/(dist|src)\/actions\/watchdog\.[jt]s$/.test(a1) || /\/(dist|src)\/cli\/(bin|commands\/watchdog)\.(c?js|ts)$/.test(a1);
 }
 
-/** The watchdog `rerun-doctor run` starts beside its command (dist/cli/commands/watchdog.js once bundled). */
+/** The watchdog `rerun-doctor run` starts beside its command (dist/cli/commands/watchdog.cjs once bundled). */
 export function isRunWatchdog(argv: string[]): boolean {
-  return isRerunDoctor(argv) && /\/(actions|cli\/commands)\/watchdog\.[jt]s$/.test(argv[1] ?? '');
+  return isRerunDoctor(argv) && /\/(actions|cli\/commands)\/watchdog\.(c?js|ts)$/.test(argv[1] ?? '');
 }
 
 /** The launcher's name when p runs a launcher program, else null. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { prestartProcScan } from '../host/proc-scan.js';
+import { loadBundle } from './code-cache.js';
 import { processIo } from './io.js';
 import { main } from './main.js';
 
@@ -9,6 +10,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// The registry's loaders, once bundled, load each command's bundle through this (scripts/bundle.mjs).
+(globalThis as Record<symbol, unknown>)[Symbol.for('rerun-doctor.load-bundle')] = loadBundle;
+
 const argv = process.argv.slice(2);
 // The commands that take a census of this machine's /proc at once: the proc scan's worker thread
 // starts now, and reads while the command's module loads (host/proc-scan.ts). Not for a replay (--from), help,
@@ -17,6 +21,8 @@ const first = argv[0];
 const censusNow = first === undefined || first === 'ports' || first === 'procs' || first === 'diagnose' || (first.startsWith('-') && first !== '-h' && first !== '--help' && !first.startsWith('-v') && first !== '-V' && first !== '--version');
 if (process.platform === 'linux' && censusNow && !argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '-h' || a === '--help' || a === '--proc-root' || a.startsWith('--proc-root='))) prestartProcScan('/proc/');
 
-const code = await main(argv, processIo());
-// Set, not exit: piped output is flushed before the process ends.
-process.exitCode = code;
+// Not a top-level await: the bundle is CommonJS (scripts/bundle.mjs). Set, not exit: piped
+// output is flushed before the process ends.
+void main(argv, processIo()).then((code) => {
+  process.exitCode = code;
+});

@@ -75,8 +75,10 @@ export function outputWidth(io: Omit<Io, 'stdout' | 'stderr'>): number | null {
 export type Fit = typeof import('../render/fit.js');
 
 /** The fitting helpers (string-width with them). */
-export function loadFit(): Promise<Fit> {
-  return import('../render/fit.js');
+export async function loadFit(): Promise<Fit> {
+  const fit = await import('../render/fit.js');
+  await fit.loadStringWidth();
+  return fit;
 }
 
 // Code points that are one column wide for certain (string-width counts East Asian ambiguous

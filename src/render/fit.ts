@@ -4,9 +4,20 @@
 // (a bullet's text under its text, "fix: …" under its text, a tree's line under its pid, a help
 // line's text in its column). Loaded only when output goes to a width (src/cli/terminal.ts):
 // string-width costs about 30 ms to load, and piped output is never fitted.
-// Loaded by this module's own import of it, at its evaluation, not hoisted: once bundled
-// (scripts/bundle.mjs) a static import of a package would be loaded by every command at start.
-const stringWidth = (await import('string-width')).default;
+// Loaded by loadStringWidth() (src/cli/terminal.ts's loadFit calls it), not by a static import:
+// once bundled (scripts/bundle.mjs) a static import of a package would be loaded by every command
+// at start, and a top-level await has no place in the CommonJS bundles.
+let stringWidthFn: ((s: string) => number) | null = null;
+
+/** Loads string-width; every function here needs it loaded first. */
+export async function loadStringWidth(): Promise<void> {
+  stringWidthFn ??= (await import('string-width')).default;
+}
+
+function stringWidth(s: string): number {
+  if (!stringWidthFn) throw new Error('render/fit: string-width is not loaded (call loadStringWidth() first)');
+  return stringWidthFn(s);
+}
 
 // CSI (colours, cursor moves), OSC (titles, hyperlinks: ended by BEL or ST), and two-byte escapes.
 // eslint-disable-next-line no-control-regex

@@ -31,7 +31,7 @@ test('class 2: a wrapper is never the server; live, the run is running and nothi
     ['/usr/bin/time', ['/usr/bin/time', 'python', '-m', 'src.main'], { comm: 'time' }],
     ["sh -c '…; echo'", ['/bin/sh', '-c', 'python -m src.main; echo done'], { comm: 'sh' }],
     ['poetry run', [PY, '/usr/bin/poetry', 'run', 'python', '-m', 'src.main'], { comm: 'poetry' }],
-    ['rerun-doctor run', ['/usr/bin/node', '/opt/rd/dist/cli/bin.js', 'run', '--', 'python', '-m', 'src.main'], { comm: 'node' }],
+    ['rerun-doctor run', ['/usr/bin/node', '/opt/rd/dist/cli/bin.cjs', 'run', '--', 'python', '-m', 'src.main'], { comm: 'node' }],
     ['a script wrapping its command (no known name)', ['/opt/bin/with-gpu', 'python', '-m', 'src.main'], { comm: 'with-gpu' }],
   ];
   for (const [name, argv, more] of wrappers) {

@@ -11,7 +11,10 @@ import { useColor } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { COMMAND_NAMES, COMMANDS } from '../../src/cli/registry.js';
 import { colorFlag, decideColor, fitted, forceColor, outputWidth, progressLine, surelyFits, loadFit } from '../../src/cli/terminal.js';
-import { displayWidth, stripEscapes } from '../../src/render/fit.js';
+import { displayWidth, stripEscapes, loadStringWidth } from '../../src/render/fit.js';
+
+// string-width is loaded on demand (src/cli/terminal.ts's loadFit); these tests call fit.ts directly.
+await loadStringWidth();
 
 const cwd = mkdtempSync(join(tmpdir(), 'rd-terminal-'));
 after(() => rmSync(cwd, { recursive: true, force: true }));

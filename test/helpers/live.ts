@@ -10,7 +10,7 @@ import { ROOT } from './paths.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const SERVER_DIR = join(ROOT, 'demo', 'server');
-export const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
+export const CLI = join(ROOT, 'dist', 'cli', 'bin.cjs');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

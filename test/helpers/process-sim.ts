@@ -887,7 +887,7 @@ export class World {
         break;
       case 'rerun-doctor-run': {
         const runId = `rd-${id}-${cur.pid}`;
-        k.exec(cur, ['node', '/usr/lib/node_modules/rerun-doctor/dist/cli/bin.js', 'run', '--', ...cmd], '/usr/bin/node', '/usr/bin/node');
+        k.exec(cur, ['node', '/usr/lib/node_modules/rerun-doctor/dist/cli/bin.cjs', 'run', '--', ...cmd], '/usr/bin/node', '/usr/bin/node');
         cur.label = 'launcher';
         const wd = k.fork(cur, 'watchdog');
         k.setsid(wd);
@@ -1055,7 +1055,7 @@ export class World {
     const k = this.k;
     let p: SimProc;
     if (this.o.kind === 'container' && !viaShell) {
-      p = k.root({ argv: ['node', '/usr/lib/node_modules/rerun-doctor/dist/cli/bin.js', 'clean'], exe: '/usr/bin/node', label: 'self', uid: 0, cwd: '/app', env: {} });
+      p = k.root({ argv: ['node', '/usr/lib/node_modules/rerun-doctor/dist/cli/bin.cjs', 'clean'], exe: '/usr/bin/node', label: 'self', uid: 0, cwd: '/app', env: {} });
     } else {
       const shell = this.terminal('alice', false, terminal);
       shell.cwd = this.projectRoot;
@@ -1068,7 +1068,7 @@ export class World {
         job.label = 'sudo';
         p = k.fork(job, 'self');
       } else p = job;
-      k.exec(p, ['node', '/usr/lib/node_modules/rerun-doctor/dist/cli/bin.js', 'clean'], '/usr/bin/node', '/usr/bin/node');
+      k.exec(p, ['node', '/usr/lib/node_modules/rerun-doctor/dist/cli/bin.cjs', 'clean'], '/usr/bin/node', '/usr/bin/node');
     }
     this.self = p;
     return p;

@@ -17,7 +17,7 @@
 //              outside, so inside its ppid reads 0), once spec.pid1.ready matched pid 1's output.
 // The scenario body is bash with the steps of lib.sh (start, wait_ready, wait_port, sig, cli,
 // alive, snapshot…); everything they record lies under a temporary directory on the host (the
-// filesystem is shared) and comes back in SandboxResult. The CLI inside is `node dist/cli/bin.js`
+// filesystem is shared) and comes back in SandboxResult. The CLI inside is `node dist/cli/bin.cjs`
 // with cwd = the scenario's project dir, a fresh temp dir holding a copy of demo/server/src (so
 // the server runs as `python -m src.main` from it); a second one ($PROJECT2) serves "another
 // project". The environment is minimal (no pyenv on PATH, HOME inside the temp dir).
@@ -36,7 +36,7 @@
 // sandbox has its own IPC namespace and boot.py mounts a tmpfs of its own over /dev/shm, so the
 // semaphores and segments of the runs a scenario kills end with it. runSandbox
 // bounds how many run at once in one test process (RD_SANDBOX_JOBS, default max(4, cores)) so
-// that CPU starvation does not fake a timeout. RD_SANDBOX_CLI runs another build's bin.js.
+// that CPU starvation does not fake a timeout. RD_SANDBOX_CLI runs another build's bin.cjs (or an older build's bin.js).
 // It needs root and util-linux's unshare/nsenter: sandboxSkipReason() says why not, for
 // `test(…, { skip })`. RD_SANDBOX_KEEP=1 keeps the temp dirs (their paths are in the results).
 import { spawn } from 'node:child_process';
@@ -280,7 +280,7 @@ async function runOne(spec: SandboxSpec): Promise<SandboxResult> {
     PROJECT2: project2,
     PY: PYTHON,
     NODE: process.execPath,
-    // RD_SANDBOX_CLI: another build's bin.js (e.g. an older commit's, to see a test fail there).
+    // RD_SANDBOX_CLI: another build's bin.cjs (or an older build's bin.js) (e.g. an older commit's, to see a test fail there).
     CLI_JS: process.env.RD_SANDBOX_CLI ?? CLI,
     REPO: ROOT,
     SANDBOX_BIN,

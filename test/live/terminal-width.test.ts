@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { displayWidth } from '../../src/render/fit.js';
+import { displayWidth, loadStringWidth } from '../../src/render/fit.js';
 import { CLI, liveScope, PYTHON, runCli, SERVER_DIR, startServer, waitFor, waitListening, freePort } from '../helpers/live.js';
 import { terminal, type Terminal } from '../helpers/tmux.js';
+
+// string-width is loaded on demand (src/cli/terminal.ts's loadFit); these tests call fit.ts directly.
+await loadStringWidth();
 
 const { tracked, groups, tempDir } = liveScope();
 const rd = `${process.execPath} ${CLI}`;

@@ -1,5 +1,5 @@
-// The CLI as built (scripts/bundle.mjs, issue 12): bin.js and one self-contained file per command,
-// so a command loads two modules of ours, not ~200. Checked on dist/ as `npm run build` leaves it
+// The CLI as built (scripts/bundle.mjs, issue 12): bin.cjs and one self-contained CommonJS file per
+// command, so a command loads two modules of ours, not ~200, and never starts Node's ESM loader. Checked on dist/ as `npm run build` leaves it
 // (the CLI tests run the same files).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,39 +9,52 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ROOT } from '../helpers/paths.js';
 
-const CLI = join(ROOT, 'dist/cli/bin.js');
+const CLI = join(ROOT, 'dist/cli/bin.cjs');
 const registry = readFileSync(join(ROOT, 'src/cli/registry.ts'), 'utf8');
 const COMMANDS = [...registry.matchAll(/import\('\.\/commands\/([a-z-]+)\.js'\)/g)].map((m) => m[1]!);
 
-/** The specifiers of a file's static and dynamic imports that point at files (not packages, not node:). */
+/** The specifiers of a file's imports and requires that point at files (not packages, not node:). */
 function relativeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s*)["'](\.{1,2}\/[^"']+)["']/gm)) out.push(m[1]!);
+  // The command loaders name their bundle as join(__dirname, "./NAME.cjs") (scripts/bundle.mjs).
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bjoin\(__dirname,\s*|^\s*import\s*)["'](\.{1,2}\/[^"']+)["']/gm)) out.push(m[1]!);
   return out;
+}
+
+/** The packages a CommonJS bundle requires as it loads: esbuild hoists those to `var x = require("…")` at column 0. */
+function requiredAtLoad(text: string): string[] {
+  return [...text.matchAll(/^var [\w$]+ = (?:__toESM\()?require\("([^"]+)"\)/gm)].map((m) => m[1]!);
 }
 
 test('the registry names every command, and each has its bundle', () => {
   assert.ok(COMMANDS.length >= 15, `commands found in registry.ts: ${COMMANDS.join(', ')}`);
-  for (const name of COMMANDS) assert.ok(existsSync(join(ROOT, 'dist/cli/commands', `${name}.js`)), `dist/cli/commands/${name}.js`);
+  for (const name of COMMANDS) assert.ok(existsSync(join(ROOT, 'dist/cli/commands', `${name}.cjs`)), `dist/cli/commands/${name}.cjs`);
+  // One entry point: tsc's ES-module bin.js is removed by the bundler.
+  assert.equal(existsSync(join(ROOT, 'dist/cli/bin.js')), false, 'dist/cli/bin.js is gone');
 });
 
-test('bin.js imports no file of ours but the command bundles', () => {
+test('bin.cjs requires no file of ours but the command bundles, and no package at all', () => {
   const imports = relativeImports(CLI);
-  assert.deepEqual([...imports].sort(), COMMANDS.map((n) => `./commands/${n}.js`).sort());
+  assert.deepEqual([...imports].sort(), COMMANDS.map((n) => `./commands/${n}.cjs`).sort());
+  const text = readFileSync(CLI, 'utf8');
+  assert.deepEqual(requiredAtLoad(text).filter((p) => !p.startsWith('node:')), []);
+  assert.match(text, /^#!\/usr\/bin\/env node\n/, 'the shebang comes first');
+  // CommonJS all the way: no ES module syntax for Node's ESM loader to take up.
+  assert.doesNotMatch(text, /^(import|export)\s/m);
 });
 
 test('each command bundle is self-contained: it imports only other commands (help, completion) by their bundle', () => {
   for (const name of COMMANDS) {
-    const imports = relativeImports(join(ROOT, 'dist/cli/commands', `${name}.js`));
-    for (const spec of imports) assert.match(spec, /^\.\/[a-z-]+\.js$/, `${name}.js imports ${spec}`);
-    for (const spec of imports) assert.ok(COMMANDS.includes(spec.slice(2, -3)), `${name}.js imports ${spec}, which is no command`);
+    const imports = relativeImports(join(ROOT, 'dist/cli/commands', `${name}.cjs`));
+    for (const spec of imports) assert.match(spec, /^\.\/[a-z-]+\.cjs$/, `${name}.cjs requires ${spec}`);
+    for (const spec of imports) assert.ok(COMMANDS.includes(spec.slice(2, -4)), `${name}.cjs requires ${spec}, which is no command`);
   }
 });
 
 test('the watchdog lies beside the commands that start it', () => {
-  assert.ok(existsSync(join(ROOT, 'dist/cli/commands/watchdog.js')), 'dist/cli/commands/watchdog.js');
-  assert.deepEqual(relativeImports(join(ROOT, 'dist/cli/commands/watchdog.js')), []);
+  assert.ok(existsSync(join(ROOT, 'dist/cli/commands/watchdog.cjs')), 'dist/cli/commands/watchdog.cjs');
+  assert.deepEqual(relativeImports(join(ROOT, 'dist/cli/commands/watchdog.cjs')), []);
 });
 
 // A bundled command has its own copies of the error classes: its user errors must still be told
@@ -86,10 +99,11 @@ test('the version comes from package.json, read from the bundle', async () => {
 
 test('a command imports no npm package at start: each is loaded where it is used (string-width only when output has a width)', () => {
   for (const name of COMMANDS) {
-    const text = readFileSync(join(ROOT, 'dist/cli/commands', `${name}.js`), 'utf8');
-    const packages = [...text.matchAll(/^import\s[^;]*?from\s*"([^".][^"]*)"/gm)].map((m) => m[1]!).filter((p) => !p.startsWith('node:'));
+    const text = readFileSync(join(ROOT, 'dist/cli/commands', `${name}.cjs`), 'utf8');
+    assert.doesNotMatch(text, /^(import|export)\s/m, `${name}.cjs is CommonJS`);
+    const packages = requiredAtLoad(text).filter((p) => !p.startsWith('node:') && !p.startsWith('.'));
     // The exporter is prom-client's; nothing else may load a package before its first /proc read.
     const allowed = name === 'exporter' ? ['prom-client'] : [];
-    assert.deepEqual(packages.filter((p) => !allowed.includes(p)), [], `${name}.js imports at start: ${packages.join(', ')}`);
+    assert.deepEqual(packages.filter((p) => !allowed.includes(p)), [], `${name}.cjs requires at load: ${packages.join(', ')}`);
   }
 });

@@ -89,11 +89,13 @@ test('the tarball ships the built CLI and library, the demo server, the Python g
   const missing = walk(join(ROOT, 'src'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => `dist/${f.replace(/\.ts$/, '.js')}`)
+    // The CLI's entry is its bundle, dist/cli/bin.cjs (checked below): tsc's bin.js is removed.
+    .filter((f) => f !== 'dist/cli/bin.js')
     .filter((f) => !files.includes(f));
   assert.deepEqual(missing, [], 'every module of src/ is built into dist/');
   // The README's screenshots stay in the repository (npm shows them from there): 370 KB nobody runs.
   assert.deepEqual(files.filter((f) => f.endsWith('.png')), [], 'no screenshot ships');
-  for (const f of ['dist/cli/bin.js', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'python/sitecustomize/sitecustomize.py', 'python/rerun_doctor_guard/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md', 'deploy/prometheus/alerts.yml', 'deploy/grafana/rerun-doctor.json']) assert.ok(files.includes(f), `ships ${f}`);
+  for (const f of ['dist/cli/bin.cjs', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'python/sitecustomize/sitecustomize.py', 'python/rerun_doctor_guard/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md', 'deploy/prometheus/alerts.yml', 'deploy/grafana/rerun-doctor.json']) assert.ok(files.includes(f), `ships ${f}`);
   const unwanted = files.filter((f) => /\.map$|__pycache__|\.pyc$|\.test\.|(^|\/)test\//.test(f));
   assert.deepEqual(unwanted, [], 'no source maps, bytecode or tests');
   assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} rerun-doctor contributors\n/);

@@ -3,8 +3,11 @@
 // with a hanging indent that keeps a block readable, and the rows a frame takes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cut, cutText, displayWidth, hangingIndent, physicalRows, stripEscapes, wrapLine, wrapText } from '../../src/render/fit.js';
+import { cut, cutText, displayWidth, hangingIndent, physicalRows, stripEscapes, wrapLine, wrapText, loadStringWidth } from '../../src/render/fit.js';
 import { makeStyle } from '../../src/render/style.js';
+
+// string-width is loaded on demand (src/cli/terminal.ts's loadFit); these tests call fit.ts directly.
+await loadStringWidth();
 
 const s = makeStyle(true);
 const widths = (rows: string[]) => rows.map(displayWidth);
