@@ -55,7 +55,7 @@ export interface SocketScan {
  * Both kinds of listener from one pass over the fd tables. `scan`: the fd tables already read (by
  * the census's proc scan, probes/collect.ts); without it they are read here, one pid after another.
  */
-export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: Pick<ProcScanResult, 'links' | 'denied'> } = {}): Promise<Outcome<SocketScan>> {
+export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: Pick<ProcScanResult, 'links' | 'denied'>; tcp?: TcpRow[] } = {}): Promise<Outcome<SocketScan>> {
   const source = `${host.proc.path('net')}/{tcp,tcp6,unix} + ${host.proc.path('[pid]')}/fd/*`;
   const issues: SnapshotIssue[] = [];
   const listeners = new Map<number, TcpRow>();
@@ -63,7 +63,8 @@ export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?:
   let unixRead = opts.unix !== false;
   let pids: number[] = [];
   try {
-    for (const r of readTables(host, 'net')) listeners.set(r.inode, r);
+    // `tcp`: the listening rows the caller has just read (the watch sampler, linuxListenerTable).
+    for (const r of opts.tcp ?? readTables(host, 'net')) listeners.set(r.inode, r);
     if (!opts.scan) pids = listPids(host);
   } catch (e) {
     return failed((e as Error).message, source);
@@ -184,23 +185,28 @@ export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?:
 }
 
 /**
- * The inodes of this namespace's TCP listeners, sorted, as one string: what the watch sampler
- * compares between full passes to know whether the fd scan must be done again. null: unreadable.
+ * This namespace's TCP listening rows, and their inodes, sorted, as one string (`key`): what the
+ * watch sampler compares between full passes to know whether the fd scan must be done again; the
+ * rows are handed to linuxSockets when it is, so the tables are read once. null: unreadable.
  */
-export function linuxListenerInodes(host: Host): string | null {
+export function linuxListenerTable(host: Host): { key: string; rows: TcpRow[] } | null {
   try {
-    return readTables(host, 'net')
-      .map((r) => r.inode)
-      .sort((a, b) => a - b)
-      .join(',');
+    const rows = readTables(host, 'net');
+    return {
+      key: rows
+        .map((r) => r.inode)
+        .sort((a, b) => a - b)
+        .join(','),
+      rows,
+    };
   } catch {
     return null;
   }
 }
 
-/** The TCP listeners alone (ports, the sampler). */
-export const linuxSockets: SocketProbe = async (host) => {
-  const o = await linuxSocketScan(host, { unix: false });
+/** The TCP listeners alone (ports, the sampler); `tcp`: listening rows just read (linuxListenerTable). */
+export const linuxSockets = async (host: Host, tcp?: TcpRow[]): ReturnType<SocketProbe> => {
+  const o = await linuxSocketScan(host, { unix: false, ...(tcp ? { tcp } : {}) });
   if (o.status !== 'ok') return o;
   return ok(o.value.tcp, o.source.replace('{tcp,tcp6,unix}', 'tcp{,6}'), o.issues);
 };

@@ -10,7 +10,7 @@ import type { Census, ClassifiedProcess, Role } from '../model/census.js';
 import type { ProcRef, ProcSampleResult } from '../model/proc-sample.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProcessInfo, type Snapshot, type SnapshotIssue } from '../model/snapshot.js';
 import { accessIssues, enrichProcess, listPids, readBootTime, readPageSize, readProcess, readUserNames } from '../probes/processes.linux.js';
-import { linuxListenerInodes, linuxSockets } from '../probes/sockets.linux.js';
+import { linuxListenerTable, linuxSockets } from '../probes/sockets.linux.js';
 
 export interface ProcSampler {
   sample(): Promise<ProcSampleResult>;
@@ -136,11 +136,12 @@ function linuxIncremental(host: Host, opts: ClassifyOptions): (full: boolean) =>
   let lastListeners: string | null = null;
   const ownerStarts = new Map<number, number>();
   const refreshSockets = async (): Promise<boolean> => {
-    const listeners = linuxListenerInodes(host);
+    const table = linuxListenerTable(host);
+    const listeners = table?.key ?? null;
     const ownersSame = [...ownerStarts].every(([pid, start]) => rows.get(pid)?.startKey === start);
     const due = fullPasses++ % SCAN_EVERY === 0;
     if (!due && sockets !== null && listeners !== null && listeners === lastListeners && ownersSame) return false;
-    const s = await linuxSockets(host);
+    const s = await linuxSockets(host, table?.rows);
     if (s.status !== 'ok') return false;
     sockets = s.value;
     socketIssues = s.issues;
