@@ -3,7 +3,8 @@
 // 200 KB, and then each function it calls, is most of what a command does before its first read
 // of /proc (issue 12; docs/benchmarks.md). The first run of a command compiles as usual and, as it
 // exits, writes what V8 compiled (the bundle and every function run by then) to the cache; later
-// runs hand that to V8 and skip the compiling.
+// runs hand that to V8 and skip the compiling. Only a run that did its job (exit 0 or 1) writes:
+// a mistake (exit 2) writes nothing.
 //
 // Where: $XDG_CACHE_HOME/rerun-doctor/code-cache, else ~/.cache/rerun-doctor/code-cache, a
 // directory of our own (0700). A cache is only read from a directory and a file that this user
@@ -103,8 +104,8 @@ let exitHook = false;
 
 /**
  * Loads a CommonJS bundle (an absolute path) as require() would, with the code cache when it can.
- * The bundle's own require resolves from its directory, and its import() (string-width) goes to
- * Node's default ESM loader.
+ * The bundle's own require resolves from its directory; it must make no import() of its own (code
+ * run from a vm.Script has no ESM loader): it calls cliImport().
  */
 export function loadBundle(file: string): unknown {
   const dir = codeCacheDir();
@@ -114,8 +115,7 @@ export function loadBundle(file: string): unknown {
   } catch {
     vm = null;
   }
-  const dynamicImport = vm?.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  if (!dir || !vm || !dynamicImport) {
+  if (!dir || !vm) {
     loads.push({ file, cache: 'off' });
     return req(file);
   }
@@ -133,7 +133,10 @@ export function loadBundle(file: string): unknown {
   }
   const Module = req('node:module') as ModuleCtor & { wrap(s: string): string };
   const cached = readTrusted(dir, key);
-  const script = new vm.Script(Module.wrap(source), { filename: file, ...(cached ? { cachedData: cached } : {}), importModuleDynamically: dynamicImport as never });
+  // No importModuleDynamically: Node 20's (vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER) prints an
+  // ExperimentalWarning and is lost on code read from a cache. A bundle's import() goes through
+  // cliImport() instead, which bin.cjs (loaded by require) registers.
+  const script = new vm.Script(Module.wrap(source), { filename: file, ...(cached ? { cachedData: cached } : {}) });
   const mod = { exports: {} as unknown, id: file, filename: file, loaded: false };
   const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
   fn.call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
@@ -144,10 +147,26 @@ export function loadBundle(file: string): unknown {
     toWrite.push(() => writeCache(dir, prefix, key, script.createCachedData()));
     if (!exitHook) {
       exitHook = true;
-      process.once('exit', () => {
+      // Only after a run that did its job (exit 0, or 1: findings): a usage or internal error (2),
+      // an interruption (130) or a crash writes nothing (a mistake leaves nothing behind).
+      process.once('exit', (code) => {
+        if (code !== 0 && code !== 1) return;
         for (const w of toWrite) w();
       });
     }
   }
   return mod.exports;
+}
+
+const IMPORTER = Symbol.for('rerun-doctor.import');
+
+/** Registers, from a module loaded by Node itself (bin.cjs), the import() the bundles call. */
+export function registerImporter(importer: (specifier: string) => Promise<unknown>): void {
+  (globalThis as Record<symbol, unknown>)[IMPORTER] = importer;
+}
+
+/** import() of a package, through bin.cjs's importer where it registered one, else this module's own. */
+export function cliImport(specifier: string): Promise<unknown> {
+  const viaCli = (globalThis as Record<symbol, unknown>)[IMPORTER] as ((s: string) => Promise<unknown>) | undefined;
+  return viaCli ? viaCli(specifier) : import(specifier);
 }

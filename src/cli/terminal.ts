@@ -15,6 +15,7 @@
 // snapshot tests see what they always saw). The fitting itself (src/render/fit.ts, with
 // string-width) is loaded only when a line may not fit.
 import { UsageError } from '../model/errors.js';
+import { cliImport } from './code-cache.js';
 
 /** What this module reads of the command's Io (io.ts imports this module: no cycle). */
 interface Io {
@@ -77,7 +78,7 @@ export type Fit = typeof import('../render/fit.js');
 /** The fitting helpers (string-width with them). */
 export async function loadFit(): Promise<Fit> {
   const fit = await import('../render/fit.js');
-  await fit.loadStringWidth();
+  await fit.loadStringWidth(cliImport);
   return fit;
 }
 

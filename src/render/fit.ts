@@ -9,9 +9,12 @@
 // at start, and a top-level await has no place in the CommonJS bundles.
 let stringWidthFn: ((s: string) => number) | null = null;
 
-/** Loads string-width; every function here needs it loaded first. */
-export async function loadStringWidth(): Promise<void> {
-  stringWidthFn ??= (await import('string-width')).default;
+/**
+ * Loads string-width; every function here needs it loaded first. `importer`: the CLI's (a bundle
+ * run from its code cache has no import() of its own: src/cli/code-cache.ts); default this module's.
+ */
+export async function loadStringWidth(importer: (specifier: string) => Promise<unknown> = (s) => import(s)): Promise<void> {
+  stringWidthFn ??= ((await importer('string-width')) as typeof import('string-width')).default;
 }
 
 function stringWidth(s: string): number {

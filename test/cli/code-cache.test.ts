@@ -73,6 +73,19 @@ test('a cache file or directory another user could write is never read', () => {
   assert.equal(load(file, { XDG_CACHE_HOME: xdg }).cache, 'used');
 });
 
+test('a run that ends in an error (exit 2) writes no cache: a mistake leaves nothing behind', () => {
+  const xdg = join(tmp, 'xdg6');
+  const file = join(tmp, 'six.cjs');
+  writeFileSync(file, `module.exports = { value: 6 };\n`);
+  const code = `const { loadBundle } = await import(${JSON.stringify(LOADER)}); loadBundle(${JSON.stringify(file)}); process.exitCode = 2;`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, XDG_CACHE_HOME: xdg }, encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(existsSync(xdg), false, 'no cache directory made');
+  const bad = spawnSync(process.execPath, [join(ROOT, 'dist/cli/bin.cjs'), 'procs', '--port', 'x'], { env: { ...process.env, XDG_CACHE_HOME: xdg }, encoding: 'utf8' });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.equal(existsSync(xdg), false, 'a usage error of the CLI writes no cache');
+});
+
 test('RERUN_DOCTOR_CODE_CACHE=0, or no usable directory, loads with require and writes nothing', () => {
   const xdg = join(tmp, 'xdg3');
   const file = join(tmp, 'three.cjs');
@@ -103,4 +116,15 @@ test('the CLI gives the same output cached and not, and caches the command it ra
   assert.equal(strip(first.stdout), strip(plain.stdout));
   assert.equal(strip(second.stdout), strip(plain.stdout));
   assert.ok(cacheFiles(xdg).some((f) => f.startsWith('procs.cjs-')), cacheFiles(xdg).join(' '));
+  // Output fitted to a width loads string-width (an ES module) with import(): from code the cache
+  // ran, too (through bin.cjs's importer; Node 20 loses a vm.Script's import() on cached code).
+  const wide = join(tmp, 'xdg7');
+  const fitted = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [join(ROOT, 'dist/cli/bin.cjs'), 'procs', '--all', '--proc-root', proc], { env: { ...process.env, NO_COLOR: '1', COLUMNS: '40', XDG_CACHE_HOME: wide, ...env }, encoding: 'utf8' });
+  const runs = [fitted({ RERUN_DOCTOR_CODE_CACHE: '0' }), fitted({}), fitted({})];
+  for (const r of runs) {
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'no warning, no error');
+    assert.equal(r.stdout, runs[0]!.stdout);
+  }
+  assert.ok(cacheFiles(wide).some((f) => f.startsWith('procs.cjs-')), 'the cache was there for the third run');
 });

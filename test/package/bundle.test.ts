@@ -101,6 +101,9 @@ test('a command imports no npm package at start: each is loaded where it is used
   for (const name of COMMANDS) {
     const text = readFileSync(join(ROOT, 'dist/cli/commands', `${name}.cjs`), 'utf8');
     assert.doesNotMatch(text, /^(import|export)\s/m, `${name}.cjs is CommonJS`);
+    // Code run from the V8 code cache has no import() of its own (src/cli/code-cache.ts): a
+    // package that is an ES module comes through bin.cjs's importer, never a literal import().
+    assert.doesNotMatch(text, /\bimport\(\s*["']/, `${name}.cjs calls import() itself`);
     const packages = requiredAtLoad(text).filter((p) => !p.startsWith('node:') && !p.startsWith('.'));
     // The exporter is prom-client's; nothing else may load a package before its first /proc read.
     const allowed = name === 'exporter' ? ['prom-client'] : [];

@@ -76,6 +76,8 @@ before(
     // and asks the registry only for the rest, so this needs the registry reachable, as CI has it.
     const install = await exec('npm', ['install', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(base, 'out', tarballs[0]!)], elsewhere);
     assert.equal(install.code, 0, `npm install of the packed tarball: ${why(install)}`);
+    // Issue 12: a user's install runs and warns of no install script (no runtime dependency has one).
+    assert.doesNotMatch(install.stdout + install.stderr, /install.scripts?/i, `npm install of the packed tarball: ${why(install)}`);
   },
   { timeout: 300_000 },
 );
@@ -172,4 +174,16 @@ test('the installed rerun-doctor demo finds its sample server, diagnoses the SIG
       }
     }
   }
+});
+
+test('every dependency with an install script is decided in allowScripts, so `npm ci` in a clone warns of none', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean; dev?: boolean }> };
+  const withScripts = Object.entries(lock.packages)
+    .filter(([, p]) => p.hasInstallScript)
+    .map(([path]) => path.replace(/^.*node_modules\//, ''));
+  assert.ok(withScripts.includes('esbuild'), `the lockfile still names esbuild's script: ${withScripts.join(', ')}`);
+  for (const name of withScripts) assert.equal(typeof pkg.allowScripts?.[name], 'boolean', `${name} has an install script: allowScripts decides it`);
+  // None of them is a runtime dependency: a user's install has no script to run.
+  for (const [path, p] of Object.entries(lock.packages)) if (p.hasInstallScript) assert.equal(p.dev, true, `${path} has an install script and is not a dev dependency`);
 });
