@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { prestartProcScan } from '../host/proc-scan.js';
-import { loadBundle, registerImporter } from './code-cache.js';
+import { installBundleLoading } from './code-cache.js';
 import { processIo } from './io.js';
 import { main } from './main.js';
 
@@ -10,10 +10,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-// The registry's loaders, once bundled, load each command's bundle through this (scripts/bundle.mjs).
-(globalThis as Record<symbol, unknown>)[Symbol.for('rerun-doctor.load-bundle')] = loadBundle;
-// and their import() of a package (string-width) comes here: this file is loaded by Node itself.
-registerImporter((specifier) => import(specifier));
+// The registry's loaders, once bundled, load each command's bundle with the code cache, and the
+// bundles' import() of a package comes here: this file is loaded by Node itself (cli/code-cache.ts).
+installBundleLoading((specifier) => import(specifier));
 
 const argv = process.argv.slice(2);
 // The commands that take a census of this machine's /proc at once: the proc scan's worker thread

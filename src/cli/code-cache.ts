@@ -16,7 +16,7 @@
 // rewritten.
 // RERUN_DOCTOR_CODE_CACHE=0 turns it off. Any failure (no HOME, read-only, full disk) falls back
 // to a plain require(), silently: the cache only ever saves time.
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -29,15 +29,14 @@ const req = createRequire(import.meta.url);
 /** The cache directory, or null when caching is off or impossible here. */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.RERUN_DOCTOR_CODE_CACHE === '0') return null;
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : (() => {
-    try {
-      const h = homedir();
-      return h ? join(h, '.cache') : null;
-    } catch {
-      return null;
-    }
-  })();
-  return base ? join(base, 'rerun-doctor', 'code-cache') : null;
+  let base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : null;
+  try {
+    const home = homedir();
+    if (base === null && home.startsWith('/')) base = join(home, '.cache');
+  } catch {
+    /* no home directory (a uid without a passwd entry) */
+  }
+  return base === null ? null : join(base, 'rerun-doctor', 'code-cache');
 }
 
 /** Owned by this user and writable by nobody else: safe to run code from. */
@@ -54,14 +53,8 @@ function readTrusted(dir: string, file: string): Buffer | null {
     try {
       const st = fstatSync(fd);
       if (!st.isFile() || !ours(st.mode, st.uid) || st.size === 0 || st.size > 64 << 20) return null;
-      const buf = Buffer.allocUnsafe(st.size);
-      let off = 0;
-      while (off < st.size) {
-        const n = readSync(fd, buf, off, st.size - off, off);
-        if (n === 0) return null;
-        off += n;
-      }
-      return buf;
+      // The file checked is the file read: from the same descriptor.
+      return readFileSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -135,7 +128,7 @@ export function loadBundle(file: string): unknown {
   const cached = readTrusted(dir, key);
   // No importModuleDynamically: Node 20's (vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER) prints an
   // ExperimentalWarning and is lost on code read from a cache. A bundle's import() goes through
-  // cliImport() instead, which bin.cjs (loaded by require) registers.
+  // cliImport() instead, to the importer bin.cjs installs (installBundleLoading).
   const script = new vm.Script(Module.wrap(source), { filename: file, ...(cached ? { cachedData: cached } : {}) });
   const mod = { exports: {} as unknown, id: file, filename: file, loaded: false };
   const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
@@ -159,13 +152,20 @@ export function loadBundle(file: string): unknown {
 }
 
 const IMPORTER = Symbol.for('rerun-doctor.import');
+/** Where the registry's loaders, once bundled, look for loadBundle (scripts/bundle.mjs writes the same name). */
+const LOADER = Symbol.for('rerun-doctor.load-bundle');
 
-/** Registers, from a module loaded by Node itself (bin.cjs), the import() the bundles call. */
-export function registerImporter(importer: (specifier: string) => Promise<unknown>): void {
-  (globalThis as Record<symbol, unknown>)[IMPORTER] = importer;
+/**
+ * Called by bin.cjs, a module loaded by Node itself: the bundles' loaders load the commands
+ * through loadBundle, and the bundles' import() of a package (string-width) is bin.cjs's own.
+ */
+export function installBundleLoading(importer: (specifier: string) => Promise<unknown>): void {
+  const g = globalThis as Record<symbol, unknown>;
+  g[LOADER] = loadBundle;
+  g[IMPORTER] = importer;
 }
 
-/** import() of a package, through bin.cjs's importer where it registered one, else this module's own. */
+/** import() of a package, through bin.cjs's importer where it installed one, else this module's own. */
 export function cliImport(specifier: string): Promise<unknown> {
   const viaCli = (globalThis as Record<symbol, unknown>)[IMPORTER] as ((s: string) => Promise<unknown>) | undefined;
   return viaCli ? viaCli(specifier) : import(specifier);
