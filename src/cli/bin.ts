@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { prestartProcScan } from '../host/proc-scan.js';
+import { nativeScanStatus, prestartProcScan } from '../host/proc-scan.js';
 import { installBundleLoading } from './code-cache.js';
 import { processIo } from './io.js';
 import { main } from './main.js';
@@ -14,10 +14,21 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 // bundles' import() of a package comes here: this file is loaded by Node itself (cli/code-cache.ts).
 installBundleLoading((specifier) => import(specifier));
 
+// RERUN_DOCTOR_NATIVE=require (a packager's or CI's check): no silent fallback to the JavaScript
+// reader when the native one is not there or does not load.
+if (process.platform === 'linux' && process.env.RERUN_DOCTOR_NATIVE === 'require') {
+  const native = nativeScanStatus();
+  if (!native.loaded) {
+    process.stderr.write(`rerun-doctor: RERUN_DOCTOR_NATIVE=require, but the native proc reader cannot be used: ${native.reason}\n`);
+    process.exit(2);
+  }
+}
+
 const argv = process.argv.slice(2);
-// The commands that take a census of this machine's /proc at once: the proc scan's worker thread
-// starts now, and reads while the command's module loads (host/proc-scan.ts). Not for a replay (--from), help,
-// another proc root, or off by RERUN_DOCTOR_THREADS=1 (prestartProcScan checks).
+// The commands that take a census of this machine's /proc at once: the proc scan (the native
+// reader's threads, or else the worker thread) starts now, and reads while the command's module
+// loads (host/proc-scan.ts). Not for a replay (--from), help,
+// another proc root (prestartProcScan checks RERUN_DOCTOR_NATIVE and RERUN_DOCTOR_THREADS).
 const first = argv[0];
 const censusNow = first === undefined || first === 'ports' || first === 'procs' || first === 'diagnose' || (first.startsWith('-') && first !== '-h' && first !== '--help' && !first.startsWith('-v') && first !== '-V' && first !== '--version');
 if (process.platform === 'linux' && censusNow && !argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '-h' || a === '--help' || a === '--proc-root' || a.startsWith('--proc-root='))) prestartProcScan('/proc/');

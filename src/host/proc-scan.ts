@@ -1,22 +1,36 @@
 // The census's pass over every process (its stat, its cmdline, the socket and pipe links of its fd
-// table), shared between this thread and one worker thread. All of it is system calls into procfs,
-// so on a machine with a second core both threads take pids from one list: this thread from the
-// lowest pid up, the worker from the highest down, each pid claimed in a shared bitmap
-// (Atomics.or: the first side to set a pid's bit reads it), so neither waits for the other and none
-// is read twice. A worker slow to start claims little or nothing, and this thread then reads the
-// rest, as a census without a worker would. The CLI starts the worker first thing
-// (prestartProcScan), so it reads while the command's module loads. Issue 12; docs/benchmarks.md.
+// table). All of it is system calls into procfs, about 25,000 of them for 2,000 processes, and
+// Node's fs bindings cost about as much per call as the kernel's work; so, in this order:
 //
-// Both threads run the same functions (readError, readWhole, scanPid below): the worker is given
+// 1. The native reader (native/proc-scan.c, built by `npm run build` into
+//    dist/native/proc-scan-linux-ARCH.node and shipped in the package; no install script): it
+//    lists the proc root and reads it on one native thread per core (at most 4), started the
+//    moment the CLI starts (prestartProcScan), so the reading goes on while the command's
+//    JavaScript loads; the census takes what it read (collect). It reads exactly what scanPid
+//    below reads and returns the same raw text; errors come back as errno values, made into the
+//    same 'gone' / 'denied' / message here. Where it is not built or cannot load (another libc,
+//    another platform, RERUN_DOCTOR_NATIVE=0), the census reads as in 2.
+// 2. This thread and one worker thread share the pass: this thread takes pids from the lowest pid
+//    up, the worker from the highest down, each pid claimed in a shared bitmap (Atomics.or: the
+//    first side to set a pid's bit reads it), so neither waits for the other and none is read
+//    twice. A worker slow to start (a new V8 isolate takes ~35 ms) claims little or nothing, and
+//    this thread then reads the rest, as a census without a worker would.
+//
+// Either way, pids the census lists that the early listing did not have (born since) are read on
+// this thread, and pids it has that the census does not list (gone since) are dropped.
+// Issue 12; docs/benchmarks.md.
+//
+// Both threads of 2 run the same functions (readError, readWhole, scanPid below): the worker is given
 // their source text (Function.prototype.toString), so it needs no module file, bundled or not, and
 // the two sides cannot drift apart. They must stay self-contained: no imports, no helpers from
 // outside, no inner functions (a bundler may wrap those in helpers of its own).
 // What they read is raw text; parsing it is the census's (probes/processes.linux.ts), on this thread.
 // Only sockets and pipes are kept from the fd links: the rest (files, ttys) are never read from it.
 import { availableParallelism } from 'node:os';
-import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Worker as WorkerType } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** The socket and pipe links of one process's fd table. */
 export interface FdLinks {
@@ -51,6 +65,8 @@ export interface ProcScanResult {
   denied: number[];
   /** How many pids the worker thread read (for the benchmarks and the tests). */
   workerPids: number;
+  /** How many pids the native reader read (for the benchmarks and the tests). */
+  nativePids: number;
 }
 
 export interface ProcScanJob {
@@ -242,10 +258,167 @@ function startHelper(prefix: string): Helper | null {
   }
 }
 
-// A worker started at the CLI's very start (bin.ts), before the command's module is even loaded,
-// waiting for the census that adopts it. One per process: a later census starts its own.
+// ---- The native reader (native/proc-scan.c). ----
+
+/** What native/proc-scan.c's collect() returns: one entry per pid it listed, column by column. */
+interface NativeReply {
+  /** errno of listing the proc root; 0 when listed. */
+  listError: number;
+  pids: Int32Array;
+  stat: (string | null)[];
+  /** errno, 0 when read; statCall: the call that failed (0 open, 1 read). */
+  statError: Int32Array;
+  statCall: Int32Array;
+  cmdline: (string | null)[];
+  cmdlineError: Int32Array;
+  cmdlineCall: Int32Array;
+  /** The number of links kept; -1 the fd table was not read (kernel thread, gone), -2 it could not be listed (fdError). */
+  nfds: Int32Array;
+  fdError: Int32Array;
+  /** Every kept link, pid after pid. */
+  fds: Int32Array;
+  targets: string[];
+}
+
+interface NativeModule {
+  start(prefix: string, threads: number): object;
+  collect(handle: object): NativeReply;
+}
+
+/** Where the native reader was loaded from, or why it was not. */
+export type NativeStatus = { loaded: true; path: string } | { loaded: false; reason: string };
+
+let nativeModule: NativeModule | null | undefined;
+let nativeState: NativeStatus = { loaded: false, reason: 'not looked for yet' };
+
+/** The file `npm run build` writes for this platform and architecture (scripts/build-native.mjs). */
+export const NATIVE_FILE = `proc-scan-${process.platform}-${process.arch}.node`;
+
+/**
+ * The native reader, loaded once: dist/native/NATIVE_FILE, found from this module's place (the
+ * library's dist/host/, the CLI's bundles in dist/cli/ and dist/cli/commands/, or the source tree's
+ * src/host/ in the tests). Null when turned off (RERUN_DOCTOR_NATIVE=0), not built here, or not
+ * loadable (built against a newer libc, say): the census then reads in JavaScript.
+ */
+export function nativeScan(env: NodeJS.ProcessEnv = process.env): NativeModule | null {
+  if (env.RERUN_DOCTOR_NATIVE === '0') return null;
+  if (nativeModule !== undefined) return nativeModule;
+  nativeModule = null;
+  if (process.platform !== 'linux') {
+    nativeState = { loaded: false, reason: `no native reader for ${process.platform}` };
+    return null;
+  }
+  nativeState = { loaded: false, reason: `${NATIVE_FILE} not built (npm run build)` };
+  for (const rel of ['../native/', '../../native/', '../../dist/native/']) {
+    const file = fileURLToPath(new URL(rel + NATIVE_FILE, import.meta.url));
+    if (!existsSync(file)) continue;
+    try {
+      const m = createRequire(import.meta.url)(file) as NativeModule;
+      if (typeof m.start === 'function' && typeof m.collect === 'function') {
+        nativeModule = m;
+        nativeState = { loaded: true, path: file };
+      } else nativeState = { loaded: false, reason: `${file}: not the proc scan` };
+    } catch (e) {
+      nativeState = { loaded: false, reason: `${file}: ${(e as Error).message.split('\n')[0]}` };
+    }
+    break;
+  }
+  return nativeModule;
+}
+
+/** Whether the census reads with the native reader here, and from where, or why not. */
+export function nativeScanStatus(env: NodeJS.ProcessEnv = process.env): NativeStatus {
+  if (env.RERUN_DOCTOR_NATIVE === '0') return { loaded: false, reason: 'turned off (RERUN_DOCTOR_NATIVE=0)' };
+  nativeScan(env);
+  return nativeState;
+}
+
+/** One native thread per core, at most 4 (procfs reads of more threads contend); 1 with RERUN_DOCTOR_THREADS=1. */
+function nativeThreads(env: NodeJS.ProcessEnv): number {
+  return parallelWanted(env) ? Math.min(availableParallelism(), 4) : 1;
+}
+
+let errnoMap: Map<number, [string, string]> | null = null;
+
+/**
+ * A native read's errno as scanPid's error text: 'gone', 'denied', or the message Node's fs would
+ * give (`EISDIR: illegal operation on a directory, read`; an open names its path, a read of a
+ * descriptor does not).
+ */
+function nativeError(errno: number, call: 0 | 1, path: string): string {
+  errnoMap ??= (createRequire(import.meta.url)('node:util') as typeof import('node:util')).getSystemErrorMap();
+  const [code, desc] = errnoMap.get(-errno) ?? [`errno ${errno}`, 'unknown error'];
+  return readError({ code, message: call === 0 ? `${code}: ${desc}, open '${path}'` : `${code}: ${desc}, read` });
+}
+
+/** A started native read: the pass of one proc root. */
+interface NativeJob {
+  prefix: string;
+  module: NativeModule;
+  handle: object;
+}
+
+function startNative(prefix: string, env: NodeJS.ProcessEnv): NativeJob | null {
+  const module = nativeScan(env);
+  if (!module) return null;
+  try {
+    return { prefix, module, handle: module.start(prefix, nativeThreads(env)) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What the native reader read, for the pids of `pids` (the census's listing), as scanPid's records;
+ * null when it could not list the root (the census then reads it all here).
+ */
+function collectNative(job: NativeJob, pids: readonly number[]): Map<number, RawProc> | null {
+  let m: NativeReply;
+  try {
+    m = job.module.collect(job.handle);
+  } catch {
+    return null;
+  }
+  if (m.listError !== 0) return null;
+  const at = new Map<number, number>();
+  const linkAt = new Int32Array(m.pids.length);
+  let f = 0;
+  for (let k = 0; k < m.pids.length; k++) {
+    at.set(m.pids[k]!, k);
+    linkAt[k] = f;
+    if (m.nfds[k]! > 0) f += m.nfds[k]!;
+  }
+  const procs = new Map<number, RawProc>();
+  const base = job.prefix;
+  for (const pid of pids) {
+    const k = at.get(pid);
+    if (k === undefined) continue;
+    const n = m.nfds[k]!;
+    const se = m.statError[k]!;
+    const ce = m.cmdlineError[k]!;
+    const fe = m.fdError[k]!;
+    procs.set(pid, {
+      stat: m.stat[k] ?? null,
+      statError: se === 0 ? null : nativeError(se, m.statCall[k] === 0 ? 0 : 1, `${base}${pid}/stat`),
+      cmdline: ce === 0 ? (m.cmdline[k] ?? null) : null,
+      cmdlineError: ce === 0 ? null : nativeError(ce, m.cmdlineCall[k] === 0 ? 0 : 1, `${base}${pid}/cmdline`),
+      fds: n >= 0 ? Array.from(m.fds.subarray(linkAt[k]!, linkAt[k]! + n)) : null,
+      targets: n >= 0 ? m.targets.slice(linkAt[k]!, linkAt[k]! + n) : null,
+      // As readError's 'denied' (the reader runs on Linux only: EACCES 13, EPERM 1).
+      fdDenied: n === -2 && (fe === 13 || fe === 1),
+    });
+  }
+  return procs;
+}
+
+// ---- End of the native reader. ----
+
+// A pass started at the CLI's very start (bin.ts), before the command's module is even loaded
+// (native threads, or else a worker), waiting for the census that adopts it. One per process: a
+// later census starts its own.
 const PRESTARTED = Symbol.for('rerun-doctor.proc-scan.prestarted');
-type Registry = { [PRESTARTED]?: Helper };
+type Prestarted = { kind: 'native'; prefix: string; job: NativeJob } | { kind: 'worker'; prefix: string; helper: Helper };
+type Registry = { [PRESTARTED]?: Prestarted };
 
 /** Whether a worker pays here: a second core, and not turned off (RERUN_DOCTOR_THREADS=1). */
 export function parallelWanted(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -253,38 +426,57 @@ export function parallelWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * Starts the worker now, for the census this process is about to take under `prefix` (the CLI
- * calls it first thing for the commands that take one). Harmless if no census comes: the worker
- * is never waited for, and never holds the process open.
+ * Starts the pass now, for the census this process is about to take under `prefix` (the CLI
+ * calls it first thing for the commands that take one): the native reader's threads, or else (with
+ * a second core) the worker. Harmless if no census comes: neither is ever waited for, nor holds the
+ * process open.
  */
-export function prestartProcScan(prefix: string): void {
+export function prestartProcScan(prefix: string, env: NodeJS.ProcessEnv = process.env): void {
   const g = globalThis as Registry;
-  if (g[PRESTARTED] || !parallelWanted()) return;
+  if (g[PRESTARTED]) return;
+  const job = startNative(prefix, env);
+  if (job) {
+    g[PRESTARTED] = { kind: 'native', prefix, job };
+    return;
+  }
+  if (!parallelWanted(env)) return;
   const h = startHelper(prefix);
-  if (h) g[PRESTARTED] = h;
+  if (h) g[PRESTARTED] = { kind: 'worker', prefix, helper: h };
 }
 
-function resultOf(procs: Map<number, RawProc>, workerPids: number): ProcScanResult {
+function resultOf(procs: Map<number, RawProc>, workerPids: number, nativePids = 0): ProcScanResult {
   const links = new Map<number, FdLinks>();
   const denied: number[] = [];
   for (const [pid, r] of procs) {
     if (r.fds !== null) links.set(pid, { fds: r.fds, targets: r.targets! });
     else if (r.fdDenied) denied.push(pid);
   }
-  return { procs, links, denied: denied.sort((a, b) => a - b), workerPids };
+  return { procs, links, denied: denied.sort((a, b) => a - b), workerPids, nativePids };
 }
 
 /**
- * Starts the pass over `pids` under `prefix` (a proc root ending in "/"). With `parallel` (default:
- * a second core and at least PARALLEL_MIN_PIDS pids; RERUN_DOCTOR_THREADS=1 turns it off) a worker
- * thread takes part: one prestarted for this prefix (prestartProcScan), else one started now. Call
- * finish() when this thread is free.
+ * Starts the pass over `pids` under `prefix` (a proc root ending in "/"). The native reader, when
+ * there is one (`native: false` turns it off for this pass): one prestarted for this prefix
+ * (prestartProcScan), else one started now. Without it, with `parallel` (default: a second core
+ * and at least PARALLEL_MIN_PIDS pids; RERUN_DOCTOR_THREADS=1 turns it off) a worker thread takes
+ * part, prestarted or started now. Call finish() when this thread is free.
  */
-export function startProcScan(prefix: string, pids: readonly number[], opts: { parallel?: boolean; env?: NodeJS.ProcessEnv } = {}): ProcScanJob {
+export function startProcScan(prefix: string, pids: readonly number[], opts: { parallel?: boolean; native?: boolean; env?: NodeJS.ProcessEnv } = {}): ProcScanJob {
+  const env = opts.env ?? process.env;
   const g = globalThis as Registry;
-  const pre = g[PRESTARTED]?.prefix === prefix ? g[PRESTARTED]! : null;
-  if (pre) delete g[PRESTARTED];
-  const parallel = opts.parallel ?? (pre !== null || (pids.length >= PARALLEL_MIN_PIDS && parallelWanted(opts.env ?? process.env)));
+  const preAny = g[PRESTARTED]?.prefix === prefix ? g[PRESTARTED]! : null;
+  if (preAny) delete g[PRESTARTED];
+  // A prestarted native pass carries its module: adopted even where this copy of the module (a
+  // command's bundle) would look for the file elsewhere.
+  let nativeJob: NativeJob | null = null;
+  if (opts.native !== false) nativeJob = preAny?.kind === 'native' ? preAny.job : startNative(prefix, env);
+  // A prestarted pass of the other kind is dropped (a native one's threads end by themselves).
+  let pre = preAny?.kind === 'worker' ? preAny.helper : null;
+  if (nativeJob && pre) {
+    void pre.worker.terminate();
+    pre = null;
+  }
+  const parallel = !nativeJob && (opts.parallel ?? (pre !== null || (pids.length >= PARALLEL_MIN_PIDS && parallelWanted(env))));
   let helper: Helper | null = null;
   if (parallel) helper = pre ?? startHelper(prefix);
   else if (pre) void pre.worker.terminate();
@@ -292,6 +484,16 @@ export function startProcScan(prefix: string, pids: readonly number[], opts: { p
   const here = (pid: number) => scanPid(FS, prefix, pid, box);
   return {
     async finish() {
+      if (nativeJob) {
+        const read = collectNative(nativeJob, pids);
+        if (read) {
+          const nativePids = read.size;
+          // In the census's order; what the native listing did not have (born since) is read here.
+          const procs = new Map<number, RawProc>();
+          for (const pid of pids) procs.set(pid, read.get(pid) ?? here(pid));
+          return resultOf(procs, 0, nativePids);
+        }
+      }
       const procs = new Map<number, RawProc>();
       if (!helper) {
         for (const pid of pids) procs.set(pid, here(pid));

@@ -223,7 +223,9 @@ export function enrichProcess(host: Host, p: ProcessInfo, denied: Set<number>, u
 }
 
 export const linuxProcesses: ProcessProbe = async (host, opts) => {
-  const source = `${host.proc.path('[pid]')}/{stat,cmdline}`;
+  // Who read it, for a bug report: the native reader, a worker thread beside this one, or this thread.
+  const reader = opts.scanned?.nativePids ? ' (native reader)' : opts.scanned?.workerPids ? ' (with a worker thread)' : '';
+  const source = `${host.proc.path('[pid]')}/{stat,cmdline}${reader}`;
   let bootTime: number;
   let pids: number[];
   // What the census's proc scan read (probes/collect.ts), else this thread reads each pid now.

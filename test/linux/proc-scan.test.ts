@@ -1,4 +1,5 @@
-// The census's proc scan (src/host/proc-scan.ts): every process's stat, cmdline and socket and
+// The census's proc scan (src/host/proc-scan.ts) in JavaScript (the native reader is
+// proc-scan-native.test.ts's): every process's stat, cmdline and socket and
 // pipe links, read with and without the worker thread that shares the pass, on this machine's real
 // /proc; and the rows made from it against the rows read one by one (probes/processes.linux.ts).
 // For processes whose tables we know: this test's own child, with a listener and a pipe on fixed fds.
@@ -41,8 +42,8 @@ function checkChild(r: ProcScanResult, label: string): void {
 test('with a worker and without, the pass reads the same stat, cmdline and links, and covers the listing once', async () => {
   await ready;
   const pids = listPids(createHost());
-  const serial = await startProcScan('/proc/', pids, { parallel: false }).finish();
-  const parallel = await startProcScan('/proc/', pids, { parallel: true }).finish();
+  const serial = await startProcScan('/proc/', pids, { parallel: false, native: false }).finish();
+  const parallel = await startProcScan('/proc/', pids, { parallel: true, native: false }).finish();
   assert.equal(serial.workerPids, 0);
   checkChild(serial, 'serial');
   checkChild(parallel, 'parallel');
@@ -69,7 +70,7 @@ test('a kernel thread is read for its stat only: no cmdline, no fd table', async
     t.skip('no kernel thread visible here (a PID namespace)');
     return;
   }
-  const r = await startProcScan('/proc/', kthreads.slice(0, 5).concat(process.pid), { parallel: false }).finish();
+  const r = await startProcScan('/proc/', kthreads.slice(0, 5).concat(process.pid), { parallel: false, native: false }).finish();
   for (const pid of kthreads.slice(0, 5)) {
     const raw = r.procs.get(pid)!;
     if (raw.stat === null) continue; // exited since
@@ -84,7 +85,7 @@ test('a kernel thread is read for its stat only: no cmdline, no fd table', async
 
 test('a pid that does not exist is gone, not an error, on either side', async () => {
   // Above any pid_max (4194304): read on this thread, never claimed in the bitmap.
-  const r = await startProcScan('/proc/', [4194305, 999999999], { parallel: true }).finish();
+  const r = await startProcScan('/proc/', [4194305, 999999999], { parallel: true, native: false }).finish();
   for (const pid of [4194305, 999999999]) {
     const raw = r.procs.get(pid)!;
     assert.equal(raw.stat, null);
@@ -93,7 +94,7 @@ test('a pid that does not exist is gone, not an error, on either side', async ()
 });
 
 test('a worker told to read nothing is not waited for, and an empty list reads nothing', async () => {
-  const r = await startProcScan('/proc/', [], { parallel: true }).finish();
+  const r = await startProcScan('/proc/', [], { parallel: true, native: false }).finish();
   assert.equal(r.procs.size, 0);
   assert.equal(r.links.size, 0);
   assert.equal(r.workerPids, 0);
@@ -101,25 +102,25 @@ test('a worker told to read nothing is not waited for, and an empty list reads n
 
 test('RERUN_DOCTOR_THREADS=1 keeps the pass on this thread', async () => {
   const pids = listPids(createHost());
-  const r = await startProcScan('/proc/', pids, { env: { RERUN_DOCTOR_THREADS: '1' } }).finish();
+  const r = await startProcScan('/proc/', pids, { native: false, env: { RERUN_DOCTOR_THREADS: '1' } }).finish();
   assert.equal(r.workerPids, 0);
   assert.ok(r.links.has(process.pid), 'this process read');
 });
 
 test('a prestarted worker (the CLI starts it first thing) is adopted by the next pass of its root, once, and reads the same', async () => {
   await ready;
-  prestartProcScan('/proc/');
+  prestartProcScan('/proc/', { RERUN_DOCTOR_NATIVE: '0' });
   // Give it time to claim pids: the pass must then take its results for them.
   await new Promise((r) => setTimeout(r, 300));
   const pids = listPids(createHost());
-  const adopted = await startProcScan('/proc/', pids).finish();
+  const adopted = await startProcScan('/proc/', pids, { native: false }).finish();
   assert.ok(adopted.workerPids > 0, `the prestarted worker claimed pids (${adopted.workerPids})`);
   // It claims from the highest pid down: the child (started after this test's runner) is likely its.
   checkChild(adopted, 'adopted');
   // Only pids of the census's own listing are kept, whoever read them.
   assert.deepEqual([...adopted.procs.keys()].sort((a, b) => a - b), pids);
   // Adopted once: a second pass (a later census in this process) starts its own or none.
-  const again = await startProcScan('/proc/', pids.slice(0, 10)).finish();
+  const again = await startProcScan('/proc/', pids.slice(0, 10), { native: false }).finish();
   assert.equal(again.workerPids, 0);
 });
 
@@ -129,7 +130,7 @@ test('the rows made from the pass are the rows read one by one', async () => {
   const pids = listPids(host);
   const boot = readBootTime(host);
   const page = readPageSize(host);
-  const scan = await startProcScan('/proc/', pids, { parallel: true }).finish();
+  const scan = await startProcScan('/proc/', pids, { parallel: true, native: false }).finish();
   const deniedRaw: number[] = [];
   const deniedOne: number[] = [];
   let compared = 0;

@@ -98,6 +98,9 @@ test('the tarball ships the built CLI and library, the demo server, the Python g
   // The README's screenshots stay in the repository (npm shows them from there): 370 KB nobody runs.
   assert.deepEqual(files.filter((f) => f.endsWith('.png')), [], 'no screenshot ships');
   for (const f of ['dist/cli/bin.cjs', 'dist/index.d.ts', 'demo/server/src/main.py', 'demo/server/src/__init__.py', 'python/sitecustomize/sitecustomize.py', 'python/rerun_doctor_guard/__init__.py', 'docs/rules/orphan-workers.md', 'docs/fixes/README.md', 'deploy/prometheus/alerts.yml', 'deploy/grafana/rerun-doctor.json']) assert.ok(files.includes(f), `ships ${f}`);
+  // The native proc reader, built by prepack (RERUN_DOCTOR_NATIVE_REQUIRED=1), ships built: no install script.
+  if (process.platform === 'linux') assert.ok(files.includes(`dist/native/proc-scan-linux-${process.arch}.node`), 'ships the native proc reader');
+  assert.deepEqual(files.filter((f) => f.endsWith('.c')), [], 'not its source');
   const unwanted = files.filter((f) => /\.map$|__pycache__|\.pyc$|\.test\.|(^|\/)test\//.test(f));
   assert.deepEqual(unwanted, [], 'no source maps, bytecode or tests');
   assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} rerun-doctor contributors\n/);
@@ -111,6 +114,13 @@ test('the installed rerun-doctor --version prints the package version', async ()
   const r = await exec(bin, ['--version'], elsewhere);
   assert.equal(r.code, 0, why(r));
   assert.equal(r.stdout, `${version}\n`);
+});
+
+test('the installed rerun-doctor reads /proc with the native reader it ships (RERUN_DOCTOR_NATIVE=require)', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+  const r = await exec('/usr/bin/env', ['RERUN_DOCTOR_NATIVE=require', bin, 'procs', '--json'], elsewhere);
+  assert.ok(r.code === 0 || r.code === 1, why(r));
+  assert.equal(r.stderr, '');
+  assert.ok(Array.isArray((JSON.parse(r.stdout) as { processes: unknown[] }).processes), 'procs --json lists the processes');
 });
 
 test('the installed rerun-doctor --help lists the commands and points a newcomer to the demo', async () => {

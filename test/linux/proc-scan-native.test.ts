@@ -1,0 +1,160 @@
+// The native proc reader (native/proc-scan.c, loaded by src/host/proc-scan.ts) against the
+// JavaScript pass it stands in for: the same records, errors included, for the odd cases a proc
+// root can hold (a tree built here, so that each case is known: a kernel thread, a pid gone
+// between its listing and its read, a file where a directory should be, a cmdline longer than any
+// buffer, fds that sort differently as strings and as numbers, bytes that are not UTF-8), and on
+// this machine's real /proc; the prestarted pass adopted by the census; and RERUN_DOCTOR_NATIVE=0.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { nativeScanStatus, prestartProcScan, startProcScan, type ProcScanResult } from '../../src/host/proc-scan.js';
+import { listPids } from '../../src/probes/processes.linux.js';
+import { createHost } from '../../src/host/host.js';
+
+const onLinux = process.platform === 'linux';
+
+test('the native reader is built and loads here (npm run build writes it)', { skip: !onLinux && 'Linux only' }, () => {
+  const s = nativeScanStatus();
+  assert.equal(s.loaded, true, s.loaded ? '' : `not loaded: ${s.reason}`);
+  assert.equal(nativeScanStatus({ RERUN_DOCTOR_NATIVE: '0' }).loaded, false);
+});
+
+const statLine = (pid: number, comm: string, flags: number) => `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 ${flags} 0 0 0 0 5 6 0 0 20 0 1 0 1234 100000 250 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`;
+
+function fixture(): string {
+  const root = mkdtempSync(join(tmpdir(), 'rd-native-'));
+  const pid = (n: number, files: { stat?: string | 'dir'; cmdline?: Buffer | string; fd?: Record<string, string> | 'file' }) => {
+    const dir = join(root, String(n));
+    mkdirSync(dir);
+    if (files.stat === 'dir') mkdirSync(join(dir, 'stat'));
+    else if (files.stat !== undefined) writeFileSync(join(dir, 'stat'), files.stat);
+    if (files.cmdline !== undefined) writeFileSync(join(dir, 'cmdline'), files.cmdline);
+    if (files.fd === 'file') writeFileSync(join(dir, 'fd'), '');
+    else if (files.fd) {
+      mkdirSync(join(dir, 'fd'));
+      for (const [fd, target] of Object.entries(files.fd)) symlinkSync(target, join(dir, 'fd', fd));
+    }
+  };
+  // An ordinary process: a socket and a pipe kept, a file and a tty not; fds 9, 10 and 100 sort
+  // differently as strings ("10" < "100" < "9") and as numbers.
+  pid(100, { stat: statLine(100, 'python3', 0x400000), cmdline: 'python\0-m\0src.main\0', fd: { '0': '/dev/pts/0', '9': 'socket:[111]', '10': 'pipe:[222]', '100': 'socket:[333]', '3': '/tmp/x.log' } });
+  // comm with a space and a ")", as proc(5) allows.
+  pid(101, { stat: statLine(101, 'a) (b c', 0), cmdline: 'x\0', fd: {} });
+  // A kernel thread (PF_KTHREAD): stat only, even though it has a cmdline and fds here.
+  pid(102, { stat: statLine(102, 'kworker/0:1', 0x00208040), cmdline: 'never read\0', fd: { '1': 'socket:[9]' } });
+  // Gone before its stat was read: no stat at all.
+  pid(103, {});
+  // stat is a directory: opened, then the read fails (EISDIR).
+  pid(104, { stat: 'dir', cmdline: 'y\0', fd: {} });
+  // Gone between its stat and its cmdline: no fd table read.
+  pid(105, { stat: statLine(105, 'sh', 0), fd: { '1': 'pipe:[5]' } });
+  // An fd table that cannot be listed (a file: ENOTDIR): not denied, not read.
+  pid(106, { stat: statLine(106, 'sh', 0), cmdline: 'sh\0', fd: 'file' });
+  // A cmdline far longer than the first buffer (64 KiB), and bytes that are not UTF-8.
+  pid(107, { stat: statLine(107, 'big', 0), cmdline: Buffer.concat([Buffer.from('python\0'), Buffer.alloc(300_000, 0x61), Buffer.from([0, 0xff, 0xfe, 0xc3, 0]), Buffer.from('é\0')]), fd: {} });
+  // An empty cmdline (a zombie's) and a stat with no newline.
+  pid(108, { stat: statLine(108, 'z', 0).trimEnd(), cmdline: '', fd: {} });
+  // Not a pid: never listed.
+  mkdirSync(join(root, 'self'));
+  writeFileSync(join(root, 'uptime'), '1.0 1.0\n');
+  return root + '/';
+}
+
+const prefixes: string[] = [];
+after(() => {
+  for (const p of prefixes) rmSync(p, { recursive: true, force: true });
+});
+
+const sorted = (r: ProcScanResult) => [...r.procs.entries()].sort((a, b) => a[0] - b[0]);
+
+test('on odd proc trees, the native reader gives the JavaScript pass\'s records, errors and all', { skip: !onLinux && 'Linux only' }, async () => {
+  const prefix = fixture();
+  prefixes.push(prefix);
+  // The census's listing (every pid dir), plus one it does not have: read here, gone.
+  const pids = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109];
+  for (const threads of ['1', '2']) {
+    const env = { RERUN_DOCTOR_THREADS: threads };
+    const js = await startProcScan(prefix, pids, { native: false, parallel: false, env }).finish();
+    const nat = await startProcScan(prefix, pids, { env }).finish();
+    assert.equal(js.nativePids, 0);
+    assert.equal(nat.nativePids, 9, `threads=${threads}: the native reader read every pid it listed`);
+    assert.deepEqual(sorted(nat), sorted(js), `threads=${threads}`);
+    assert.deepEqual([...nat.links.entries()].sort((a, b) => a[0] - b[0]), [...js.links.entries()].sort((a, b) => a[0] - b[0]));
+    assert.deepEqual(nat.denied, js.denied);
+  }
+  // And what they are (so that agreeing on nothing could not pass).
+  const r = await startProcScan(prefix, pids).finish();
+  const p = (n: number) => r.procs.get(n)!;
+  assert.deepEqual(r.links.get(100), { fds: [10, 100, 9], targets: ['pipe:[222]', 'socket:[333]', 'socket:[111]'] });
+  assert.equal(p(100).cmdline, 'python\0-m\0src.main\0');
+  assert.match(p(101).stat!, /^101 \(a\) \(b c\) S /);
+  assert.deepEqual([p(102).cmdline, p(102).fds], [null, null]);
+  assert.equal(p(103).statError, 'gone');
+  assert.equal(p(104).statError, 'EISDIR: illegal operation on a directory, read');
+  assert.deepEqual([p(105).cmdlineError, p(105).fds], ['gone', null]);
+  assert.deepEqual([p(106).fds, p(106).fdDenied], [null, false]);
+  assert.equal(p(107).cmdline!.length, 'python\0'.length + 300_000 + 5 + 2);
+  assert.ok(p(107).cmdline!.endsWith('\0\ufffd\ufffd\ufffd\0é\0'), JSON.stringify(p(107).cmdline!.slice(-8)));
+  assert.equal(p(108).cmdline, '');
+  assert.equal(p(109).statError, 'gone');
+  assert.deepEqual([...r.procs.keys()], pids, 'in the order of the census\'s listing');
+});
+
+test('a proc root that cannot be listed: the pass reads in JavaScript instead', { skip: !onLinux && 'Linux only' }, async () => {
+  const r = await startProcScan('/nonexistent-rd-root/', [1]).finish();
+  assert.equal(r.nativePids, 0);
+  assert.equal(r.procs.get(1)!.statError, 'gone');
+});
+
+const PY = `
+import os, socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+r, w = os.pipe()
+os.dup2(s.fileno(), 40); os.dup2(r, 41); os.dup2(w, 42)
+print(s.getsockname()[1], flush=True)
+time.sleep(60)
+`;
+
+test('on this machine\'s /proc: the same cmdlines and links as the JavaScript pass, for processes that stay still', { skip: !onLinux && 'Linux only' }, async () => {
+  const child = spawn('/usr/bin/python3', ['-c', PY, 'an argument'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    const pids = listPids(createHost());
+    const js = await startProcScan('/proc/', pids, { native: false, parallel: false }).finish();
+    const nat = await startProcScan('/proc/', pids).finish();
+    assert.ok(nat.nativePids > 0 && nat.nativePids <= pids.length, `the native reader read ${nat.nativePids} of ${pids.length} pids`);
+    assert.deepEqual([...nat.procs.keys()], pids);
+    for (const pid of [child.pid!, 1]) {
+      const a = nat.procs.get(pid)!;
+      const b = js.procs.get(pid)!;
+      assert.equal(a.cmdline, b.cmdline, `pid ${pid}`);
+      assert.equal(a.stat?.split(' ').slice(0, 9).join(' '), b.stat?.split(' ').slice(0, 9).join(' '), `pid ${pid}: identity fields`);
+    }
+    assert.deepEqual(nat.links.get(child.pid!), js.links.get(child.pid!));
+    const byFd = new Map(nat.links.get(child.pid!)!.fds.map((fd, i) => [fd, nat.links.get(child.pid!)!.targets[i]]));
+    assert.match(byFd.get(40)!, /^socket:\[\d+\]$/);
+    assert.equal(byFd.get(41), byFd.get(42));
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('a prestarted native pass is adopted once by the next pass of its root; RERUN_DOCTOR_NATIVE=0 reads in JavaScript', { skip: !onLinux && 'Linux only' }, async () => {
+  prestartProcScan('/proc/');
+  const pids = listPids(createHost());
+  const adopted = await startProcScan('/proc/', pids).finish();
+  assert.ok(adopted.nativePids > 0, `the prestarted native pass read ${adopted.nativePids} pids`);
+  assert.equal(adopted.workerPids, 0);
+  const again = await startProcScan('/proc/', pids.slice(0, 5)).finish();
+  assert.equal(again.nativePids, 5, 'a later pass starts its own');
+  const off = await startProcScan('/proc/', pids.slice(0, 5), { env: { RERUN_DOCTOR_NATIVE: '0' } }).finish();
+  assert.equal(off.nativePids, 0);
+  assert.equal(off.procs.size, 5);
+  // A prestart while native is off starts the worker (or nothing on one core), never the native reader.
+  prestartProcScan('/proc/', { RERUN_DOCTOR_NATIVE: '0' });
+  const viaWorker = await startProcScan('/proc/', pids, { native: false }).finish();
+  assert.equal(viaWorker.nativePids, 0);
+});
