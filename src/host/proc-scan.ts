@@ -372,7 +372,7 @@ function startNative(prefix: string, env: NodeJS.ProcessEnv): NativeJob | null {
  * What the native reader read, for the pids of `pids` (the census's listing), as scanPid's records;
  * null when it could not list the root (the census then reads it all here).
  */
-function collectNative(job: NativeJob, pids: readonly number[]): Map<number, RawProc> | null {
+function collectNative(job: NativeJob, pids: readonly number[] | null): Map<number, RawProc> | null {
   let m: NativeReply;
   try {
     m = job.module.collect(job.handle);
@@ -390,7 +390,7 @@ function collectNative(job: NativeJob, pids: readonly number[]): Map<number, Raw
   }
   const procs = new Map<number, RawProc>();
   const base = job.prefix;
-  for (const pid of pids) {
+  for (const pid of pids ?? Array.from(m.pids).sort((a, b) => a - b)) {
     const k = at.get(pid);
     if (k === undefined) continue;
     const n = m.nfds[k]!;
@@ -444,6 +444,19 @@ export function prestartProcScan(prefix: string, env: NodeJS.ProcessEnv = proces
   if (h) g[PRESTARTED] = { kind: 'worker', prefix, helper: h };
 }
 
+/** The pids under a proc root, ascending (as probes/processes.linux.ts's listPids). Throws the fs error. */
+function listRoot(prefix: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync(prefix)) {
+    const c = name.charCodeAt(0);
+    if (c >= 48 && c <= 57) {
+      const pid = Number(name);
+      if (Number.isInteger(pid)) pids.push(pid);
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
 function resultOf(procs: Map<number, RawProc>, workerPids: number, nativePids = 0): ProcScanResult {
   const links = new Map<number, FdLinks>();
   const denied: number[] = [];
@@ -455,13 +468,15 @@ function resultOf(procs: Map<number, RawProc>, workerPids: number, nativePids = 
 }
 
 /**
- * Starts the pass over `pids` under `prefix` (a proc root ending in "/"). The native reader, when
+ * Starts the pass over `listed` under `prefix` (a proc root ending in "/"); null: over the pids the
+ * pass lists itself (the native reader's listing, taken at its start, else one made now: a
+ * listing that fails throws, here or from finish()). The native reader, when
  * there is one (`native: false` turns it off for this pass): one prestarted for this prefix
  * (prestartProcScan), else one started now. Without it, with `parallel` (default: a second core
  * and at least PARALLEL_MIN_PIDS pids; RERUN_DOCTOR_THREADS=1 turns it off) a worker thread takes
  * part, prestarted or started now. Call finish() when this thread is free.
  */
-export function startProcScan(prefix: string, pids: readonly number[], opts: { parallel?: boolean; native?: boolean; env?: NodeJS.ProcessEnv } = {}): ProcScanJob {
+export function startProcScan(prefix: string, listed: readonly number[] | null, opts: { parallel?: boolean; native?: boolean; env?: NodeJS.ProcessEnv } = {}): ProcScanJob {
   const env = opts.env ?? process.env;
   const g = globalThis as Registry;
   const preAny = g[PRESTARTED]?.prefix === prefix ? g[PRESTARTED]! : null;
@@ -476,7 +491,9 @@ export function startProcScan(prefix: string, pids: readonly number[], opts: { p
     void pre.worker.terminate();
     pre = null;
   }
-  const parallel = !nativeJob && (opts.parallel ?? (pre !== null || (pids.length >= PARALLEL_MIN_PIDS && parallelWanted(env))));
+  // Without the native reader, the listing is made now (the worker's share depends on it).
+  const pids: readonly number[] | null = listed ?? (nativeJob ? null : listRoot(prefix));
+  const parallel = !nativeJob && (opts.parallel ?? (pre !== null || ((pids?.length ?? 0) >= PARALLEL_MIN_PIDS && parallelWanted(env))));
   let helper: Helper | null = null;
   if (parallel) helper = pre ?? startHelper(prefix);
   else if (pre) void pre.worker.terminate();
@@ -490,18 +507,20 @@ export function startProcScan(prefix: string, pids: readonly number[], opts: { p
           const nativePids = read.size;
           // In the census's order; what the native listing did not have (born since) is read here.
           const procs = new Map<number, RawProc>();
-          for (const pid of pids) procs.set(pid, read.get(pid) ?? here(pid));
+          for (const pid of pids ?? read.keys()) procs.set(pid, read.get(pid) ?? here(pid));
           return resultOf(procs, 0, nativePids);
         }
       }
+      // The native reader could not list the root: the listing is made here.
+      const list = pids ?? listRoot(prefix);
       const procs = new Map<number, RawProc>();
       if (!helper) {
-        for (const pid of pids) procs.set(pid, here(pid));
+        for (const pid of list) procs.set(pid, here(pid));
         return resultOf(procs, 0);
       }
       const { claimed, worker, reply } = helper;
       const theirs: number[] = [];
-      for (const pid of pids) {
+      for (const pid of list) {
         if (!(pid > 0 && pid < PID_LIMIT)) {
           procs.set(pid, here(pid));
           continue;

@@ -32,7 +32,7 @@ export interface RootedFs {
    * thread where that pays (host/proc-scan.ts). Absent on trees that are not real directories
    * (test doubles): callers read each pid through read() and fdLinks() instead.
    */
-  startProcScan?(pids: readonly number[]): ProcScanJob;
+  startProcScan?(pids: readonly number[] | null): ProcScanJob;
   path(rel: string): string;
 }
 

@@ -3,7 +3,7 @@ import type { Host } from '../host/host.js';
 import type { Outcome } from '../model/outcome.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProbeReport, type ProcessInfo, type Snapshot, type SnapshotIssue, type UnixListeningSocket } from '../model/snapshot.js';
 import { PROBES } from './index.js';
-import { listPids, readBootTime } from './processes.linux.js';
+import { readBootTime } from './processes.linux.js';
 import { linuxSocketScan } from './sockets.linux.js';
 import type { ProcScanJob, ProcScanResult } from '../host/proc-scan.js';
 
@@ -34,13 +34,14 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   const t0 = performance.now();
   let scanned: ProcScanResult | undefined;
   if (opts.sockets !== false && host.platform === 'linux' && host.proc.startProcScan) {
-    let job: ProcScanJob | null;
+    // The pass lists the root itself: the native reader's listing, made at its start (the CLI's
+    // first line), is the census's; a listing that fails leaves the probes below to say why.
     try {
-      job = host.proc.startProcScan(listPids(host));
+      const job: ProcScanJob = host.proc.startProcScan(null);
+      scanned = await job.finish();
     } catch {
-      job = null; // /proc unreadable: the probes below say why
+      scanned = undefined; // /proc unreadable: the probes below say why
     }
-    if (job) scanned = await job.finish();
   }
   // The pass's time is the processes' (most of it is theirs: two reads of every process against
   // one listing of its fds); the socket probe's is its own tables and the joining of owners.

@@ -101,12 +101,22 @@ test('on odd proc trees, the native reader gives the JavaScript pass\'s records,
   assert.equal(p(108).cmdline, '');
   assert.equal(p(109).statError, 'gone');
   assert.deepEqual([...r.procs.keys()], pids, 'in the order of the census\'s listing');
+  // No listing given: the pass's own (the native reader's, or one made in JavaScript), ascending,
+  // every pid directory and nothing else.
+  const own = await startProcScan(prefix, null).finish();
+  const ownJs = await startProcScan(prefix, null, { native: false }).finish();
+  assert.deepEqual([...own.procs.keys()], [100, 101, 102, 103, 104, 105, 106, 107, 108]);
+  assert.equal(own.nativePids, 9);
+  assert.deepEqual(sorted(ownJs), sorted(own));
 });
 
-test('a proc root that cannot be listed: the pass reads in JavaScript instead', { skip: !onLinux && 'Linux only' }, async () => {
+test('a proc root that cannot be listed: the pass reads in JavaScript instead, and without a listing it throws', { skip: !onLinux && 'Linux only' }, async () => {
   const r = await startProcScan('/nonexistent-rd-root/', [1]).finish();
   assert.equal(r.nativePids, 0);
   assert.equal(r.procs.get(1)!.statError, 'gone');
+  // The census (probes/collect.ts) catches this and lets its probes say why.
+  await assert.rejects(startProcScan('/nonexistent-rd-root/', null).finish(), { code: 'ENOENT' });
+  assert.throws(() => startProcScan('/nonexistent-rd-root/', null, { native: false }), { code: 'ENOENT' });
 });
 
 const PY = `
