@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,19 +187,32 @@ static void read_fds(int piddir, rec_t *r, box_t *b) {
   r->fds = malloc((n ? n : 1) * sizeof *r->fds);
   r->targets = malloc((n ? n : 1) * sizeof *r->targets);
   r->target_lens = malloc((n ? n : 1) * sizeof *r->target_lens);
-  if (r->fds && r->targets && r->target_lens && grow(b, 4096) == 0) {
-    for (size_t i = 0; i < n; i++) {
-      ssize_t l = readlinkat(dirfd(d), names[i], b->buf, b->cap);
-      if (l < 0) continue;  // closed since the listing
-      if ((l >= 7 && memcmp(b->buf, "socket:", 7) == 0) || (l >= 5 && memcmp(b->buf, "pipe:", 5) == 0)) {
-        char *t = malloc((size_t)l);
-        if (!t) continue;
-        memcpy(t, b->buf, (size_t)l);
-        r->fds[kept] = atoi(names[i]);
-        r->targets[kept] = t;
-        r->target_lens[kept] = (size_t)l;
-        kept++;
-      }
+  if (!r->fds || !r->targets || !r->target_lens || grow(b, 4096) != 0) {
+    // No memory: the table counts as not listed, never as empty.
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    closedir(d);
+    free(r->fds);
+    free(r->targets);
+    free(r->target_lens);
+    r->fds = NULL;
+    r->targets = NULL;
+    r->target_lens = NULL;
+    r->fd_state = -2;
+    r->fd_err = ENOMEM;
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ssize_t l = readlinkat(dirfd(d), names[i], b->buf, b->cap);
+    if (l < 0) continue;  // closed since the listing
+    if ((l >= 7 && memcmp(b->buf, "socket:", 7) == 0) || (l >= 5 && memcmp(b->buf, "pipe:", 5) == 0)) {
+      char *t = malloc((size_t)l);
+      if (!t) continue;
+      memcpy(t, b->buf, (size_t)l);
+      r->fds[kept] = atoi(names[i]);
+      r->targets[kept] = t;
+      r->target_lens[kept] = (size_t)l;
+      kept++;
     }
   }
   for (size_t i = 0; i < n; i++) free(names[i]);
@@ -373,8 +387,14 @@ static napi_value start(napi_env env, napi_callback_info info) {
 
   job->nthreads = threads;
   // The listing and the reading both happen on the threads: start() returns at once, and this
-  // (JavaScript's) thread goes on loading the command.
-  if (pthread_create(&job->threads[0], NULL, first_thread, job) == 0) job->started = 1;
+  // (JavaScript's) thread goes on loading the command. The threads block every signal (as
+  // libuv's own threads do), so that SIGINT, SIGTERM and the rest reach Node's thread.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int created = pthread_create(&job->threads[0], NULL, first_thread, job) == 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (created) job->started = 1;
   else first_thread(job);  // no thread could start (a sandbox's limit): all of it here, now
   napi_value handle;
   if (napi_create_external(env, job, finalize, NULL, &handle) != napi_ok) {
