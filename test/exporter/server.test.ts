@@ -94,7 +94,12 @@ test('collectOnce while a collection is under way joins it instead of starting a
 test('a failed collection keeps the last good series and says so', async () => {
   const errors: string[] = [];
   let fail = false;
-  const flaky = { ...host, proc: new Proxy(host.proc, { get: (t, k, r) => (fail && k === 'readdir' ? () => { throw new Error('proc went away'); } : Reflect.get(t, k, r)) }) };
+  // /proc gone: its listing fails, through the host and through the census's own pass (which
+  // lists the root itself: host/proc-scan.ts).
+  const gone = () => {
+    throw new Error('proc went away');
+  };
+  const flaky = { ...host, proc: new Proxy(host.proc, { get: (t, k, r) => (fail && (k === 'readdir' || k === 'startProcScan') ? gone : Reflect.get(t, k, r)) }) };
   const c = createCollector(flaky as typeof host, { plan, intervalMs: 3_600_000, onError: (m) => errors.push(m) });
   const good = await c.collectOnce();
   assert.match(good.text, /^rerun_doctor_collection_success 1$/m);
