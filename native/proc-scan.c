@@ -146,6 +146,27 @@ static int is_kernel_thread(const char *s, size_t len) {
   return digits > 0 && (v & PF_KTHREAD) != 0;
 }
 
+// The links kept for a record (targets[0 .. fd_state) are its own), freed and forgotten.
+static void free_links(rec_t *r) {
+  if (r->targets)
+    for (int k = 0; k < r->fd_state; k++) free(r->targets[k]);
+  free(r->fds);
+  free(r->targets);
+  free(r->target_lens);
+  r->fds = NULL;
+  r->targets = NULL;
+  r->target_lens = NULL;
+}
+
+// Everything a record holds, freed; the record then says "not read".
+static void free_rec(rec_t *r) {
+  free(r->stat);
+  free(r->cmd);
+  r->stat = r->cmd = NULL;
+  free_links(r);
+  r->fd_state = -1;
+}
+
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 // The fd table's socket and pipe links, in the order Node's readdirSync gives the names (sorted
@@ -192,12 +213,7 @@ static void read_fds(int piddir, rec_t *r, box_t *b) {
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     closedir(d);
-    free(r->fds);
-    free(r->targets);
-    free(r->target_lens);
-    r->fds = NULL;
-    r->targets = NULL;
-    r->target_lens = NULL;
+    free_links(r);  // fd_state is still -1: no target is its own yet
     r->fd_state = -2;
     r->fd_err = ENOMEM;
     return;
@@ -320,15 +336,7 @@ static void *first_thread(void *arg) {
 
 static void free_job(job_t *job) {
   if (!job) return;
-  for (size_t i = 0; i < job->npids && job->recs; i++) {
-    rec_t *r = &job->recs[i];
-    free(r->stat);
-    free(r->cmd);
-    if (r->targets) for (int k = 0; k < r->fd_state; k++) free(r->targets[k]);
-    free(r->fds);
-    free(r->targets);
-    free(r->target_lens);
-  }
+  for (size_t i = 0; i < job->npids && job->recs; i++) free_rec(&job->recs[i]);
   free(job->recs);
   free(job->pids);
   free(job->prefix);
@@ -492,20 +500,7 @@ static napi_value collect(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, out, "cmdline", cmd));
   CHECK(napi_set_named_property(env, out, "targets", targets));
   // The strings are V8's now; the C copies go at once (the handle stays, empty, until collected).
-  for (size_t i = 0; i < n; i++) {
-    rec_t *r = &job->recs[i];
-    free(r->stat);
-    free(r->cmd);
-    r->stat = r->cmd = NULL;
-    if (r->targets) for (int k = 0; k < r->fd_state; k++) free(r->targets[k]);
-    free(r->fds);
-    free(r->targets);
-    free(r->target_lens);
-    r->fds = NULL;
-    r->targets = NULL;
-    r->target_lens = NULL;
-    r->fd_state = -1;
-  }
+  for (size_t i = 0; i < n; i++) free_rec(&job->recs[i]);
   return out;
 }
 

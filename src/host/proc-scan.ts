@@ -369,10 +369,11 @@ function startNative(prefix: string, env: NodeJS.ProcessEnv): NativeJob | null {
 }
 
 /**
- * What the native reader read, for the pids of `pids` (the census's listing), as scanPid's records;
- * null when it could not list the root (the census then reads it all here).
+ * What the native reader read, for the pids of `pids` (the census's listing; null: the reader's
+ * own, ascending), as scanPid's records, in that order; a pid the reader did not list (born since)
+ * is read by `here`. Null when it could not list the root (the census then reads it all here).
  */
-function collectNative(job: NativeJob, pids: readonly number[] | null): Map<number, RawProc> | null {
+function collectNative(job: NativeJob, pids: readonly number[] | null, here: (pid: number) => RawProc): { procs: Map<number, RawProc>; nativePids: number } | null {
   let m: NativeReply;
   try {
     m = job.module.collect(job.handle);
@@ -390,9 +391,14 @@ function collectNative(job: NativeJob, pids: readonly number[] | null): Map<numb
   }
   const procs = new Map<number, RawProc>();
   const base = job.prefix;
+  let nativePids = 0;
   for (const pid of pids ?? Array.from(m.pids).sort((a, b) => a - b)) {
     const k = at.get(pid);
-    if (k === undefined) continue;
+    if (k === undefined) {
+      procs.set(pid, here(pid));
+      continue;
+    }
+    nativePids++;
     const n = m.nfds[k]!;
     const se = m.statError[k]!;
     const ce = m.cmdlineError[k]!;
@@ -408,7 +414,7 @@ function collectNative(job: NativeJob, pids: readonly number[] | null): Map<numb
       fdDenied: n === -2 && (fe === 13 || fe === 1),
     });
   }
-  return procs;
+  return { procs, nativePids };
 }
 
 // ---- End of the native reader. ----
@@ -444,10 +450,10 @@ export function prestartProcScan(prefix: string, env: NodeJS.ProcessEnv = proces
   if (h) g[PRESTARTED] = { kind: 'worker', prefix, helper: h };
 }
 
-/** The pids under a proc root, ascending (as probes/processes.linux.ts's listPids). Throws the fs error. */
-function listRoot(prefix: string): number[] {
+/** The pids among a proc root's names, ascending (probes/processes.linux.ts's listPids too). */
+export function pidsOf(names: readonly string[]): number[] {
   const pids: number[] = [];
-  for (const name of readdirSync(prefix)) {
+  for (const name of names) {
     const c = name.charCodeAt(0);
     if (c >= 48 && c <= 57) {
       const pid = Number(name);
@@ -455,6 +461,11 @@ function listRoot(prefix: string): number[] {
     }
   }
   return pids.sort((a, b) => a - b);
+}
+
+/** The pids under a proc root, ascending. Throws the fs error. */
+function listRoot(prefix: string): number[] {
+  return pidsOf(readdirSync(prefix));
 }
 
 function resultOf(procs: Map<number, RawProc>, workerPids: number, nativePids = 0): ProcScanResult {
@@ -502,14 +513,8 @@ export function startProcScan(prefix: string, listed: readonly number[] | null, 
   return {
     async finish() {
       if (nativeJob) {
-        const read = collectNative(nativeJob, pids);
-        if (read) {
-          const nativePids = read.size;
-          // In the census's order; what the native listing did not have (born since) is read here.
-          const procs = new Map<number, RawProc>();
-          for (const pid of pids ?? read.keys()) procs.set(pid, read.get(pid) ?? here(pid));
-          return resultOf(procs, 0, nativePids);
-        }
+        const read = collectNative(nativeJob, pids, here);
+        if (read) return resultOf(read.procs, 0, read.nativePids);
       }
       // The native reader could not list the root: the listing is made here.
       const list = pids ?? listRoot(prefix);

@@ -5,22 +5,14 @@ import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
-import type { RawProc } from '../host/proc-scan.js';
+import { pidsOf, type RawProc } from '../host/proc-scan.js';
 import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName, type ProcStat } from '../os/linux/proc-pid.js';
 import type { ProcessProbe } from './types.js';
 
 const PROBE = 'processes.linux';
 
 export function listPids(host: Host): number[] {
-  const pids: number[] = [];
-  for (const name of host.proc.readdir('.')) {
-    const c = name.charCodeAt(0);
-    if (c >= 48 && c <= 57) {
-      const pid = Number(name);
-      if (Number.isInteger(pid)) pids.push(pid);
-    }
-  }
-  return pids.sort((a, b) => a - b);
+  return pidsOf(host.proc.readdir('.'));
 }
 
 export function readBootTime(host: Host): number {

@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import { nativeScanStatus, prestartProcScan, startProcScan, type ProcScanResult } from '../../src/host/proc-scan.js';
 import { listPids } from '../../src/probes/processes.linux.js';
 import { createHost } from '../../src/host/host.js';
+import { FD_CHILD_PY } from '../helpers/fd-child.js';
 
 const onLinux = process.platform === 'linux';
 
@@ -119,17 +120,8 @@ test('a proc root that cannot be listed: the pass reads in JavaScript instead, a
   assert.throws(() => startProcScan('/nonexistent-rd-root/', null, { native: false }), { code: 'ENOENT' });
 });
 
-const PY = `
-import os, socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-r, w = os.pipe()
-os.dup2(s.fileno(), 40); os.dup2(r, 41); os.dup2(w, 42)
-print(s.getsockname()[1], flush=True)
-time.sleep(60)
-`;
-
 test('on this machine\'s /proc: the same cmdlines and links as the JavaScript pass, for processes that stay still', { skip: !onLinux && 'Linux only' }, async () => {
-  const child = spawn('/usr/bin/python3', ['-c', PY, 'an argument'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('/usr/bin/python3', ['-c', FD_CHILD_PY, 'an argument'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const pids = listPids(createHost());

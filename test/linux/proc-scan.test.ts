@@ -10,16 +10,9 @@ import { prestartProcScan, startProcScan, type ProcScanResult } from '../../src/
 import { isoMillis, listPids, readBootTime, readPageSize, readProcess, rowFromRaw } from '../../src/probes/processes.linux.js';
 import { createHost } from '../../src/host/host.js';
 import { isKernelThreadFlags, parseProcStat } from '../../src/os/linux/proc-pid.js';
+import { FD_CHILD_PY } from '../helpers/fd-child.js';
 
-const PY = `
-import os, socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-r, w = os.pipe()
-os.dup2(s.fileno(), 40); os.dup2(r, 41); os.dup2(w, 42)
-print(s.getsockname()[1], flush=True)
-time.sleep(60)
-`;
-const ARGV = ['/usr/bin/python3', '-c', PY, 'an argument with spaces', ''];
+const ARGV = ['/usr/bin/python3', '-c', FD_CHILD_PY, 'an argument with spaces', ''];
 const child = spawn(ARGV[0]!, ARGV.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
 after(() => child.kill('SIGKILL'));
 const ready = new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
