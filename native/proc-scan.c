@@ -1,7 +1,8 @@
 // The census's pass over every process, in C (issue 12; docs/benchmarks.md, "The native scan").
 // It reads what src/host/proc-scan.ts's scanPid reads, and nothing else: each process's stat, its
-// cmdline (not for a kernel thread), and the socket: and pipe: links of its fd table; it parses
-// nothing (the census's parsers, on the JS side, do). It exists because Node's fs bindings cost
+// cmdline (not for a kernel thread), and the socket: and pipe: links of its fd table. It parses
+// only the stat line's numbers, and only where the result is sure to be the census's parser's
+// (parse_stat; anything odd is left to that parser); the rest is parsed on the JS side. It exists because Node's fs bindings cost
 // about as much per call as the kernel's work (a census of 2,000 processes is ~25,000 calls), and
 // because a worker thread takes ~35 ms to start: here the reading starts on native threads the
 // moment the CLI starts, while the command's JavaScript loads, and each call costs the syscall.
@@ -28,6 +29,8 @@
 #include <unistd.h>
 
 #define MAX_THREADS 8
+// The numbers parse_stat takes from stat: the pid, then fields 4-7, 9, 14, 15, 22 and 24.
+#define STAT_NUMS 10
 #define PF_KTHREAD 0x00200000
 
 typedef struct {
@@ -36,6 +39,9 @@ typedef struct {
   size_t stat_len;
   int stat_err;    // errno, 0 when read
   int stat_call;   // 0 open, 1 read: the call that failed
+  int stat_ok;     // 1: stat parsed here (parse_stat), to exactly what the census's parser gives
+  int stat_state;  // the state letter (stat_ok)
+  double stat_nums[STAT_NUMS];
   char *cmd;
   size_t cmd_len;
   int cmd_err;
@@ -144,6 +150,66 @@ static int is_kernel_thread(const char *s, size_t len) {
     digits++;
   }
   return digits > 0 && (v & PF_KTHREAD) != 0;
+}
+
+// The fields the census's parser (src/os/linux/proc-pid.ts, parseProcStat) takes from a stat line,
+// parsed here, on the reading thread, only where the result is sure to be the one that parser
+// gives: "PID (COMM) S f4 f5 …", the pid and every field taken plain decimal digits (at most 15,
+// so exact as a double) each followed by one space, the state one ASCII letter. Anything else (a
+// field missing, "-1", two spaces, a state that is not ASCII) is left to that parser, which
+// reports it as it always has. Returns 1 and fills nums (STAT_NUMS) and *state.
+static const int stat_fields[STAT_NUMS - 1] = {4, 5, 6, 7, 9, 14, 15, 22, 24};
+
+static int digits_at(const char *s, size_t len, size_t *k, double *out) {
+  size_t i = *k;
+  double v = 0;
+  int n = 0;
+  while (i < len && s[i] >= '0' && s[i] <= '9') {
+    if (++n > 15) return 0;
+    v = v * 10 + (s[i] - '0');
+    i++;
+  }
+  if (n == 0 || i >= len || s[i] != ' ') return 0;
+  *out = v;
+  *k = i + 1;
+  return 1;
+}
+
+static int parse_stat(const char *s, size_t len, double *nums, int *state) {
+  const char *open = memchr(s, '(', len);
+  if (!open) return 0;
+  size_t close_at = len;
+  for (size_t i = len; i > 0; i--) {
+    if (s[i - 1] == ')') {
+      close_at = i - 1;
+      break;
+    }
+  }
+  if (close_at == len || close_at < (size_t)(open - s)) return 0;
+  // The pid: digits, one space, then "(".
+  size_t k = 0;
+  if (!digits_at(s, len, &k, &nums[0]) || k != (size_t)(open - s)) return 0;
+  // ") " then the state: one ASCII letter and a space.
+  k = close_at + 1;
+  if (k + 2 >= len || s[k] != ' ') return 0;
+  k++;
+  unsigned char st = (unsigned char)s[k];
+  if (st < 0x21 || st > 0x7e || s[k + 1] != ' ') return 0;
+  *state = st;
+  k += 2;
+  int field = 4;
+  for (int f = 0; f < STAT_NUMS - 1; f++) {
+    // Fields not taken (8, 10-13, 16-21, 23): skipped up to their space, as the parser's split does.
+    while (field < stat_fields[f]) {
+      while (k < len && s[k] != ' ') k++;
+      if (k >= len) return 0;
+      k++;
+      field++;
+    }
+    if (!digits_at(s, len, &k, &nums[f + 1])) return 0;
+    field++;
+  }
+  return 1;
 }
 
 // The links kept for a record (targets[0 .. fd_state) are its own), freed and forgotten.
@@ -258,6 +324,7 @@ static void scan_pid(job_t *job, rec_t *r, box_t *b) {
     return;
   }
   r->stat_err = read_whole(dir, "stat", b, &r->stat, &r->stat_len, &r->stat_call);
+  if (r->stat_err == 0) r->stat_ok = parse_stat(r->stat, r->stat_len, r->stat_nums, &r->stat_state);
   if (r->stat_err == 0 && !is_kernel_thread(r->stat, r->stat_len)) {
     r->cmd_err = read_whole(dir, "cmdline", b, &r->cmd, &r->cmd_len, &r->cmd_call);
     if (r->cmd_err != ENOENT && r->cmd_err != ESRCH) read_fds(dir, r, b);
@@ -435,7 +502,9 @@ static napi_value int32_array(napi_env env, size_t n, int32_t **data) {
 
 // { listError, pids: Int32Array, stat: (string|null)[], statError: Int32Array (errno, 0 read),
 //   statCall, cmdline, cmdlineError, cmdlineCall, nfds: Int32Array (-1 not read, -2 not listed:
-//   fdError), fdError, fds: Int32Array (all links, pid by pid), targets: string[] }
+//   fdError), fdError, fds: Int32Array (all links, pid by pid), targets: string[],
+//   statState: Int32Array (the state letter's code where stat was parsed here, else 0),
+//   statNums: Float64Array (STAT_NUMS per pid: pid, fields 4-7, 9, 14, 15, 22, 24) }
 static napi_value collect(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -476,6 +545,17 @@ static napi_value collect(napi_env env, napi_callback_info info) {
   COLUMN("nfds", nfds, n)
   COLUMN("fdError", fdErr, n)
   COLUMN("fds", fds, nlinks)
+  int32_t *statState;
+  COLUMN("statState", statState, n)
+  double *statNums;
+  {
+    napi_value ab;
+    void *raw = NULL;
+    CHECK(napi_create_arraybuffer(env, (n ? n : 1) * STAT_NUMS * sizeof(double), &raw, &ab));
+    CHECK(napi_create_typedarray(env, napi_float64_array, n * STAT_NUMS, ab, 0, &v));
+    CHECK(napi_set_named_property(env, out, "statNums", v));
+    statNums = raw;
+  }
   CHECK(napi_create_array_with_length(env, n, &stat));
   CHECK(napi_create_array_with_length(env, n, &cmd));
   CHECK(napi_create_array_with_length(env, nlinks, &targets));
@@ -489,6 +569,9 @@ static napi_value collect(napi_env env, napi_callback_info info) {
     cmdCall[i] = r->cmd_call;
     nfds[i] = r->fd_state;
     fdErr[i] = r->fd_err;
+    statState[i] = r->stat_ok ? r->stat_state : 0;
+    if (r->stat_ok) memcpy(statNums + i * STAT_NUMS, r->stat_nums, sizeof r->stat_nums);
+    else memset(statNums + i * STAT_NUMS, 0, sizeof r->stat_nums);
     CHECK(napi_set_element(env, stat, (uint32_t)i, str_or_null(env, r->stat, r->stat_len)));
     CHECK(napi_set_element(env, cmd, (uint32_t)i, str_or_null(env, r->cmd_err == 0 ? r->cmd : NULL, r->cmd_len)));
     for (int k = 0; k < r->fd_state; k++, f++) {

@@ -42,6 +42,22 @@ export interface FdLinks {
  * One process as read by either thread. An error is 'gone' (ENOENT, ESRCH: it exited), 'denied'
  * (EACCES, EPERM) or the error's message.
  */
+/** A stat line's fields as src/os/linux/proc-pid.ts's parseProcStat gives them (its ProcStat: the same fields). */
+export interface ParsedStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  ttyNr: number;
+  flags: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  startTicks: number;
+  rssPages: number;
+}
+
 export interface RawProc {
   /** /proc/PID/stat, or null when it could not be read (statError says why). */
   stat: string | null;
@@ -49,6 +65,16 @@ export interface RawProc {
   /** /proc/PID/cmdline; not read for a kernel thread (PF_KTHREAD in stat) or when stat failed. */
   cmdline: string | null;
   cmdlineError: string | null;
+  /**
+   * stat's numbers as the native reader parsed them, on its thread (parsedStat() makes them the
+   * ProcStat that parseProcStat(stat) would give: it parses only plain lines, and leaves the rest to
+   * that parser): the reply's shared column, this record's place in it, and the state letter's
+   * code (0: not parsed). Absent from the JavaScript pass. Kept as numbers, not as an object per
+   * record: what a census holds on to, the garbage collector copies.
+   */
+  statNums?: Float64Array;
+  statAt?: number;
+  statState?: number;
   /** The socket and pipe links of the fd table; null when not read (kernel thread, gone, denied). */
   fds: number[] | null;
   targets: string[] | null;
@@ -143,10 +169,12 @@ function scanPid(fs: ScanFs, prefix: string, pid: number, box: ReadBox): RawProc
   r.stat = stat;
   // Field 9 (flags) is the sixth after the state, which follows the last ")" (comm may hold any
   // character). PF_KTHREAD: a kernel thread has no command line and no fd table of its own. A line
-  // that does not parse is read on; the census's parser reports it.
+  // that does not parse is read on; the census's parser reports it. Digits only, as the native
+  // reader reads them (is_kernel_thread): a "-1" there is no flag word.
   let k = stat.lastIndexOf(')') + 2;
   for (let f = 3; f < 9 && k > 1; f++) k = stat.indexOf(' ', k) + 1;
-  if (k > 1 && (parseInt(stat.slice(k, k + 12), 10) & 0x00200000) !== 0) return r;
+  const c = stat.charCodeAt(k);
+  if (k > 1 && c >= 48 && c <= 57 && (parseInt(stat.slice(k, k + 12), 10) & 0x00200000) !== 0) return r;
   try {
     r.cmdline = readWhole(fs, base + 'cmdline', box);
   } catch (e) {
@@ -278,6 +306,10 @@ interface NativeReply {
   /** Every kept link, pid after pid. */
   fds: Int32Array;
   targets: string[];
+  /** The state letter's code where the reader parsed stat (parse_stat), else 0. */
+  statState: Int32Array;
+  /** STAT_NUMS (10) per pid, where parsed: the pid, then fields 4-7, 9, 14, 15, 22 and 24. */
+  statNums: Float64Array;
 }
 
 interface NativeModule {
@@ -351,6 +383,32 @@ function nativeError(errno: number, call: 0 | 1, path: string): string {
   return readError({ code, message: call === 0 ? `${code}: ${desc}, open '${path}'` : `${code}: ${desc}, read` });
 }
 
+/**
+ * The native reader's parse of a record's stat as parseProcStat's ProcStat (the same fields, in
+ * its order); null where it did not parse it (the JavaScript pass, an odd line): parse the text.
+ */
+export function parsedStat(raw: RawProc): ParsedStat | null {
+  const state = raw.statState;
+  const v = raw.statNums;
+  const stat = raw.stat;
+  if (!state || v === undefined || stat === null) return null;
+  const at = raw.statAt!;
+  return {
+    pid: v[at]!,
+    comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    state: String.fromCharCode(state),
+    ppid: v[at + 1]!,
+    pgid: v[at + 2]!,
+    sid: v[at + 3]!,
+    ttyNr: v[at + 4]!,
+    flags: v[at + 5]!,
+    utimeTicks: v[at + 6]!,
+    stimeTicks: v[at + 7]!,
+    startTicks: v[at + 8]!,
+    rssPages: v[at + 9]!,
+  };
+}
+
 /** A started native read: the pass of one proc root. */
 interface NativeJob {
   prefix: string;
@@ -403,8 +461,9 @@ function collectNative(job: NativeJob, pids: readonly number[] | null, here: (pi
     const se = m.statError[k]!;
     const ce = m.cmdlineError[k]!;
     const fe = m.fdError[k]!;
-    procs.set(pid, {
-      stat: m.stat[k] ?? null,
+    const stat = m.stat[k] ?? null;
+    const raw: RawProc = {
+      stat,
       statError: se === 0 ? null : nativeError(se, m.statCall[k] === 0 ? 0 : 1, `${base}${pid}/stat`),
       cmdline: ce === 0 ? (m.cmdline[k] ?? null) : null,
       cmdlineError: ce === 0 ? null : nativeError(ce, m.cmdlineCall[k] === 0 ? 0 : 1, `${base}${pid}/cmdline`),
@@ -412,7 +471,11 @@ function collectNative(job: NativeJob, pids: readonly number[] | null, here: (pi
       targets: n >= 0 ? m.targets.slice(linkAt[k]!, linkAt[k]! + n) : null,
       // As readError's 'denied' (the reader runs on Linux only: EACCES 13, EPERM 1).
       fdDenied: n === -2 && (fe === 13 || fe === 1),
-    });
+    };
+    raw.statNums = m.statNums;
+    raw.statAt = k * 10;
+    raw.statState = stat !== null ? m.statState[k]! : 0;
+    procs.set(pid, raw);
   }
   return { procs, nativePids };
 }

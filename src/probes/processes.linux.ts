@@ -5,7 +5,7 @@ import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
-import { pidsOf, type RawProc } from '../host/proc-scan.js';
+import { parsedStat, pidsOf, type RawProc } from '../host/proc-scan.js';
 import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName, type ProcStat } from '../os/linux/proc-pid.js';
 import type { ProcessProbe } from './types.js';
 
@@ -68,7 +68,8 @@ export function rowFromRaw(host: Host, pid: number, raw: RawProc, bootTime: numb
     if (raw.statError === 'gone') return null;
     throw rawError(raw.statError ?? 'not read', host.proc.path(`${pid}/stat`));
   }
-  const stat = parseProcStat(raw.stat, `/proc/${pid}/stat`);
+  // Parsed by the native reader on its thread where the line is plain (the same ProcStat).
+  const stat: ProcStat = parsedStat(raw) ?? parseProcStat(raw.stat, `/proc/${pid}/stat`);
   if (isKernelThreadFlags(stat.flags)) return null;
   let argv: string[] = [];
   if (raw.cmdline !== null) argv = parseCmdline(raw.cmdline);

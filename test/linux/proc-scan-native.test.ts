@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { nativeScanStatus, prestartProcScan, startProcScan, type ProcScanResult } from '../../src/host/proc-scan.js';
+import { nativeScanStatus, parsedStat, prestartProcScan, startProcScan, type ProcScanResult, type RawProc } from '../../src/host/proc-scan.js';
+import { parseProcStat } from '../../src/os/linux/proc-pid.js';
 import { listPids } from '../../src/probes/processes.linux.js';
 import { createHost } from '../../src/host/host.js';
 import { FD_CHILD_PY } from '../helpers/fd-child.js';
@@ -58,6 +59,16 @@ function fixture(): string {
   pid(107, { stat: statLine(107, 'big', 0), cmdline: Buffer.concat([Buffer.from('python\0'), Buffer.alloc(300_000, 0x61), Buffer.from([0, 0xff, 0xfe, 0xc3, 0]), Buffer.from('é\0')]), fd: {} });
   // An empty cmdline (a zombie's) and a stat with no newline.
   pid(108, { stat: statLine(108, 'z', 0).trimEnd(), cmdline: '', fd: {} });
+  // Stat lines the reader leaves to the census's parser (no \`parsed\`), each for its own reason:
+  // a negative field, two spaces, a state that is not ASCII, a number of 16 digits, a space
+  // before the pid, a line cut after field 24. The parser takes some and rejects others.
+  const line = (n: number) => statLine(n, 'odd', 0);
+  pid(110, { stat: line(110).replace(' S 1 ', ' S -1 '), cmdline: 'a\0', fd: {} });
+  pid(111, { stat: line(111).replace(' S 1 ', ' S  1 '), cmdline: 'b\0', fd: {} });
+  pid(112, { stat: line(112).replace(' S 1 ', ' é 1 '), cmdline: 'c\0', fd: {} });
+  pid(113, { stat: line(113).replace(' 1234 ', ' 1234567890123456 '), cmdline: 'd\0', fd: {} });
+  pid(114, { stat: ' ' + line(114), cmdline: 'e\0', fd: {} });
+  pid(115, { stat: line(115).split(' ').slice(0, 24).join(' ') + '\n', cmdline: 'f\0', fd: {} });
   // Not a pid: never listed.
   mkdirSync(join(root, 'self'));
   writeFileSync(join(root, 'uptime'), '1.0 1.0\n');
@@ -69,23 +80,49 @@ after(() => {
   for (const p of prefixes) rmSync(p, { recursive: true, force: true });
 });
 
-const sorted = (r: ProcScanResult) => [...r.procs.entries()].sort((a, b) => a[0] - b[0]);
+// The records without the native reader's numbers of stat (the JavaScript pass has none).
+const plain = ({ statNums: _n, statAt: _a, statState: _s, ...rest }: RawProc) => rest;
+const sorted = (r: ProcScanResult) => [...r.procs.entries()].map(([pid, raw]) => [pid, plain(raw)] as const).sort((a, b) => a[0] - b[0]);
+
+/** Every stat the reader parsed is exactly what the census's parser makes of its text; returns the pids it parsed. */
+function checkParsed(r: ProcScanResult): number[] {
+  const parsed: number[] = [];
+  for (const [pid, raw] of r.procs) {
+    const p = parsedStat(raw);
+    if (p === null) continue;
+    parsed.push(pid);
+    assert.deepEqual(p, parseProcStat(raw.stat!, `/proc/${pid}/stat`), `pid ${pid}: ${JSON.stringify(raw.stat)}`);
+  }
+  return parsed.sort((a, b) => a - b);
+}
 
 test('on odd proc trees, the native reader gives the JavaScript pass\'s records, errors and all', { skip: !onLinux && 'Linux only' }, async () => {
   const prefix = fixture();
   prefixes.push(prefix);
   // The census's listing (every pid dir), plus one it does not have: read here, gone.
-  const pids = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109];
+  const pids = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115];
   for (const threads of ['1', '2']) {
     const env = { RERUN_DOCTOR_THREADS: threads };
     const js = await startProcScan(prefix, pids, { native: false, parallel: false, env }).finish();
     const nat = await startProcScan(prefix, pids, { env }).finish();
     assert.equal(js.nativePids, 0);
-    assert.equal(nat.nativePids, 9, `threads=${threads}: the native reader read every pid it listed`);
+    assert.equal(nat.nativePids, 15, `threads=${threads}: the native reader read every pid it listed`);
     assert.deepEqual(sorted(nat), sorted(js), `threads=${threads}`);
     assert.deepEqual([...nat.links.entries()].sort((a, b) => a[0] - b[0]), [...js.links.entries()].sort((a, b) => a[0] - b[0]));
     assert.deepEqual(nat.denied, js.denied);
+    // stat parsed on the reader's thread for the plain lines only, and then as the parser does.
+    assert.deepEqual(checkParsed(nat), [100, 101, 102, 105, 106, 107, 108], `threads=${threads}`);
+    assert.deepEqual(checkParsed(js), []);
   }
+  // The lines left to the parser: taken as it takes them, or rejected as it rejects them.
+  const js = await startProcScan(prefix, pids, { native: false, parallel: false }).finish();
+  const parse = (n: number) => () => parseProcStat(js.procs.get(n)!.stat!, `/proc/${n}/stat`);
+  assert.equal(parse(110)().ppid, -1);
+  assert.throws(parse(111), /field 4 is missing/);
+  assert.equal(parse(112)().state, 'é');
+  assert.equal(parse(113)().startTicks, 1234567890123456);
+  assert.equal(parse(114)().pid, 114);
+  assert.equal(parse(115)().rssPages, 250);
   // And what they are (so that agreeing on nothing could not pass).
   const r = await startProcScan(prefix, pids).finish();
   const p = (n: number) => r.procs.get(n)!;
@@ -106,8 +143,8 @@ test('on odd proc trees, the native reader gives the JavaScript pass\'s records,
   // every pid directory and nothing else.
   const own = await startProcScan(prefix, null).finish();
   const ownJs = await startProcScan(prefix, null, { native: false }).finish();
-  assert.deepEqual([...own.procs.keys()], [100, 101, 102, 103, 104, 105, 106, 107, 108]);
-  assert.equal(own.nativePids, 9);
+  assert.deepEqual([...own.procs.keys()], [100, 101, 102, 103, 104, 105, 106, 107, 108, 110, 111, 112, 113, 114, 115]);
+  assert.equal(own.nativePids, 15);
   assert.deepEqual(sorted(ownJs), sorted(own));
 });
 
@@ -136,6 +173,9 @@ test('on this machine\'s /proc: the same cmdlines and links as the JavaScript pa
       assert.equal(a.stat?.split(' ').slice(0, 9).join(' '), b.stat?.split(' ').slice(0, 9).join(' '), `pid ${pid}: identity fields`);
     }
     assert.deepEqual(nat.links.get(child.pid!), js.links.get(child.pid!));
+    // The reader parsed (nearly) every stat here, each as the census's parser does.
+    const parsed = checkParsed(nat);
+    assert.ok(parsed.includes(child.pid!) && parsed.includes(1), `parsed ${parsed.length} of ${nat.nativePids}`);
     const byFd = new Map(nat.links.get(child.pid!)!.fds.map((fd, i) => [fd, nat.links.get(child.pid!)!.targets[i]]));
     assert.match(byFd.get(40)!, /^socket:\[\d+\]$/);
     assert.equal(byFd.get(41), byFd.get(42));
