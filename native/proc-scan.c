@@ -325,7 +325,9 @@ static void scan_pid(job_t *job, rec_t *r, box_t *b) {
   }
   r->stat_err = read_whole(dir, "stat", b, &r->stat, &r->stat_len, &r->stat_call);
   if (r->stat_err == 0) r->stat_ok = parse_stat(r->stat, r->stat_len, r->stat_nums, &r->stat_state);
-  if (r->stat_err == 0 && !is_kernel_thread(r->stat, r->stat_len)) {
+  // The flags parse_stat took (nums[5]: field 9), else the line read as the JavaScript pass reads it.
+  int kthread = r->stat_err == 0 && (r->stat_ok ? ((unsigned long)r->stat_nums[5] & PF_KTHREAD) != 0 : is_kernel_thread(r->stat, r->stat_len));
+  if (r->stat_err == 0 && !kthread) {
     r->cmd_err = read_whole(dir, "cmdline", b, &r->cmd, &r->cmd_len, &r->cmd_call);
     if (r->cmd_err != ENOENT && r->cmd_err != ESRCH) read_fds(dir, r, b);
   }

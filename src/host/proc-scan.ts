@@ -42,8 +42,11 @@ export interface FdLinks {
  * One process as read by either thread. An error is 'gone' (ENOENT, ESRCH: it exited), 'denied'
  * (EACCES, EPERM) or the error's message.
  */
-/** A stat line's fields as src/os/linux/proc-pid.ts's parseProcStat gives them (its ProcStat: the same fields). */
-export interface ParsedStat {
+/**
+ * A stat line's fields, as src/os/linux/proc-pid.ts's parseProcStat gives them and as the native
+ * reader gives them where it parses the line itself (parsedStat).
+ */
+export interface ProcStat {
   pid: number;
   comm: string;
   state: string;
@@ -51,9 +54,11 @@ export interface ParsedStat {
   pgid: number;
   sid: number;
   ttyNr: number;
+  /** Field 9: the kernel's per-process flags (PF_*); PF_KTHREAD marks a kernel thread. */
   flags: number;
   utimeTicks: number;
   stimeTicks: number;
+  /** Field 22: start time in clock ticks since boot. */
   startTicks: number;
   rssPages: number;
 }
@@ -387,7 +392,7 @@ function nativeError(errno: number, call: 0 | 1, path: string): string {
  * The native reader's parse of a record's stat as parseProcStat's ProcStat (the same fields, in
  * its order); null where it did not parse it (the JavaScript pass, an odd line): parse the text.
  */
-export function parsedStat(raw: RawProc): ParsedStat | null {
+export function parsedStat(raw: RawProc): ProcStat | null {
   const state = raw.statState;
   const v = raw.statNums;
   const stat = raw.stat;

@@ -3,22 +3,10 @@ import { ParseError } from '../../host/errors.js';
 import { cpuListCount } from '../../model/cpu.js';
 export { SIGKILL_MASK, sigkillPending } from '../../model/snapshot.js';
 
-export interface ProcStat {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  pgid: number;
-  sid: number;
-  ttyNr: number;
-  /** Field 9: the kernel's per-process flags (PF_*); PF_KTHREAD marks a kernel thread. */
-  flags: number;
-  utimeTicks: number;
-  stimeTicks: number;
-  /** Field 22: start time in clock ticks since boot. */
-  startTicks: number;
-  rssPages: number;
-}
+// The fields parseProcStat gives; defined beside the native reader (host/proc-scan.ts), which
+// gives the same ones where it parses a line itself.
+import type { ProcStat } from '../../host/proc-scan.js';
+export type { ProcStat };
 
 /**
  * comm may hold spaces, parentheses and even newlines (`83875 (sleep (2) .sh) S …`,
