@@ -26,12 +26,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_THREADS 8
 // The numbers parse_stat takes from stat: the pid, then fields 4-7, 9, 14, 15, 22 and 24.
 #define STAT_NUMS 10
 #define PF_KTHREAD 0x00200000
+#define PROC_SUPER_MAGIC 0x9fa0
 
 typedef struct {
   int pid;
@@ -64,6 +67,7 @@ typedef struct {
   pthread_t threads[1];  // the first thread (first_thread), which starts and joins the others
   int started;          // whether it was started
   int list_err;         // errno of listing the proc root, 0 when listed
+  int procfs;           // the root is a procfs mount (list_dir's end-of-table rule holds)
   int collected;
 } job_t;
 
@@ -235,9 +239,45 @@ static void free_rec(rec_t *r) {
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+// linux_dirent64 as the getdents64 system call writes it (glibc has no wrapper before 2.30).
+struct dirent64_rec {
+  unsigned long long d_ino;
+  long long d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// The whole listing of an open directory, read with getdents64 straight into `dents` (grown as
+// needed): no DIR stream, whose fdopendir costs an fstat and two fcntl calls per process, and the
+// names need no copy of their own. On procfs (`procfs`: the proc root is one, PROC_SUPER_MAGIC)
+// a call that left room for another entry has reached the end of the table: proc_readfd_common
+// emits fds until the buffer is full or there is none left, so the call that would return 0 is not
+// made (on a fixture tree, another file system, it is). Returns the bytes listed, or -1 (errno).
+static long list_dir(int dfd, box_t *dents, int procfs) {
+  size_t len = 0;
+  for (;;) {
+    if (grow(dents, len + 4096) != 0) {
+      errno = ENOMEM;
+      return -1;
+    }
+    size_t room = dents->cap - len;
+    long n = syscall(SYS_getdents64, dfd, dents->buf + len, room);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+    // The largest entry a pid's fd table has: a 10-digit fd name, 8-byte aligned.
+    if (procfs && (size_t)n + 64 <= room) break;
+  }
+  return (long)len;
+}
+
 // The fd table's socket and pipe links, in the order Node's readdirSync gives the names (sorted
 // as strings, libuv's scandir), so that both scans give the same records.
-static void read_fds(int piddir, rec_t *r, box_t *b) {
+static void read_fds(int piddir, rec_t *r, box_t *b, box_t *dents, int procfs) {
   int dfd;
   do dfd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (dfd < 0 && errno == EINTR);
   if (dfd < 0) {
@@ -245,8 +285,9 @@ static void read_fds(int piddir, rec_t *r, box_t *b) {
     r->fd_err = errno;
     return;
   }
-  DIR *d = fdopendir(dfd);
-  if (!d) {
+  long len = list_dir(dfd, dents, procfs);
+  if (len < 0) {
+    // As readdirSync's error: the table counts as not listed, never as empty.
     r->fd_state = -2;
     r->fd_err = errno;
     close(dfd);
@@ -254,38 +295,39 @@ static void read_fds(int piddir, rec_t *r, box_t *b) {
   }
   size_t n = 0, cap = 0;
   char **names = NULL;
-  struct dirent *e;
-  errno = 0;
-  while ((e = readdir(d)) != NULL) {
+  int nomem = 0;
+  for (long o = 0; o < len;) {
+    struct dirent64_rec *e = (struct dirent64_rec *)(dents->buf + o);
+    o += e->d_reclen;
     if (e->d_name[0] == '.') continue;
     if (n == cap) {
       size_t c = cap ? cap * 2 : 16;
       char **nn = realloc(names, c * sizeof *nn);
-      if (!nn) break;
+      if (!nn) {
+        nomem = 1;
+        break;
+      }
       names = nn;
       cap = c;
     }
-    names[n] = strdup(e->d_name);
-    if (!names[n]) break;
-    n++;
+    names[n++] = e->d_name;  // points into dents, which is not touched again before the end
   }
   if (n > 1) qsort(names, n, sizeof *names, cmp_names);
   size_t kept = 0;
   r->fds = malloc((n ? n : 1) * sizeof *r->fds);
   r->targets = malloc((n ? n : 1) * sizeof *r->targets);
   r->target_lens = malloc((n ? n : 1) * sizeof *r->target_lens);
-  if (!r->fds || !r->targets || !r->target_lens || grow(b, 4096) != 0) {
+  if (nomem || !r->fds || !r->targets || !r->target_lens || grow(b, 4096) != 0) {
     // No memory: the table counts as not listed, never as empty.
-    for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
-    closedir(d);
+    close(dfd);
     free_links(r);  // fd_state is still -1: no target is its own yet
     r->fd_state = -2;
     r->fd_err = ENOMEM;
     return;
   }
   for (size_t i = 0; i < n; i++) {
-    ssize_t l = readlinkat(dirfd(d), names[i], b->buf, b->cap);
+    ssize_t l = readlinkat(dfd, names[i], b->buf, b->cap);
     if (l < 0) continue;  // closed since the listing
     if ((l >= 7 && memcmp(b->buf, "socket:", 7) == 0) || (l >= 5 && memcmp(b->buf, "pipe:", 5) == 0)) {
       char *t = malloc((size_t)l);
@@ -297,13 +339,12 @@ static void read_fds(int piddir, rec_t *r, box_t *b) {
       kept++;
     }
   }
-  for (size_t i = 0; i < n; i++) free(names[i]);
   free(names);
-  closedir(d);
+  close(dfd);
   r->fd_state = (int)kept;
 }
 
-static void scan_pid(job_t *job, rec_t *r, box_t *b) {
+static void scan_pid(job_t *job, rec_t *r, box_t *b, box_t *dents) {
   char name[32];
   snprintf(name, sizeof name, "%d", r->pid);
   // The pid's directory, opened once: the three reads below are relative to it.
@@ -329,24 +370,27 @@ static void scan_pid(job_t *job, rec_t *r, box_t *b) {
   int kthread = r->stat_err == 0 && (r->stat_ok ? ((unsigned long)r->stat_nums[5] & PF_KTHREAD) != 0 : is_kernel_thread(r->stat, r->stat_len));
   if (r->stat_err == 0 && !kthread) {
     r->cmd_err = read_whole(dir, "cmdline", b, &r->cmd, &r->cmd_len, &r->cmd_call);
-    if (r->cmd_err != ENOENT && r->cmd_err != ESRCH) read_fds(dir, r, b);
+    if (r->cmd_err != ENOENT && r->cmd_err != ESRCH) read_fds(dir, r, b, dents, job->procfs);
   }
   close(dir);
 }
 
 static void *worker(void *arg) {
   job_t *job = arg;
-  box_t b = {NULL, 0};
+  box_t b = {NULL, 0}, dents = {NULL, 0};
   for (;;) {
     size_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     if (i >= job->npids) break;
-    scan_pid(job, &job->recs[i], &b);
+    scan_pid(job, &job->recs[i], &b, &dents);
   }
   free(b.buf);
+  free(dents.buf);
   return NULL;
 }
 
 static void list_root(job_t *job) {
+  struct statfs fs;
+  job->procfs = statfs(job->prefix, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
   DIR *d = opendir(job->prefix);
   if (!d) {
     job->list_err = errno;

@@ -184,6 +184,42 @@ test('on this machine\'s /proc: the same cmdlines and links as the JavaScript pa
   }
 });
 
+test('on this machine\'s /proc: an fd table longer than one directory read (3,000 pipe ends and sockets up to fd 9,000) comes whole', { skip: !onLinux && 'Linux only' }, async () => {
+  // The reader lists an fd table with getdents64 and, on procfs, stops at a call that left room
+  // for another entry (list_dir): this table takes several calls of its 64 KiB buffer.
+  const code = `
+import os, resource, socket, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 10000), hard))
+keep = []
+for i in range(1500):
+    keep.append(os.pipe())
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+os.dup2(s.fileno(), 9000); os.dup2(s.fileno(), 4999)
+print(len(os.listdir("/proc/self/fd")), *[fd for pair in keep for fd in pair], flush=True)
+time.sleep(60)
+`;
+  const child = spawn('/usr/bin/python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let said = '';
+    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => (said += d.toString()).endsWith('\n') && resolve()));
+    const [open, ...pipeFds] = said.trim().split(' ').map(Number);
+    assert.ok(open! > 3000 && pipeFds.length === 3000, `the child holds ${open} fds`);
+    const js = await startProcScan('/proc/', [child.pid!], { native: false, parallel: false }).finish();
+    const nat = await startProcScan('/proc/', [child.pid!]).finish();
+    assert.equal(nat.nativePids, 1);
+    const links = nat.links.get(child.pid!)!;
+    assert.deepEqual(links, js.links.get(child.pid!));
+    // Its 3,000 pipe ends, and the socket on 4999 and 9000.
+    const pipes = new Set(links.fds.filter((_, i) => links.targets[i]!.startsWith('pipe:')));
+    assert.deepEqual(pipeFds.filter((fd) => !pipes.has(fd)), []);
+    const sockets = links.fds.filter((_, i) => links.targets[i]!.startsWith('socket:'));
+    assert.ok(sockets.includes(4999) && sockets.includes(9000), `socket fds ${sockets.join(',')}`);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('a prestarted native pass is adopted once by the next pass of its root; RERUN_DOCTOR_NATIVE=0 reads in JavaScript', { skip: !onLinux && 'Linux only' }, async () => {
   prestartProcScan('/proc/');
   const pids = listPids(createHost());
