@@ -3,8 +3,8 @@ import type { Host } from '../host/host.js';
 import type { Outcome } from '../model/outcome.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProbeReport, type ProcessInfo, type Snapshot, type SnapshotIssue, type UnixListeningSocket } from '../model/snapshot.js';
 import { PROBES } from './index.js';
-import { readBootTime } from './processes.linux.js';
-import { linuxSocketScan } from './sockets.linux.js';
+import { readBootTime, readProcessBasics, type ProcessBasics } from './processes.linux.js';
+import { linuxSocketScan, readSocketTables, type SocketTables } from './sockets.linux.js';
 import type { ProcScanJob, ProcScanResult } from '../host/proc-scan.js';
 
 export interface CollectOptions {
@@ -33,11 +33,17 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   // a worker thread (host/proc-scan.ts); the sockets and the process rows are then made from it.
   const t0 = performance.now();
   let scanned: ProcScanResult | undefined;
+  let tables: SocketTables | undefined;
+  let basics: ProcessBasics | undefined;
   if (opts.sockets !== false && host.platform === 'linux' && host.proc.startProcScan) {
     // The pass lists the root itself: the native reader's listing, made at its start (the CLI's
     // first line), is the census's; a listing that fails leaves the probes below to say why.
     try {
       const job: ProcScanJob = host.proc.startProcScan(null);
+      // What does not depend on the pass is read while its threads run, not after its wait: the
+      // listener tables, the boot time, the user names, the page size (issue 12).
+      tables = readSocketTables(host);
+      basics = readProcessBasics(host);
       scanned = await job.finish();
     } catch {
       scanned = undefined; // /proc unreadable: the probes below say why
@@ -49,7 +55,7 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   if (opts.sockets !== false) {
     const s0 = performance.now();
     if (host.platform === 'linux') {
-      const o = await linuxSocketScan(host, scanned ? { scan: scanned } : {});
+      const o = await linuxSocketScan(host, scanned ? { scan: scanned, ...(tables ? { tables } : {}) } : {});
       probes.push(report('sockets.linux', o, performance.now() - s0));
       if (o.status === 'ok') {
         sockets = o.value.tcp;
@@ -68,14 +74,18 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   const t1 = performance.now();
   const o = await PROBES.processes[host.platform](host, {
     scanned,
+    ...(scanned && basics ? { basics } : {}),
     enrich: (rows) => (opts.enrichAll ? new Set(rows.map((r) => r.pid)) : (opts.enrich?.(rows, sockets) ?? new Set())),
   });
   probes.push(report(`processes.${host.platform}`, o, performance.now() - t1 + scanMs));
   if (o.status === 'ok') issues.push(...o.issues);
   let bootTime: string | null = null;
   if (host.platform === 'linux') {
+    // Read once when it was read ahead with the scan, else now.
     try {
-      bootTime = new Date(readBootTime(host) * 1000).toISOString();
+      const boot = basics?.bootTime ?? readBootTime(host);
+      if (boot instanceof Error) throw boot;
+      bootTime = new Date(boot * 1000).toISOString();
     } catch {
       /* unavailable: the processes probe has said why */
     }

@@ -15,6 +15,27 @@ export function listPids(host: Host): number[] {
   return pidsOf(host.proc.readdir('.'));
 }
 
+/**
+ * What a census's rows need besides each process (the boot time, the user names, the page size):
+ * read ahead by the census while its proc scan runs (probes/collect.ts). bootTime: the error
+ * reading it gave, if it failed.
+ */
+export interface ProcessBasics {
+  bootTime: number | Error;
+  users: Map<number, string>;
+  pageSize: number;
+}
+
+export function readProcessBasics(host: Host): ProcessBasics {
+  let bootTime: number | Error;
+  try {
+    bootTime = readBootTime(host);
+  } catch (e) {
+    bootTime = e instanceof Error ? e : new Error(String(e));
+  }
+  return { bootTime, users: readUserNames(host), pageSize: readPageSize(host) };
+}
+
 export function readBootTime(host: Host): number {
   return parseBootTime(host.proc.read('stat'), `${host.proc.path('stat')}`);
 }
@@ -223,14 +244,15 @@ export const linuxProcesses: ProcessProbe = async (host, opts) => {
   let pids: number[];
   // What the census's proc scan read (probes/collect.ts), else this thread reads each pid now.
   const scanned = opts.scanned?.procs;
+  const basics = opts.basics ?? readProcessBasics(host);
   try {
-    bootTime = readBootTime(host);
+    if (basics.bootTime instanceof Error) throw basics.bootTime;
+    bootTime = basics.bootTime;
     pids = scanned ? [...scanned.keys()].sort((a, b) => a - b) : listPids(host);
   } catch (e) {
     return failed(`cannot read ${host.proc.root}: ${(e as Error).message}`, source);
   }
-  const users = readUserNames(host);
-  const pageSize = readPageSize(host);
+  const { users, pageSize } = basics;
   const deniedBasic: number[] = [];
   const rows: ProcessInfo[] = [];
   const issues: SnapshotIssue[] = [];

@@ -45,6 +45,38 @@ function readUnix(host: Host, dir: string, into: Map<number, UnixRow & { source:
   for (const r of parseNetUnix(text, source)) if (r.listening && r.path !== null && !into.has(r.inode)) into.set(r.inode, { ...r, source });
 }
 
+/**
+ * This namespace's listener tables, read ahead: by the census while its proc scan runs
+ * (probes/collect.ts), so that the scan's wait is not followed by them. Each is its rows or the
+ * error reading it gave (unix: null when not asked for).
+ */
+export interface SocketTables {
+  tcp: TcpRow[] | Error;
+  unix: Map<number, UnixRow & { source: string }> | Error | null;
+}
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+export function readSocketTables(host: Host, unix = true): SocketTables {
+  let tcp: TcpRow[] | Error;
+  try {
+    tcp = readTables(host, 'net');
+  } catch (e) {
+    tcp = asError(e);
+  }
+  let u: SocketTables['unix'] = null;
+  if (unix) {
+    const rows = new Map<number, UnixRow & { source: string }>();
+    try {
+      readUnix(host, 'net', rows);
+      u = rows;
+    } catch (e) {
+      u = asError(e);
+    }
+  }
+  return { tcp, unix: u };
+}
+
 export interface SocketScan {
   tcp: ListeningSocket[];
   /** null: /proc/net/unix could not be read (its reason is in the issues). */
@@ -55,22 +87,31 @@ export interface SocketScan {
  * Both kinds of listener from one pass over the fd tables. `scan`: the fd tables already read (by
  * the census's proc scan, probes/collect.ts); without it they are read here, one pid after another.
  */
-export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: Pick<ProcScanResult, 'links' | 'denied'>; tcp?: TcpRow[] } = {}): Promise<Outcome<SocketScan>> {
+export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: Pick<ProcScanResult, 'links' | 'denied'>; tcp?: TcpRow[]; tables?: SocketTables } = {}): Promise<Outcome<SocketScan>> {
   const source = `${host.proc.path('net')}/{tcp,tcp6,unix} + ${host.proc.path('[pid]')}/fd/*`;
   const issues: SnapshotIssue[] = [];
   const listeners = new Map<number, TcpRow>();
   const unixListeners = new Map<number, UnixRow & { source: string }>();
   let unixRead = opts.unix !== false;
   let pids: number[] = [];
+  const ahead = opts.tables;
   try {
-    // `tcp`: the listening rows the caller has just read (the watch sampler, linuxListenerTable).
-    for (const r of opts.tcp ?? readTables(host, 'net')) listeners.set(r.inode, r);
+    // `tcp`: the listening rows the caller has just read (the watch sampler, linuxListenerTable);
+    // `tables`: the tables read while the census's scan ran.
+    const tcp = opts.tcp ?? ahead?.tcp ?? readTables(host, 'net');
+    if (tcp instanceof Error) throw tcp;
+    for (const r of tcp) listeners.set(r.inode, r);
     if (!opts.scan) pids = listPids(host);
   } catch (e) {
     return failed((e as Error).message, source);
   }
   try {
-    if (unixRead) readUnix(host, 'net', unixListeners);
+    if (unixRead) {
+      const rows = ahead?.unix;
+      if (rows instanceof Error) throw rows;
+      if (rows) for (const [inode, r] of rows) unixListeners.set(inode, r);
+      else readUnix(host, 'net', unixListeners);
+    }
   } catch (e) {
     // The TCP listeners still count: only the unix ones are missing.
     unixRead = false;

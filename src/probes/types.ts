@@ -1,6 +1,7 @@
 // What a platform's probes provide. Adding a platform = new files implementing these.
 import type { Host } from '../host/host.js';
 import type { ProcScanResult } from '../host/proc-scan.js';
+import type { ProcessBasics } from './processes.linux.js';
 import type { Outcome } from '../model/outcome.js';
 import type { ListeningSocket, ProcessInfo } from '../model/snapshot.js';
 
@@ -13,6 +14,8 @@ export interface ProcessProbeOptions {
   enrich?: (basic: ProcessInfo[]) => Set<number> | Promise<Set<number>>;
   /** Linux: every pid's stat, cmdline and fd links, already read by the census's proc scan (host/proc-scan.ts). */
   scanned?: ProcScanResult;
+  /** Linux: the boot time, user names and page size, read while that scan ran (else read by the probe). */
+  basics?: ProcessBasics;
 }
 
 export type ProcessProbe = (host: Host, opts: ProcessProbeOptions) => Promise<Outcome<ProcessInfo[]>>;
