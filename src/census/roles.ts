@@ -69,6 +69,35 @@ function isForkserverChild(p: ProcessInfo, parentDirect: RoleGuess | undefined):
   return !(holdsListener && holdsAlive);
 }
 
+/** Step 1's verdict on a command line alone: a role (fingerprint, worker pattern), a server-pattern candidate, or nothing. */
+type ArgvVerdict = RoleGuess | 'candidate' | null;
+
+function argvVerdict(p: ProcessInfo, opts: RoleOptions): ArgvVerdict {
+  const cmd = joinedCommand(p.argv, p.comm);
+  const fp = matchFingerprint(cmd, p.comm);
+  if (fp) return { role: fp.role, kind: fp.kind, reason: fp.why, pythonParent: fp.pythonParent };
+  const wp = opts.workerPatterns.find((re) => re.test(cmd));
+  if (wp) return { role: 'worker', kind: 'pattern-worker', reason: `matches worker pattern /${wp.source}/`, pythonParent: false };
+  return opts.serverPattern.test(cmd) ? 'candidate' : null;
+}
+
+// The verdicts of the last calls, by the patterns and then by the argv array (never changed in
+// place: a new command line is a new array) with its comm: a census calls assignRoles twice on
+// the same rows (census.ts: on the basic rows, then on the enriched ones), and enrichment adds
+// evidence, never a command line; so the second call takes them instead of matching every
+// command line again (issue 12). Weak: a census's rows go, and their entries with them.
+const verdicts = new WeakMap<RegExp, { workers: RegExp[]; byArgv: WeakMap<string[], { comm: string; v: ArgvVerdict }> }>();
+
+function verdictOf(p: ProcessInfo, opts: RoleOptions): ArgvVerdict {
+  let memo = verdicts.get(opts.serverPattern);
+  if (!memo || memo.workers !== opts.workerPatterns) verdicts.set(opts.serverPattern, (memo = { workers: opts.workerPatterns, byArgv: new WeakMap() }));
+  const hit = memo.byArgv.get(p.argv);
+  if (hit && hit.comm === p.comm) return hit.v;
+  const v = argvVerdict(p, opts);
+  memo.byArgv.set(p.argv, { comm: p.comm, v });
+  return v;
+}
+
 /**
  * Every process's role, or none. Used twice: by the probes on the basic rows (to choose whom to
  * read more of) and by classify() on the full rows.
@@ -96,19 +125,13 @@ export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly
   const candidates: ProcessInfo[] = [];
   for (const p of processes) {
     if (p.pid === selfPid) continue;
-    const cmd = joinedCommand(p.argv, p.comm);
-    const fp = matchFingerprint(cmd, p.comm);
-    if (fp) {
-      direct.set(p.pid, { role: fp.role, kind: fp.kind, reason: fp.why, pythonParent: fp.pythonParent });
-      continue;
-    }
-    const wp = opts.workerPatterns.find((re) => re.test(cmd));
-    if (wp) {
-      direct.set(p.pid, { role: 'worker', kind: 'pattern-worker', reason: `matches worker pattern /${wp.source}/`, pythonParent: false });
-      continue;
-    }
-    if (opts.serverPattern.test(cmd)) {
+    const v = verdictOf(p, opts);
+    if (v === 'candidate') {
       candidates.push(p);
+      continue;
+    }
+    if (v) {
+      direct.set(p.pid, v);
       continue;
     }
     const held = holders.get(p.pid);

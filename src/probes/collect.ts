@@ -3,7 +3,8 @@ import type { Host } from '../host/host.js';
 import type { Outcome } from '../model/outcome.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProbeReport, type ProcessInfo, type Snapshot, type SnapshotIssue, type UnixListeningSocket } from '../model/snapshot.js';
 import { PROBES } from './index.js';
-import { readBootTime, readProcessBasics, type ProcessBasics } from './processes.linux.js';
+import { readBootTime, readProcessBasics } from './processes.linux.js';
+import type { ProcessBasics } from './types.js';
 import { linuxSocketScan, readSocketTables, type SocketTables } from './sockets.linux.js';
 import type { ProcScanJob, ProcScanResult } from '../host/proc-scan.js';
 

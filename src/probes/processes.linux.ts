@@ -7,23 +7,12 @@ import { failed, ok } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
 import { parsedStat, pidsOf, type RawProc } from '../host/proc-scan.js';
 import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName, type ProcStat } from '../os/linux/proc-pid.js';
-import type { ProcessProbe } from './types.js';
+import type { ProcessBasics, ProcessProbe } from './types.js';
 
 const PROBE = 'processes.linux';
 
 export function listPids(host: Host): number[] {
   return pidsOf(host.proc.readdir('.'));
-}
-
-/**
- * What a census's rows need besides each process (the boot time, the user names, the page size):
- * read ahead by the census while its proc scan runs (probes/collect.ts). bootTime: the error
- * reading it gave, if it failed.
- */
-export interface ProcessBasics {
-  bootTime: number | Error;
-  users: Map<number, string>;
-  pageSize: number;
 }
 
 export function readProcessBasics(host: Host): ProcessBasics {

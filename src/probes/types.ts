@@ -1,9 +1,19 @@
 // What a platform's probes provide. Adding a platform = new files implementing these.
 import type { Host } from '../host/host.js';
 import type { ProcScanResult } from '../host/proc-scan.js';
-import type { ProcessBasics } from './processes.linux.js';
 import type { Outcome } from '../model/outcome.js';
 import type { ListeningSocket, ProcessInfo } from '../model/snapshot.js';
+
+/**
+ * What a census's rows need besides each process (the boot time, the user names, the page size):
+ * read ahead by the census while its proc scan runs (probes/collect.ts, readProcessBasics).
+ * bootTime: the error reading it gave, if it failed.
+ */
+export interface ProcessBasics {
+  bootTime: number | Error;
+  users: Map<number, string>;
+  pageSize: number;
+}
 
 export interface ProcessProbeOptions {
   /**

@@ -202,3 +202,25 @@ test('count trend: a repeated count is not a run; two increases in the tail are 
   assert.equal(trend([h('after', 3), h('after', 6), h('after', 0)]).growing, false, 'cleaned up: the tail restarts');
   assert.equal(trend([h('after', 3), h('after', 6)]).growing, false, 'one increase is not a trend');
 });
+
+test('assignRoles keeps each command line\'s verdict between the calls of one census, and matches again what changed: a new argv, a new comm, other patterns', async () => {
+  const { assignRoles } = await import('../../src/census/classify.js');
+  const rows = [INIT, SHELL, proc(1000, 900, SERVER, { pgid: 1000 }), proc(1002, 1000, SPAWN, { pgid: 1000 }), proc(1100, 900, [PY, 'other.py'])];
+  const first = assignRoles(rows, [], OPTS, 4242);
+  assert.equal(first.get(1000)?.role, 'server');
+  assert.equal(first.get(1100), undefined);
+  // The same rows again (the census's second call): the same roles.
+  assert.deepEqual(assignRoles(rows, [], OPTS, 4242), first);
+  // A new command line is a new array: matched again, not taken from the first call.
+  rows[4] = { ...rows[4]!, argv: [...SERVER] };
+  assert.equal(assignRoles(rows, [], OPTS, 4242).get(1100)?.role, 'server');
+  // The same (empty) argv array with another comm: the comm is the command then, matched again.
+  const empty: string[] = [];
+  const withComm = { ...OPTS, workerPatterns: [/^infer-worker$/] };
+  assert.equal(assignRoles([INIT, proc(1200, 1, empty, { comm: 'bash' })], [], withComm, 4242).get(1200), undefined);
+  assert.equal(assignRoles([INIT, proc(1200, 1, empty, { comm: 'infer-worker' })], [], withComm, 4242).get(1200)?.kind, 'pattern-worker');
+  // Other patterns, the same rows: matched against those.
+  const other = { ...OPTS, serverPattern: /other\.py/ };
+  assert.equal(assignRoles(rows.slice(0, 4).concat(proc(1300, 900, [PY, 'other.py'])), [], other, 4242).get(1300)?.role, 'server');
+  assert.equal(assignRoles(rows, [], { ...OPTS, workerPatterns: [/other\.py|src\.main/] }, 4242).get(1000)?.role, 'worker');
+});
