@@ -81,21 +81,28 @@ function argvVerdict(p: ProcessInfo, opts: RoleOptions): ArgvVerdict {
   return opts.serverPattern.test(cmd) ? 'candidate' : null;
 }
 
-// The verdicts of the last calls, by the patterns and then by the argv array (never changed in
-// place: a new command line is a new array) with its comm: a census calls assignRoles twice on
-// the same rows (census.ts: on the basic rows, then on the enriched ones), and enrichment adds
-// evidence, never a command line; so the second call takes them instead of matching every
-// command line again (issue 12). Weak: a census's rows go, and their entries with them.
-const verdicts = new WeakMap<RegExp, { workers: RegExp[]; byArgv: WeakMap<string[], { comm: string; v: ArgvVerdict }> }>();
+// The verdicts of the last call on a table of processes, by place: a census calls assignRoles
+// twice on the same array of rows (census.ts: on the basic rows, then on the same rows enriched),
+// and enrichment adds evidence, never a command line; so the second call takes each verdict whose
+// row still has the same argv array (never changed in place: a new command line is a new array)
+// and comm, under the same patterns, instead of matching every command line again (issue 12).
+// Weak: a census's rows go, and their verdicts with them.
+interface Verdicts {
+  serverPattern: RegExp;
+  workers: RegExp[];
+  argv: Array<string[] | undefined>;
+  comm: string[];
+  v: ArgvVerdict[];
+}
+const lastVerdicts = new WeakMap<readonly ProcessInfo[], Verdicts>();
 
-function verdictOf(p: ProcessInfo, opts: RoleOptions): ArgvVerdict {
-  let memo = verdicts.get(opts.serverPattern);
-  if (!memo || memo.workers !== opts.workerPatterns) verdicts.set(opts.serverPattern, (memo = { workers: opts.workerPatterns, byArgv: new WeakMap() }));
-  const hit = memo.byArgv.get(p.argv);
-  if (hit && hit.comm === p.comm) return hit.v;
-  const v = argvVerdict(p, opts);
-  memo.byArgv.set(p.argv, { comm: p.comm, v });
-  return v;
+function verdictsFor(processes: readonly ProcessInfo[], opts: RoleOptions): Verdicts {
+  let m = lastVerdicts.get(processes);
+  if (!m || m.serverPattern !== opts.serverPattern || m.workers !== opts.workerPatterns) {
+    m = { serverPattern: opts.serverPattern, workers: opts.workerPatterns, argv: [], comm: [], v: [] };
+    lastVerdicts.set(processes, m);
+  }
+  return m;
 }
 
 /**
@@ -123,9 +130,18 @@ export function assignRoles(processes: readonly ProcessInfo[], sockets: readonly
   }
   const direct = new Map<number, RoleGuess>();
   const candidates: ProcessInfo[] = [];
-  for (const p of processes) {
+  const memo = verdictsFor(processes, opts);
+  for (let i = 0; i < processes.length; i++) {
+    const p = processes[i]!;
     if (p.pid === selfPid) continue;
-    const v = verdictOf(p, opts);
+    let v: ArgvVerdict;
+    if (memo.argv[i] === p.argv && memo.comm[i] === p.comm) v = memo.v[i]!;
+    else {
+      v = argvVerdict(p, opts);
+      memo.argv[i] = p.argv;
+      memo.comm[i] = p.comm;
+      memo.v[i] = v;
+    }
     if (v === 'candidate') {
       candidates.push(p);
       continue;

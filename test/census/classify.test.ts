@@ -209,16 +209,28 @@ test('assignRoles keeps each command line\'s verdict between the calls of one ce
   const first = assignRoles(rows, [], OPTS, 4242);
   assert.equal(first.get(1000)?.role, 'server');
   assert.equal(first.get(1100), undefined);
-  // The same rows again (the census's second call): the same roles.
-  assert.deepEqual(assignRoles(rows, [], OPTS, 4242), first);
+  // The same rows again (the census's second call): the same roles, and no command line matched again.
+  const pattern = new RegExp(OPTS.serverPattern.source);
+  let tested = 0;
+  const test0 = pattern.test.bind(pattern);
+  pattern.test = (t: string) => (tested++, test0(t));
+  const counted = { ...OPTS, serverPattern: pattern };
+  assert.deepEqual(assignRoles(rows, [], counted, 4242), first);
+  assert.ok(tested >= 3, `the first call matched ${tested} command lines`);
+  const once = tested;
+  assert.deepEqual(assignRoles(rows, [], counted, 4242), first);
+  assert.equal(tested, once, 'the second call matched no command line again');
   // A new command line is a new array: matched again, not taken from the first call.
   rows[4] = { ...rows[4]!, argv: [...SERVER] };
   assert.equal(assignRoles(rows, [], OPTS, 4242).get(1100)?.role, 'server');
   // The same (empty) argv array with another comm: the comm is the command then, matched again.
   const empty: string[] = [];
   const withComm = { ...OPTS, workerPatterns: [/^infer-worker$/] };
-  assert.equal(assignRoles([INIT, proc(1200, 1, empty, { comm: 'bash' })], [], withComm, 4242).get(1200), undefined);
-  assert.equal(assignRoles([INIT, proc(1200, 1, empty, { comm: 'infer-worker' })], [], withComm, 4242).get(1200)?.kind, 'pattern-worker');
+  const table = [INIT, proc(1200, 1, empty, { comm: 'bash' })];
+  assert.equal(assignRoles(table, [], withComm, 4242).get(1200), undefined);
+  table[1] = { ...table[1]!, comm: 'infer-worker' };
+  assert.equal(table[1].argv, empty);
+  assert.equal(assignRoles(table, [], withComm, 4242).get(1200)?.kind, 'pattern-worker');
   // Other patterns, the same rows: matched against those.
   const other = { ...OPTS, serverPattern: /other\.py/ };
   assert.equal(assignRoles(rows.slice(0, 4).concat(proc(1300, 900, [PY, 'other.py'])), [], other, 4242).get(1300)?.role, 'server');
