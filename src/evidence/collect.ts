@@ -34,6 +34,7 @@ import { duplicatesText } from '../model/metrics.js';
 import { createMetricsSampler, type MetricsSampler } from '../watch/metrics-sampler.js';
 import type { KeyMetricName } from '../config/config.js';
 import { environmentInfo } from './environment.js';
+import { monotonicMs } from '../host/clock.js';
 
 export interface MetricsPlan {
   url: string;
@@ -147,11 +148,11 @@ export function evidenceSession(host: Host, plan: EvidencePlan): EvidenceSession
 
   const timed = async <T>(probe: Parameters<NonNullable<EvidencePlan['onProbe']>>[0], f: () => Promise<T> | T): Promise<T> => {
     if (!plan.onProbe) return f();
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     try {
       return await f();
     } finally {
-      plan.onProbe(probe, performance.now() - t0);
+      plan.onProbe(probe, monotonicMs() - t0);
     }
   };
   const take = (enrichAll = false) => timed('census', () => takeOnce(enrichAll));

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { http, https, zlib } from './builtins.js';
 import { oneLine } from '../model/text.js';
+import { monotonicMs } from './clock.js';
 
 export type HttpFailure =
   | { kind: 'bad-url'; message: string }
@@ -46,7 +47,7 @@ export interface HttpGetOptions {
 export const MAX_REDIRECTS = 5;
 
 function fail(url: string, t0: number, f: HttpFailure): HttpResult {
-  return { ok: false, url, durationMs: performance.now() - t0, ...f };
+  return { ok: false, url, durationMs: monotonicMs() - t0, ...f };
 }
 
 /**
@@ -58,7 +59,7 @@ function fail(url: string, t0: number, f: HttpFailure): HttpResult {
  * redirect, without saying `Connection: close`, cannot break the next request.
  */
 export async function httpGet(rawUrl: string, opts: HttpGetOptions): Promise<HttpResult> {
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const deadline = t0 + opts.timeoutMs;
   const redirects: string[] = [];
   const maxRedirects = opts.maxRedirects ?? MAX_REDIRECTS;
@@ -109,7 +110,7 @@ type Once = HttpResult | { redirect: string; status: number };
 
 function getOnce(url: URL, opts: HttpGetOptions, deadline: number, t0: number): Promise<Once> {
   return new Promise((resolve) => {
-    const remaining = Math.max(1, deadline - performance.now());
+    const remaining = Math.max(1, deadline - monotonicMs());
     let settled = false;
     const done = (v: Once) => {
       if (settled) return;
@@ -182,7 +183,7 @@ function getOnce(url: URL, opts: HttpGetOptions, deadline: number, t0: number): 
           body: Buffer.concat(chunks).toString('utf8'),
           wireBytes: wire,
           bytes: size,
-          durationMs: performance.now() - t0,
+          durationMs: monotonicMs() - t0,
         });
       });
       res.on('error', (e) => done(fail(url.toString(), t0, { kind: 'network', message: `the connection broke: ${oneLine(e.message)}` })));

@@ -7,6 +7,7 @@ import { readBootTime, readProcessBasics } from './processes.linux.js';
 import type { ProcessBasics } from './types.js';
 import { linuxSocketScan, readSocketTables, type SocketTables } from './sockets.linux.js';
 import type { ProcScanJob, ProcScanResult } from '../host/proc-scan.js';
+import { monotonicMs } from '../host/clock.js';
 
 export interface CollectOptions {
   /** Skip the socket probe (its fd scan is the larger share of a census). */
@@ -32,7 +33,7 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   let unixSockets: UnixListeningSocket[] | undefined;
   // Linux, on a real /proc: one pass reads every process's stat, cmdline and fd links, shared with
   // a worker thread (host/proc-scan.ts); the sockets and the process rows are then made from it.
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   let scanned: ProcScanResult | undefined;
   let tables: SocketTables | undefined;
   let basics: ProcessBasics | undefined;
@@ -52,12 +53,12 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
   }
   // The pass's time is the processes' (most of it is theirs: two reads of every process against
   // one listing of its fds); the socket probe's is its own tables and the joining of owners.
-  const scanMs = performance.now() - t0;
+  const scanMs = monotonicMs() - t0;
   if (opts.sockets !== false) {
-    const s0 = performance.now();
+    const s0 = monotonicMs();
     if (host.platform === 'linux') {
       const o = await linuxSocketScan(host, scanned ? { scan: scanned, ...(tables ? { tables } : {}) } : {});
-      probes.push(report('sockets.linux', o, performance.now() - s0));
+      probes.push(report('sockets.linux', o, monotonicMs() - s0));
       if (o.status === 'ok') {
         sockets = o.value.tcp;
         unixSockets = o.value.unix ?? undefined;
@@ -65,20 +66,20 @@ export async function collectSnapshot(host: Host, opts: CollectOptions = {}): Pr
       }
     } else {
       const o = await PROBES.sockets[host.platform](host);
-      probes.push(report(`sockets.${host.platform}`, o, performance.now() - s0));
+      probes.push(report(`sockets.${host.platform}`, o, monotonicMs() - s0));
       if (o.status === 'ok') {
         sockets = o.value;
         issues.push(...o.issues);
       }
     }
   }
-  const t1 = performance.now();
+  const t1 = monotonicMs();
   const o = await PROBES.processes[host.platform](host, {
     scanned,
     ...(scanned && basics ? { basics } : {}),
     enrich: (rows) => (opts.enrichAll ? new Set(rows.map((r) => r.pid)) : (opts.enrich?.(rows, sockets) ?? new Set())),
   });
-  probes.push(report(`processes.${host.platform}`, o, performance.now() - t1 + scanMs));
+  probes.push(report(`processes.${host.platform}`, o, monotonicMs() - t1 + scanMs));
   if (o.status === 'ok') issues.push(...o.issues);
   let bootTime: string | null = null;
   if (host.platform === 'linux') {

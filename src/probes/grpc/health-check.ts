@@ -17,6 +17,7 @@ import { healthCall } from './health-call.js';
 import { http2Handshake } from './http2-handshake.js';
 import type { GrpcHealth } from '../../model/grpc.js';
 import type { GrpcHealthOptions, GrpcHealthTarget } from './types.js';
+import { monotonicMs } from '../../host/clock.js';
 
 export const DEFAULT_GRPC_HEALTH_TIMEOUT_MS = 2000;
 /**
@@ -69,15 +70,15 @@ async function run(target: GrpcHealthTarget, opts: GrpcHealthOptions, onConnecte
     return result('ERROR', `not a TCP port: ${target.port}`, null);
   }
   try {
-    const started = performance.now();
+    const started = monotonicMs();
     const h = await http2Handshake(target.host.replace(/^\[(.*)\]$/, '$1'), target.port, handshakeMs, onConnected);
     if (!h.http2) return result(h.status, h.detail, null);
     // The call gets what the handshake left of the budget. Time our process spent elsewhere (a
     // census blocking the event loop) is not charged to the server: at most handshakeMs is.
-    const spent = Math.min(performance.now() - started, handshakeMs);
-    const t0 = performance.now();
+    const spent = Math.min(monotonicMs() - started, handshakeMs);
+    const t0 = monotonicMs();
     const c = await healthCall(address, service, timeoutMs - spent);
-    return result(c.status, c.detail, c.answered ? Math.round((performance.now() - t0) * 10) / 10 : null);
+    return result(c.status, c.detail, c.answered ? Math.round((monotonicMs() - t0) * 10) / 10 : null);
   } catch (err) {
     // Neither step rejects; this keeps the promise that the check never throws.
     return result('ERROR', errorText(err), null);
