@@ -18,7 +18,7 @@
 // pays), against a raw reader that only reads the same /proc files and parses nothing.
 // NODE_EXTRA_CA_CERTS is unset for the timed runs, as users do not have it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,8 +103,9 @@ srv.serve_forever()
 function tinyProc() {
   const dir = mkdtempSync(join(tmpdir(), 'rd-bench-proc-'));
   mkdirSync(join(dir, '1'));
-  copyFileSync('/proc/stat', join(dir, 'stat'));
-  copyFileSync('/proc/1/stat', join(dir, '1', 'stat'));
+  // Read and written, not copied: a proc file says it is empty, so copyFileSync copies nothing.
+  writeFileSync(join(dir, 'stat'), readFileSync('/proc/stat'));
+  writeFileSync(join(dir, '1', 'stat'), readFileSync('/proc/1/stat'));
   writeFileSync(join(dir, '1', 'cmdline'), readFileSync('/proc/1/cmdline'));
   return dir;
 }

@@ -25,13 +25,20 @@ if (process.platform === 'linux' && process.env.RERUN_DOCTOR_NATIVE === 'require
 }
 
 const argv = process.argv.slice(2);
-// The commands that take a census of this machine's /proc at once: the proc scan (the native
-// reader's threads, or else the worker thread) starts now, and reads while the command's module
-// loads (host/proc-scan.ts). Not for a replay (--from), help,
-// another proc root (prestartProcScan checks RERUN_DOCTOR_NATIVE and RERUN_DOCTOR_THREADS).
+// The commands that take a census at once: the proc scan (the native reader's threads, or else
+// the worker thread) starts now, and reads while the command's module loads (host/proc-scan.ts),
+// under /proc or the --proc-root given (the prefix the census's host makes of it: host/rooted-fs.ts;
+// a root the census then refuses, a typo, is only listed, and the pass is dropped). Not for a
+// replay (--from) or help (prestartProcScan checks RERUN_DOCTOR_NATIVE and RERUN_DOCTOR_THREADS).
 const first = argv[0];
 const censusNow = first === undefined || first === 'ports' || first === 'procs' || first === 'diagnose' || (first.startsWith('-') && first !== '-h' && first !== '--help' && !first.startsWith('-v') && first !== '-V' && first !== '--version');
-if (process.platform === 'linux' && censusNow && !argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '-h' || a === '--help' || a === '--proc-root' || a.startsWith('--proc-root='))) prestartProcScan('/proc/');
+if (process.platform === 'linux' && censusNow && !argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '-h' || a === '--help')) {
+  const at = argv.lastIndexOf('--proc-root');
+  const eq = argv.findLast((a) => a.startsWith('--proc-root='));
+  // The last one given wins, as in parseArgs; either spelling.
+  const root = eq !== undefined && argv.lastIndexOf(eq) > at ? eq.slice('--proc-root='.length) : at >= 0 ? argv[at + 1] : '/proc';
+  if (root !== undefined && root !== '') prestartProcScan(root.endsWith('/') ? root : `${root}/`);
+}
 
 // Not a top-level await: the bundle is CommonJS (scripts/bundle.mjs). Set, not exit: piped
 // output is flushed before the process ends.

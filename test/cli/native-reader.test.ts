@@ -3,7 +3,7 @@
 // RERUN_DOCTOR_NATIVE=require refuses to run without it instead of falling back.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -55,5 +55,51 @@ test('RERUN_DOCTOR_NATIVE=require: the prestarting bin.cjs finds the reader (pro
     assert.match(r.stderr, /^rerun-doctor: RERUN_DOCTOR_NATIVE=require, but the native proc reader cannot be used: proc-scan-linux-[a-z0-9]+\.node not built \(npm run build\)\n$/);
   } finally {
     rmSync(lone, { recursive: true, force: true });
+  }
+});
+
+test('bin.cjs starts the native reader on its first line under the --proc-root given (either spelling, the last one winning), and the census adopts that pass instead of starting its own', { skip: process.platform !== 'linux' && 'Linux only' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rd-native-root-'));
+  try {
+    const root = join(dir, 'proc');
+    mkdirSync(join(root, '1'), { recursive: true });
+    // Read and written, not copied: a proc file says it is empty, so copyFileSync copies nothing.
+    writeFileSync(join(root, 'stat'), readFileSync('/proc/stat'));
+    writeFileSync(join(root, '1', 'stat'), readFileSync('/proc/1/stat'));
+    writeFileSync(join(root, '1', 'cmdline'), 'init\0');
+    // Notes every start() of the native reader: its prefix, and whether a command's bundle was loaded yet.
+    const hook = join(dir, 'hook.cjs');
+    writeFileSync(
+      hook,
+      `const fs = require('fs'); const starts = []; let bundle = false;
+const read = fs.readFileSync; fs.readFileSync = function (p, ...r) { if (typeof p === 'string' && /commands[\\/\\\\][a-z-]+\\.cjs$/.test(p)) bundle = true; return read.call(this, p, ...r); };
+const dlopen = process.dlopen;
+process.dlopen = function (m, f, ...r) { const x = dlopen.call(this, m, f, ...r); if (/proc-scan-[a-z]+-[a-z0-9]+\\.node$/.test(f)) { const s = m.exports.start; m.exports.start = function (prefix, ...a) { starts.push((bundle ? 'after ' : 'before ') + prefix); return s.call(this, prefix, ...a); }; } return x; };
+process.on('exit', () => process.stderr.write('starts ' + JSON.stringify(starts) + '\\n'));`,
+    );
+    const run = (args: string[]) => {
+      const e: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cache, NO_COLOR: '1' };
+      delete e.RERUN_DOCTOR_NATIVE;
+      const r = spawnSync(process.execPath, ['-r', hook, BIN, ...args], { env: e, encoding: 'utf8' });
+      const m = /starts (\[.*\])\n/.exec(r.stderr);
+      assert.ok(m, `no start list: ${r.stderr}`);
+      return { code: r.status, starts: JSON.parse(m[1]!) as string[], stdout: r.stdout, stderr: r.stderr.replace(m[0], '') };
+    };
+    for (const args of [['procs', '--json', '--all', '--proc-root', root], ['procs', '--all', '--json', `--proc-root=${root}/`], ['procs', '--json', '--all', '--proc-root', '/nowhere', `--proc-root=${root}`], ['ports', '--json', '--no-grpc', '--proc-root', root]]) {
+      const r = run(args);
+      assert.ok(r.code === 0 || r.code === 1, `${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+      // One pass, started before any command's bundle loaded: the census took it over.
+      assert.deepEqual(r.starts, [`before ${root}/`], args.join(' '));
+      if (args[0] === 'procs') assert.ok((JSON.parse(r.stdout) as { processes: { pid: number }[] }).processes.some((p) => p.pid === 1), 'pid 1 of the tree is listed');
+    }
+    // A root the command refuses: the pass started on it is dropped; the error is the usual one line.
+    const bad = run(['procs', '--json', '--proc-root', join(dir, 'nothing')]);
+    assert.equal(bad.code, 2);
+    assert.deepEqual(bad.starts, [`before ${join(dir, 'nothing')}/`]);
+    assert.match(bad.stderr, /^rerun-doctor: --proc-root ".*nothing": /);
+    // Without --proc-root: /proc.
+    assert.deepEqual(run(['procs', '--json']).starts, ['before /proc/']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
