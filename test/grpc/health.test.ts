@@ -314,6 +314,8 @@ describe('grpc health: hand-encoded messages (grpc/grpc-proto grpc/health/v1/hea
     assert.equal(grpcAddress({ host: '[::1]', port: 50051 }), '[::1]:50051');
     assert.equal(grpcAddress({ host: '127.0.0.1', port: 50051 }), '127.0.0.1:50051');
     assert.equal(grpcAddress({ host: 'localhost', port: 1 }), 'localhost:1');
+    assert.equal(grpcAddress({ host: '::ffff:127.0.0.1', port: 2 }), '[::ffff:127.0.0.1]:2');
+    assert.equal(grpcAddress({ host: '2001:db8::5', port: 3 }), '[2001:db8::5]:3');
   });
 });
 
