@@ -44,6 +44,8 @@ typedef struct {
   int stat_call;   // 0 open, 1 read: the call that failed
   int stat_ok;     // 1: stat parsed here (parse_stat), to exactly what the census's parser gives
   int stat_state;  // the state letter (stat_ok)
+  size_t comm_at;  // where comm lies in stat, between the first "(" and the last ")" (stat_ok)
+  size_t comm_len;
   double stat_nums[STAT_NUMS];
   char *cmd;
   size_t cmd_len;
@@ -179,7 +181,7 @@ static int digits_at(const char *s, size_t len, size_t *k, double *out) {
   return 1;
 }
 
-static int parse_stat(const char *s, size_t len, double *nums, int *state) {
+static int parse_stat(const char *s, size_t len, double *nums, int *state, size_t *comm_at, size_t *comm_len) {
   const char *open = memchr(s, '(', len);
   if (!open) return 0;
   size_t close_at = len;
@@ -190,6 +192,8 @@ static int parse_stat(const char *s, size_t len, double *nums, int *state) {
     }
   }
   if (close_at == len || close_at < (size_t)(open - s)) return 0;
+  *comm_at = (size_t)(open - s) + 1;
+  *comm_len = close_at - *comm_at;
   // The pid: digits, one space, then "(".
   size_t k = 0;
   if (!digits_at(s, len, &k, &nums[0]) || k != (size_t)(open - s)) return 0;
@@ -365,7 +369,7 @@ static void scan_pid(job_t *job, rec_t *r, box_t *b, box_t *dents) {
     return;
   }
   r->stat_err = read_whole(dir, "stat", b, &r->stat, &r->stat_len, &r->stat_call);
-  if (r->stat_err == 0) r->stat_ok = parse_stat(r->stat, r->stat_len, r->stat_nums, &r->stat_state);
+  if (r->stat_err == 0) r->stat_ok = parse_stat(r->stat, r->stat_len, r->stat_nums, &r->stat_state, &r->comm_at, &r->comm_len);
   // The flags parse_stat took (nums[5]: field 9), else the line read as the JavaScript pass reads it.
   int kthread = r->stat_err == 0 && (r->stat_ok ? ((unsigned long)r->stat_nums[5] & PF_KTHREAD) != 0 : is_kernel_thread(r->stat, r->stat_len));
   if (r->stat_err == 0 && !kthread) {
@@ -546,7 +550,8 @@ static napi_value int32_array(napi_env env, size_t n, int32_t **data) {
   return arr;
 }
 
-// { listError, pids: Int32Array, stat: (string|null)[], statError: Int32Array (errno, 0 read),
+// { listError, pids: Int32Array, stat: (string|null)[] (null where read and parsed here: comm
+//   then holds its comm), comm: (string|null)[], statError: Int32Array (errno, 0 read),
 //   statCall, cmdline, cmdlineError, cmdlineCall, nfds: Int32Array (-1 not read, -2 not listed:
 //   fdError), fdError, fds: Int32Array (all links, pid by pid), targets: string[],
 //   statState: Int32Array (the state letter's code where stat was parsed here, else 0),
@@ -571,7 +576,7 @@ static napi_value collect(napi_env env, napi_callback_info info) {
   for (size_t i = 0; i < n; i++)
     if (job->recs[i].fd_state > 0) nlinks += (size_t)job->recs[i].fd_state;
 
-  napi_value out, v, stat, cmd, targets;
+  napi_value out, v, stat, comm, cmd, targets;
   int32_t *pids, *statErr, *statCall, *cmdErr, *cmdCall, *nfds, *fdErr, *fds;
   CHECK(napi_create_object(env, &out));
   CHECK(napi_create_int32(env, job->list_err, &v));
@@ -603,6 +608,7 @@ static napi_value collect(napi_env env, napi_callback_info info) {
     statNums = raw;
   }
   CHECK(napi_create_array_with_length(env, n, &stat));
+  CHECK(napi_create_array_with_length(env, n, &comm));
   CHECK(napi_create_array_with_length(env, n, &cmd));
   CHECK(napi_create_array_with_length(env, nlinks, &targets));
   size_t f = 0;
@@ -618,7 +624,16 @@ static napi_value collect(napi_env env, napi_callback_info info) {
     statState[i] = r->stat_ok ? r->stat_state : 0;
     if (r->stat_ok) memcpy(statNums + i * STAT_NUMS, r->stat_nums, sizeof r->stat_nums);
     else memset(statNums + i * STAT_NUMS, 0, sizeof r->stat_nums);
-    CHECK(napi_set_element(env, stat, (uint32_t)i, str_or_null(env, r->stat, r->stat_len)));
+    // A line parsed here goes back as its numbers and its comm, not its text: the census needs
+    // nothing else of it, and 2,000 strings of 300 bytes held to the census's end cost the garbage
+    // collector more than their parse (docs/benchmarks.md). A line left to the parser: its text.
+    if (r->stat_ok) {
+      CHECK(napi_set_element(env, stat, (uint32_t)i, str_or_null(env, NULL, 0)));
+      CHECK(napi_set_element(env, comm, (uint32_t)i, str_or_null(env, r->stat + r->comm_at, r->comm_len)));
+    } else {
+      CHECK(napi_set_element(env, stat, (uint32_t)i, str_or_null(env, r->stat, r->stat_len)));
+      CHECK(napi_set_element(env, comm, (uint32_t)i, str_or_null(env, NULL, 0)));
+    }
     CHECK(napi_set_element(env, cmd, (uint32_t)i, str_or_null(env, r->cmd_err == 0 ? r->cmd : NULL, r->cmd_len)));
     for (int k = 0; k < r->fd_state; k++, f++) {
       fds[f] = r->fds[k];
@@ -626,6 +641,7 @@ static napi_value collect(napi_env env, napi_callback_info info) {
     }
   }
   CHECK(napi_set_named_property(env, out, "stat", stat));
+  CHECK(napi_set_named_property(env, out, "comm", comm));
   CHECK(napi_set_named_property(env, out, "cmdline", cmd));
   CHECK(napi_set_named_property(env, out, "targets", targets));
   // The strings are V8's now; the C copies go at once (the handle stays, empty, until collected).

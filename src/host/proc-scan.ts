@@ -64,7 +64,10 @@ export interface ProcStat {
 }
 
 export interface RawProc {
-  /** /proc/PID/stat, or null when it could not be read (statError says why). */
+  /**
+   * /proc/PID/stat, or null when it could not be read (statError says why) or when the native
+   * reader parsed it (statState is then non-zero: the numbers are in statNums, the comm in comm).
+   */
   stat: string | null;
   statError: string | null;
   /** /proc/PID/cmdline; not read for a kernel thread (PF_KTHREAD in stat) or when stat failed. */
@@ -80,6 +83,8 @@ export interface RawProc {
   statNums?: Float64Array;
   statAt?: number;
   statState?: number;
+  /** The comm of a stat line the native reader parsed (the text between its first "(" and last ")"). */
+  comm?: string;
   /** The socket and pipe links of the fd table; null when not read (kernel thread, gone, denied). */
   fds: number[] | null;
   targets: string[] | null;
@@ -298,7 +303,9 @@ interface NativeReply {
   /** errno of listing the proc root; 0 when listed. */
   listError: number;
   pids: Int32Array;
+  /** null where the reader parsed the line (statState): its comm is in `comm` then, its numbers in statNums. */
   stat: (string | null)[];
+  comm: (string | null)[];
   /** errno, 0 when read; statCall: the call that failed (0 open, 1 read). */
   statError: Int32Array;
   statCall: Int32Array;
@@ -395,12 +402,11 @@ function nativeError(errno: number, call: 0 | 1, path: string): string {
 export function parsedStat(raw: RawProc): ProcStat | null {
   const state = raw.statState;
   const v = raw.statNums;
-  const stat = raw.stat;
-  if (!state || v === undefined || stat === null) return null;
+  if (!state || v === undefined || raw.comm === undefined) return null;
   const at = raw.statAt!;
   return {
     pid: v[at]!,
-    comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    comm: raw.comm,
     state: String.fromCharCode(state),
     ppid: v[at + 1]!,
     pgid: v[at + 2]!,
@@ -479,7 +485,9 @@ function collectNative(job: NativeJob, pids: readonly number[] | null, here: (pi
     };
     raw.statNums = m.statNums;
     raw.statAt = k * 10;
-    raw.statState = stat !== null ? m.statState[k]! : 0;
+    raw.statState = se === 0 ? m.statState[k]! : 0;
+    const comm = m.comm[k];
+    if (raw.statState !== 0 && typeof comm === 'string') raw.comm = comm;
     procs.set(pid, raw);
   }
   return { procs, nativePids };

@@ -74,12 +74,16 @@ function rawError(error: string, path: string): Error {
  * nulls (gone, a kernel thread), the same denied cmdlines, the same errors thrown.
  */
 export function rowFromRaw(host: Host, pid: number, raw: RawProc, bootTime: number, pageSize: number, denied: number[]): ProcessInfo | null {
-  if (raw.stat === null) {
-    if (raw.statError === 'gone') return null;
-    throw rawError(raw.statError ?? 'not read', host.proc.path(`${pid}/stat`));
+  // Parsed by the native reader on its thread where the line is plain (the same ProcStat; the line's
+  // text is not kept then), else parsed here.
+  let stat = parsedStat(raw);
+  if (stat === null) {
+    if (raw.stat === null) {
+      if (raw.statError === 'gone') return null;
+      throw rawError(raw.statError ?? 'not read', host.proc.path(`${pid}/stat`));
+    }
+    stat = parseProcStat(raw.stat, `/proc/${pid}/stat`);
   }
-  // Parsed by the native reader on its thread where the line is plain (the same ProcStat).
-  const stat: ProcStat = parsedStat(raw) ?? parseProcStat(raw.stat, `/proc/${pid}/stat`);
   if (isKernelThreadFlags(stat.flags)) return null;
   let argv: string[] = [];
   if (raw.cmdline !== null) argv = parseCmdline(raw.cmdline);
