@@ -450,19 +450,29 @@ function collectNative(job: NativeJob, pids: readonly number[] | null, here: (pi
     return null;
   }
   if (m.listError !== 0) return null;
-  const at = new Map<number, number>();
   const linkAt = new Int32Array(m.pids.length);
   let f = 0;
+  let ascending = true;
   for (let k = 0; k < m.pids.length; k++) {
-    at.set(m.pids[k]!, k);
     linkAt[k] = f;
     if (m.nfds[k]! > 0) f += m.nfds[k]!;
+    if (k > 0 && m.pids[k]! <= m.pids[k - 1]!) ascending = false;
+  }
+  // The reader's own listing, in its order where that is ascending (procfs lists pids so): each
+  // pid's place is its index. Else (the census's listing, or another order) by a map of places.
+  let at: Map<number, number> | null = null;
+  let order: ArrayLike<number> = m.pids;
+  if (pids !== null || !ascending) {
+    at = new Map<number, number>();
+    for (let k = 0; k < m.pids.length; k++) at.set(m.pids[k]!, k);
+    order = pids ?? Array.from(m.pids).sort((a, b) => a - b);
   }
   const procs = new Map<number, RawProc>();
   const base = job.prefix;
   let nativePids = 0;
-  for (const pid of pids ?? Array.from(m.pids).sort((a, b) => a - b)) {
-    const k = at.get(pid);
+  for (let i = 0; i < order.length; i++) {
+    const pid = order[i]!;
+    const k = at ? at.get(pid) : i;
     if (k === undefined) {
       procs.set(pid, here(pid));
       continue;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { nativeScanStatus, parsedStat, prestartProcScan, startProcScan, type ProcScanResult, type RawProc } from '../../src/host/proc-scan.js';
 import { parseProcStat } from '../../src/os/linux/proc-pid.js';
-import { listPids } from '../../src/probes/processes.linux.js';
+import { listPids, rowFromRaw } from '../../src/probes/processes.linux.js';
 import { createHost } from '../../src/host/host.js';
 import { FD_CHILD_PY } from '../helpers/fd-child.js';
 
@@ -132,6 +132,18 @@ test('on odd proc trees, the native reader gives the JavaScript pass\'s records,
     assert.deepEqual(sorted(nat), sorted(js, nat), `threads=${threads}`);
     assert.deepEqual([...nat.links.entries()].sort((a, b) => a[0] - b[0]), [...js.links.entries()].sort((a, b) => a[0] - b[0]));
     assert.deepEqual(nat.denied, js.denied);
+    // The rows made from either pass's records: the same rows, the same errors (the native
+    // records' rows come from the numbers the reader parsed, with no text in between).
+    const host = createHost({ procRoot: prefix });
+    const rowOf = (r: ProcScanResult, pid: number) => {
+      try {
+        return rowFromRaw(host, pid, r.procs.get(pid)!, 1_700_000_000, 4096, []);
+      } catch (e) {
+        return `throws ${(e as Error).message}`;
+      }
+    };
+    for (const pid of pids) assert.deepEqual(rowOf(nat, pid), rowOf(js, pid), `threads=${threads}: the row of ${pid}`);
+    assert.equal(rowOf(nat, 116) && typeof rowOf(nat, 116) === 'object' && (rowOf(nat, 116) as { comm: string }).comm, 'é\ufffdx');
     // stat parsed on the reader's thread for the plain lines only, and then as the parser does.
     assert.deepEqual(checkParsed(nat, js), [100, 101, 102, 105, 106, 107, 108, 116], `threads=${threads}`);
     assert.deepEqual(checkParsed(js, js), []);
@@ -261,4 +273,17 @@ test('a prestarted native pass is adopted once by the next pass of its root; RER
   prestartProcScan('/proc/', { RERUN_DOCTOR_NATIVE: '0' });
   const viaWorker = await startProcScan('/proc/', pids, { native: false }).finish();
   assert.equal(viaWorker.nativePids, 0);
+});
+
+test('on this machine\'s /proc, the reader\'s own listing (in pid order there): every record in its place, ascending', { skip: !onLinux && 'Linux only' }, async () => {
+  const own = await startProcScan('/proc/', null).finish();
+  const keys = [...own.procs.keys()];
+  assert.ok(keys.length > 1 && own.nativePids === keys.length, `${own.nativePids} of ${keys.length}`);
+  assert.deepEqual(keys, [...keys].sort((a, b) => a - b));
+  // Each record is its own pid's: its parsed pid, and this process's command line.
+  for (const [pid, raw] of own.procs) {
+    const p = parsedStat(raw);
+    if (p) assert.equal(p.pid, pid);
+  }
+  assert.equal(own.procs.get(process.pid)!.cmdline, (await startProcScan('/proc/', [process.pid], { native: false }).finish()).procs.get(process.pid)!.cmdline);
 });
