@@ -33,10 +33,12 @@ const argv = process.argv.slice(2);
 const first = argv[0];
 const censusNow = first === undefined || first === 'ports' || first === 'procs' || first === 'diagnose' || (first.startsWith('-') && first !== '-h' && first !== '--help' && !first.startsWith('-v') && first !== '-V' && first !== '--version');
 if (process.platform === 'linux' && censusNow && !argv.some((a) => a === '--from' || a.startsWith('--from=') || a === '-h' || a === '--help')) {
-  const at = argv.lastIndexOf('--proc-root');
-  const eq = argv.findLast((a) => a.startsWith('--proc-root='));
-  // The last one given wins, as in parseArgs; either spelling.
-  const root = eq !== undefined && argv.lastIndexOf(eq) > at ? eq.slice('--proc-root='.length) : at >= 0 ? argv[at + 1] : '/proc';
+  // Either spelling; the last one given wins, as in parseArgs.
+  let root: string | undefined = '/proc';
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--proc-root') root = argv[++i];
+    else if (argv[i]!.startsWith('--proc-root=')) root = argv[i]!.slice('--proc-root='.length);
+  }
   if (root !== undefined && root !== '') prestartProcScan(root.endsWith('/') ? root : `${root}/`);
 }
 

@@ -5,7 +5,7 @@ import { AccessDenied, ProcessGone } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { failed, ok } from '../model/outcome.js';
 import type { ProcessInfo, SnapshotIssue } from '../model/snapshot.js';
-import { pidsOf, type RawProc } from '../host/proc-scan.js';
+import { parsedStat, pidsOf, type RawProc } from '../host/proc-scan.js';
 import { isKernelThreadFlags, parseAuxvPageSize, parseBootTime, parseCgroup, parseCmdline, parseEnviron, parseFdLink, parsePasswd, parseProcStat, parseProcStatus, ttyName, type ProcStat } from '../os/linux/proc-pid.js';
 import type { ProcessBasics, ProcessProbe } from './types.js';
 
@@ -80,28 +80,23 @@ function rawError(error: string, path: string): Error {
  * nulls (gone, a kernel thread), the same denied cmdlines, the same errors thrown.
  */
 export function rowFromRaw(host: Host, pid: number, raw: RawProc, bootTime: number, pageSize: number, denied: number[]): ProcessInfo | null {
-  // Parsed by the native reader on its thread where the line is plain (its numbers, in the reply's
-  // column, and its comm: the line's text is not kept then): the row is made from those, with no
-  // ProcStat between (parsedStat gives the same fields; a census makes 2,000 of these). Else parsed here.
-  const v = raw.statNums;
-  let stat: ProcStat | null = null;
-  if (!(raw.statState && v !== undefined && raw.comm !== undefined)) {
+  // Parsed by the native reader on its thread where the line is plain (the same ProcStat, from its
+  // numbers and comm: the line's text is not kept then), else parsed here.
+  let stat = parsedStat(raw);
+  if (stat === null) {
     if (raw.stat === null) {
       if (raw.statError === 'gone') return null;
       throw rawError(raw.statError ?? 'not read', host.proc.path(`${pid}/stat`));
     }
     stat = parseProcStat(raw.stat, `/proc/${pid}/stat`);
-    if (isKernelThreadFlags(stat.flags)) return null;
-  } else if (isKernelThreadFlags(v[raw.statAt! + 5]!)) return null;
+  }
+  if (isKernelThreadFlags(stat.flags)) return null;
   let argv: string[] = [];
   if (raw.cmdline !== null) argv = parseCmdline(raw.cmdline);
   else if (raw.cmdlineError === 'gone') return null;
   else if (raw.cmdlineError === 'denied') denied.push(pid);
   else throw rawError(raw.cmdlineError ?? 'not read', host.proc.path(`${pid}/cmdline`));
-  if (stat !== null) return basicRow(host, stat, argv, bootTime, pageSize);
-  // The column's order (native/proc-scan.c, STAT_NUMS): pid, ppid, pgid, sid, tty, flags, utime, stime, start, rss.
-  const at = raw.statAt!;
-  return row(host, v![at]!, raw.comm!, String.fromCharCode(raw.statState!), v![at + 1]!, v![at + 2]!, v![at + 3]!, v![at + 4]!, v![at + 6]! + v![at + 7]!, v![at + 8]!, v![at + 9]!, argv, bootTime, pageSize);
+  return basicRow(host, stat, argv, bootTime, pageSize);
 }
 
 // The last second formatted: processes start in bursts (a pool's workers, a boot), and a Date per
@@ -124,31 +119,27 @@ export function isoMillis(ms: number): string {
 }
 
 function basicRow(host: Host, stat: ProcStat, argv: string[], bootTime: number, pageSize: number): ProcessInfo {
-  return row(host, stat.pid, stat.comm, stat.state, stat.ppid, stat.pgid, stat.sid, stat.ttyNr, stat.utimeTicks + stat.stimeTicks, stat.startTicks, stat.rssPages, argv, bootTime, pageSize);
-}
-
-function row(host: Host, pid: number, comm: string, state: string, ppid: number, pgid: number, sid: number, ttyNr: number, cpuTicks: number, startTicks: number, rssPages: number, argv: string[], bootTime: number, pageSize: number): ProcessInfo {
   // uid and user come from status in enrichProcess, for the processes that matter: a stat() of
   // every /proc/PID for its owner cost a tenth of a cold census (docs/benchmarks.md).
-  const startSeconds = bootTime + startTicks / host.clockTicks;
+  const startSeconds = bootTime + stat.startTicks / host.clockTicks;
   return {
-    pid,
-    ppid,
-    pgid,
-    sid,
+    pid: stat.pid,
+    ppid: stat.ppid,
+    pgid: stat.pgid,
+    sid: stat.sid,
     uid: null,
     user: null,
-    state,
-    zombie: state === 'Z',
+    state: stat.state,
+    zombie: stat.state === 'Z',
     startTime: isoMillis(Math.round(startSeconds * 1000)),
-    startKey: startTicks,
-    comm,
+    startKey: stat.startTicks,
+    comm: stat.comm,
     argv,
     exe: null,
     cwd: null,
-    rssBytes: rssPages * pageSize,
-    cpuSeconds: cpuTicks / host.clockTicks,
-    tty: ttyName(ttyNr),
+    rssBytes: stat.rssPages * pageSize,
+    cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / host.clockTicks,
+    tty: ttyName(stat.ttyNr),
   };
 }
 

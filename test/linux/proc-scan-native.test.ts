@@ -143,7 +143,7 @@ test('on odd proc trees, the native reader gives the JavaScript pass\'s records,
       }
     };
     for (const pid of pids) assert.deepEqual(rowOf(nat, pid), rowOf(js, pid), `threads=${threads}: the row of ${pid}`);
-    assert.equal(rowOf(nat, 116) && typeof rowOf(nat, 116) === 'object' && (rowOf(nat, 116) as { comm: string }).comm, 'é\ufffdx');
+    assert.equal((rowOf(nat, 116) as { comm: string }).comm, 'é\ufffdx');
     // stat parsed on the reader's thread for the plain lines only, and then as the parser does.
     assert.deepEqual(checkParsed(nat, js), [100, 101, 102, 105, 106, 107, 108, 116], `threads=${threads}`);
     assert.deepEqual(checkParsed(js, js), []);
