@@ -47,8 +47,9 @@ function readUnix(host: Host, dir: string, into: Map<number, UnixRow & { source:
 
 /**
  * This namespace's listener tables, read ahead: by the census while its proc scan runs
- * (probes/collect.ts), so that the scan's wait is not followed by them. Each is its rows or the
- * error reading it gave (unix: null when not asked for).
+ * (probes/collect.ts), so that the scan's wait is not followed by them, and the TCP rows by the
+ * watch sampler (linuxListenerTable). Each is its rows or the error reading it gave (unix: null
+ * when not read ahead).
  */
 export interface SocketTables {
   tcp: TcpRow[] | Error;
@@ -57,24 +58,20 @@ export interface SocketTables {
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
-export function readSocketTables(host: Host, unix = true): SocketTables {
+export function readSocketTables(host: Host): SocketTables {
   let tcp: TcpRow[] | Error;
   try {
     tcp = readTables(host, 'net');
   } catch (e) {
     tcp = asError(e);
   }
-  let u: SocketTables['unix'] = null;
-  if (unix) {
-    const rows = new Map<number, UnixRow & { source: string }>();
-    try {
-      readUnix(host, 'net', rows);
-      u = rows;
-    } catch (e) {
-      u = asError(e);
-    }
+  let unix: SocketTables['unix'] = new Map<number, UnixRow & { source: string }>();
+  try {
+    readUnix(host, 'net', unix);
+  } catch (e) {
+    unix = asError(e);
   }
-  return { tcp, unix: u };
+  return { tcp, unix };
 }
 
 export interface SocketScan {
@@ -87,18 +84,18 @@ export interface SocketScan {
  * Both kinds of listener from one pass over the fd tables. `scan`: the fd tables already read (by
  * the census's proc scan, probes/collect.ts); without it they are read here, one pid after another.
  */
-export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: Pick<ProcScanResult, 'links' | 'denied'>; tcp?: TcpRow[]; tables?: SocketTables } = {}): Promise<Outcome<SocketScan>> {
+export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?: Pick<ProcScanResult, 'links' | 'denied'>; tables?: SocketTables } = {}): Promise<Outcome<SocketScan>> {
   const source = `${host.proc.path('net')}/{tcp,tcp6,unix} + ${host.proc.path('[pid]')}/fd/*`;
   const issues: SnapshotIssue[] = [];
   const listeners = new Map<number, TcpRow>();
-  const unixListeners = new Map<number, UnixRow & { source: string }>();
+  const ahead = opts.tables;
+  // The unix rows read ahead are this scan's own (the tables are read for one scan): added to, not copied.
+  const unixListeners = ahead?.unix instanceof Map ? ahead.unix : new Map<number, UnixRow & { source: string }>();
   let unixRead = opts.unix !== false;
   let pids: number[] = [];
-  const ahead = opts.tables;
   try {
-    // `tcp`: the listening rows the caller has just read (the watch sampler, linuxListenerTable);
-    // `tables`: the tables read while the census's scan ran.
-    const tcp = opts.tcp ?? ahead?.tcp ?? readTables(host, 'net');
+    // `tables`: read ahead (while the census's scan ran; the watch sampler's linuxListenerTable).
+    const tcp = ahead?.tcp ?? readTables(host, 'net');
     if (tcp instanceof Error) throw tcp;
     for (const r of tcp) listeners.set(r.inode, r);
     if (!opts.scan) pids = listPids(host);
@@ -107,10 +104,8 @@ export async function linuxSocketScan(host: Host, opts: { unix?: boolean; scan?:
   }
   try {
     if (unixRead) {
-      const rows = ahead?.unix;
-      if (rows instanceof Error) throw rows;
-      if (rows) for (const [inode, r] of rows) unixListeners.set(inode, r);
-      else readUnix(host, 'net', unixListeners);
+      if (ahead?.unix instanceof Error) throw ahead.unix;
+      if (!ahead?.unix) readUnix(host, 'net', unixListeners);
     }
   } catch (e) {
     // The TCP listeners still count: only the unix ones are missing.
@@ -247,7 +242,7 @@ export function linuxListenerTable(host: Host): { key: string; rows: TcpRow[] } 
 
 /** The TCP listeners alone (ports, the sampler); `tcp`: listening rows just read (linuxListenerTable). */
 export const linuxSockets = async (host: Host, tcp?: TcpRow[]): ReturnType<SocketProbe> => {
-  const o = await linuxSocketScan(host, { unix: false, ...(tcp ? { tcp } : {}) });
+  const o = await linuxSocketScan(host, { unix: false, ...(tcp ? { tables: { tcp, unix: null } } : {}) });
   if (o.status !== 'ok') return o;
   return ok(o.value.tcp, o.source.replace('{tcp,tcp6,unix}', 'tcp{,6}'), o.issues);
 };
