@@ -130,6 +130,13 @@ process.on('exit', () => { if (at !== null) process.stderr.write('first-proc-rea
   return file;
 }
 
+/** The hook's time of the first read under the tiny tree in one `procs --json` run; null if it saw none. */
+function firstRead(extraEnv = {}) {
+  const r = timeCmd([process.execPath, '-r', hook, cli, 'procs', '--json', '--proc-root', tiny], extraEnv);
+  const m = r && /first-proc-read ([\d.]+)/.exec(r.stderr);
+  return m ? Number(m[1]) : null;
+}
+
 const SI = `import si from 'systeminformation'; await Promise.all([si.processes(), si.networkConnections()]);`;
 const FP = `import find from 'find-process'; await find('port', 50051);`;
 
@@ -148,17 +155,11 @@ try {
   const st = { nodeNull: [], firstRead: [], firstReadNoCache: [], firstReadJs: [], tiny: [], version: [] };
   for (let r = 0; r < ROUNDS * 2; r++) {
     st.nodeNull.push(timeCmd([process.execPath, '-e', '0']).ms);
-    const fr = timeCmd([process.execPath, '-r', hook, cli, 'procs', '--json', '--proc-root', tiny]);
-    const m = /first-proc-read ([\d.]+)/.exec(fr.stderr);
-    st.firstRead.push(m ? Number(m[1]) : null);
-    const nc = timeCmd([process.execPath, '-r', hook, cli, 'procs', '--json', '--proc-root', tiny], { RERUN_DOCTOR_CODE_CACHE: '0' });
-    const mn = /first-proc-read ([\d.]+)/.exec(nc.stderr);
-    st.firstReadNoCache.push(mn ? Number(mn[1]) : null);
+    st.firstRead.push(firstRead());
+    st.firstReadNoCache.push(firstRead({ RERUN_DOCTOR_CODE_CACHE: '0' }));
     // Without the native reader (where it is not built: another architecture, no C compiler):
     // the first read this thread makes (a worker, where one is started, lists on its own thread).
-    const js = timeCmd([process.execPath, '-r', hook, cli, 'procs', '--json', '--proc-root', tiny], { RERUN_DOCTOR_NATIVE: '0' });
-    const mj = /first-proc-read ([\d.]+)/.exec(js.stderr);
-    st.firstReadJs.push(mj ? Number(mj[1]) : null);
+    st.firstReadJs.push(firstRead({ RERUN_DOCTOR_NATIVE: '0' }));
     st.tiny.push(timeCmd([process.execPath, cli, 'procs', '--json', '--proc-root', tiny]).ms);
     st.version.push(timeCmd([process.execPath, cli, '--version']).ms);
   }

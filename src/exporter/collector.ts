@@ -5,6 +5,7 @@
 import { diagnosisInput } from '../diagnosis/input.js';
 import { collectEvidence, type EvidencePlan } from '../evidence/collect.js';
 import type { Host } from '../host/host.js';
+import { monotonicMs } from '../host/clock.js';
 import { runRules } from '../rules/diagnose.js';
 import type { RuleSettings } from '../rules/settings.js';
 import { version } from '../version.js';
@@ -51,7 +52,7 @@ export function createCollector(host: Host, o: CollectorOptions): Collector {
   let inFlight: Promise<Exposed> | null = null;
 
   const once = async (): Promise<Exposed> => {
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const cpu0 = process.cpuUsage();
     const durations = new Map<ProbeName, number>();
     let facts: Series[] | null = null;
@@ -74,7 +75,7 @@ export function createCollector(host: Host, o: CollectorOptions): Collector {
     const own: Series[] = [
       { name: 'rerun_doctor_build_info', labels: { version: version() }, value: 1 },
       ...(facts !== null ? [...durations].map(([probe, ms]): Series => ({ name: 'rerun_doctor_probe_duration_seconds', labels: { probe }, value: ms / 1000 })) : []),
-      { name: 'rerun_doctor_collection_duration_seconds', labels: {}, value: (performance.now() - t0) / 1000 },
+      { name: 'rerun_doctor_collection_duration_seconds', labels: {}, value: (monotonicMs() - t0) / 1000 },
       { name: 'rerun_doctor_collection_cpu_seconds', labels: {}, value: cpuSeconds },
       { name: 'rerun_doctor_collection_success', labels: {}, value: facts !== null ? 1 : 0 },
       ...(lastSuccessAt !== null ? [{ name: 'rerun_doctor_last_collection_timestamp_seconds', labels: {}, value: lastSuccessAt / 1000 } satisfies Series] : []),
@@ -97,19 +98,19 @@ export function createCollector(host: Host, o: CollectorOptions): Collector {
   };
 
   const loop = async (): Promise<void> => {
-    const started = performance.now();
+    const started = monotonicMs();
     await collectOnce();
     if (stopped) return;
-    timer = setTimeout(() => void loop(), Math.max(0, o.intervalMs - (performance.now() - started)));
+    timer = setTimeout(() => void loop(), Math.max(0, o.intervalMs - (monotonicMs() - started)));
   };
 
   return {
     collectOnce,
     async start() {
       stopped = false;
-      const started = performance.now();
+      const started = monotonicMs();
       const first = await collectOnce();
-      if (!stopped) timer = setTimeout(() => void loop(), Math.max(0, o.intervalMs - (performance.now() - started)));
+      if (!stopped) timer = setTimeout(() => void loop(), Math.max(0, o.intervalMs - (monotonicMs() - started)));
       return first;
     },
     stop() {

@@ -6,6 +6,7 @@
 import { classify, assignRoles, type ClassifyOptions } from '../census/classify.js';
 import { takeCensus } from '../census/census.js';
 import type { Host } from '../host/host.js';
+import { monotonicMs } from '../host/clock.js';
 import type { Census, ClassifiedProcess, Role } from '../model/census.js';
 import type { ProcRef, ProcSampleResult } from '../model/proc-sample.js';
 import { SNAPSHOT_SCHEMA_VERSION, type ListeningSocket, type ProcessInfo, type Snapshot, type SnapshotIssue } from '../model/snapshot.js';
@@ -34,13 +35,13 @@ export function createProcSampler(host: Host, opts: ClassifyOptions, settings: {
   return {
     latest: () => last,
     async sample() {
-      const t0 = performance.now();
+      const t0 = monotonicMs();
       const t = host.now();
       let census: Census;
       try {
         census = incremental ? await incremental(n % fullEvery === 0) : await takeCensus(host, opts);
       } catch (e) {
-        return { ok: false, t: t.toISOString(), error: (e as Error).message, costMs: performance.now() - t0 };
+        return { ok: false, t: t.toISOString(), error: (e as Error).message, costMs: monotonicMs() - t0 };
       }
       n++;
       const project = census.processes.filter((p) => p.role !== null && !p.zombie);
@@ -78,7 +79,7 @@ export function createProcSampler(host: Host, opts: ClassifyOptions, settings: {
         rssBytes: rss,
         appeared,
         vanished,
-        costMs: Math.round((performance.now() - t0) * 10) / 10,
+        costMs: Math.round((monotonicMs() - t0) * 10) / 10,
       };
     },
   };
